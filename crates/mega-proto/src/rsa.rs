@@ -8,7 +8,8 @@
 
 use std::fmt;
 
-use num_bigint_dig::{BigUint, ModInverse};
+pub use num_bigint_dig::BigUint;
+use num_bigint_dig::ModInverse;
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
@@ -127,12 +128,18 @@ impl PrivateKey {
         })
     }
 
-    /// The `privk` plaintext: four MPIs, padded with `pad` bytes to a multiple of 16.
-    pub fn to_privk_plaintext(&self, pad: &[u8; 16]) -> Zeroizing<Vec<u8>> {
+    /// The four MPIs `p, q, d, u` without padding.
+    pub fn to_mpis(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::new());
         for n in [&self.p, &self.q, &self.d, &self.u] {
             out.extend_from_slice(&write_mpi_bytes(n));
         }
+        out
+    }
+
+    /// The `privk` plaintext: four MPIs, padded with `pad` bytes to a multiple of 16.
+    pub fn to_privk_plaintext(&self, pad: &[u8; 16]) -> Zeroizing<Vec<u8>> {
+        let mut out = self.to_mpis();
         let missing = (16 - out.len() % 16) % 16;
         out.extend_from_slice(&pad[..missing]);
         out
@@ -145,6 +152,11 @@ impl PrivateKey {
         let mut data = self.to_privk_plaintext(&pad);
         let _ = master.ecb_encrypt(&mut data);
         b64::encode(&data)
+    }
+
+    /// The components `(p, q, d, u)`. These are the secret itself.
+    pub fn components(&self) -> (&BigUint, &BigUint, &BigUint, &BigUint) {
+        (&self.p, &self.q, &self.d, &self.u)
     }
 
     /// The modulus.
