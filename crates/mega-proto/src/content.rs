@@ -239,9 +239,62 @@ impl BlockClosure for Sweep<'_, '_> {
         }
         let blocks: Vec<usize> = self.lanes.iter().map(|l| l.data.len().div_ceil(16)).collect();
         let longest = blocks.iter().copied().max().unwrap_or(0);
-        // Work in strides of `par` blocks per lane: keystream for the stride, then `par`
-        // interleaved MAC steps over all lanes. A stride of all lanes stays in L1.
-        let mut start = 0usize;
+        // Fast phase: the whole strides of full blocks that every lane has. No per-lane checks,
+        // 16-byte XORs as u128, one backend call per `par` blocks.
+        let common = self.lanes.iter().map(|l| l.data.len() / 16).min().unwrap_or(0);
+        let fast_end = if n > 1 { common / par * par } else { 0 };
+        // The MAC steps form one dependency chain; the CTR work of a neighbouring stride is
+        // independent of it, so it is spread between the steps to fill the AES units while
+        // the chain waits.
+        let strides = fast_end / par;
+        let decrypt = self.dir == Direction::Decrypt;
+        // Counter blocks are written a whole stride before the AES call reads them: written as
+        // two 8-byte halves, they could not be forwarded to a 16-byte load still in flight.
+        let mut counters: Vec<ParBlocks<B>> = vec![Default::default(); if strides > 0 { n } else { 0 }];
+        if decrypt && strides > 0 {
+            fill_counters(&mut counters, &self.lanes, 0);
+            for (lane, ks) in self.lanes.iter_mut().zip(counters.iter_mut()) {
+                backend.proc_par_blocks(ks.into());
+                xor_stride(lane, 0, ks);
+            }
+        }
+        for stride in 0..strides {
+            let start = stride * par;
+            // Decrypt runs one stride ahead, encrypt one behind.
+            let ctr_stride_at = match (decrypt, stride) {
+                (true, s) if s + 1 < strides => Some(start + par),
+                (false, s) if s > 0 => Some(start - par),
+                _ => None,
+            };
+            if let Some(at) = ctr_stride_at {
+                fill_counters(&mut counters, &self.lanes, at);
+            }
+            for j in 0..par {
+                let b = start + j;
+                for (state, lane) in states.iter_mut().zip(self.lanes.iter()) {
+                    xor16(state, &lane.data[b * 16..b * 16 + 16]);
+                }
+                backend.proc_par_blocks((&mut states).into());
+                if let (Some(at), Some(lane), Some(ks)) = (ctr_stride_at, self.lanes.get_mut(j), counters.get_mut(j)) {
+                    backend.proc_par_blocks(ks.into());
+                    xor_stride(lane, at, ks);
+                }
+            }
+        }
+        if !decrypt && strides > 0 {
+            fill_counters(&mut counters, &self.lanes, fast_end - par);
+            for (lane, ks) in self.lanes.iter_mut().zip(counters.iter_mut()) {
+                backend.proc_par_blocks(ks.into());
+                xor_stride(lane, fast_end - par, ks);
+            }
+        }
+        let mut start = fast_end;
+        for ((mac, state), &nb) in self.macs.iter_mut().zip(states.iter()).zip(&blocks) {
+            if fast_end > 0 && nb == fast_end {
+                *mac = (*state).into();
+            }
+        }
+        // General phase: ragged ends, lanes dropping out as they finish.
         while start < longest {
             let stride_end = (start + par).min(longest);
             if self.dir == Direction::Decrypt {
@@ -252,25 +305,27 @@ impl BlockClosure for Sweep<'_, '_> {
                 }
             }
             for b in start..stride_end {
-                let active = (0..n).filter(|&l| b < blocks[l]).count();
-                for (l, lane) in self.lanes.iter().enumerate() {
-                    if b < blocks[l] {
+                let mut active = 0;
+                for ((state, lane), &nb) in states.iter_mut().zip(self.lanes.iter()).zip(&blocks) {
+                    if b < nb {
                         let end = ((b + 1) * 16).min(lane.data.len());
-                        xor_into(&mut states[l], &lane.data[b * 16..end]);
+                        xor_into(state, &lane.data[b * 16..end]);
+                        active += 1;
                     }
                 }
                 if active > 1 {
                     backend.proc_par_blocks((&mut states).into());
                 } else {
-                    for (l, s) in states.iter_mut().enumerate().take(n) {
-                        if b < blocks[l] {
-                            backend.proc_block(s.into());
+                    for (state, &nb) in states.iter_mut().zip(&blocks) {
+                        if b < nb {
+                            backend.proc_block(state.into());
                         }
                     }
                 }
-                for l in 0..n {
-                    if b + 1 == blocks[l] {
-                        self.macs[l] = states[l].into();
+                // A lane's state is final after its last block; later calls overwrite it.
+                for ((mac, state), &nb) in self.macs.iter_mut().zip(states.iter()).zip(&blocks) {
+                    if b + 1 == nb {
+                        *mac = (*state).into();
                     }
                 }
             }
@@ -292,6 +347,27 @@ impl BlockClosure for Sweep<'_, '_> {
     }
 }
 
+/// Counter blocks for `par` blocks of every lane from block `at`.
+fn fill_counters<P: aes::cipher::ArrayLength<Block>>(
+    counters: &mut [GenericArray<Block, P>],
+    lanes: &[Lane<'_>],
+    at: usize,
+) {
+    for (ks, lane) in counters.iter_mut().zip(lanes) {
+        for (i, block) in ks.iter_mut().enumerate() {
+            *block = GenericArray::from(lane.counter.wrapping_add((at + i) as u128).to_be_bytes());
+        }
+    }
+}
+
+/// XORs a stride of keystream (whole blocks) into a lane from block `at`.
+fn xor_stride<P: aes::cipher::ArrayLength<Block>>(lane: &mut Lane<'_>, at: usize, ks: &GenericArray<Block, P>) {
+    let data = &mut lane.data[at * 16..(at + ks.len()) * 16];
+    for (block, k) in data.chunks_exact_mut(16).zip(ks.iter()) {
+        xor16_mut(block, k);
+    }
+}
+
 /// Applies the keystream to blocks `from..to` of a lane (at most one backend-width).
 fn ctr_stride<B: BlockBackend<BlockSize = aes::cipher::consts::U16>>(
     backend: &mut B,
@@ -304,9 +380,19 @@ fn ctr_stride<B: BlockBackend<BlockSize = aes::cipher::consts::U16>>(
         *ks = GenericArray::from(lane.counter.wrapping_add((from + i) as u128).to_be_bytes());
     }
     backend.proc_par_blocks(keystream.into());
-    let end = (to * 16).min(lane.data.len());
-    for (byte, k) in lane.data[from * 16..end].iter_mut().zip(keystream.iter().flat_map(|b| b.iter())) {
-        *byte ^= k;
+    for (i, ks) in keystream.iter().enumerate().take(to - from) {
+        let b = from + i;
+        let end = ((b + 1) * 16).min(lane.data.len());
+        let block = &mut lane.data[b * 16..end];
+        if let Ok(block) = <&mut [u8; 16]>::try_from(&mut *block) {
+            for i in 0..16 {
+                block[i] ^= ks[i];
+            }
+        } else {
+            for (byte, k) in block.iter_mut().zip(ks.iter()) {
+                *byte ^= k;
+            }
+        }
     }
 }
 
@@ -334,6 +420,28 @@ fn serial_lane<B: BlockBackend<BlockSize = aes::cipher::consts::U16>>(
             ctr_stride(backend, lane, start, end, keystream);
         }
         start = end;
+    }
+}
+
+/// `acc ^= data` for a whole 16-byte block. Written as a byte loop over fixed arrays so it
+/// compiles to one 16-byte SIMD XOR: the MAC state then goes back to memory as a single 16-byte
+/// store, which the AES call's 16-byte load can forward (two 8-byte stores could not, and that
+/// stall would sit on the MAC's dependency chain).
+#[inline(always)]
+fn xor16(acc: &mut Block, data: &[u8]) {
+    let Ok(d) = <&[u8; 16]>::try_from(data) else { return xor_into(acc, data) };
+    let a: &mut [u8; 16] = acc.as_mut();
+    for i in 0..16 {
+        a[i] ^= d[i];
+    }
+}
+
+#[inline(always)]
+fn xor16_mut(data: &mut [u8], k: &Block) {
+    if let Ok(d) = <&mut [u8; 16]>::try_from(&mut *data) {
+        for i in 0..16 {
+            d[i] ^= k[i];
+        }
     }
 }
 
