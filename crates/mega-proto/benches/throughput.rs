@@ -6,6 +6,8 @@
 //! SHA-256 throughput on all cores. After criterion's own report, a summary table with MB/s and
 //! the ratios (all measured in this run) goes to stdout and `target/bench/mega-proto.md`.
 
+#![allow(clippy::print_stdout)] // The summary table is the output of a bench.
+
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};

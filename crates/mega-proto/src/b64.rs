@@ -12,9 +12,7 @@ use crate::Error;
 
 const STRICT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
@@ -74,9 +72,7 @@ pub fn decode_exact<const N: usize>(s: &str, what: &'static str) -> Result<[u8; 
     if s.len() != encoded_len(N) {
         return Err(Error::Length { what, expected: N, got: bytes.len() });
     }
-    bytes
-        .try_into()
-        .map_err(|v: Vec<u8>| Error::Length { what, expected: N, got: v.len() })
+    bytes.try_into().map_err(|v: Vec<u8>| Error::Length { what, expected: N, got: v.len() })
 }
 
 /// Decodes b64 with no stray characters (the whole string must be in the alphabet).

@@ -61,10 +61,7 @@ mod tests {
     #[test]
     fn boundaries() {
         let starts: Vec<u64> = (0..11).map(chunk_start).collect();
-        assert_eq!(
-            starts,
-            [0, 131072, 393216, 786432, 1310720, 1966080, 2752512, 3670016, 4718592, 5767168, 6815744]
-        );
+        assert_eq!(starts, [0, 131072, 393216, 786432, 1310720, 1966080, 2752512, 3670016, 4718592, 5767168, 6815744]);
         for i in 0..40 {
             assert_eq!(chunk_index(chunk_start(i)), i);
             assert_eq!(chunk_index(chunk_start(i + 1) - 1), i);

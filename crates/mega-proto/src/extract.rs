@@ -167,7 +167,8 @@ mod tests {
 
     #[test]
     fn key_upgrade_and_words_are_not_keys() {
-        let text = format!("https://mega.nz/folder/Y5WccVVf Supercalifragilisticex\nhttps://mega.nz/folder/Y5WccVVf#{DK}");
+        let text =
+            format!("https://mega.nz/folder/Y5WccVVf Supercalifragilisticex\nhttps://mega.nz/folder/Y5WccVVf#{DK}");
         assert_eq!(extract_urls(&text), vec![format!("https://mega.nz/folder/Y5WccVVf#{DK}")]);
     }
 }

@@ -24,9 +24,7 @@ pub fn sample_ranges(size: u64) -> Vec<(u64, usize)> {
     if size <= DENSE_MAX {
         return if size == 0 { vec![] } else { vec![(0, size as usize)] };
     }
-    (0..4u64 * BLOCKS)
-        .map(|k| (((size - BLOCK) as u128 * k as u128 / 127) as u64, BLOCK as usize))
-        .collect()
+    (0..4u64 * BLOCKS).map(|k| (((size - BLOCK) as u128 * k as u128 / 127) as u64, BLOCK as usize)).collect()
 }
 
 /// Computes the CRC part from the file's bytes, read through `read_at(offset, buf)`, which must

@@ -26,9 +26,8 @@ impl Key128 {
 
     /// Parses from a byte slice of exactly 16 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let arr: [u8; 16] = bytes
-            .try_into()
-            .map_err(|_| Error::Length { what: "key", expected: 16, got: bytes.len() })?;
+        let arr: [u8; 16] =
+            bytes.try_into().map_err(|_| Error::Length { what: "key", expected: 16, got: bytes.len() })?;
         Ok(Key128(arr))
     }
 

@@ -22,9 +22,8 @@ use sha2::{Digest, Sha256};
 fn vectors() -> &'static Value {
     static V: OnceLock<Value> = OnceLock::new();
     V.get_or_init(|| {
-        let path = std::env::var("MEGA_VECTORS").unwrap_or_else(|_| {
-            format!("{}/../../../shared/protocol/vectors.json", env!("CARGO_MANIFEST_DIR"))
-        });
+        let path = std::env::var("MEGA_VECTORS")
+            .unwrap_or_else(|_| format!("{}/../../../shared/protocol/vectors.json", env!("CARGO_MANIFEST_DIR")));
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read the vectors file {path}: {e} (set MEGA_VECTORS)"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("vectors file {path} is not JSON: {e}"))
@@ -264,10 +263,13 @@ fn node_keys() {
         let wrapped = field.get(KeyOwner::User(me)).expect("an entry for me");
         let key = wrapped.unwrap_aes(&master).unwrap();
         assert_eq!(key, hx(v, "decrypted_key_hex"));
-        assert_eq!(master.wrap(&key).unwrap(), *match wrapped {
-            mega_proto::keys::WrappedKey::Aes(w) => w,
-            _ => unreachable!(),
-        });
+        assert_eq!(
+            master.wrap(&key).unwrap(),
+            *match wrapped {
+                mega_proto::keys::WrappedKey::Aes(w) => w,
+                _ => unreachable!(),
+            }
+        );
         if v.get("aes_key_hex").is_some() {
             let fk = FileKey::from_node_key(&key).unwrap();
             assert_eq!(fk.aes_key[..], hx(v, "aes_key_hex")[..]);
@@ -307,7 +309,8 @@ fn file_crypto() {
         if v.get("ciphertext_hex").is_some() {
             assert_eq!(data, hx(v, "ciphertext_hex"));
         }
-        let want: Vec<String> = v["chunk_macs_hex"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().into()).collect();
+        let want: Vec<String> =
+            v["chunk_macs_hex"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().into()).collect();
         assert_eq!(macs.iter().map(hex::encode).collect::<Vec<_>>(), want, "chunk MACs of {size}");
         // The serial reference rule agrees with the interleaved one.
         for (mac, &(a, b)) in macs.iter().zip(&layout) {

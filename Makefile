@@ -1,0 +1,48 @@
+# Tuatara: the README's two commands are `make run` and `make test`.
+# Each target does its own set-up (`deps`), so a fresh clone needs nothing else.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help
+
+help:
+	@echo "make run    - start Tuatara (see README)"
+	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built"
+	@echo "make bench  - benchmarks (criterion), tables in target/bench/"
+	@echo "make fuzz   - run every fuzz target for FUZZ_SECONDS (default 60) each"
+	@echo "make deps   - install the system and cargo tools the project needs"
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@echo "Tuatara's desktop app (src-tauri + ui/) is not in this tree yet."
+	@echo "What exists today is mega-proto, the protocol library; 'make test' checks it and"
+	@echo "'make bench' measures it. 'make run' will build and open the app, with its demo drive."
+
+test: deps fmt lint doc unit fuzz-build
+
+fmt:
+	$(CARGO) fmt --all --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+unit:
+	$(CARGO) nextest run --workspace --all-targets --locked --no-fail-fast
+	$(CARGO) test --workspace --doc --locked
+
+fuzz-build: deps
+	crates/mega-proto/fuzz/run.sh build
+
+fuzz: deps
+	crates/mega-proto/fuzz/run.sh run $${FUZZ_SECONDS:-60}
+
+bench: deps
+	$(CARGO) bench -p mega-proto --bench throughput --locked
+	@echo "summary: target/bench/mega-proto.md"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Tuatara needs to build and test on a fresh Debian/Ubuntu machine. Idempotent:
+# a machine that has everything is left alone and nothing is fetched. Runs as root, or through
+# sudo when not root. Tools that only come from crates.io are built with `cargo install`.
+set -euo pipefail
+
+APT_PACKAGES=(build-essential pkg-config git ca-certificates)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "deps: need root or sudo to run: $*" >&2; exit 1; fi
+}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "deps: no Rust toolchain (cargo) on PATH; install Rust stable with rustup first" >&2
+  exit 1
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    echo "deps: the Rust toolchain lacks $component (rustup component add $component)" >&2
+    exit 1
+  fi
+done
+
+cargo_tool() { # binary crate
+  if ! command -v "$1" >/dev/null; then
+    echo "deps: cargo install $2"
+    cargo install --locked "$2"
+  fi
+}
+cargo_tool cargo-nextest cargo-nextest
+cargo_tool cargo-fuzz cargo-fuzz
+echo "deps: ok"
