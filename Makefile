@@ -34,14 +34,14 @@ doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
 unit:
-	$(CARGO) nextest run --workspace --all-targets --locked --no-fail-fast
+	$(CARGO) nextest run --workspace --locked --no-fail-fast
 	$(CARGO) test --workspace --doc --locked
 
 fuzz-build: deps
-	crates/mega-proto/fuzz/run.sh build
+	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:+$$CARGO_TARGET_DIR/fuzz} crates/mega-proto/fuzz/run.sh build
 
 fuzz: deps
-	crates/mega-proto/fuzz/run.sh run $${FUZZ_SECONDS:-60}
+	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:+$$CARGO_TARGET_DIR/fuzz} crates/mega-proto/fuzz/run.sh run $${FUZZ_SECONDS:-60}
 
 bench: deps
 	$(CARGO) bench -p mega-proto --bench throughput --locked

@@ -346,6 +346,7 @@ impl BlockClosure for Sweep<'_, '_> {
 }
 
 /// Counter blocks for `par` blocks of every lane from block `at`.
+#[inline(always)]
 fn fill_counters<P: aes::cipher::ArrayLength<Block>>(
     counters: &mut [GenericArray<Block, P>],
     lanes: &[Lane<'_>],
@@ -359,6 +360,7 @@ fn fill_counters<P: aes::cipher::ArrayLength<Block>>(
 }
 
 /// XORs a stride of keystream (whole blocks) into a lane from block `at`.
+#[inline(always)]
 fn xor_stride<P: aes::cipher::ArrayLength<Block>>(lane: &mut Lane<'_>, at: usize, ks: &GenericArray<Block, P>) {
     let data = &mut lane.data[at * 16..(at + ks.len()) * 16];
     for (block, k) in data.chunks_exact_mut(16).zip(ks.iter()) {
