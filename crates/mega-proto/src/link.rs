@@ -126,9 +126,9 @@ impl Link {
     /// the link alone (the "link and key apart" form).
     pub fn to_url(&self) -> String {
         let key = self.key_b64();
-        if let (Some(SubNode::Node(h2)), Some(k)) = (self.sub, key.as_ref()) {
+        if let Some(SubNode::Node(h2)) = self.sub {
             // A node of unknown type has only the legacy form.
-            return format!("{CANONICAL_HOST}/#F!{}!{k}!{h2}", self.handle);
+            return format!("{CANONICAL_HOST}/#F!{}!{}!{h2}", self.handle, key.unwrap_or_default());
         }
         let kind = match self.kind {
             LinkKind::File => "file",
@@ -143,8 +143,8 @@ impl Link {
         }
         match self.sub {
             Some(SubNode::File(h)) => s.push_str(&format!("/file/{h}")),
-            Some(SubNode::Folder(h)) | Some(SubNode::Node(h)) => s.push_str(&format!("/folder/{h}")),
-            None => {}
+            Some(SubNode::Folder(h)) => s.push_str(&format!("/folder/{h}")),
+            Some(SubNode::Node(_)) | None => {}
         }
         s
     }
@@ -308,6 +308,14 @@ mod tests {
         let l = l.with_key("#7IsrN3zK-0a6KT-hAsPC8g").unwrap();
         assert_eq!(l.to_url(), "https://mega.nz/folder/Y5WccVVf#7IsrN3zK-0a6KT-hAsPC8g");
         assert!(l.with_key(FK).is_err());
+    }
+
+    #[test]
+    fn keyless_legacy_subnode_round_trips() {
+        // Found by fuzzing: this used to be written back as `/folder/H2`.
+        let l = parse_plain("https://mega.nz/#F!Y5WccVVf!!S-kVYexk").unwrap();
+        assert_eq!(l.sub, Some(SubNode::Node("S-kVYexk".parse().unwrap())));
+        assert_eq!(parse_plain(&l.to_url()).unwrap(), l);
     }
 
     #[test]

@@ -27,9 +27,7 @@ fn arb_link() -> impl Strategy<Value = Link> {
                 (true, _) | (false, 0) => None,
                 (false, 1) => Some(SubNode::File(NodeHandle(h2))),
                 (false, 2) => Some(SubNode::Folder(NodeHandle(h2))),
-                // The legacy sub-node form needs the key to be written.
-                (false, _) if key.is_some() => Some(SubNode::Node(NodeHandle(h2))),
-                (false, _) => None,
+                (false, _) => Some(SubNode::Node(NodeHandle(h2))),
             };
             Link { kind, handle: NodeHandle(h), key, sub }
         },
