@@ -44,7 +44,7 @@ BUILD_ARGS=(--fuzz-dir "$HERE" --sanitizer "$SANITIZER" --target-dir "$TARGET_DI
 if [[ -n "${FUZZ_FEATURES:-}" ]]; then BUILD_ARGS+=(--features "$FUZZ_FEATURES"); fi
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$HERE/run.sh" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
