@@ -16,9 +16,6 @@ use crate::keys::FileKey;
 use crate::{chunks, Error};
 
 type Block = GenericArray<u8, aes::cipher::consts::U16>;
-
-/// Independent MAC chains (groups of a backend-width of lanes) run side by side.
-const GROUPS: usize = 2;
 type Ctr = ctr::Ctr128BE<Aes128>;
 
 /// A file's content cipher: its AES key and CTR nonce.
@@ -162,9 +159,8 @@ struct Lane<'d> {
 }
 
 impl<'c, 'd> ChunkBatch<'c, 'd> {
-    /// How many chunks fill the AES pipeline: two independent MAC chains of 8 (AES-NI's
-    /// backend runs 8 blocks per call).
-    pub const WIDTH: usize = 16;
+    /// How many chunks fill the AES pipeline (AES-NI runs 8 blocks at once).
+    pub const WIDTH: usize = 8;
 
     /// An empty batch.
     pub fn new(cipher: &'c ContentCipher, dir: Direction) -> Self {
@@ -227,9 +223,9 @@ impl BlockClosure for Sweep<'_, '_> {
     fn call<B: BlockBackend<BlockSize = Self::BlockSize>>(mut self, backend: &mut B) {
         let par = <B as ParBlocksSizeUser>::ParBlocksSize::USIZE;
         let n = self.lanes.len();
-        let groups = n.div_ceil(par);
+        let mut states: ParBlocks<B> = Default::default();
         let mut keystream: ParBlocks<B> = Default::default();
-        if groups > GROUPS {
+        if par < n {
             // A backend narrower than the batch: do the lanes one by one.
             for (lane, mac) in self.lanes.iter_mut().zip(self.macs.iter_mut()) {
                 let mut state = self.iv;
@@ -238,22 +234,18 @@ impl BlockClosure for Sweep<'_, '_> {
             }
             return;
         }
-        // Lane `l` is slot `l % par` of MAC state group `l / par`.
-        let mut states: Vec<ParBlocks<B>> = vec![Default::default(); groups];
-        for group in states.iter_mut() {
-            for s in group.iter_mut() {
-                *s = self.iv;
-            }
+        for s in states.iter_mut().take(n) {
+            *s = self.iv;
         }
         let blocks: Vec<usize> = self.lanes.iter().map(|l| l.data.len().div_ceil(16)).collect();
-
+        let longest = blocks.iter().copied().max().unwrap_or(0);
         // Fast phase: the whole strides of full blocks that every lane has. No per-lane checks,
-        // one backend call per group and step. Each group's MAC steps form a dependency chain;
-        // the groups' chains are independent of each other, and so is the CTR work of a
-        // neighbouring stride, which is spread between the steps to fill the AES units while
-        // the chains wait. Decrypt runs the CTR one stride ahead, encrypt one stride behind.
+        // 16-byte XORs as u128, one backend call per `par` blocks.
         let common = self.lanes.iter().map(|l| l.data.len() / 16).min().unwrap_or(0);
         let fast_end = if n > 1 { common / par * par } else { 0 };
+        // The MAC steps form one dependency chain; the CTR work of a neighbouring stride is
+        // independent of it, so it is spread between the steps to fill the AES units while
+        // the chain waits.
         let strides = fast_end / par;
         let decrypt = self.dir == Direction::Decrypt;
         // Counter blocks are written a whole stride before the AES call reads them: written as
@@ -268,29 +260,24 @@ impl BlockClosure for Sweep<'_, '_> {
         }
         for stride in 0..strides {
             let start = stride * par;
-            let ctr_at = match (decrypt, stride) {
+            // Decrypt runs one stride ahead, encrypt one behind.
+            let ctr_stride_at = match (decrypt, stride) {
                 (true, s) if s + 1 < strides => Some(start + par),
                 (false, s) if s > 0 => Some(start - par),
                 _ => None,
             };
-            if let Some(at) = ctr_at {
+            if let Some(at) = ctr_stride_at {
                 fill_counters(&mut counters, &self.lanes, at);
             }
             for j in 0..par {
                 let b = start + j;
-                for (group, lanes) in states.iter_mut().zip(self.lanes.chunks(par)) {
-                    for (state, lane) in group.iter_mut().zip(lanes) {
-                        xor16(state, &lane.data[b * 16..b * 16 + 16]);
-                    }
+                for (state, lane) in states.iter_mut().zip(self.lanes.iter()) {
+                    xor16(state, &lane.data[b * 16..b * 16 + 16]);
                 }
-                for group in states.iter_mut() {
-                    backend.proc_par_blocks(group.into());
-                }
-                if let Some(at) = ctr_at {
-                    for l in (j..n).step_by(par) {
-                        backend.proc_par_blocks((&mut counters[l]).into());
-                        xor_stride(&mut self.lanes[l], at, &counters[l]);
-                    }
+                backend.proc_par_blocks((&mut states).into());
+                if let (Some(at), Some(lane), Some(ks)) = (ctr_stride_at, self.lanes.get_mut(j), counters.get_mut(j)) {
+                    backend.proc_par_blocks(ks.into());
+                    xor_stride(lane, at, ks);
                 }
             }
         }
@@ -301,80 +288,60 @@ impl BlockClosure for Sweep<'_, '_> {
                 xor_stride(lane, fast_end - par, ks);
             }
         }
-
-        // General phase, group by group: ragged ends, lanes dropping out as they finish.
-        let chunked = self.lanes.chunks_mut(par).zip(self.macs.chunks_mut(par)).zip(blocks.chunks(par));
-        for (((lanes, macs), blocks), group) in chunked.zip(states.iter_mut()) {
-            for ((mac, state), &nb) in macs.iter_mut().zip(group.iter()).zip(blocks) {
-                if fast_end > 0 && nb == fast_end {
-                    *mac = (*state).into();
-                }
-            }
-            ragged(backend, lanes, group, macs, blocks, fast_end, self.dir, &mut keystream);
-            // Empty lanes (a 0-byte chunk never occurs in a file, but stay defined): MAC = IV.
-            for (mac, _) in macs.iter_mut().zip(blocks).filter(|(_, &nb)| nb == 0) {
-                *mac = self.iv.into();
+        let mut start = fast_end;
+        for ((mac, state), &nb) in self.macs.iter_mut().zip(states.iter()).zip(&blocks) {
+            if fast_end > 0 && nb == fast_end {
+                *mac = (*state).into();
             }
         }
-    }
-}
-
-/// The general sweep from block `start` over up to a backend-width of lanes of any lengths.
-#[allow(clippy::too_many_arguments)]
-fn ragged<B: BlockBackend<BlockSize = aes::cipher::consts::U16>>(
-    backend: &mut B,
-    lanes: &mut [Lane<'_>],
-    states: &mut ParBlocks<B>,
-    macs: &mut [[u8; 16]],
-    blocks: &[usize],
-    mut start: usize,
-    dir: Direction,
-    keystream: &mut ParBlocks<B>,
-) {
-    let par = <B as ParBlocksSizeUser>::ParBlocksSize::USIZE;
-    let longest = blocks.iter().copied().max().unwrap_or(0);
-    while start < longest {
-        let stride_end = (start + par).min(longest);
-        if dir == Direction::Decrypt {
-            for (lane, &nb) in lanes.iter_mut().zip(blocks) {
-                if start < nb {
-                    ctr_stride(backend, lane, start, stride_end.min(nb), keystream);
-                }
-            }
-        }
-        for b in start..stride_end {
-            let mut active = 0;
-            for ((state, lane), &nb) in states.iter_mut().zip(lanes.iter()).zip(blocks) {
-                if b < nb {
-                    let end = ((b + 1) * 16).min(lane.data.len());
-                    xor_into(state, &lane.data[b * 16..end]);
-                    active += 1;
-                }
-            }
-            if active > 1 {
-                backend.proc_par_blocks(states.into());
-            } else {
-                for (state, &nb) in states.iter_mut().zip(blocks) {
-                    if b < nb {
-                        backend.proc_block(state.into());
+        // General phase: ragged ends, lanes dropping out as they finish.
+        while start < longest {
+            let stride_end = (start + par).min(longest);
+            if self.dir == Direction::Decrypt {
+                for (l, lane) in self.lanes.iter_mut().enumerate() {
+                    if start < blocks[l] {
+                        ctr_stride(backend, lane, start, stride_end.min(blocks[l]), &mut keystream);
                     }
                 }
             }
-            // A lane's state is final after its last block; later calls overwrite it.
-            for ((mac, state), &nb) in macs.iter_mut().zip(states.iter()).zip(blocks) {
-                if b + 1 == nb {
-                    *mac = (*state).into();
+            for b in start..stride_end {
+                let mut active = 0;
+                for ((state, lane), &nb) in states.iter_mut().zip(self.lanes.iter()).zip(&blocks) {
+                    if b < nb {
+                        let end = ((b + 1) * 16).min(lane.data.len());
+                        xor_into(state, &lane.data[b * 16..end]);
+                        active += 1;
+                    }
+                }
+                if active > 1 {
+                    backend.proc_par_blocks((&mut states).into());
+                } else {
+                    for (state, &nb) in states.iter_mut().zip(&blocks) {
+                        if b < nb {
+                            backend.proc_block(state.into());
+                        }
+                    }
+                }
+                // A lane's state is final after its last block; later calls overwrite it.
+                for ((mac, state), &nb) in self.macs.iter_mut().zip(states.iter()).zip(&blocks) {
+                    if b + 1 == nb {
+                        *mac = (*state).into();
+                    }
                 }
             }
-        }
-        if dir == Direction::Encrypt {
-            for (lane, &nb) in lanes.iter_mut().zip(blocks) {
-                if start < nb {
-                    ctr_stride(backend, lane, start, stride_end.min(nb), keystream);
+            if self.dir == Direction::Encrypt {
+                for (l, lane) in self.lanes.iter_mut().enumerate() {
+                    if start < blocks[l] {
+                        ctr_stride(backend, lane, start, stride_end.min(blocks[l]), &mut keystream);
+                    }
                 }
             }
+            start = stride_end;
         }
-        start = stride_end;
+        // Empty lanes (a 0-byte chunk never occurs in a file, but stay defined): MAC = IV.
+        for (mac, _) in self.macs.iter_mut().zip(&blocks).filter(|(_, &nb)| nb == 0) {
+            *mac = self.iv.into();
+        }
     }
 }
 
