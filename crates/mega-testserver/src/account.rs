@@ -1,0 +1,130 @@
+//! Accounts as MEGA stores them: what the server keeps to check a login and hand out keys,
+//! derived from an e-mail and password exactly as a client does at sign-up (spec §2, §8.1).
+
+use mega_proto::login::{self, V2Keys};
+use mega_proto::rsa::{PrivateKey, PublicKey};
+use mega_proto::{b64, Key128, NodeHandle, UserHandle};
+use rand_core::{OsRng, RngCore};
+
+/// How a login proves the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verifier {
+    /// v1: the expected `uh` string.
+    V1(String),
+    /// v2: `SHA-256(authkey)[0..16]`; the salt is sent by `us0`.
+    V2 {
+        /// The 32-byte salt.
+        salt: [u8; 32],
+        /// The hashed auth key.
+        hashed_auth_key: [u8; 16],
+    },
+}
+
+/// One account.
+#[derive(Debug)]
+pub struct Account {
+    /// The user handle.
+    pub handle: UserHandle,
+    /// The e-mail, lowercased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// How `us` is checked.
+    pub verifier: Verifier,
+    /// The master key wrapped with the password key (`k`).
+    pub k: String,
+    /// The RSA private key wrapped with the master key (`privk`).
+    pub privk: String,
+    /// The RSA public key (`pubk`), b64.
+    pub pubk: String,
+    /// The public key, to build `csid`.
+    pub public: PublicKey,
+    /// The master key. The real service never has it; the test server keeps it only to seed
+    /// files and folders encrypted as a client would. It is never sent.
+    pub master: Key128,
+    /// Cloud drive, inbox (vault) and rubbish bin.
+    pub roots: [NodeHandle; 3],
+    /// Creation time (unix seconds).
+    pub since: i64,
+    /// Storage quota in bytes.
+    pub storage_max: u64,
+    /// Transfer quota in bytes.
+    pub transfer_max: u64,
+    /// Transfer used in bytes.
+    pub transfer_used: u64,
+}
+
+/// Account version for a new account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `prepare_key` accounts.
+    V1,
+    /// PBKDF2 accounts (the default, as for every account created today).
+    V2,
+}
+
+impl Account {
+    /// Creates an account as the web client does at sign-up: a random master key, a random RSA
+    /// key pair, keys wrapped for the password. Root handles are supplied by the store.
+    pub fn create(email: &str, password: &str, version: Version, roots: [NodeHandle; 3], now: i64) -> Self {
+        let email = email.to_lowercase();
+        let mut rng = OsRng;
+        let mut m = [0u8; 16];
+        rng.fill_bytes(&mut m);
+        let master = Key128::new(m);
+        let (password_key, verifier) = match version {
+            Version::V1 => {
+                let pk = login::password_key_v1(password);
+                let uh = login::uh_v1(&email, &pk);
+                (pk, Verifier::V1(uh))
+            }
+            Version::V2 => {
+                let mut random = [0u8; 16];
+                rng.fill_bytes(&mut random);
+                let salt = login::salt_v2(&random);
+                let keys = V2Keys::derive(password, &salt);
+                let hashed = login::hashed_auth_key(keys.auth_key.as_bytes());
+                (keys.password_key.clone(), Verifier::V2 { salt, hashed_auth_key: hashed })
+            }
+        };
+        let (private, public) = generate_key();
+        let mut h = [0u8; 8];
+        rng.fill_bytes(&mut h);
+        Account {
+            handle: UserHandle(h),
+            name: email.split('@').next().unwrap_or("user").to_string(),
+            email,
+            verifier,
+            k: login::encrypt_master_key(&password_key, &master),
+            privk: private.encrypt_privk(&master, &mut rng),
+            pubk: b64::encode(&public.to_bytes()),
+            public,
+            master,
+            roots,
+            since: now,
+            storage_max: 20 << 30,
+            transfer_max: 10 << 30,
+            transfer_used: 0,
+        }
+    }
+
+    /// Checks a login's `uh`.
+    pub fn check_uh(&self, uh: &str) -> bool {
+        match &self.verifier {
+            Verifier::V1(expected) => expected == uh,
+            Verifier::V2 { hashed_auth_key, .. } => {
+                let raw = b64::decode(uh);
+                raw.len() == 16 && login::hashed_auth_key(&raw) == *hashed_auth_key
+            }
+        }
+    }
+}
+
+/// A 2048-bit key pair with `e = 17` that passes MEGA's checks.
+fn generate_key() -> (PrivateKey, PublicKey) {
+    loop {
+        if let Ok(pair) = PrivateKey::generate(&mut OsRng) {
+            return pair;
+        }
+    }
+}

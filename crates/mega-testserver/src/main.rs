@@ -1,0 +1,82 @@
+//! `mega-testserver`: serves the MEGA API and storage on loopback until SIGINT/SIGTERM.
+//! The first line on stdout is the base URL.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // A command-line program: stdout and stderr are its interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use mega_testserver::{Config, TestServer, Version};
+
+/// A MEGA-compatible server for tests, benchmarks and the demo drive.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Directory for stored ciphertext (a temporary one when omitted).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// An account to create: EMAIL:PASSWORD[:v1|v2] (v2 when omitted). Repeatable.
+    #[arg(long = "user", value_name = "EMAIL:PASSWORD[:v1|v2]")]
+    users: Vec<String>,
+}
+
+fn parse_user(spec: &str) -> Result<(String, String, Version), String> {
+    let (email, rest) = spec.split_once(':').ok_or_else(|| format!("--user {spec:?}: expected EMAIL:PASSWORD"))?;
+    let (password, version) = match rest.rsplit_once(':') {
+        Some((p, "v1")) => (p, Version::V1),
+        Some((p, "v2")) => (p, Version::V2),
+        _ => (rest, Version::V2),
+    };
+    if email.is_empty() || !email.contains('@') {
+        return Err(format!("--user {spec:?}: not an e-mail address"));
+    }
+    Ok((email.to_string(), password.to_string(), version))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let users: Result<Vec<_>, _> = args.users.iter().map(|u| parse_user(u)).collect();
+    let users = match users {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("mega-testserver: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let server = match TestServer::start_with(Config { listen: Some(args.listen), data: args.data }).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mega-testserver: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    for (email, password, version) in users {
+        if let Err(e) = server.add_user(&email, &password, version) {
+            eprintln!("mega-testserver: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    println!("{}", server.url());
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mega-testserver: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    server.stop().await;
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,331 @@
+//! The server's state: accounts, sessions, the node tree, uploads, downloads, public links and
+//! the action-packet log. One lock guards it all; no handler awaits while holding it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mega_proto::{b64, NodeHandle, UserHandle};
+use rand_core::{OsRng, RngCore};
+use serde_json::{json, Value};
+
+use crate::account::{Account, Version};
+
+/// Node types (spec §3.1).
+pub mod kind {
+    /// A file.
+    pub const FILE: u8 = 0;
+    /// A folder.
+    pub const FOLDER: u8 = 1;
+    /// The cloud drive root.
+    pub const ROOT: u8 = 2;
+    /// The inbox (vault).
+    pub const INBOX: u8 = 3;
+    /// The rubbish bin.
+    pub const RUBBISH: u8 = 4;
+}
+
+/// Stored ciphertext of a file, exactly as uploaded.
+#[derive(Debug)]
+pub struct Blob {
+    /// Where the bytes are.
+    pub path: PathBuf,
+    /// How many.
+    pub size: u64,
+}
+
+/// A node.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Handle.
+    pub h: NodeHandle,
+    /// Parent; none for the roots.
+    pub p: Option<NodeHandle>,
+    /// Owner.
+    pub owner: UserHandle,
+    /// Type (see [`kind`]).
+    pub t: u8,
+    /// Encrypted attributes (b64), opaque to the server.
+    pub a: String,
+    /// Key field.
+    pub k: String,
+    /// Size (files).
+    pub s: u64,
+    /// Creation time.
+    pub ts: i64,
+    /// File attributes (thumbnails).
+    pub fa: Option<String>,
+    /// Content (files).
+    pub blob: Option<Arc<Blob>>,
+}
+
+impl Node {
+    /// The node as `f` and action packets show it.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "h": self.h.to_b64(),
+            "u": self.owner.to_b64(),
+            "t": self.t,
+            "a": self.a,
+            "k": self.k,
+            "ts": self.ts,
+        });
+        if let Some(p) = self.p {
+            v["p"] = json!(p.to_b64());
+        }
+        if self.t == kind::FILE {
+            v["s"] = json!(self.s);
+        }
+        if let Some(fa) = &self.fa {
+            v["fa"] = json!(fa);
+        }
+        v
+    }
+}
+
+/// A login session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Whose.
+    pub user: UserHandle,
+    /// The session key the client sent at login (echoed on resume).
+    pub sek: Option<String>,
+}
+
+/// An upload in progress or completed, addressed by its URL id.
+#[derive(Debug)]
+pub struct Upload {
+    /// Whose.
+    pub user: UserHandle,
+    /// Announced size.
+    pub size: u64,
+    /// Where received bytes go.
+    pub path: PathBuf,
+    /// Received byte ranges (start, end), merged.
+    pub received: Vec<(u64, u64)>,
+    /// The completion token, once every byte is in.
+    pub token: Option<String>,
+}
+
+impl Upload {
+    /// Records `start..end` as received; returns true when the whole file is in.
+    pub fn record(&mut self, start: u64, end: u64) -> bool {
+        self.received.push((start, end));
+        self.received.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.received.len());
+        for &(a, b) in &self.received {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.received = merged;
+        self.size == 0 || self.received.first() == Some(&(0, self.size))
+    }
+}
+
+/// Everything the server knows.
+#[derive(Debug)]
+pub struct Store {
+    /// Where blobs live.
+    pub dir: PathBuf,
+    /// Accounts by handle.
+    pub accounts: HashMap<UserHandle, Account>,
+    /// Account handles by lowercased e-mail.
+    pub by_email: HashMap<String, UserHandle>,
+    /// Sessions by raw sid.
+    pub sessions: HashMap<Vec<u8>, Session>,
+    /// Every node.
+    pub nodes: HashMap<NodeHandle, Node>,
+    /// Children of each node, in creation order.
+    pub children: HashMap<NodeHandle, Vec<NodeHandle>>,
+    /// Uploads by URL id.
+    pub uploads: HashMap<String, Upload>,
+    /// Completed uploads by token.
+    pub tokens: HashMap<String, String>,
+    /// Download URL ids to nodes.
+    pub downloads: HashMap<String, NodeHandle>,
+    /// Public handle -> node.
+    pub links: HashMap<NodeHandle, NodeHandle>,
+    /// Node -> public handle.
+    pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// Action packets per user; a packet's sequence number is its index + 1.
+    pub packets: HashMap<UserHandle, Vec<Value>>,
+    /// Responses per (session or anonymous, request id), for replaying re-sent requests.
+    pub replies: HashMap<(String, String), (Vec<u8>, Vec<u8>)>,
+}
+
+/// Random bytes.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// A random URL-safe id.
+pub fn random_id() -> String {
+    b64::encode(&random::<18>())
+}
+
+/// The current unix time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An `sn` for a sequence number: b64 of 8 big-endian bytes.
+pub fn sn(seq: u64) -> String {
+    b64::encode(&seq.to_be_bytes())
+}
+
+/// The sequence number of an `sn`.
+pub fn parse_sn(s: &str) -> Option<u64> {
+    b64::decode_exact::<8>(s, "sn").ok().map(u64::from_be_bytes)
+}
+
+impl Store {
+    /// An empty store keeping blobs in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Store {
+            dir: dir.to_path_buf(),
+            accounts: HashMap::new(),
+            by_email: HashMap::new(),
+            sessions: HashMap::new(),
+            nodes: HashMap::new(),
+            children: HashMap::new(),
+            uploads: HashMap::new(),
+            tokens: HashMap::new(),
+            downloads: HashMap::new(),
+            links: HashMap::new(),
+            exported: HashMap::new(),
+            packets: HashMap::new(),
+            replies: HashMap::new(),
+        }
+    }
+
+    /// A fresh node handle.
+    pub fn new_handle(&self) -> NodeHandle {
+        loop {
+            let h = NodeHandle(random());
+            if !self.nodes.contains_key(&h) && !self.links.contains_key(&h) {
+                return h;
+            }
+        }
+    }
+
+    /// Adds an account with its three roots. An existing e-mail is an error.
+    pub fn add_account(&mut self, email: &str, password: &str, version: Version) -> Result<UserHandle, String> {
+        let lower = email.to_lowercase();
+        if self.by_email.contains_key(&lower) {
+            return Err(format!("account {lower} exists"));
+        }
+        let roots = [self.new_handle(), self.new_handle(), self.new_handle()];
+        let account = Account::create(&lower, password, version, roots, now());
+        let user = account.handle;
+        for (h, t) in roots.iter().zip([kind::ROOT, kind::INBOX, kind::RUBBISH]) {
+            self.insert_node(Node {
+                h: *h,
+                p: None,
+                owner: user,
+                t,
+                a: String::new(),
+                k: String::new(),
+                s: 0,
+                ts: account.since,
+                fa: None,
+                blob: None,
+            });
+        }
+        self.by_email.insert(lower, user);
+        self.accounts.insert(user, account);
+        self.packets.insert(user, Vec::new());
+        Ok(user)
+    }
+
+    /// Inserts a node under its parent.
+    pub fn insert_node(&mut self, node: Node) {
+        if let Some(p) = node.p {
+            self.children.entry(p).or_default().push(node.h);
+        }
+        self.nodes.insert(node.h, node);
+    }
+
+    /// A node and all its descendants, parents before children.
+    pub fn subtree(&self, root: NodeHandle) -> Vec<NodeHandle> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(kids) = self.children.get(&out[i]) {
+                out.extend(kids.iter().copied());
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// True if `node` is `ancestor` or below it.
+    pub fn is_within(&self, node: NodeHandle, ancestor: NodeHandle) -> bool {
+        let mut cur = Some(node);
+        while let Some(h) = cur {
+            if h == ancestor {
+                return true;
+            }
+            cur = self.nodes.get(&h).and_then(|n| n.p);
+        }
+        false
+    }
+
+    /// Detaches a node from its parent's child list.
+    pub fn detach(&mut self, h: NodeHandle) {
+        if let Some(p) = self.nodes.get(&h).and_then(|n| n.p) {
+            if let Some(kids) = self.children.get_mut(&p) {
+                kids.retain(|&k| k != h);
+            }
+        }
+    }
+
+    /// Removes a subtree; returns the removed handles.
+    pub fn remove_subtree(&mut self, h: NodeHandle) -> Vec<NodeHandle> {
+        let all = self.subtree(h);
+        self.detach(h);
+        for n in &all {
+            self.children.remove(n);
+            if let Some(node) = self.nodes.remove(n) {
+                if let Some(blob) = node.blob {
+                    if Arc::strong_count(&blob) == 1 {
+                        let _ = std::fs::remove_file(&blob.path);
+                    }
+                }
+            }
+            if let Some(ph) = self.exported.remove(n) {
+                self.links.remove(&ph);
+            }
+        }
+        all
+    }
+
+    /// Bytes stored under a root.
+    pub fn usage(&self, root: NodeHandle) -> (u64, u64, u64) {
+        let (mut bytes, mut files, mut folders) = (0, 0, 0);
+        for h in self.subtree(root).into_iter().skip(1) {
+            if let Some(n) = self.nodes.get(&h) {
+                if n.t == kind::FILE {
+                    bytes += n.s;
+                    files += 1;
+                } else {
+                    folders += 1;
+                }
+            }
+        }
+        (bytes, files, folders)
+    }
+
+    /// Appends an action packet to a user's log.
+    pub fn push_packet(&mut self, user: UserHandle, packet: Value) {
+        self.packets.entry(user).or_default().push(packet);
+    }
+
+    /// The user's current sequence number.
+    pub fn seq(&self, user: UserHandle) -> u64 {
+        self.packets.get(&user).map_or(0, |p| p.len() as u64)
+    }
+}

@@ -1,0 +1,171 @@
+//! Transfers: `u` and `g` (spec §4.1, §5.1), and the storage endpoints that take chunk POSTs and
+//! serve byte ranges (§4.2, §5.2). The server stores ciphertext exactly as received; it cannot
+//! and does not check MACs.
+
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mega_proto::{b64, chunks, content::upload_checksum, ErrorCode, NodeHandle};
+use serde_json::{json, Value};
+
+use crate::api::{arg_int, CmdResult, Ctx};
+use crate::store::{kind, random, random_id, Upload};
+use crate::App;
+
+/// `u`: an upload URL for `s` bytes.
+pub(crate) fn upload_url(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
+    let user = ctx.user()?;
+    let size = arg_int(cmd, "s").filter(|&s| s >= 0).ok_or(ErrorCode::Args)? as u64;
+    let account = &ctx.store.accounts[&user];
+    let used: u64 = account.roots.iter().map(|&r| ctx.store.usage(r).0).sum();
+    if used.saturating_add(size) > account.storage_max {
+        return Err(ErrorCode::OverQuota);
+    }
+    let id = random_id();
+    let path = ctx.store.dir.join(format!("up-{id}"));
+    ctx.store.uploads.insert(id.clone(), Upload { user, size, path, received: Vec::new(), token: None });
+    Ok(json!({"p": format!("{}ul/{id}", ctx.base)}))
+}
+
+/// `g`: a file's size and attributes, and with `g:1` a download URL. The node is the user's own
+/// (`n`) or a public file link's (`p`).
+pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
+    let node = if let Some(p) = cmd.get("p").and_then(Value::as_str) {
+        let ph = NodeHandle::from_b64(p).map_err(|_| ErrorCode::Args)?;
+        *ctx.store.links.get(&ph).ok_or(ErrorCode::NotFound)?
+    } else {
+        let user = ctx.user()?;
+        let h = cmd.get("n").and_then(Value::as_str).ok_or(ErrorCode::Args)?;
+        let h = NodeHandle::from_b64(h).map_err(|_| ErrorCode::Args)?;
+        let n = ctx.store.nodes.get(&h).ok_or(ErrorCode::NotFound)?;
+        if n.owner != user {
+            return Err(ErrorCode::Access);
+        }
+        h
+    };
+    let n = ctx.store.nodes.get(&node).ok_or(ErrorCode::NotFound)?;
+    if n.t != kind::FILE {
+        return Err(ErrorCode::Args);
+    }
+    let mut reply = json!({"s": n.s, "at": n.a, "msd": 1});
+    if let Some(fa) = &n.fa {
+        reply["fa"] = json!(fa);
+    }
+    if arg_int(cmd, "g") == Some(1) {
+        let id = random_id();
+        reply["g"] = json!(format!("{}dl/{id}", ctx.base));
+        ctx.store.downloads.insert(id, node);
+    }
+    Ok(reply)
+}
+
+fn text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
+}
+
+fn code(e: ErrorCode) -> Response {
+    text(StatusCode::OK, e.code().to_string())
+}
+
+/// `POST /ul/<id>[/<offset>]`: one or more whole chunks at a chunk boundary.
+pub(crate) async fn upload_chunk(
+    State(app): State<Arc<App>>,
+    Path(rest): Path<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let id = parts[0].to_string();
+    let offset = match parts.get(1).filter(|o| !o.is_empty()).map(|o| o.parse::<u64>()) {
+        None => 0,
+        Some(Ok(o)) => o,
+        Some(Err(_)) => return code(ErrorCode::Range),
+    };
+    let end = offset + body.len() as u64;
+    let (path, size) = {
+        let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(up) = store.uploads.get(&id) else { return code(ErrorCode::Expired) };
+        (up.path.clone(), up.size)
+    };
+    if !chunks::is_boundary(offset) || end > size || (end != size && !chunks::is_boundary(end)) {
+        return code(ErrorCode::Range);
+    }
+    if let Some(d) = q.get("d") {
+        if b64::decode(d) != upload_checksum(&body) {
+            return code(ErrorCode::Key);
+        }
+    }
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let f = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path)?;
+        f.write_all_at(&body, offset)?;
+        if end == size {
+            f.set_len(size)?;
+        }
+        Ok(())
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return code(ErrorCode::Failed);
+    }
+    let mut store = app.store.lock().unwrap_or_else(|e| e.into_inner());
+    let store = &mut *store;
+    let Some(up) = store.uploads.get_mut(&id) else { return code(ErrorCode::Expired) };
+    if !up.record(offset, end) {
+        return text(StatusCode::OK, if q.contains_key("d") { "0".into() } else { String::new() });
+    }
+    // The token: 36 characters of the b64 alphabet, so clients that take the body as text and
+    // clients that b64-encode the raw bytes both work (`p` accepts either form).
+    let token = up.token.get_or_insert_with(|| b64::encode(&random::<27>())).clone();
+    store.tokens.insert(token.clone(), id);
+    text(StatusCode::OK, token)
+}
+
+/// `GET|POST /dl/<id>[/<start>-<end>]`: the ciphertext, whole or an inclusive range.
+pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path<String>) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let id = parts[0].to_string();
+    let blob = {
+        let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let node = store.downloads.get(&id).and_then(|h| store.nodes.get(h));
+        match node.and_then(|n| n.blob.clone()) {
+            Some(b) => Some(b),
+            None if node.is_some() => None,
+            None => return text(StatusCode::NOT_FOUND, String::new()),
+        }
+    };
+    let size = blob.as_ref().map_or(0, |b| b.size);
+    let (start, end) = match parts.get(1).filter(|r| !r.is_empty()) {
+        None => (0, size),
+        Some(r) => {
+            let Some((a, b)) =
+                r.split_once('-').and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+            else {
+                return text(StatusCode::BAD_REQUEST, String::new());
+            };
+            // `end` is inclusive; clients that send `size` as the end get the rest of the file.
+            let end = b.saturating_add(1).min(size);
+            if a > end || (a == end && size > 0) {
+                return text(StatusCode::RANGE_NOT_SATISFIABLE, String::new());
+            }
+            (a, end)
+        }
+    };
+    let Some(blob) = blob else { return text(StatusCode::OK, String::new()) };
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let f = std::fs::File::open(&blob.path)?;
+        let mut buf = vec![0u8; (end - start) as usize];
+        f.read_exact_at(&mut buf, start)?;
+        Ok(buf)
+    })
+    .await;
+    match read {
+        Ok(Ok(buf)) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], Body::from(buf)).into_response()
+        }
+        _ => text(StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+    }
+}

@@ -1,0 +1,300 @@
+//! The server against a minimal client built from `mega-proto` and raw HTTP: logins, the node
+//! tree, chunked uploads, ranged downloads verified by MAC, links, events and bad input.
+
+use mega_proto::attr::Attributes;
+use mega_proto::content::ContentCipher;
+use mega_proto::login::{self, Prelogin};
+use mega_proto::rsa::PrivateKey;
+use mega_proto::{b64, chunks, FileKey, Key128, UserHandle};
+use mega_testserver::{TestServer, Version};
+use serde_json::{json, Value};
+
+/// Just enough of a client to drive the server.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    sid: Option<String>,
+    master: Option<Key128>,
+    id: u64,
+}
+
+impl Client {
+    fn new(base: &str) -> Self {
+        Client { http: reqwest::Client::new(), base: base.into(), sid: None, master: None, id: 1000 }
+    }
+
+    async fn raw(&mut self, body: String) -> Value {
+        self.id += 1;
+        self.raw_with_id(body, self.id).await
+    }
+
+    async fn raw_with_id(&self, body: String, id: u64) -> Value {
+        let mut url = format!("{}cs?id={id}", self.base);
+        if let Some(s) = &self.sid {
+            url.push_str(&format!("&sid={s}"));
+        }
+        let r = self.http.post(url).body(body).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/json");
+        r.json().await.unwrap()
+    }
+
+    /// One command; a per-command result.
+    async fn cmd(&mut self, c: Value) -> Value {
+        let v = self.raw(json!([c]).to_string()).await;
+        v.as_array().unwrap_or_else(|| panic!("request-level error {v}"))[0].clone()
+    }
+
+    async fn login(&mut self, email: &str, password: &str) -> Result<UserHandle, i64> {
+        let pre = self.cmd(json!({"a": "us0", "user": email.to_lowercase()})).await;
+        if let Some(e) = pre.as_i64() {
+            return Err(e);
+        }
+        let prelogin = match pre["v"].as_u64() {
+            Some(1) => Prelogin::V1,
+            _ => Prelogin::V2 { salt: b64::decode(pre["s"].as_str().unwrap()) },
+        };
+        let secrets = login::login_secrets(email, password, &prelogin).unwrap();
+        let r = self
+            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh, "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
+            .await;
+        if let Some(e) = r.as_i64() {
+            return Err(e);
+        }
+        assert_eq!(r["sek"], "AAAAAAAAAAAAAAAAAAAAAA", "sek is echoed");
+        let master = login::decrypt_master_key(&secrets.password_key, r["k"].as_str().unwrap()).unwrap();
+        let key = PrivateKey::decrypt_privk(r["privk"].as_str().unwrap(), &master).unwrap();
+        let user = UserHandle::from_b64(r["u"].as_str().unwrap()).unwrap();
+        let sid = key.decrypt_csid(r["csid"].as_str().unwrap(), user).unwrap();
+        self.sid = Some(sid.to_b64());
+        self.master = Some(master);
+        Ok(user)
+    }
+
+    fn master(&self) -> &Key128 {
+        self.master.as_ref().unwrap()
+    }
+
+    async fn tree(&mut self) -> Value {
+        self.cmd(json!({"a": "f", "c": 1})).await
+    }
+
+    async fn root(&mut self, t: u64) -> String {
+        let f = self.tree().await;
+        f["f"].as_array().unwrap().iter().find(|n| n["t"] == t).unwrap()["h"].as_str().unwrap().to_string()
+    }
+
+    async fn mkdir(&mut self, parent: &str, name: &str) -> Value {
+        let key = Key128::new([9; 16]);
+        let a = Attributes::with_name(name).encrypt_b64(&key);
+        let k = b64::encode(&self.master().wrap(key.as_bytes()).unwrap());
+        self.cmd(json!({"a": "p", "t": parent, "n": [{"h": "xxxxxxxx", "t": 1, "a": a, "k": k}], "i": "abcdefghij"}))
+            .await
+    }
+
+    /// Uploads `data` in chunk POSTs, last chunk first, and finishes with `p`.
+    async fn upload(&mut self, parent: &str, name: &str, data: &[u8]) -> (Value, FileKey) {
+        let r = self.cmd(json!({"a": "u", "s": data.len()})).await;
+        let url = r["p"].as_str().unwrap().to_string();
+        let cipher = ContentCipher::from_parts(&[5; 16], &[6; 8]);
+        let mut enc = data.to_vec();
+        let macs = cipher.encrypt_file(&mut enc);
+        let mut token = String::new();
+        let ranges: Vec<_> = chunks::chunks(data.len() as u64).collect();
+        for r in ranges.iter().rev() {
+            let body = enc[r.start as usize..r.end as usize].to_vec();
+            let resp = self.http.post(format!("{url}/{}", r.start)).body(body).send().await.unwrap();
+            token = resp.text().await.unwrap();
+        }
+        if data.is_empty() {
+            token = self.http.post(format!("{url}/0")).body(Vec::new()).send().await.unwrap().text().await.unwrap();
+        }
+        assert_eq!(token.len(), 36, "completion token");
+        let fk = FileKey { aes_key: [5; 16], nonce: [6; 8], meta_mac: cipher.meta_mac(&macs) };
+        let a = Attributes::with_name(name).encrypt_b64(&fk.attr_key());
+        let k = b64::encode(&self.master().wrap(&fk.to_node_key()).unwrap());
+        let v = self.cmd(json!({"a": "p", "t": parent, "n": [{"h": token, "t": 0, "a": a, "k": k}]})).await;
+        (v, fk)
+    }
+
+    async fn fetch(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+}
+
+fn content(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 + 7) as u8).collect()
+}
+
+#[tokio::test]
+async fn v1_and_v2_logins_and_logout() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("Alice@Example.com", "alice pw", Version::V2).unwrap();
+    server.add_user("bob@example.com", "bobs-password", Version::V1).unwrap();
+    let mut c = Client::new(server.url());
+    let alice = c.login("alice@example.com", "alice pw").await.unwrap();
+    let ug = c.cmd(json!({"a": "ug"})).await;
+    assert_eq!(ug["u"], alice.to_b64());
+    assert_eq!(ug["email"], "alice@example.com");
+    let f = c.tree().await;
+    let types: Vec<u64> = f["f"].as_array().unwrap().iter().map(|n| n["t"].as_u64().unwrap()).collect();
+    assert_eq!(types, vec![2, 3, 4]);
+    assert_eq!(f["ok"], json!([]));
+    assert!(f["sn"].as_str().unwrap().len() == 11);
+    assert_eq!(c.cmd(json!({"a": "sml"})).await, json!(0));
+    assert_eq!(c.raw(json!([{"a": "ug"}]).to_string()).await, json!(-15), "a logged-out sid is gone");
+
+    let mut b = Client::new(server.url());
+    b.login("bob@example.com", "bobs-password").await.unwrap();
+    let mut wrong = Client::new(server.url());
+    assert_eq!(wrong.login("bob@example.com", "nope").await, Err(-9));
+    assert_eq!(wrong.login("alice@example.com", "alice pwx").await, Err(-9));
+    assert_eq!(wrong.login("nobody@example.com", "x").await, Err(-9));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upload_download_verify_and_node_operations() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let rubbish = c.root(4).await;
+    let dir = c.mkdir(&root, "Docs").await;
+    let dir_h = dir["f"][0]["h"].as_str().unwrap().to_string();
+    assert_eq!(dir["f"][0]["p"], root.as_str());
+
+    for size in [0usize, 1, 131_072, 131_073, 1_500_000] {
+        let data = content(size);
+        let (v, fk) = c.upload(&dir_h, &format!("f{size}.bin"), &data).await;
+        let node = &v["f"][0];
+        assert_eq!(node["s"], size, "size {size}");
+        let h = node["h"].as_str().unwrap();
+        let g = c.cmd(json!({"a": "g", "g": 1, "n": h})).await;
+        assert_eq!(g["s"], size);
+        let attrs = Attributes::decrypt_b64(g["at"].as_str().unwrap(), &fk.attr_key()).unwrap();
+        assert_eq!(attrs.name(), Some(format!("f{size}.bin").as_str()));
+        // Whole file, then chunk by chunk with inclusive ranges; both verify.
+        let url = g["g"].as_str().unwrap();
+        let whole = c.fetch(url).await.bytes().await.unwrap().to_vec();
+        let cipher = ContentCipher::new(&fk);
+        let mut plain = whole.clone();
+        let macs = cipher.decrypt_file(&mut plain);
+        assert_eq!(plain, data);
+        assert_eq!(cipher.meta_mac(&macs), fk.meta_mac);
+        let mut pieces = Vec::new();
+        for r in chunks::chunks(size as u64) {
+            let body = c.fetch(&format!("{url}/{}-{}", r.start, r.end - 1)).await.bytes().await.unwrap();
+            pieces.extend_from_slice(&body);
+        }
+        assert_eq!(pieces, whole);
+    }
+
+    // Rename, move, circular move, export, delete.
+    let sub = c.mkdir(&dir_h, "Sub").await["f"][0]["h"].as_str().unwrap().to_string();
+    let at = Attributes::with_name("Documents").encrypt_b64(&Key128::new([9; 16]));
+    assert_eq!(c.cmd(json!({"a": "a", "n": dir_h, "at": at})).await, json!(0));
+    assert_eq!(c.cmd(json!({"a": "m", "n": dir_h, "t": sub})).await, json!(-10));
+    assert_eq!(c.cmd(json!({"a": "m", "n": sub, "t": rubbish})).await, json!(0));
+    let (v, fk) = c.upload(&root, "shared.txt", b"hello links").await;
+    let h = v["f"][0]["h"].as_str().unwrap().to_string();
+    let ph = c.cmd(json!({"a": "l", "n": h})).await;
+    assert_eq!(c.cmd(json!({"a": "l", "n": h})).await, ph, "the same handle again");
+    let mut anon = Client::new(server.url());
+    let g = anon.cmd(json!({"a": "g", "g": 1, "p": ph})).await;
+    let mut body = anon.fetch(g["g"].as_str().unwrap()).await.bytes().await.unwrap().to_vec();
+    ContentCipher::new(&fk).apply_ctr(0, &mut body);
+    assert_eq!(body, b"hello links");
+    assert_eq!(c.cmd(json!({"a": "l", "n": h, "d": 1})).await, json!(0));
+    assert_eq!(anon.cmd(json!({"a": "g", "p": ph})).await, json!(-9), "a removed link is gone");
+    assert_eq!(c.cmd(json!({"a": "d", "n": dir_h})).await, json!(0));
+    let f = c.tree().await;
+    assert!(!f["f"].as_array().unwrap().iter().any(|n| n["h"] == dir_h.as_str()));
+    let uq = c.cmd(json!({"a": "uq", "strg": 1, "xfer": 1})).await;
+    assert_eq!(uq["cstrg"], 11, "only shared.txt is left");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_protocol_codes() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    assert_eq!(c.raw("{not json".into()).await, json!(-2));
+    assert_eq!(c.raw(json!({"a": "us0"}).to_string()).await, json!(-2));
+    assert_eq!(c.cmd(json!({"a": "nosuchcommand"})).await, json!(-2));
+    assert_eq!(c.cmd(json!({"a": "f"})).await, json!(-15), "no session");
+    let mut bad = Client::new(server.url());
+    bad.sid = Some("A".repeat(58));
+    assert_eq!(bad.raw(json!([{"a": "f"}]).to_string()).await, json!(-15));
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    assert_eq!(c.cmd(json!({"a": "m", "n": root, "t": root})).await, json!(-11), "roots do not move");
+    assert_eq!(c.cmd(json!({"a": "d", "n": "AAAAAAAA"})).await, json!(-9));
+    assert_eq!(
+        c.cmd(json!({"a": "p", "t": root, "n": [{"h": "x", "t": 0, "a": "", "k": "AAAAAAAAAAAAAAAAAAAAAA"}]})).await,
+        json!(-13)
+    );
+
+    // Chunks must start on chunk boundaries and stay inside the announced size.
+    let url = c.cmd(json!({"a": "u", "s": 300_000})).await["p"].as_str().unwrap().to_string();
+    let post = |path: String, n: usize| c.http.post(path).body(vec![0u8; n]).send();
+    assert_eq!(post(format!("{url}/100"), 16).await.unwrap().text().await.unwrap(), "-7");
+    assert_eq!(post(format!("{url}/131072"), 300_000).await.unwrap().text().await.unwrap(), "-7");
+    assert_eq!(post(format!("{url}/0?d=AQAAAAAAAAAAAAAA"), 131_072).await.unwrap().text().await.unwrap(), "-14");
+    assert_eq!(post(format!("{url}/0"), 131_072).await.unwrap().text().await.unwrap(), "");
+    assert_eq!(post(format!("{}ul/nosuchupload/0", server.url()), 16).await.unwrap().text().await.unwrap(), "-8");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resent_requests_are_replayed_not_repeated() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let key = Key128::new([9; 16]);
+    let a = Attributes::with_name("once").encrypt_b64(&key);
+    let k = b64::encode(&c.master().wrap(key.as_bytes()).unwrap());
+    let body = json!([{"a": "p", "t": root, "n": [{"h": "xxxxxxxx", "t": 1, "a": a, "k": k}]}]).to_string();
+    let first = c.raw_with_id(body.clone(), 77).await;
+    let again = c.raw_with_id(body, 77).await;
+    assert_eq!(first, again);
+    let f = c.tree().await;
+    assert_eq!(f["f"].as_array().unwrap().len(), 4, "three roots and one folder");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn action_packets_reach_another_session() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut one = Client::new(server.url());
+    let mut two = Client::new(server.url());
+    one.login("a@example.com", "pw").await.unwrap();
+    two.login("a@example.com", "pw").await.unwrap();
+    let f = two.tree().await;
+    let sn = f["sn"].as_str().unwrap().to_string();
+    let sid = two.sid.clone().unwrap();
+    let sc = |sn: String| {
+        let url = format!("{}sc?sn={sn}&sid={sid}", server.url());
+        let http = two.http.clone();
+        async move { http.post(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let idle = sc(sn.clone()).await;
+    let wait_url = idle["w"].as_str().unwrap().to_string();
+    let waiter = tokio::spawn({
+        let http = two.http.clone();
+        async move { http.get(wait_url).send().await.unwrap().status() }
+    });
+    let root = one.root(2).await;
+    one.mkdir(&root, "news").await;
+    assert!(tokio::time::timeout(std::time::Duration::from_secs(10), waiter).await.unwrap().unwrap().is_success());
+    let got = sc(sn).await;
+    let packets = got["a"].as_array().unwrap();
+    assert_eq!(packets[0]["a"], "t");
+    assert_eq!(packets[0]["t"]["f"][0]["p"], root.as_str());
+    assert_ne!(got["sn"], f["sn"]);
+    server.stop().await;
+}
