@@ -7,6 +7,7 @@
 //! stands there. Results are normalised to the canonical URL and de-duplicated in order: the same
 //! link seen again only fills in a key that was missing the first time.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -19,7 +20,7 @@ fn candidates() -> &'static Regex {
         Regex::new(
             r#"(?ix)
             (?: \b(?:https?://)?(?:www\.)?mega(?:\.co)?\.(?:nz|app|io) (?:/|\#)
-              | \bmega:(?://)?
+              | \bmega:(?://)?(?:[\#!]|F!|file/|folder/)
             )
             [^\s"'<>()\[\]{}|\\^`]+"#,
         )
@@ -38,23 +39,94 @@ const KEY_WINDOW: usize = 400;
 /// Every MEGA link in `text`, parsed, normalised and de-duplicated in order of first appearance.
 pub fn extract_links(text: &str) -> Vec<ParsedLink> {
     let text = html_escape::decode_html_entities(text);
+    // JSON-escaped slashes (`https:\/\/mega.nz\/file\/...`).
+    let text = text.replace("\\/", "/");
     let text = unescape_percent(&text);
-    let found: Vec<(usize, usize)> = candidates().find_iter(&text).map(|m| (m.start(), m.end())).collect();
-    let mut out: Vec<ParsedLink> = Vec::new();
+    let found: Vec<(usize, usize)> = candidates()
+        .find_iter(&text)
+        .filter(|m| !glued_to_other_host(&text, m.start()))
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    let mut out = Links::default();
     for (i, &(start, end)) in found.iter().enumerate() {
-        let Ok(mut link) = parse(&text[start..end]) else { continue };
+        let Some(mut link) = parse_candidate(&text, start, end) else { continue };
         if let ParsedLink::Plain(l) = &link {
             if l.key.is_none() {
-                let window_end = found.get(i + 1).map_or(text.len(), |n| n.0).min(end + KEY_WINDOW);
+                let mut window_end = found.get(i + 1).map_or(text.len(), |n| n.0).min(end + KEY_WINDOW);
+                while !text.is_char_boundary(window_end) {
+                    window_end -= 1;
+                }
                 let window = text.get(end..window_end).unwrap_or("");
                 if let Some(with_key) = key_apart(l, window) {
                     link = ParsedLink::Plain(with_key);
                 }
             }
         }
-        merge(&mut out, link);
+        out.merge(link);
     }
-    out
+    out.links
+}
+
+/// A match that is really part of another host name (`fake-mega.nz`, `cdn.mega.nz`).
+fn glued_to_other_host(text: &str, start: usize) -> bool {
+    text[..start].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_')
+}
+
+/// Parses one candidate. A key broken across a line break is joined; a key that stays
+/// truncated leaves the link without its key (to be asked for), rather than losing the link.
+fn parse_candidate(text: &str, start: usize, end: usize) -> Option<ParsedLink> {
+    let candidate = &text[start..end];
+    match parse(candidate) {
+        Ok(l) => Some(l),
+        Err(crate::Error::Malformed { what: "link key", .. }) => {
+            let next = text[end..].strip_prefix("\r\n").or_else(|| text[end..].strip_prefix('\n'));
+            if let Some(next) = next {
+                let run = next.bytes().take_while(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_').count();
+                if let Ok(l) = parse(&format!("{candidate}{}", &next[..run])) {
+                    return Some(l);
+                }
+            }
+            let cut = candidate.rfind(['#', '!']).map_or(candidate, |i| &candidate[..i]);
+            parse(cut).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+/// The links found so far, with an index by target for de-duplication.
+#[derive(Default)]
+struct Links {
+    links: Vec<ParsedLink>,
+    index: HashMap<Target, usize>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum Target {
+    Plain(crate::link::LinkKind, crate::NodeHandle, Option<crate::SubNode>),
+    Protected(String),
+}
+
+impl Links {
+    /// Adds a link, or fills in the key of the same link seen before without one.
+    fn merge(&mut self, link: ParsedLink) {
+        let target = match &link {
+            ParsedLink::Plain(l) => Target::Plain(l.kind, l.handle, l.sub),
+            ParsedLink::Protected(p) => Target::Protected(p.clone()),
+        };
+        match self.index.get(&target) {
+            Some(&i) => {
+                if let (ParsedLink::Plain(e), ParsedLink::Plain(n)) = (&mut self.links[i], &link) {
+                    if e.key.is_none() && n.key.is_some() {
+                        e.key = n.key.clone();
+                    }
+                }
+            }
+            None => {
+                self.index.insert(target, self.links.len());
+                self.links.push(link);
+            }
+        }
+    }
 }
 
 /// The canonical URLs of [`extract_links`], one per link.
@@ -62,30 +134,14 @@ pub fn extract_urls(text: &str) -> Vec<String> {
     extract_links(text).iter().map(ParsedLink::to_url).collect()
 }
 
-fn same_target(a: &Link, b: &Link) -> bool {
-    a.kind == b.kind && a.handle == b.handle && a.sub == b.sub
-}
-
-fn merge(out: &mut Vec<ParsedLink>, link: ParsedLink) {
-    for existing in out.iter_mut() {
-        match (existing, &link) {
-            (ParsedLink::Plain(e), ParsedLink::Plain(n)) if same_target(e, n) => {
-                if e.key.is_none() && n.key.is_some() {
-                    e.key = n.key.clone();
-                }
-                return;
-            }
-            (ParsedLink::Protected(e), ParsedLink::Protected(n)) if e == n => return,
-            _ => {}
-        }
-    }
-    out.push(link);
-}
-
 /// The first token in `window` that can be this link's key given apart.
 fn key_apart(link: &Link, window: &str) -> Option<Link> {
     let want = crate::b64::encoded_len(link.kind.key_len());
     key_tokens().find_iter(window).find_map(|m| {
+        // A token inside another URL or query (`/B7xK...`, `=B7xK...`) is not a key.
+        if window[..m.start()].ends_with(['/', '=', '?', '&', '.', ':']) {
+            return None;
+        }
         let tok = m.as_str();
         let marked = tok.starts_with(['#', '!']);
         let body = tok.trim_start_matches(['#', '!']);
@@ -163,6 +219,47 @@ mod tests {
     fn html_entities_and_escapes() {
         let text = format!("href=\"https://mega.nz/&#35;!ruUBU5aJ&#33;{FK}\" https://mega.nz/%23F%21Y5WccVVf%21{DK}");
         assert_eq!(extract_urls(&text).len(), 2);
+    }
+
+    #[test]
+    fn review_cases() {
+        // Junk before a legacy marker, JSON escapes, a `Mega:` label, a key broken across lines.
+        let text = format!(
+            "https://mega.nz/?fbclid=IwAR0#!ruUBU5aJ!{FK}\n\
+             {{\"u\":\"https:\\/\\/mega.nz\\/folder\\/Y5WccVVf#{DK}\"}}\n\
+             Mega:https://mega.nz/file/AAAAAAAA#{FK}\n\
+             https://mega.nz/file/BBBBBBBB#{}\n{}\n",
+            &FK[..20],
+            &FK[20..]
+        );
+        assert_eq!(
+            extract_urls(&text),
+            vec![
+                format!("https://mega.nz/file/ruUBU5aJ#{FK}"),
+                format!("https://mega.nz/folder/Y5WccVVf#{DK}"),
+                format!("https://mega.nz/file/AAAAAAAA#{FK}"),
+                format!("https://mega.nz/file/BBBBBBBB#{FK}"),
+            ]
+        );
+        // Other hosts, and tokens of other URLs are not keys.
+        let text = "fake-mega.nz/file/ruUBU5aJ https://mega.nz/folder/Y5WccVVf see https://example.com/a/B7xK2mQp9LrT4vWz8YcN3d";
+        assert_eq!(extract_urls(text), vec!["https://mega.nz/folder/Y5WccVVf".to_string()]);
+        // The key window never splits a character.
+        for pad in 0..6 {
+            let text = format!("https://mega.nz/folder/Y5WccVVf {}\nКлюч: #{DK}", "я".repeat(190 + pad));
+            let _ = extract_urls(&text);
+        }
+    }
+
+    #[test]
+    fn many_links() {
+        let mut text = String::new();
+        for i in 0..60_000u32 {
+            let h = crate::b64::encode(&[(i >> 16) as u8, (i >> 8) as u8, i as u8, 1, 2, 3]);
+            text.push_str(&format!("https://mega.nz/file/{h}#{FK}\n"));
+        }
+        // 60,000 distinct links (de-duplication is indexed, not a scan per link).
+        assert_eq!(extract_links(&text).len(), 60_000);
     }
 
     #[test]

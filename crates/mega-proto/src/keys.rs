@@ -8,7 +8,7 @@ use std::fmt;
 
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes128;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{b64, Error, NodeHandle, UserHandle};
 
@@ -70,9 +70,9 @@ impl Key128 {
     }
 
     /// Unwraps a node key (16 or 32 bytes) wrapped under this key.
-    pub fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, Error> {
+    pub fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         check_node_key_len(wrapped.len())?;
-        let mut out = wrapped.to_vec();
+        let mut out = Zeroizing::new(wrapped.to_vec());
         self.ecb_decrypt(&mut out)?;
         Ok(out)
     }
@@ -184,11 +184,11 @@ impl NodeKey {
     }
 
     /// The raw node key (32 or 16 bytes).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        match self {
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(match self {
             NodeKey::File(k) => k.to_node_key().to_vec(),
             NodeKey::Folder(k) => k.0.to_vec(),
-        }
+        })
     }
 
     /// The key of the node's attributes.
@@ -220,7 +220,7 @@ pub enum WrappedKey {
 
 impl WrappedKey {
     /// Unwraps an AES-wrapped key with `kek` (a master key or a share key).
-    pub fn unwrap_aes(&self, kek: &Key128) -> Result<Vec<u8>, Error> {
+    pub fn unwrap_aes(&self, kek: &Key128) -> Result<Zeroizing<Vec<u8>>, Error> {
         match self {
             WrappedKey::Aes(w) => kek.unwrap(w),
             WrappedKey::Rsa(_) => Err(Error::Unsupported("RSA-wrapped key given to AES unwrap")),

@@ -115,7 +115,7 @@ impl Link {
     pub fn with_key(&self, key: &str) -> Result<Link, Error> {
         let key = key.trim().trim_start_matches(['#', '!']);
         let key = key.trim_end();
-        let bytes = b64::decode_all(key, "link key")?;
+        let bytes = zeroize::Zeroizing::new(b64::decode_all(key, "link key")?);
         if bytes.len() != self.kind.key_len() || key.len() != b64::encoded_len(self.kind.key_len()) {
             return Err(Error::Length { what: "link key", expected: self.kind.key_len(), got: bytes.len() });
         }
@@ -165,25 +165,47 @@ impl fmt::Display for Link {
 pub fn parse(input: &str) -> Result<ParsedLink, Error> {
     let rest = strip_host(input.trim())?;
     let rest = rest.trim_start_matches('/');
-    let (kind, after) = if let Some(r) = rest.strip_prefix("#P!") {
+    if let Some(link) = parse_marked(rest)? {
+        return Ok(link);
+    }
+    // Like the SDK, find a legacy marker anywhere: junk such as `?fbclid=...` may precede it.
+    for marker in ["#P!", "#F!", "#!"] {
+        if let Some(i) = rest.find(marker) {
+            if let Some(link) = parse_marked(&rest[i..])? {
+                return Ok(link);
+            }
+        }
+    }
+    if rest.len() >= 9 && rest.as_bytes()[8] == b'!' {
+        // The SDK's bare `H!K`.
+        return parse_body(LinkKind::File, rest).map(ParsedLink::Plain);
+    }
+    Err(Error::NotALink)
+}
+
+/// Parses a link body that starts with its marker; `None` if it starts with no marker.
+fn parse_marked(rest: &str) -> Result<Option<ParsedLink>, Error> {
+    if let Some(r) = rest.strip_prefix("#P!") {
         let n = b64::b64_prefix_len(r);
         if n == 0 {
             return Err(Error::malformed("protected link", "empty payload"));
         }
-        return Ok(ParsedLink::Protected(r[..n].to_string()));
-    } else if let Some(r) = strip_any(rest, &["folder/", "#F!", "F!"]) {
+        return Ok(Some(ParsedLink::Protected(r[..n].to_string())));
+    }
+    let (kind, after) = if let Some(r) = strip_any(rest, &["folder/", "#F!", "F!"]) {
         (LinkKind::Folder, r)
     } else if let Some(r) = strip_any(rest, &["file/", "#!", "embed/", "embed#!", "embed!"]) {
         (LinkKind::File, r)
-    } else if rest.starts_with("collection/") {
+    } else if starts_with_ignore_case(rest, "collection/") {
         return Err(Error::Unsupported("collection (album) links"));
-    } else if rest.len() >= 9 && rest.as_bytes()[8] == b'!' {
-        // The SDK's bare `H!K`.
-        (LinkKind::File, rest)
     } else {
-        return Err(Error::NotALink);
+        return Ok(None);
     };
-    parse_body(kind, after).map(ParsedLink::Plain)
+    parse_body(kind, after).map(|l| Some(ParsedLink::Plain(l)))
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// Parses a plain file or folder link; a `#P!` link is an error here.
@@ -195,7 +217,7 @@ pub fn parse_plain(input: &str) -> Result<Link, Error> {
 }
 
 fn strip_any<'a>(s: &'a str, prefixes: &[&str]) -> Option<&'a str> {
-    prefixes.iter().find_map(|p| s.strip_prefix(p))
+    prefixes.iter().find(|p| starts_with_ignore_case(s, p)).map(|p| &s[p.len()..])
 }
 
 /// Removes `scheme://host` (which must be a MEGA host) or the `mega:` scheme; leaves bare forms.
@@ -254,16 +276,16 @@ fn parse_body(kind: LinkKind, s: &str) -> Result<Link, Error> {
     } else {
         let k = &rest[..key_chars];
         rest = &rest[key_chars..];
-        Some(NodeKey::from_bytes(&b64::decode(k))?)
+        Some(NodeKey::from_bytes(&zeroize::Zeroizing::new(b64::decode(k)))?)
     };
     let sub = if kind == LinkKind::Folder { parse_sub(rest)? } else { None };
     Ok(Link { kind, handle, key, sub })
 }
 
 fn parse_sub(rest: &str) -> Result<Option<SubNode>, Error> {
-    if let Some(r) = rest.strip_prefix("/file/") {
+    if let Some(r) = strip_any(rest, &["/file/"]) {
         Ok(Some(SubNode::File(read_handle(r, "sub-node")?.0)))
-    } else if let Some(r) = rest.strip_prefix("/folder/") {
+    } else if let Some(r) = strip_any(rest, &["/folder/"]) {
         Ok(Some(SubNode::Folder(read_handle(r, "sub-node")?.0)))
     } else if let Some(r) = rest.strip_prefix('!').or_else(|| rest.strip_prefix('?')) {
         Ok(read_handle(r, "sub-node").ok().map(|(h, _)| SubNode::Node(h)))
@@ -289,6 +311,8 @@ mod tests {
             format!("ruUBU5aJ!{FK}"),
             format!("mega://#!ruUBU5aJ!{FK}"),
             format!("  https://MEGA.NZ/file/ruUBU5aJ?x=1&y=2#{FK}.  "),
+            format!("HTTPS://MEGA.NZ/FILE/ruUBU5aJ#{FK}"),
+            format!("https://mega.nz/?fbclid=IwAR0abc#!ruUBU5aJ!{FK}"),
         ] {
             let l = parse_plain(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
             assert_eq!(l.to_url(), format!("https://mega.nz/file/ruUBU5aJ#{FK}"), "{url}");
@@ -303,6 +327,8 @@ mod tests {
         assert!(parse("https://mega.nz/").is_err());
         assert!(parse("").is_err());
         assert!(parse("https://mega.nz/collection/abcdefgh#x").is_err());
+        let l = parse_plain("https://mega.nz/?fbclid=x#F!Y5WccVVf!7IsrN3zK-0a6KT-hAsPC8g!S-kVYexk").unwrap();
+        assert_eq!(l.sub, Some(SubNode::Node("S-kVYexk".parse().unwrap())));
         let l = parse_plain("https://mega.nz/folder/Y5WccVVf").unwrap();
         assert_eq!(l.require_key().unwrap_err().kind(), crate::ErrorKind::KeyMissing);
         let l = l.with_key("#7IsrN3zK-0a6KT-hAsPC8g").unwrap();

@@ -142,13 +142,20 @@ pub enum Prelogin {
     },
 }
 
-/// The client's half of a login: the password key and the `uh` to send.
-#[derive(Debug, Clone)]
+/// The client's half of a login: the password key and the `uh` to send. Both are secrets (`uh`
+/// with the e-mail logs in): `Debug` shows neither, and both are zeroized on drop.
+#[derive(Clone)]
 pub struct LoginSecrets {
     /// Unwraps the master key from `us.k`.
     pub password_key: Key128,
     /// The proof of password sent in `us`.
-    pub uh: String,
+    pub uh: Zeroizing<String>,
+}
+
+impl fmt::Debug for LoginSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LoginSecrets(<redacted>)")
+    }
 }
 
 /// Derives the password key and `uh` for a login (spec §2.2, §2.3). The e-mail is lowercased here.
@@ -156,7 +163,7 @@ pub fn login_secrets(email: &str, password: &str, prelogin: &Prelogin) -> Result
     match prelogin {
         Prelogin::V1 => {
             let password_key = password_key_v1(password);
-            let uh = uh_v1(&email.to_lowercase(), &password_key);
+            let uh = Zeroizing::new(uh_v1(&email.to_lowercase(), &password_key));
             Ok(LoginSecrets { password_key, uh })
         }
         Prelogin::V2 { salt } => {
@@ -164,7 +171,7 @@ pub fn login_secrets(email: &str, password: &str, prelogin: &Prelogin) -> Result
                 return Err(Error::Length { what: "v2 salt", expected: 32, got: salt.len() });
             }
             let keys = V2Keys::derive(password, salt);
-            Ok(LoginSecrets { uh: keys.uh(), password_key: keys.password_key.clone() })
+            Ok(LoginSecrets { uh: Zeroizing::new(keys.uh()), password_key: keys.password_key.clone() })
         }
     }
 }

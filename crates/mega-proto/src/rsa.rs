@@ -205,12 +205,12 @@ impl PrivateKey {
     }
 
     /// Unwraps an RSA-wrapped node key: the first `len` bytes of the plaintext (spec §3.2).
-    pub fn decrypt_node_key(&self, mpi: &[u8], len: usize) -> Result<Vec<u8>, Error> {
+    pub fn decrypt_node_key(&self, mpi: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, Error> {
         let plain = self.decrypt_mpi(mpi)?;
         if plain.len() < len {
             return Err(Error::WrongKey { what: "RSA node key" });
         }
-        Ok(plain[..len].to_vec())
+        Ok(Zeroizing::new(plain[..len].to_vec()))
     }
 
     /// Generates a 2048-bit key pair with `e = 17` that passes MEGA's checks (test server use).

@@ -125,7 +125,7 @@ fn login_v1_uh() {
         assert_eq!(key.as_bytes()[..], hx(v, "prepared_key_hex")[..]);
         assert_eq!(login::uh_v1(s(v, "email_lowercased"), &key), s(v, "uh"));
         let secrets = login::login_secrets(typed, s(v, "password"), &Prelogin::V1).unwrap();
-        assert_eq!(secrets.uh, s(v, "uh"));
+        assert_eq!(secrets.uh.as_str(), s(v, "uh"));
     }
 }
 
@@ -163,7 +163,7 @@ fn login_flows() {
         let secrets = login::login_secrets(email, s(v, "password"), &prelogin).unwrap();
         assert_eq!(secrets.password_key.as_bytes()[..], hx(v, "password_key_hex")[..]);
         let req = &v["us_request"];
-        assert_eq!(s(req, "uh"), secrets.uh, "uh of {email}");
+        assert_eq!(s(req, "uh"), secrets.uh.as_str(), "uh of {email}");
         let resp = &v["us_response"];
         let master = login::decrypt_master_key(&secrets.password_key, s(resp, "k")).unwrap();
         assert_eq!(master.as_bytes()[..], hx(v, "master_key_hex")[..]);
@@ -262,7 +262,7 @@ fn node_keys() {
         let field = KeyField::parse(s(v, "k_field")).unwrap();
         let wrapped = field.get(KeyOwner::User(me)).expect("an entry for me");
         let key = wrapped.unwrap_aes(&master).unwrap();
-        assert_eq!(key, hx(v, "decrypted_key_hex"));
+        assert_eq!(*key, hx(v, "decrypted_key_hex"));
         assert_eq!(
             master.wrap(&key).unwrap(),
             *match wrapped {

@@ -55,7 +55,7 @@ impl Client {
         };
         let secrets = login::login_secrets(email, password, &prelogin).unwrap();
         let r = self
-            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh, "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
+            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh.as_str(), "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
             .await;
         if let Some(e) = r.as_i64() {
             return Err(e);
