@@ -132,19 +132,53 @@ pub enum Class {
     Quota,
     /// The session is gone: log in again.
     Session,
+    /// The object does not exist (at login: wrong e-mail or password).
+    NotFound,
+    /// A multi-factor code is needed.
+    MfaRequired,
+    /// Blocked or taken down.
+    Blocked,
+    /// Storage server: this upload cannot go on at this URL; start it again.
+    RestartUpload,
+    /// Event channel: the sequence number is too old; fetch the tree again.
+    Reload,
     /// Retrying the same request will not help.
     Permanent,
 }
 
+/// Who answered with the code: some codes mean something else from a storage server or on the
+/// event channel (spec §1.5, §5.2, §6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The API (`cs`).
+    Api,
+    /// A storage server, answering an upload chunk.
+    Storage,
+    /// The event channel (`sc`).
+    Events,
+}
+
 impl ErrorCode {
-    /// The classification callers branch on.
+    /// The classification callers branch on, for a code from the API.
     pub fn class(self) -> Class {
+        self.class_in(Source::Api)
+    }
+
+    /// The classification of a code from `source`.
+    pub fn class_in(self, source: Source) -> Class {
         use ErrorCode::*;
-        match self {
-            Ok => Class::Ok,
-            Again | RateLimit | TooMany | TempUnavail | TooManyConnections => Class::Temporary,
-            OverQuota | GoingOverQuota | SharerOverQuota | Paywall => Class::Quota,
-            Sid => Class::Session,
+        match (source, self) {
+            (_, Ok) => Class::Ok,
+            // A chunk that failed the integrity check is sent again.
+            (Source::Storage, Key) => Class::Temporary,
+            (Source::Storage, RateLimit | Failed | Expired) => Class::RestartUpload,
+            (Source::Events, TooMany) => Class::Reload,
+            (_, Again | RateLimit | TooMany | TempUnavail | TooManyConnections) => Class::Temporary,
+            (_, OverQuota | GoingOverQuota | SharerOverQuota | Paywall) => Class::Quota,
+            (_, Sid) => Class::Session,
+            (_, NotFound) => Class::NotFound,
+            (_, MfaRequired) => Class::MfaRequired,
+            (_, Blocked) => Class::Blocked,
             _ => Class::Permanent,
         }
     }
@@ -175,5 +209,9 @@ mod tests {
         assert!(!ErrorCode::NotFound.is_temporary());
         assert_eq!(ErrorCode::Sid.class(), Class::Session);
         assert_eq!(ErrorCode::OverQuota.class(), Class::Quota);
+        assert_eq!(ErrorCode::Key.class_in(Source::Storage), Class::Temporary);
+        assert_eq!(ErrorCode::RateLimit.class_in(Source::Storage), Class::RestartUpload);
+        assert_eq!(ErrorCode::TooMany.class_in(Source::Events), Class::Reload);
+        assert_eq!(ErrorCode::NotFound.class(), Class::NotFound);
     }
 }

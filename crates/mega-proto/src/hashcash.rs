@@ -106,19 +106,38 @@ pub fn verify(token: &[u8; 48], easiness: u8, prefix: [u8; 4]) -> bool {
 
 /// Solves with `threads` threads; candidate `n` is the big-endian bytes of `n`, as the SDK tries.
 pub fn solve(token: &[u8; 48], easiness: u8, threads: usize) -> [u8; 4] {
+    // With no deadline and no cancel, a prefix is always found: even easiness 0 passes 1 prefix
+    // in 2^29, and the space holds 2^32.
+    solve_until(token, easiness, threads, None, &AtomicBool::new(false)).unwrap_or([0xff; 4])
+}
+
+/// Like [`solve`], but gives up (`None`) at `deadline` or when `cancel` is set, as the SDK gives
+/// up after its time budget.
+pub fn solve_until(
+    token: &[u8; 48],
+    easiness: u8,
+    threads: usize,
+    deadline: Option<std::time::Instant>,
+    cancel: &AtomicBool,
+) -> Option<[u8; 4]> {
     let threads = threads.clamp(1, 64) as u32;
     let buf = repeated(token);
     let limit = threshold(easiness);
     let done = AtomicBool::new(false);
     let best = AtomicU32::new(u32::MAX);
+    let found = AtomicBool::new(false);
     std::thread::scope(|s| {
         for t in 0..threads {
-            let (buf, done, best) = (&buf, &done, &best);
+            let (buf, done, best, found) = (&buf, &done, &best, &found);
             s.spawn(move || {
                 let mut n = t;
-                while !done.load(Ordering::Relaxed) {
+                while !done.load(Ordering::Relaxed) && !cancel.load(Ordering::Relaxed) {
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        return;
+                    }
                     if leading_word(buf, n.to_be_bytes()) <= limit {
                         best.fetch_min(n, Ordering::SeqCst);
+                        found.store(true, Ordering::SeqCst);
                         done.store(true, Ordering::Relaxed);
                         return;
                     }
@@ -130,8 +149,7 @@ pub fn solve(token: &[u8; 48], easiness: u8, threads: usize) -> [u8; 4] {
             });
         }
     });
-    // Easiness 0 still passes 1 in 2^29 prefixes: the space is never exhausted in practice.
-    best.load(Ordering::SeqCst).to_be_bytes()
+    found.load(Ordering::SeqCst).then(|| best.load(Ordering::SeqCst).to_be_bytes())
 }
 
 #[cfg(test)]
@@ -143,6 +161,15 @@ mod tests {
         assert_eq!(threshold(0), 8);
         assert_eq!(threshold(192), 16_777_216);
         assert_eq!(threshold(255), 2_130_706_432);
+    }
+
+    #[test]
+    fn gives_up_when_cancelled_or_late() {
+        let token = [3u8; 48];
+        // Easiness 0: about 2^29 candidates; neither call may get far.
+        assert_eq!(solve_until(&token, 0, 2, None, &AtomicBool::new(true)), None);
+        let past = std::time::Instant::now();
+        assert_eq!(solve_until(&token, 0, 2, Some(past), &AtomicBool::new(false)), None);
     }
 
     #[test]

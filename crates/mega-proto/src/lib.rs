@@ -35,8 +35,9 @@ pub mod link;
 pub mod login;
 pub mod protected;
 pub mod rsa;
+pub mod storage;
 
-pub use code::{Class, ErrorCode};
+pub use code::{Class, ErrorCode, Source};
 pub use handle::{NodeHandle, UserHandle};
 pub use keys::{FileKey, Key128, NodeKey};
 pub use link::{Link, LinkKind, SubNode};
