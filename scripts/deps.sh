@@ -4,7 +4,7 @@
 # sudo when not root. Tools that only come from crates.io are built with `cargo install`.
 set -euo pipefail
 
-APT_PACKAGES=(build-essential pkg-config git ca-certificates)
+APT_PACKAGES=(build-essential pkg-config git ca-certificates python3 python3-venv)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -40,4 +40,12 @@ cargo_tool() { # binary crate
 }
 cargo_tool cargo-nextest cargo-nextest
 cargo_tool cargo-fuzz cargo-fuzz
+
+# Node.js for the megajs peer: the machine's own if it has one, else Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "deps: installing nodejs npm"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+fi
+"$(dirname "$0")/peers.sh"
 echo "deps: ok"

@@ -1,129 +1,14 @@
 //! The server against a minimal client built from `mega-proto` and raw HTTP: logins, the node
 //! tree, chunked uploads, ranged downloads verified by MAC, links, events and bad input.
 
+mod support;
+
 use mega_proto::attr::Attributes;
 use mega_proto::content::ContentCipher;
-use mega_proto::login::{self, Prelogin};
-use mega_proto::rsa::PrivateKey;
-use mega_proto::{b64, chunks, FileKey, Key128, UserHandle};
+use mega_proto::{b64, chunks, Key128};
 use mega_testserver::{TestServer, Version};
 use serde_json::{json, Value};
-
-/// Just enough of a client to drive the server.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    sid: Option<String>,
-    master: Option<Key128>,
-    id: u64,
-}
-
-impl Client {
-    fn new(base: &str) -> Self {
-        Client { http: reqwest::Client::new(), base: base.into(), sid: None, master: None, id: 1000 }
-    }
-
-    async fn raw(&mut self, body: String) -> Value {
-        self.id += 1;
-        self.raw_with_id(body, self.id).await
-    }
-
-    async fn raw_with_id(&self, body: String, id: u64) -> Value {
-        let mut url = format!("{}cs?id={id}", self.base);
-        if let Some(s) = &self.sid {
-            url.push_str(&format!("&sid={s}"));
-        }
-        let r = self.http.post(url).body(body).send().await.unwrap();
-        assert_eq!(r.headers()["content-type"], "application/json");
-        r.json().await.unwrap()
-    }
-
-    /// One command; a per-command result.
-    async fn cmd(&mut self, c: Value) -> Value {
-        let v = self.raw(json!([c]).to_string()).await;
-        v.as_array().unwrap_or_else(|| panic!("request-level error {v}"))[0].clone()
-    }
-
-    async fn login(&mut self, email: &str, password: &str) -> Result<UserHandle, i64> {
-        let pre = self.cmd(json!({"a": "us0", "user": email.to_lowercase()})).await;
-        if let Some(e) = pre.as_i64() {
-            return Err(e);
-        }
-        let prelogin = match pre["v"].as_u64() {
-            Some(1) => Prelogin::V1,
-            _ => Prelogin::V2 { salt: b64::decode(pre["s"].as_str().unwrap()) },
-        };
-        let secrets = login::login_secrets(email, password, &prelogin).unwrap();
-        let r = self
-            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh.as_str(), "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
-            .await;
-        if let Some(e) = r.as_i64() {
-            return Err(e);
-        }
-        assert_eq!(r["sek"], "AAAAAAAAAAAAAAAAAAAAAA", "sek is echoed");
-        let master = login::decrypt_master_key(&secrets.password_key, r["k"].as_str().unwrap()).unwrap();
-        let key = PrivateKey::decrypt_privk(r["privk"].as_str().unwrap(), &master).unwrap();
-        let user = UserHandle::from_b64(r["u"].as_str().unwrap()).unwrap();
-        let sid = key.decrypt_csid(r["csid"].as_str().unwrap(), user).unwrap();
-        self.sid = Some(sid.to_b64());
-        self.master = Some(master);
-        Ok(user)
-    }
-
-    fn master(&self) -> &Key128 {
-        self.master.as_ref().unwrap()
-    }
-
-    async fn tree(&mut self) -> Value {
-        self.cmd(json!({"a": "f", "c": 1})).await
-    }
-
-    async fn root(&mut self, t: u64) -> String {
-        let f = self.tree().await;
-        f["f"].as_array().unwrap().iter().find(|n| n["t"] == t).unwrap()["h"].as_str().unwrap().to_string()
-    }
-
-    async fn mkdir(&mut self, parent: &str, name: &str) -> Value {
-        let key = Key128::new([9; 16]);
-        let a = Attributes::with_name(name).encrypt_b64(&key);
-        let k = b64::encode(&self.master().wrap(key.as_bytes()).unwrap());
-        self.cmd(json!({"a": "p", "t": parent, "n": [{"h": "xxxxxxxx", "t": 1, "a": a, "k": k}], "i": "abcdefghij"}))
-            .await
-    }
-
-    /// Uploads `data` in chunk POSTs, last chunk first, and finishes with `p`.
-    async fn upload(&mut self, parent: &str, name: &str, data: &[u8]) -> (Value, FileKey) {
-        let r = self.cmd(json!({"a": "u", "s": data.len()})).await;
-        let url = r["p"].as_str().unwrap().to_string();
-        let cipher = ContentCipher::from_parts(&[5; 16], &[6; 8]);
-        let mut enc = data.to_vec();
-        let macs = cipher.encrypt_file(&mut enc);
-        let mut token = String::new();
-        let ranges: Vec<_> = chunks::chunks(data.len() as u64).collect();
-        for r in ranges.iter().rev() {
-            let body = enc[r.start as usize..r.end as usize].to_vec();
-            let resp = self.http.post(format!("{url}/{}", r.start)).body(body).send().await.unwrap();
-            token = resp.text().await.unwrap();
-        }
-        if data.is_empty() {
-            token = self.http.post(format!("{url}/0")).body(Vec::new()).send().await.unwrap().text().await.unwrap();
-        }
-        assert_eq!(token.len(), 36, "completion token");
-        let fk = FileKey { aes_key: [5; 16], nonce: [6; 8], meta_mac: cipher.meta_mac(&macs) };
-        let a = Attributes::with_name(name).encrypt_b64(&fk.attr_key());
-        let k = b64::encode(&self.master().wrap(&fk.to_node_key()).unwrap());
-        let v = self.cmd(json!({"a": "p", "t": parent, "n": [{"h": token, "t": 0, "a": a, "k": k}]})).await;
-        (v, fk)
-    }
-
-    async fn fetch(&self, url: &str) -> reqwest::Response {
-        self.http.get(url).send().await.unwrap()
-    }
-}
-
-fn content(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i * 31 + 7) as u8).collect()
-}
+use support::{content, Client};
 
 #[tokio::test]
 async fn v1_and_v2_logins_and_logout() {

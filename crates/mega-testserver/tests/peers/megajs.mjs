@@ -1,0 +1,33 @@
+// Drives megajs 1.3.10 against a server: `node megajs.mjs GATEWAY EMAIL PASSWORD CMD ARGS...`.
+//   upload LOCAL NAME     uploads LOCAL into the root as NAME
+//   download NAME LOCAL   downloads root/NAME (megajs verifies the MAC) to LOCAL
+//   ls                    prints the root's children, one name per line
+//   link NAME             prints a file link to root/NAME
+import { Storage, File } from 'megajs'
+import { readFileSync, writeFileSync } from 'fs'
+
+const [gateway, email, password, cmd, ...args] = process.argv.slice(2)
+const storage = new Storage({ email, password, gateway, keepalive: false, autologin: false })
+await storage.login()
+const byName = name => {
+  const f = (storage.root.children || []).find(n => n.name === name)
+  if (!f) throw new Error(`no ${name} in the root`)
+  return f
+}
+if (cmd === 'upload') {
+  // megajs encrypts the buffer it is given in place: hand it a copy.
+  const data = Buffer.from(readFileSync(args[0]))
+  await storage.upload({ name: args[1], size: data.length }, data).complete
+} else if (cmd === 'download') {
+  writeFileSync(args[1], await byName(args[0]).downloadBuffer())
+} else if (cmd === 'ls') {
+  for (const n of storage.root.children || []) console.log(n.name)
+} else if (cmd === 'link') {
+  console.log(await byName(args[0]).link())
+} else if (cmd === 'download-link') {
+  const f = File.fromURL(args[0], { api: storage.api })
+  await f.loadAttributes()
+  writeFileSync(args[1], await f.downloadBuffer())
+} else {
+  throw new Error(`unknown command ${cmd}`)
+}

@@ -1,0 +1,157 @@
+//! A minimal client built from `mega-proto` and raw HTTP, to drive the server in tests.
+#![allow(dead_code, unreachable_pub)] // Each test binary uses a different part of it.
+
+use mega_proto::attr::Attributes;
+use mega_proto::content::ContentCipher;
+use mega_proto::keys::{KeyField, KeyOwner};
+use mega_proto::login::{self, Prelogin};
+use mega_proto::rsa::PrivateKey;
+use mega_proto::{b64, chunks, FileKey, Key128, NodeKey, UserHandle};
+use serde_json::{json, Value};
+
+/// Just enough of a client to drive the server.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub sid: Option<String>,
+    pub master: Option<Key128>,
+    pub user: Option<UserHandle>,
+    id: u64,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Client { http: reqwest::Client::new(), base: base.into(), sid: None, master: None, user: None, id: 1000 }
+    }
+
+    pub async fn raw(&mut self, body: String) -> Value {
+        self.id += 1;
+        self.raw_with_id(body, self.id).await
+    }
+
+    pub async fn raw_with_id(&self, body: String, id: u64) -> Value {
+        let mut url = format!("{}cs?id={id}", self.base);
+        if let Some(s) = &self.sid {
+            url.push_str(&format!("&sid={s}"));
+        }
+        let r = self.http.post(url).body(body).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/json");
+        r.json().await.unwrap()
+    }
+
+    /// One command; a per-command result.
+    pub async fn cmd(&mut self, c: Value) -> Value {
+        let v = self.raw(json!([c]).to_string()).await;
+        v.as_array().unwrap_or_else(|| panic!("request-level error {v}"))[0].clone()
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> Result<UserHandle, i64> {
+        let pre = self.cmd(json!({"a": "us0", "user": email.to_lowercase()})).await;
+        if let Some(e) = pre.as_i64() {
+            return Err(e);
+        }
+        let prelogin = match pre["v"].as_u64() {
+            Some(1) => Prelogin::V1,
+            _ => Prelogin::V2 { salt: b64::decode(pre["s"].as_str().unwrap()) },
+        };
+        let secrets = login::login_secrets(email, password, &prelogin).unwrap();
+        let r = self
+            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh.as_str(), "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
+            .await;
+        if let Some(e) = r.as_i64() {
+            return Err(e);
+        }
+        assert_eq!(r["sek"], "AAAAAAAAAAAAAAAAAAAAAA", "sek is echoed");
+        let master = login::decrypt_master_key(&secrets.password_key, r["k"].as_str().unwrap()).unwrap();
+        let key = PrivateKey::decrypt_privk(r["privk"].as_str().unwrap(), &master).unwrap();
+        let user = UserHandle::from_b64(r["u"].as_str().unwrap()).unwrap();
+        let sid = key.decrypt_csid(r["csid"].as_str().unwrap(), user).unwrap();
+        self.sid = Some(sid.to_b64());
+        self.master = Some(master);
+        self.user = Some(user);
+        Ok(user)
+    }
+
+    pub fn master(&self) -> &Key128 {
+        self.master.as_ref().unwrap()
+    }
+
+    pub async fn tree(&mut self) -> Value {
+        self.cmd(json!({"a": "f", "c": 1})).await
+    }
+
+    pub async fn root(&mut self, t: u64) -> String {
+        let f = self.tree().await;
+        f["f"].as_array().unwrap().iter().find(|n| n["t"] == t).unwrap()["h"].as_str().unwrap().to_string()
+    }
+
+    pub async fn mkdir(&mut self, parent: &str, name: &str) -> Value {
+        let key = Key128::new([9; 16]);
+        let a = Attributes::with_name(name).encrypt_b64(&key);
+        let k = b64::encode(&self.master().wrap(key.as_bytes()).unwrap());
+        self.cmd(json!({"a": "p", "t": parent, "n": [{"h": "xxxxxxxx", "t": 1, "a": a, "k": k}], "i": "abcdefghij"}))
+            .await
+    }
+
+    /// Uploads `data` in chunk POSTs, last chunk first, and finishes with `p`.
+    pub async fn upload(&mut self, parent: &str, name: &str, data: &[u8]) -> (Value, FileKey) {
+        let r = self.cmd(json!({"a": "u", "s": data.len()})).await;
+        let url = r["p"].as_str().unwrap().to_string();
+        let cipher = ContentCipher::from_parts(&[5; 16], &[6; 8]);
+        let mut enc = data.to_vec();
+        let macs = cipher.encrypt_file(&mut enc);
+        let mut token = String::new();
+        let ranges: Vec<_> = chunks::chunks(data.len() as u64).collect();
+        for r in ranges.iter().rev() {
+            let body = enc[r.start as usize..r.end as usize].to_vec();
+            let resp = self.http.post(format!("{url}/{}", r.start)).body(body).send().await.unwrap();
+            token = resp.text().await.unwrap();
+        }
+        if data.is_empty() {
+            token = self.http.post(format!("{url}/0")).body(Vec::new()).send().await.unwrap().text().await.unwrap();
+        }
+        assert_eq!(token.len(), 36, "completion token");
+        let fk = FileKey { aes_key: [5; 16], nonce: [6; 8], meta_mac: cipher.meta_mac(&macs) };
+        let a = Attributes::with_name(name).encrypt_b64(&fk.attr_key());
+        let k = b64::encode(&self.master().wrap(&fk.to_node_key()).unwrap());
+        let v = self.cmd(json!({"a": "p", "t": parent, "n": [{"h": token, "t": 0, "a": a, "k": k}]})).await;
+        (v, fk)
+    }
+
+    pub async fn fetch(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+}
+
+impl Client {
+    /// The root's files by decrypted name: `(handle, key, size)`.
+    pub async fn files(&mut self) -> Vec<(String, String, FileKey, u64)> {
+        let me = KeyOwner::User(self.user.unwrap());
+        let f = self.tree().await;
+        let mut out = Vec::new();
+        for n in f["f"].as_array().unwrap().iter().filter(|n| n["t"] == 0) {
+            let field = KeyField::parse(n["k"].as_str().unwrap()).unwrap();
+            let raw = field.get(me).unwrap().unwrap_aes(self.master()).unwrap();
+            let NodeKey::File(fk) = NodeKey::from_bytes(&raw).unwrap() else { panic!("not a file key") };
+            let name = Attributes::decrypt_b64(n["a"].as_str().unwrap(), &fk.attr_key()).unwrap();
+            let h = n["h"].as_str().unwrap().to_string();
+            out.push((name.name().unwrap().to_string(), h, fk, n["s"].as_u64().unwrap()));
+        }
+        out
+    }
+
+    /// Downloads a file of ours and checks its meta-MAC (the SDK rule).
+    pub async fn download_verified(&mut self, h: &str, fk: &FileKey) -> Vec<u8> {
+        let g = self.cmd(json!({"a": "g", "g": 1, "n": h})).await;
+        let mut data = self.fetch(g["g"].as_str().unwrap()).await.bytes().await.unwrap().to_vec();
+        let cipher = ContentCipher::new(fk);
+        let macs = cipher.decrypt_file(&mut data);
+        assert_eq!(cipher.meta_mac(&macs), fk.meta_mac, "meta-MAC of {h}");
+        data
+    }
+}
+
+/// Deterministic test content.
+pub fn content(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 + 7) as u8).collect()
+}
