@@ -33,9 +33,10 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
+# Doc tests first, so the run closes on nextest's summary of every other test.
 unit:
-	$(CARGO) nextest run --workspace --locked --no-fail-fast
 	$(CARGO) test --workspace --doc --locked
+	$(CARGO) nextest run --workspace --locked --no-fail-fast
 
 fuzz-build: deps
 	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:+$$CARGO_TARGET_DIR/fuzz} crates/mega-proto/fuzz/run.sh build
