@@ -52,6 +52,8 @@ pub struct Account {
     pub transfer_max: u64,
     /// Transfer used in bytes.
     pub transfer_used: u64,
+    /// The TOTP secret when two-factor authentication is on.
+    pub mfa: Option<Vec<u8>>,
 }
 
 /// Account version for a new account.
@@ -105,7 +107,16 @@ impl Account {
             storage_max: 20 << 30,
             transfer_max: 10 << 30,
             transfer_used: 0,
+            mfa: None,
         }
+    }
+
+    /// Checks a six-digit TOTP code (30-second steps, one step of skew either way).
+    pub fn check_mfa(&self, code: Option<&str>) -> bool {
+        let Some(secret) = &self.mfa else { return true };
+        let Some(code) = code else { return false };
+        let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret.clone());
+        totp.check_current(code).unwrap_or(false)
     }
 
     /// Checks a login's `uh`.

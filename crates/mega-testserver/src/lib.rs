@@ -29,6 +29,7 @@ use tokio::sync::watch;
 pub mod account;
 pub mod api;
 mod events;
+mod hashcash;
 mod login;
 mod nodes;
 pub mod store;
@@ -61,10 +62,20 @@ pub(crate) fn json_response(v: &Value) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-async fn cs(State(app): State<Arc<App>>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
+async fn cs(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let id = q.get("id").cloned().unwrap_or_default();
     let sid_param = q.get("sid").cloned();
     let replay_key = (sid_param.clone().unwrap_or_default(), id.clone());
+    if let Ok(Value::Array(cmds)) = serde_json::from_slice::<Value>(&body) {
+        if let Some(challenge) = hashcash::gate(&app, &headers, &cmds) {
+            return challenge;
+        }
+    }
     let reply = {
         let mut guard = app.store.lock().unwrap_or_else(|e| e.into_inner());
         let store = &mut *guard;
@@ -175,6 +186,35 @@ impl TestServer {
     /// Adds an account. RSA key generation makes this take up to a second or two.
     pub fn add_user(&self, email: &str, password: &str, version: Version) -> Result<UserHandle, String> {
         self.app.store.lock().unwrap_or_else(|e| e.into_inner()).add_account(email, password, version)
+    }
+
+    /// Switches the hashcash challenge on logins on (with this easiness) or off.
+    pub fn set_hashcash(&self, easiness: Option<u8>) {
+        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).hashcash = easiness;
+    }
+
+    /// Turns on two-factor authentication for an account, with a base32 TOTP secret.
+    pub fn set_mfa(&self, email: &str, base32_secret: &str) -> Result<(), String> {
+        let secret = totp_rs::Secret::Encoded(base32_secret.to_uppercase())
+            .to_bytes()
+            .map_err(|e| format!("bad base32 secret: {e:?}"))?;
+        self.with_account(email, |a| a.mfa = Some(secret))
+    }
+
+    /// Sets an account's transfer quota (bytes per window); downloads past it get HTTP 509.
+    pub fn set_transfer_quota(&self, email: &str, bytes: u64) -> Result<(), String> {
+        self.with_account(email, |a| a.transfer_max = bytes)
+    }
+
+    /// Sets the transfer quota of downloads without a session (public links).
+    pub fn set_anonymous_transfer_quota(&self, bytes: u64) {
+        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).anon_transfer.1 = bytes;
+    }
+
+    fn with_account(&self, email: &str, f: impl FnOnce(&mut account::Account)) -> Result<(), String> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase()).ok_or_else(|| format!("no account {email}"))?;
+        store.accounts.get_mut(&user).map(f).ok_or_else(|| format!("no account {email}"))
     }
 
     /// Stops the server and waits for it.

@@ -39,6 +39,10 @@ pub(crate) fn us(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if !account.check_uh(uh) {
         return Err(ErrorCode::NotFound);
     }
+    // A missing or wrong code: EMFAREQUIRED (the spec leaves -26 vs -9 open; §9).
+    if !account.check_mfa(cmd.get("mfa").and_then(Value::as_str)) {
+        return Err(ErrorCode::MfaRequired);
+    }
     let sid = Sid::generate(user, &mut OsRng);
     let csid = account.public.encrypt_csid(&sid, &mut OsRng).map_err(|_| ErrorCode::Internal)?;
     let mut reply = json!({

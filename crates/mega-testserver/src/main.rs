@@ -22,6 +22,12 @@ struct Args {
     /// An account to create: EMAIL:PASSWORD[:v1|v2] (v2 when omitted). Repeatable.
     #[arg(long = "user", value_name = "EMAIL:PASSWORD[:v1|v2]")]
     users: Vec<String>,
+    /// Challenge logins with hashcash at this easiness (0-255, higher is easier).
+    #[arg(long, value_name = "EASINESS")]
+    hashcash: Option<u8>,
+    /// Turn on two-factor authentication for an account: EMAIL:BASE32SECRET. Repeatable.
+    #[arg(long, value_name = "EMAIL:BASE32SECRET")]
+    mfa: Vec<String>,
 }
 
 fn parse_user(spec: &str) -> Result<(String, String, Version), String> {
@@ -65,6 +71,17 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
+    for spec in &args.mfa {
+        let result = spec
+            .split_once(':')
+            .ok_or_else(|| format!("--mfa {spec:?}: expected EMAIL:BASE32SECRET"))
+            .and_then(|(email, secret)| server.set_mfa(email, secret));
+        if let Err(e) = result {
+            eprintln!("mega-testserver: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    server.set_hashcash(args.hashcash);
     println!("{}", server.url());
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

@@ -143,8 +143,8 @@ pub struct Store {
     pub uploads: HashMap<String, Upload>,
     /// Completed uploads by token.
     pub tokens: HashMap<String, String>,
-    /// Download URL ids to nodes.
-    pub downloads: HashMap<String, NodeHandle>,
+    /// Download URL ids to the node and the user charged for the transfer (none: anonymous).
+    pub downloads: HashMap<String, (NodeHandle, Option<UserHandle>)>,
     /// Public handle -> node.
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
@@ -153,7 +153,18 @@ pub struct Store {
     pub packets: HashMap<UserHandle, Vec<Value>>,
     /// Responses per (session or anonymous, request id), for replaying re-sent requests.
     pub replies: HashMap<(String, String), (Vec<u8>, Vec<u8>)>,
+    /// Hashcash easiness when logins are challenged.
+    pub hashcash: Option<u8>,
+    /// Outstanding hashcash tokens and when they were issued.
+    pub challenges: HashMap<[u8; 48], i64>,
+    /// Transfer used and allowed for downloads without a session (public links).
+    pub anon_transfer: (u64, u64),
+    /// When the current transfer-quota window started.
+    pub quota_window_start: i64,
 }
+
+/// How long a transfer-quota window lasts (seconds).
+pub const QUOTA_WINDOW: i64 = 3600;
 
 /// Random bytes.
 pub fn random<const N: usize>() -> [u8; N] {
@@ -199,6 +210,10 @@ impl Store {
             exported: HashMap::new(),
             packets: HashMap::new(),
             replies: HashMap::new(),
+            hashcash: None,
+            challenges: HashMap::new(),
+            anon_transfer: (0, u64::MAX),
+            quota_window_start: now(),
         }
     }
 
@@ -322,6 +337,31 @@ impl Store {
     /// Appends an action packet to a user's log.
     pub fn push_packet(&mut self, user: UserHandle, packet: Value) {
         self.packets.entry(user).or_default().push(packet);
+    }
+
+    /// Seconds until the transfer-quota window frees.
+    pub fn quota_time_left(&self) -> i64 {
+        (QUOTA_WINDOW - (now() - self.quota_window_start)).max(1)
+    }
+
+    /// Charges `bytes` of transfer to `user` (or the anonymous bucket); false if over quota.
+    pub fn charge_transfer(&mut self, user: Option<UserHandle>, bytes: u64) -> bool {
+        if now() - self.quota_window_start >= QUOTA_WINDOW {
+            self.quota_window_start = now();
+            self.anon_transfer.0 = 0;
+            for a in self.accounts.values_mut() {
+                a.transfer_used = 0;
+            }
+        }
+        let (used, max) = match user.and_then(|u| self.accounts.get_mut(&u)) {
+            Some(a) => (&mut a.transfer_used, a.transfer_max),
+            None => (&mut self.anon_transfer.0, self.anon_transfer.1),
+        };
+        if used.saturating_add(bytes) > max {
+            return false;
+        }
+        *used += bytes;
+        true
     }
 
     /// The user's current sequence number.

@@ -58,7 +58,7 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if arg_int(cmd, "g") == Some(1) {
         let id = random_id();
         reply["g"] = json!(format!("{}dl/{id}", ctx.base));
-        ctx.store.downloads.insert(id, node);
+        ctx.store.downloads.insert(id, (node, ctx.user));
     }
     Ok(reply)
 }
@@ -128,14 +128,11 @@ pub(crate) async fn upload_chunk(
 pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path<String>) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let id = parts[0].to_string();
-    let blob = {
+    let (blob, charged) = {
         let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
-        let node = store.downloads.get(&id).and_then(|h| store.nodes.get(h));
-        match node.and_then(|n| n.blob.clone()) {
-            Some(b) => Some(b),
-            None if node.is_some() => None,
-            None => return text(StatusCode::NOT_FOUND, String::new()),
-        }
+        let Some(&(h, charged)) = store.downloads.get(&id) else { return text(StatusCode::NOT_FOUND, String::new()) };
+        let Some(node) = store.nodes.get(&h) else { return text(StatusCode::NOT_FOUND, String::new()) };
+        (node.blob.clone(), charged)
     };
     let size = blob.as_ref().map_or(0, |b| b.size);
     let (start, end) = match parts.get(1).filter(|r| !r.is_empty()) {
@@ -154,6 +151,19 @@ pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path
             (a, end)
         }
     };
+    {
+        let mut store = app.store.lock().unwrap_or_else(|e| e.into_inner());
+        if !store.charge_transfer(charged, end - start) {
+            // Over the transfer quota: 509 and when it frees (spec §4.2).
+            let left = store.quota_time_left().to_string();
+            return (
+                StatusCode::from_u16(509).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                [("X-MEGA-Time-Left", left)],
+                "",
+            )
+                .into_response();
+        }
+    }
     let Some(blob) = blob else { return text(StatusCode::OK, String::new()) };
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let f = std::fs::File::open(&blob.path)?;

@@ -183,3 +183,83 @@ async fn action_packets_reach_another_session() {
     assert_ne!(got["sn"], f["sn"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn hashcash_gates_logins_only() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    server.set_hashcash(Some(192));
+    let http = reqwest::Client::new();
+    let us0 = json!([{"a": "us0", "user": "a@example.com"}]).to_string();
+    let send = |header: Option<String>| {
+        let mut r = http.post(format!("{}cs?id=1", server.url())).body(us0.clone());
+        if let Some(h) = header {
+            r = r.header("X-Hashcash", h);
+        }
+        r.send()
+    };
+    let first = send(None).await.unwrap();
+    assert_eq!(first.status(), 402);
+    assert_eq!(first.content_length(), Some(0));
+    let challenge = mega_proto::hashcash::Challenge::parse(first.headers()["x-hashcash"].to_str().unwrap()).unwrap();
+    assert_eq!(challenge.easiness, 192);
+    // A wrong answer spends the token and gets a new challenge.
+    let wrong = (0u32..).map(|n| n.to_be_bytes()).find(|p| !mega_proto::hashcash::verify(&challenge.token, 192, *p));
+    let again = send(Some(challenge.response_header(wrong.unwrap()))).await.unwrap();
+    assert_eq!(again.status(), 402);
+    let challenge = mega_proto::hashcash::Challenge::parse(again.headers()["x-hashcash"].to_str().unwrap()).unwrap();
+    let answer = challenge.response_header(challenge.solve());
+    let ok = send(Some(answer.clone())).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().await.unwrap()[0]["v"], 2);
+    assert_eq!(send(Some(answer)).await.unwrap().status(), 402, "a token is single-use");
+    // Other commands are not challenged.
+    let mut c = Client::new(server.url());
+    assert_eq!(c.cmd(json!({"a": "f"})).await, json!(-15));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn two_factor_login_needs_the_current_code() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    server.set_mfa("a@example.com", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    assert!(server.set_mfa("a@example.com", "not base32!").is_err());
+    let mut c = Client::new(server.url());
+    assert_eq!(c.login("a@example.com", "pw").await, Err(-26));
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into()).to_bytes().unwrap(),
+    );
+    let code = totp.generate_current().unwrap();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    assert_eq!(c.login_with("a@example.com", "pw", Some(&wrong)).await, Err(-26));
+    assert!(c.login_with("a@example.com", "pw", Some(&code)).await.is_ok());
+    assert_eq!(Client::new(server.url()).login_with("a@example.com", "wrong", Some(&code)).await, Err(-9));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn transfer_quota_answers_509_with_time_left() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let (v, _) = c.upload(&root, "big.bin", &content(300_000)).await;
+    let h = v["f"][0]["h"].as_str().unwrap().to_string();
+    server.set_transfer_quota("a@example.com", 200_000).unwrap();
+    let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
+    assert_eq!(c.fetch(&format!("{url}/0-131071")).await.status(), 200);
+    let over = c.fetch(&format!("{url}/131072-299999")).await;
+    assert_eq!(over.status(), 509);
+    let left: i64 = over.headers()["x-mega-time-left"].to_str().unwrap().parse().unwrap();
+    assert!(left > 0 && left <= 3600);
+    let uq = c.cmd(json!({"a": "uq", "xfer": 1})).await;
+    assert_eq!(uq["caxfer"], 131_072);
+    assert_eq!(uq["mxfer"], 200_000);
+    server.stop().await;
+}

@@ -46,6 +46,10 @@ impl Client {
     }
 
     pub async fn login(&mut self, email: &str, password: &str) -> Result<UserHandle, i64> {
+        self.login_with(email, password, None).await
+    }
+
+    pub async fn login_with(&mut self, email: &str, password: &str, mfa: Option<&str>) -> Result<UserHandle, i64> {
         let pre = self.cmd(json!({"a": "us0", "user": email.to_lowercase()})).await;
         if let Some(e) = pre.as_i64() {
             return Err(e);
@@ -55,9 +59,11 @@ impl Client {
             _ => Prelogin::V2 { salt: b64::decode(pre["s"].as_str().unwrap()) },
         };
         let secrets = login::login_secrets(email, password, &prelogin).unwrap();
-        let r = self
-            .cmd(json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh.as_str(), "sek": "AAAAAAAAAAAAAAAAAAAAAA"}))
-            .await;
+        let mut us = json!({"a": "us", "user": email.to_lowercase(), "uh": secrets.uh.as_str(), "sek": "AAAAAAAAAAAAAAAAAAAAAA"});
+        if let Some(code) = mfa {
+            us["mfa"] = json!(code);
+        }
+        let r = self.cmd(us).await;
         if let Some(e) = r.as_i64() {
             return Err(e);
         }
