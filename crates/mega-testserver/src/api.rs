@@ -24,6 +24,8 @@ pub struct Ctx<'a> {
     pub base: &'a str,
     /// Query parameters of the request.
     pub query: &'a HashMap<String, String>,
+    /// Inside a folder link (`&n=`): the exported folder, or an error if the link is unknown.
+    pub folder_link: Option<Result<mega_proto::NodeHandle, ErrorCode>>,
 }
 
 impl Ctx<'_> {
@@ -65,6 +67,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, cmd: &Value) -> Value {
         "d" => nodes::delete(ctx, cmd),
         "a" => nodes::set_attr(ctx, cmd),
         "l" => nodes::link(ctx, cmd),
+        "s2" => nodes::share(ctx, cmd),
         "u" => transfer::upload_url(ctx, cmd),
         "g" => transfer::download(ctx, cmd),
         // Accepted and ignored, as the service does for a client that does not need them.

@@ -97,7 +97,15 @@ async fn cs(
         let Ok(Value::Array(cmds)) = serde_json::from_slice::<Value>(&body) else {
             return json_response(&Value::from(mega_proto::ErrorCode::Args.code()));
         };
-        let mut ctx = api::Ctx { store, user, sid, base: &app.base, query: &q };
+        // Inside a folder link: `n` is its public handle (a writable link appends an auth key).
+        let folder_link = q.get("n").map(|n| {
+            n.get(..8)
+                .and_then(|h| mega_proto::NodeHandle::from_b64(h).ok())
+                .and_then(|ph| store.links.get(&ph).copied())
+                .filter(|root| store.nodes.get(root).is_some_and(|n| n.t == store::kind::FOLDER))
+                .ok_or(mega_proto::ErrorCode::NotFound)
+        });
+        let mut ctx = api::Ctx { store, user, sid, base: &app.base, query: &q, folder_link };
         let results: Vec<Value> = cmds.iter().map(|c| api::dispatch(&mut ctx, c)).collect();
         let reply = Value::Array(results).to_string().into_bytes();
         if !id.is_empty() {

@@ -27,8 +27,29 @@ fn request_id(cmd: &Value) -> Value {
     cmd.get("i").cloned().unwrap_or(Value::Null)
 }
 
+/// `f` inside a folder link: the folder and everything below it, each key field cut down to the
+/// entries for the share (what the link key opens; spec §7.4).
+fn fetch_folder_link(store: &Store, root: NodeHandle) -> CmdResult {
+    let prefix = format!("{root}:");
+    let nodes: Vec<Value> = store
+        .subtree(root)
+        .iter()
+        .map(|h| {
+            let mut n = store.nodes[h].to_json();
+            let k: Vec<&str> = store.nodes[h].k.split('/').filter(|e| e.starts_with(&prefix)).collect();
+            n["k"] = json!(k.join("/"));
+            n
+        })
+        .collect();
+    let owner = store.nodes[&root].owner;
+    Ok(json!({"f": nodes, "ok": [], "s": [], "u": [], "sn": sn(store.seq(owner))}))
+}
+
 /// `f`: the whole tree of the user, parents before children (spec §3.1).
 pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
+    if let Some(link) = ctx.folder_link {
+        return fetch_folder_link(ctx.store, link?);
+    }
     let user = ctx.user()?;
     let store = &*ctx.store;
     let account = &store.accounts[&user];
@@ -38,17 +59,25 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
             nodes.push(store.nodes[&h].to_json());
         }
     }
-    let mut shares = Vec::new();
     let mut links = Vec::new();
     for (node, ph) in &store.exported {
         if store.nodes.get(node).is_some_and(|n| n.owner == user) {
             links.push(json!({"h": node.to_b64(), "ph": ph.to_b64()}));
-            shares.push(json!({"h": node.to_b64(), "u": "EXP", "r": 0, "ts": now()}));
+        }
+    }
+    let mut shares = Vec::new();
+    let mut ok = Vec::new();
+    for (node, (share_ok, ha, ts)) in &store.shares {
+        if store.nodes.get(node).is_some_and(|n| n.owner == user) {
+            shares.push(json!({"h": node.to_b64(), "u": "EXP", "r": 0, "ts": ts}));
+            if let (Some(k), Some(ha)) = (share_ok, ha) {
+                ok.push(json!({"h": node.to_b64(), "ha": ha, "k": k}));
+            }
         }
     }
     Ok(json!({
         "f": nodes,
-        "ok": [],
+        "ok": ok,
         "s": shares,
         "u": [{"u": user.to_b64(), "c": 2, "m": account.email, "ts": account.since}],
         "ph": links,
@@ -118,6 +147,7 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         plan.push(New { placeholder: h, parent_ref, t: t as u8, a, k, upload, fa });
     }
     let mut created: HashMap<String, NodeHandle> = HashMap::new();
+    let mut created_order = Vec::with_capacity(plan.len());
     let mut out = Vec::with_capacity(plan.len());
     for New { placeholder, parent_ref, t, a, k, upload, fa } in plan {
         let parent = parent_ref.as_ref().and_then(|p| created.get(p).copied()).unwrap_or(target);
@@ -135,9 +165,16 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         };
         let node = Node { h, p: Some(parent), owner: user, t, a, k: format!("{user}:{k}"), s, ts: now(), fa, blob };
         out.push(node.to_json());
+        created_order.push(h);
         ctx.store.insert_node(node);
         if !placeholder.is_empty() {
             created.insert(placeholder, h);
+        }
+    }
+    if let Some(cr) = cmd.get("cr") {
+        ctx.store.apply_cr(cr, |r| created.get(r).copied().or_else(|| NodeHandle::from_b64(r).ok()));
+        for (n, h) in out.iter_mut().zip(created_order.iter()) {
+            n["k"] = json!(ctx.store.nodes[h].k);
         }
     }
     ctx.store.push_packet(user, json!({"a": "t", "t": {"f": out.clone()}, "ou": user.to_b64(), "i": request_id(cmd)}));
@@ -164,6 +201,9 @@ pub(crate) fn move_node(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         node.p = Some(t);
     }
     ctx.store.children.entry(t).or_default().push(n);
+    if let Some(cr) = cmd.get("cr") {
+        ctx.store.apply_cr(cr, |r| NodeHandle::from_b64(r).ok());
+    }
     let i = request_id(cmd);
     let moved: Vec<Value> = ctx.store.subtree(n).iter().map(|h| ctx.store.nodes[h].to_json()).collect();
     ctx.store.push_packet(user, json!({"a": "d", "n": n.to_b64(), "ou": user.to_b64(), "i": i, "m": 1}));
@@ -225,4 +265,36 @@ pub(crate) fn link(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     ctx.store.exported.insert(n, ph);
     ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64()}));
     Ok(json!(ph.to_b64()))
+}
+
+/// `s2`: shares a folder. Only the `EXP` share of folder links is supported: `r:0` exports it
+/// (storing `ok`/`ha` and applying `cr`), `r:""` withdraws it.
+pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
+    let user = ctx.user()?;
+    let n = handle(cmd, "n")?;
+    if own_node(ctx.store, user, n)?.t != crate::store::kind::FOLDER {
+        return Err(ErrorCode::Args);
+    }
+    let targets = cmd.get("s").and_then(Value::as_array).ok_or(ErrorCode::Args)?;
+    for s in targets {
+        if s.get("u").and_then(Value::as_str) != Some("EXP") {
+            return Err(ErrorCode::Access);
+        }
+        match s.get("r") {
+            Some(Value::String(r)) if r.is_empty() => {
+                ctx.store.shares.remove(&n);
+            }
+            Some(_) => {
+                let ok = cmd.get("ok").and_then(Value::as_str).map(str::to_string);
+                let ha = cmd.get("ha").and_then(Value::as_str).map(str::to_string);
+                ctx.store.shares.insert(n, (ok, ha, now()));
+                if let Some(cr) = cmd.get("cr") {
+                    ctx.store.apply_cr(cr, |r| NodeHandle::from_b64(r).ok());
+                }
+            }
+            None => return Err(ErrorCode::Args),
+        }
+    }
+    ctx.store.push_packet(user, json!({"a": "s2", "n": n.to_b64(), "u": "EXP", "i": request_id(cmd)}));
+    Ok(json!(0))
 }

@@ -149,6 +149,8 @@ pub struct Store {
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
     pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// Folders shared with `EXP` (exported as folder links): their `ok`/`ha` as the client sent.
+    pub shares: HashMap<NodeHandle, (Option<String>, Option<String>, i64)>,
     /// Action packets per user; a packet's sequence number is its index + 1.
     pub packets: HashMap<UserHandle, Vec<Value>>,
     /// Responses per (session or anonymous, request id), for replaying re-sent requests.
@@ -208,6 +210,7 @@ impl Store {
             downloads: HashMap::new(),
             links: HashMap::new(),
             exported: HashMap::new(),
+            shares: HashMap::new(),
             packets: HashMap::new(),
             replies: HashMap::new(),
             hashcash: None,
@@ -314,8 +317,35 @@ impl Store {
             if let Some(ph) = self.exported.remove(n) {
                 self.links.remove(&ph);
             }
+            self.shares.remove(n);
         }
         all
+    }
+
+    /// Applies `cr` share-key triples (spec §6.7): each adds `/<share>:<key>` to a node's key
+    /// field. `resolve` maps the node references of the request (handles, or placeholders of
+    /// nodes it creates) to nodes. Malformed parts are ignored, as they change nothing.
+    pub fn apply_cr(&mut self, cr: &serde_json::Value, resolve: impl Fn(&str) -> Option<NodeHandle>) {
+        let (Some(shares), Some(nodes), Some(keys)) = (
+            cr.get(0).and_then(|v| v.as_array()),
+            cr.get(1).and_then(|v| v.as_array()),
+            cr.get(2).and_then(|v| v.as_array()),
+        ) else {
+            return;
+        };
+        for t in keys.chunks_exact(3) {
+            let (Some(si), Some(ni), Some(key)) = (t[0].as_u64(), t[1].as_u64(), t[2].as_str()) else { continue };
+            let share = shares.get(si as usize).and_then(|v| v.as_str()).and_then(|h| NodeHandle::from_b64(h).ok());
+            let node = nodes.get(ni as usize).and_then(|v| v.as_str()).and_then(&resolve);
+            if let (Some(share), Some(node)) = (share, node) {
+                if let Some(n) = self.nodes.get_mut(&node) {
+                    let entry = format!("{share}:{key}");
+                    if !n.k.split('/').any(|e| e.starts_with(&format!("{share}:"))) {
+                        n.k = if n.k.is_empty() { entry } else { format!("{}/{entry}", n.k) };
+                    }
+                }
+            }
+        }
     }
 
     /// Bytes stored under a root.

@@ -34,7 +34,16 @@ pub(crate) fn upload_url(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 /// `g`: a file's size and attributes, and with `g:1` a download URL. The node is the user's own
 /// (`n`) or a public file link's (`p`).
 pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
-    let node = if let Some(p) = cmd.get("p").and_then(Value::as_str) {
+    let node = if let Some(link) = ctx.folder_link {
+        // A file inside a folder link: it must lie below the exported folder.
+        let root = link?;
+        let h = cmd.get("n").and_then(Value::as_str).ok_or(ErrorCode::Args)?;
+        let h = NodeHandle::from_b64(h).map_err(|_| ErrorCode::Args)?;
+        if !ctx.store.nodes.contains_key(&h) || !ctx.store.is_within(h, root) {
+            return Err(ErrorCode::NotFound);
+        }
+        h
+    } else if let Some(p) = cmd.get("p").and_then(Value::as_str) {
         let ph = NodeHandle::from_b64(p).map_err(|_| ErrorCode::Args)?;
         *ctx.store.links.get(&ph).ok_or(ErrorCode::NotFound)?
     } else {

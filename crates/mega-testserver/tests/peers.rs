@@ -130,6 +130,19 @@ async fn files_cross_between_megajs_rclone_and_tuatara() {
     assert!(parsed.key.is_some());
     peers.megajs(&["download-link", link.trim(), &t_str(t, "b-via-link.bin")]);
     assert_eq!(read(&t.join("b-via-link.bin")), b);
+
+    // A folder exported by megajs (s2 with its share keys, then l): megajs opens the folder
+    // link, and so does the mega-proto client with only the link's key.
+    peers.megajs(&["mkdir-upload", "album", &t_str(t, "b.bin"), "in-folder.bin"]);
+    let folder_link = peers.megajs(&["link", "album"]);
+    assert!(folder_link.contains("/folder/"), "{folder_link}");
+    assert_eq!(peers.megajs(&["link-ls", folder_link.trim()]).trim(), "in-folder.bin");
+    peers.megajs(&["link-get", folder_link.trim(), "in-folder.bin", &t_str(t, "b-via-folder-link.bin")]);
+    assert_eq!(read(&t.join("b-via-folder-link.bin")), b);
+    let link = mega_proto::link::parse_plain(folder_link.trim()).unwrap();
+    let listing = ours.folder_link_files(&link).await;
+    assert_eq!(listing.len(), 1);
+    assert_eq!(listing[0].0, "in-folder.bin");
     server.stop().await;
 }
 

@@ -263,3 +263,85 @@ async fn transfer_quota_answers_509_with_time_left() {
     assert_eq!(uq["mxfer"], 200_000);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn folder_links_list_and_download_with_the_link_key_only() {
+    use mega_proto::keys::{KeyField, KeyOwner};
+    use mega_proto::{NodeHandle, NodeKey};
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let folder = c.mkdir(&root, "Shared").await["f"][0]["h"].as_str().unwrap().to_string();
+    let folder_key = Key128::new([9; 16]); // the key Client::mkdir uses
+    let data = content(200_000);
+    let (v, fk) = c.upload(&folder, "inside.bin", &data).await;
+    let file = v["f"][0]["h"].as_str().unwrap().to_string();
+    let (other, _) = c.upload(&root, "outside.bin", b"not shared").await;
+    let outside = other["f"][0]["h"].as_str().unwrap().to_string();
+
+    // Export as the web client does: s2 with EXP, the share key wrapped for us, cr for the
+    // folder and its file, then l.
+    let share_key = Key128::new([0x5a; 16]);
+    let ok = b64::encode(&c.master().wrap(share_key.as_bytes()).unwrap());
+    let mut hh = [0u8; 16];
+    hh[..8].copy_from_slice(folder.as_bytes());
+    hh[8..].copy_from_slice(folder.as_bytes());
+    c.master().ecb_encrypt(&mut hh).unwrap();
+    let cr = json!([
+        [folder],
+        [folder, file],
+        [
+            0,
+            0,
+            b64::encode(&share_key.wrap(folder_key.as_bytes()).unwrap()),
+            0,
+            1,
+            b64::encode(&share_key.wrap(&fk.to_node_key()).unwrap())
+        ]
+    ]);
+    let s2 = json!({"a": "s2", "n": folder, "s": [{"u": "EXP", "r": 0}], "ok": ok, "ha": b64::encode(&hh), "cr": cr});
+    assert_eq!(c.cmd(s2).await, json!(0));
+    let ph = c.cmd(json!({"a": "l", "n": folder})).await.as_str().unwrap().to_string();
+    let f = c.tree().await;
+    assert_eq!(f["s"][0]["u"], "EXP");
+    assert_eq!(f["ok"][0]["k"], ok.as_str());
+
+    // A visitor with only the link.
+    let link = mega_proto::link::parse_plain(&format!("https://mega.nz/folder/{ph}#{}", share_key.to_b64())).unwrap();
+    let NodeKey::Folder(link_key) = link.require_key().unwrap().clone() else { panic!() };
+    let http = reqwest::Client::new();
+    let call = |body: Value, n: &str| {
+        let url = format!("{}cs?id=9&n={n}", server.url());
+        let http = http.clone();
+        async move { http.post(url).body(body.to_string()).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let listing = call(json!([{"a": "f", "c": 1, "ca": 1, "r": 1}]), &ph).await;
+    let nodes = listing[0]["f"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "the folder and its file, nothing else");
+    assert!(listing[0]["sn"].is_string());
+    let share = KeyOwner::Share(NodeHandle::from_b64(&folder).unwrap());
+    let mut names = Vec::new();
+    for n in nodes {
+        let field = KeyField::parse(n["k"].as_str().unwrap()).unwrap();
+        assert_eq!(field.entries.len(), 1, "only the share's entry is shown");
+        let key = NodeKey::from_bytes(&field.get(share).unwrap().unwrap_aes(&link_key).unwrap()).unwrap();
+        names.push(
+            Attributes::decrypt_b64(n["a"].as_str().unwrap(), &key.attr_key()).unwrap().name().unwrap().to_string(),
+        );
+    }
+    assert_eq!(names, ["Shared", "inside.bin"]);
+    let g = call(json!([{"a": "g", "g": 1, "n": file}]), &ph).await;
+    let mut body = reqwest::get(g[0]["g"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().to_vec();
+    let cipher = ContentCipher::new(&fk);
+    let macs = cipher.decrypt_file(&mut body);
+    assert_eq!(body, data);
+    assert_eq!(cipher.meta_mac(&macs), fk.meta_mac);
+    assert_eq!(call(json!([{"a": "g", "g": 1, "n": outside}]), &ph).await, json!([-9]), "outside the folder");
+    assert_eq!(call(json!([{"a": "f", "c": 1}]), "AAAAAAAA").await, json!([-9]), "an unknown link");
+    // Withdrawn: the link is gone.
+    assert_eq!(c.cmd(json!({"a": "l", "n": folder, "d": 1})).await, json!(0));
+    assert_eq!(call(json!([{"a": "f", "c": 1}]), &ph).await, json!([-9]));
+    server.stop().await;
+}

@@ -2,7 +2,10 @@
 //   upload LOCAL NAME     uploads LOCAL into the root as NAME
 //   download NAME LOCAL   downloads root/NAME (megajs verifies the MAC) to LOCAL
 //   ls                    prints the root's children, one name per line
-//   link NAME             prints a file link to root/NAME
+//   link NAME             prints a link to root/NAME (a folder is exported as a folder link)
+//   mkdir-upload DIR LOCAL NAME   makes root/DIR and uploads LOCAL into it as NAME
+//   link-ls URL           lists a folder link, one name per line
+//   link-get URL NAME LOCAL       downloads NAME from a folder link
 import { Storage, File } from 'megajs'
 import { readFileSync, writeFileSync } from 'fs'
 
@@ -24,6 +27,22 @@ if (cmd === 'upload') {
   for (const n of storage.root.children || []) console.log(n.name)
 } else if (cmd === 'link') {
   console.log(await byName(args[0]).link())
+} else if (cmd === 'mkdir-upload') {
+  const dir = await storage.mkdir(args[0])
+  const data = Buffer.from(readFileSync(args[1]))
+  await dir.upload({ name: args[2], size: data.length }, data).complete
+} else if (cmd === 'link-ls' || cmd === 'link-get') {
+  const folder = File.fromURL(args[0], { api: storage.api })
+  await folder.loadAttributes()
+  if (cmd === 'link-ls') {
+    for (const n of folder.children || []) console.log(n.name)
+  } else {
+    const f = (folder.children || []).find(n => n.name === args[1])
+    if (!f) throw new Error(`no ${args[1]} in the folder link`)
+    // megajs gives a folder link's children its default API (the real service's gateway).
+    f.api = storage.api
+    writeFileSync(args[2], await f.downloadBuffer())
+  }
 } else if (cmd === 'download-link') {
   const f = File.fromURL(args[0], { api: storage.api })
   await f.loadAttributes()

@@ -157,6 +157,28 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The files of a folder link, decrypted with the link key alone: `(name, handle, key)`.
+    pub async fn folder_link_files(&self, link: &mega_proto::link::Link) -> Vec<(String, String, FileKey)> {
+        let NodeKey::Folder(link_key) = link.require_key().unwrap().clone() else { panic!("not a folder link") };
+        let url = format!("{}cs?id=1&n={}", self.base, link.handle);
+        let body = json!([{"a": "f", "c": 1, "ca": 1, "r": 1}]).to_string();
+        let v: Value = self.http.post(url).body(body).send().await.unwrap().json().await.unwrap();
+        let nodes = v[0]["f"].as_array().unwrap_or_else(|| panic!("folder link listing: {v}"));
+        let mut out = Vec::new();
+        for n in nodes.iter().filter(|n| n["t"] == 0) {
+            let field = KeyField::parse(n["k"].as_str().unwrap()).unwrap();
+            let (_, wrapped) = field.entries.iter().find(|(o, _)| matches!(o, KeyOwner::Share(_))).unwrap();
+            let NodeKey::File(fk) = NodeKey::from_bytes(&wrapped.unwrap_aes(&link_key).unwrap()).unwrap() else {
+                panic!("not a file key")
+            };
+            let name = Attributes::decrypt_b64(n["a"].as_str().unwrap(), &fk.attr_key()).unwrap();
+            out.push((name.name().unwrap().to_string(), n["h"].as_str().unwrap().to_string(), fk));
+        }
+        out
+    }
+}
+
 /// Deterministic test content.
 pub fn content(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 + 7) as u8).collect()
