@@ -7,7 +7,7 @@ use mega_proto::{ErrorCode, UserHandle};
 use serde_json::{json, Value};
 
 use crate::store::Store;
-use crate::{login, nodes, transfer};
+use crate::{files, login, nodes, transfer};
 
 /// A command's failure: a MEGA error code.
 pub type CmdResult = Result<Value, ErrorCode>;
@@ -70,6 +70,8 @@ pub fn dispatch(ctx: &mut Ctx<'_>, cmd: &Value) -> Value {
         "s2" => nodes::share(ctx, cmd),
         "u" => transfer::upload_url(ctx, cmd),
         "g" => transfer::download(ctx, cmd),
+        "ufa" => files::ufa(ctx, cmd),
+        "pfa" => files::pfa(ctx, cmd),
         // Accepted and ignored, as the service does for a client that does not need them.
         "log" | "k" | "upv" => Ok(json!(0)),
         // No user attributes are stored.

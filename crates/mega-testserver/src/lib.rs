@@ -29,6 +29,7 @@ use tokio::sync::watch;
 pub mod account;
 pub mod api;
 mod events;
+mod files;
 mod hashcash;
 mod login;
 mod nodes;
@@ -168,6 +169,9 @@ impl TestServer {
             .route("/wait/{user}/{sn}", any(events::wait))
             .route("/ul/{*rest}", post(transfer::upload_chunk))
             .route("/dl/{*rest}", any(transfer::download_range))
+            .route("/fa/up/{*rest}", post(files::upload))
+            .route("/fa/get", post(files::fetch))
+            .route("/fa/get/{kind}", post(files::fetch))
             .layer(DefaultBodyLimit::disable())
             .with_state(app.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

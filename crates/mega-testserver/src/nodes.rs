@@ -141,7 +141,11 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
             _ => return Err(ErrorCode::Args),
         };
         let fa = e.get("fa").and_then(Value::as_str).map(|fa| {
-            fa.split('/').filter(|p| !p.is_empty()).map(|p| format!("924:{p}")).collect::<Vec<_>>().join("/")
+            fa.split('/')
+                .filter(|p| !p.is_empty())
+                .map(|p| format!("{}:{p}", crate::files::CLUSTER))
+                .collect::<Vec<_>>()
+                .join("/")
         });
         let parent_ref = e.get("p").and_then(Value::as_str).map(str::to_string);
         plan.push(New { placeholder: h, parent_ref, t: t as u8, a, k, upload, fa });

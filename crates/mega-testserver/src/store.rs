@@ -149,6 +149,8 @@ pub struct Store {
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
     pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// File attributes (thumbnails, previews) by their 8-byte handle: encrypted bytes.
+    pub file_attrs: HashMap<[u8; 8], Vec<u8>>,
     /// Folders shared with `EXP` (exported as folder links): their `ok`/`ha` as the client sent.
     pub shares: HashMap<NodeHandle, (Option<String>, Option<String>, i64)>,
     /// Action packets per user; a packet's sequence number is its index + 1.
@@ -211,6 +213,7 @@ impl Store {
             links: HashMap::new(),
             exported: HashMap::new(),
             shares: HashMap::new(),
+            file_attrs: HashMap::new(),
             packets: HashMap::new(),
             replies: HashMap::new(),
             hashcash: None,

@@ -345,3 +345,39 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
     assert_eq!(call(json!([{"a": "f", "c": 1}]), &ph).await, json!([-9]));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn thumbnails_upload_attach_and_fetch() {
+    use mega_proto::attr::{decrypt_file_attribute, encrypt_file_attribute};
+    use mega_proto::storage::{parse_file_attr_records, parse_file_attrs};
+    use mega_proto::UserHandle;
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let (v, fk) = c.upload(&root, "photo.jpg", &content(50_000)).await;
+    let h = v["f"][0]["h"].as_str().unwrap().to_string();
+    let jpeg = b"\xff\xd8\xff\xe0 a tiny stand-in for a 120x120 thumbnail \xff\xd9".to_vec();
+    let enc = encrypt_file_attribute(&jpeg, &fk.attr_key());
+    let url = c.cmd(json!({"a": "ufa", "s": enc.len(), "ssl": 0})).await["p"].as_str().unwrap().to_string();
+    // The web client posts to <p>/<type>; the handle comes back as 8 raw bytes.
+    let handle = c.http.post(format!("{url}/0")).body(enc.clone()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(handle.len(), 8);
+    let fah = UserHandle(handle[..].try_into().unwrap());
+    let fa = c.cmd(json!({"a": "pfa", "n": h, "fa": format!("0*{fah}")})).await;
+    assert_eq!(fa, json!(format!("924:0*{fah}")));
+    assert_eq!(c.cmd(json!({"a": "pfa", "n": h, "fa": "0*AAAAAAAAAAA"})).await, json!(-2), "unknown handle");
+    let node = c.tree().await["f"].as_array().unwrap().iter().find(|n| n["h"] == h.as_str()).unwrap().clone();
+    let attrs = parse_file_attrs(node["fa"].as_str().unwrap());
+    assert_eq!((attrs[0].kind, attrs[0].handle), (0, fah));
+    let get =
+        c.cmd(json!({"a": "ufa", "fah": fah.to_b64(), "ssl": 0, "r": 1})).await["p"].as_str().unwrap().to_string();
+    let body = c.http.post(get).body(fah.0.to_vec()).send().await.unwrap().bytes().await.unwrap();
+    let records = parse_file_attr_records(&body).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].0, fah);
+    let plain = decrypt_file_attribute(records[0].1, &fk.attr_key()).unwrap();
+    assert_eq!(&plain[..jpeg.len()], &jpeg[..]);
+    server.stop().await;
+}
