@@ -2,15 +2,16 @@
 //! serve byte ranges (§4.2, §5.2). The server stores ciphertext exactly as received; it cannot
 //! and does not check MACs.
 
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mega_proto::{b64, chunks, content::upload_checksum, ErrorCode, NodeHandle};
+use futures_util::StreamExt;
+use mega_proto::{b64, chunks, ErrorCode, NodeHandle};
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::api::{arg_int, CmdResult, Ctx};
 use crate::store::{kind, random, random_id, Upload};
@@ -72,6 +73,9 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     Ok(reply)
 }
 
+/// Read and write size of the storage endpoints.
+const STREAM_BUFFER: usize = 1 << 20;
+
 fn text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
 }
@@ -80,12 +84,13 @@ fn code(e: ErrorCode) -> Response {
     text(StatusCode::OK, e.code().to_string())
 }
 
-/// `POST /ul/<id>[/<offset>]`: one or more whole chunks at a chunk boundary.
+/// `POST /ul/<id>[/<offset>]`: one or more whole chunks at a chunk boundary, streamed to disk.
 pub(crate) async fn upload_chunk(
     State(app): State<Arc<App>>,
     Path(rest): Path<String>,
     Query(q): Query<std::collections::HashMap<String, String>>,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    body: Body,
 ) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let id = parts[0].to_string();
@@ -94,31 +99,35 @@ pub(crate) async fn upload_chunk(
         Some(Ok(o)) => o,
         Some(Err(_)) => return code(ErrorCode::Range),
     };
-    let end = offset + body.len() as u64;
     let (path, size) = {
         let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
         let Some(up) = store.uploads.get(&id) else { return code(ErrorCode::Expired) };
         (up.path.clone(), up.size)
     };
-    if !chunks::is_boundary(offset) || end > size || (end != size && !chunks::is_boundary(end)) {
+    if !chunks::is_boundary(offset) || offset > size {
+        return code(ErrorCode::Range);
+    }
+    // A declared length can be checked before reading; the body is checked again as it streams.
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared {
+        let end = offset.saturating_add(len);
+        if end > size || (end != size && !chunks::is_boundary(end)) {
+            return code(ErrorCode::Range);
+        }
+    }
+    let written = match write_body(&path, offset, size, body, q.contains_key("d")).await {
+        Ok(w) => w,
+        Err(reply) => return reply,
+    };
+    let end = offset + written.len;
+    if end != size && !chunks::is_boundary(end) {
         return code(ErrorCode::Range);
     }
     if let Some(d) = q.get("d") {
-        if b64::decode(d) != upload_checksum(&body) {
+        if b64::decode(d) != written.checksum {
             return code(ErrorCode::Key);
         }
-    }
-    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let f = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path)?;
-        f.write_all_at(&body, offset)?;
-        if end == size {
-            f.set_len(size)?;
-        }
-        Ok(())
-    })
-    .await;
-    if !matches!(written, Ok(Ok(()))) {
-        return code(ErrorCode::Failed);
     }
     let mut store = app.store.lock().unwrap_or_else(|e| e.into_inner());
     let store = &mut *store;
@@ -131,6 +140,53 @@ pub(crate) async fn upload_chunk(
     let token = up.token.get_or_insert_with(|| b64::encode(&random::<27>())).clone();
     store.tokens.insert(token.clone(), id);
     text(StatusCode::OK, token)
+}
+
+struct Written {
+    len: u64,
+    checksum: [u8; 12],
+}
+
+/// Streams a request body into the upload's file at `offset`, never past `size`.
+async fn write_body(
+    path: &std::path::Path,
+    offset: u64,
+    size: u64,
+    body: Body,
+    checksum: bool,
+) -> Result<Written, Response> {
+    let failed = || code(ErrorCode::Failed);
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path)
+        .await
+        .map_err(|_| failed())?;
+    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|_| failed())?;
+    let mut file = tokio::io::BufWriter::with_capacity(STREAM_BUFFER, file);
+    let mut stream = body.into_data_stream();
+    let mut len = 0u64;
+    let mut crc = [0u8; 12];
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| failed())?;
+        if offset + len + piece.len() as u64 > size {
+            return Err(code(ErrorCode::Range));
+        }
+        if checksum {
+            for (i, b) in piece.iter().enumerate() {
+                crc[(len as usize + i) % 12] ^= b;
+            }
+        }
+        file.write_all(&piece).await.map_err(|_| failed())?;
+        len += piece.len() as u64;
+    }
+    file.flush().await.map_err(|_| failed())?;
+    let file = file.into_inner();
+    if offset + len == size {
+        file.set_len(size).await.map_err(|_| failed())?;
+    }
+    Ok(Written { len, checksum: crc })
 }
 
 /// `GET|POST /dl/<id>[/<start>-<end>]`: the ciphertext, whole or an inclusive range.
@@ -174,17 +230,22 @@ pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path
         }
     }
     let Some(blob) = blob else { return text(StatusCode::OK, String::new()) };
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let f = std::fs::File::open(&blob.path)?;
-        let mut buf = vec![0u8; (end - start) as usize];
-        f.read_exact_at(&mut buf, start)?;
-        Ok(buf)
-    })
-    .await;
-    match read {
-        Ok(Ok(buf)) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], Body::from(buf)).into_response()
-        }
-        _ => text(StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+    // Streamed from disk in large reads: a 1 GiB download never sits in memory.
+    let mut file = match tokio::fs::File::open(&blob.path).await {
+        Ok(f) => f,
+        Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+    };
+    if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, String::new());
     }
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(end - start), STREAM_BUFFER);
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, (end - start).to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
