@@ -22,7 +22,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use axum::Router;
-use mega_proto::{b64, UserHandle};
+use mega_proto::{b64, NodeHandle, UserHandle};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -33,6 +33,7 @@ mod files;
 mod hashcash;
 mod login;
 mod nodes;
+pub mod seed;
 pub mod store;
 mod transfer;
 
@@ -227,6 +228,75 @@ impl TestServer {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         let user = *store.by_email.get(&email.to_lowercase()).ok_or_else(|| format!("no account {email}"))?;
         store.accounts.get_mut(&user).map(f).ok_or_else(|| format!("no account {email}"))
+    }
+
+    /// Seeds a file for an account, encrypted as a client would, creating missing folders:
+    /// `remote_path` like `/Photos/2024/a.jpg`. Returns the node handle.
+    pub fn seed_file(
+        &self,
+        email: &str,
+        remote_path: &str,
+        local: &std::path::Path,
+    ) -> Result<NodeHandle, seed::SeedError> {
+        let mut f = std::fs::File::open(local)?;
+        let meta = f.metadata()?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        self.seed_from(email, remote_path, &mut f, meta.len(), mtime)
+    }
+
+    /// Seeds a file from bytes (see [`TestServer::seed_file`]).
+    pub fn seed_bytes(
+        &self,
+        email: &str,
+        remote_path: &str,
+        data: &[u8],
+        mtime: i64,
+    ) -> Result<NodeHandle, seed::SeedError> {
+        self.seed_from(email, remote_path, &mut std::io::Cursor::new(data), data.len() as u64, mtime)
+    }
+
+    fn seed_from(
+        &self,
+        email: &str,
+        remote_path: &str,
+        source: &mut (impl std::io::Read + std::io::Seek),
+        size: u64,
+        mtime: i64,
+    ) -> Result<NodeHandle, seed::SeedError> {
+        let (user, dir) = {
+            let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+            let user =
+                *store.by_email.get(&email.to_lowercase()).ok_or_else(|| seed::SeedError::NoAccount(email.into()))?;
+            (user, store.dir.clone())
+        };
+        let prepared = seed::prepare_file(&dir, source, size, mtime)?;
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        seed::insert_file(&mut store, user, remote_path, prepared)
+    }
+
+    /// An upload URL for `size` bytes in an account, as `u` would give it (for benchmarks and
+    /// tests that drive the storage endpoint directly).
+    pub fn upload_url(&self, email: &str, size: u64) -> Option<String> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let id = store::random_id();
+        let path = store.dir.join(format!("up-{id}"));
+        store.uploads.insert(id.clone(), store::Upload { user, size, path, received: Vec::new(), token: None });
+        Some(format!("{}ul/{id}", self.app.base))
+    }
+
+    /// Exports one of an account's files and returns its link with the key.
+    pub fn file_link(&self, email: &str, node: NodeHandle) -> Option<String> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        if store.nodes.get(&node)?.owner != user {
+            return None;
+        }
+        seed::file_link(&mut store, user, node)
     }
 
     /// Stops the server and waits for it.

@@ -22,6 +22,9 @@ struct Args {
     /// An account to create: EMAIL:PASSWORD[:v1|v2] (v2 when omitted). Repeatable.
     #[arg(long = "user", value_name = "EMAIL:PASSWORD[:v1|v2]")]
     users: Vec<String>,
+    /// Seed a file, encrypted as a client would: EMAIL:/REMOTE/PATH=LOCAL_PATH. Repeatable.
+    #[arg(long = "file", value_name = "EMAIL:/REMOTE/PATH=LOCAL_PATH")]
+    files: Vec<String>,
     /// Challenge logins with hashcash at this easiness (0-255, higher is easier).
     #[arg(long, value_name = "EASINESS")]
     hashcash: Option<u8>,
@@ -79,6 +82,17 @@ async fn main() -> std::process::ExitCode {
         if let Err(e) = result {
             eprintln!("mega-testserver: {e}");
             return std::process::ExitCode::from(2);
+        }
+    }
+    for spec in &args.files {
+        let parsed = spec.split_once(':').and_then(|(email, rest)| rest.split_once('=').map(|(r, l)| (email, r, l)));
+        let Some((email, remote, local)) = parsed else {
+            eprintln!("mega-testserver: --file {spec:?}: expected EMAIL:/REMOTE/PATH=LOCAL_PATH");
+            return std::process::ExitCode::from(2);
+        };
+        if let Err(e) = server.seed_file(email, remote, std::path::Path::new(local)) {
+            eprintln!("mega-testserver: --file {spec:?}: {e}");
+            return std::process::ExitCode::FAILURE;
         }
     }
     server.set_hashcash(args.hashcash);

@@ -381,3 +381,45 @@ async fn thumbnails_upload_attach_and_fetch() {
     assert_eq!(&plain[..jpeg.len()], &jpeg[..]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn seeded_files_are_what_a_client_uploads() {
+    use mega_proto::fingerprint::Fingerprint;
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let sizes = [0usize, 1, 131_073, 5 * 1024 * 1024 + 17];
+    for (i, &size) in sizes.iter().enumerate() {
+        server
+            .seed_bytes("a@example.com", &format!("/Seeded/deep/f{i}.bin"), &content(size), 1_700_000_000 + i as i64)
+            .unwrap();
+    }
+    assert!(server.seed_bytes("nobody@example.com", "/x", b"x", 0).is_err());
+    assert!(server.seed_bytes("a@example.com", "/", b"x", 0).is_err());
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let f = c.tree().await;
+    let folders = f["f"].as_array().unwrap().iter().filter(|n| n["t"] == 1).count();
+    assert_eq!(folders, 2, "/Seeded and /Seeded/deep, created once");
+    let files = c.files().await;
+    for (i, &size) in sizes.iter().enumerate() {
+        let (_, h, fk, s) = files.iter().find(|f| f.0 == format!("f{i}.bin")).unwrap();
+        assert_eq!(*s as usize, size);
+        assert_eq!(c.download_verified(h, fk).await, content(size), "f{i}.bin");
+        let node = f["f"].as_array().unwrap().iter().find(|n| n["h"] == h.as_str()).unwrap();
+        let attrs = Attributes::decrypt_b64(node["a"].as_str().unwrap(), &fk.attr_key()).unwrap();
+        let fp = Fingerprint::parse(attrs.fingerprint().unwrap()).unwrap();
+        assert_eq!(fp, Fingerprint::of(&content(size), 1_700_000_000 + i as i64));
+    }
+    // A link to a seeded file opens with its key alone.
+    let (_, h, _, _) = files.iter().find(|f| f.0 == "f2.bin").unwrap();
+    let link = server.file_link("a@example.com", mega_proto::NodeHandle::from_b64(h).unwrap()).unwrap();
+    let parsed = mega_proto::link::parse_plain(&link).unwrap();
+    let mega_proto::NodeKey::File(fk) = parsed.require_key().unwrap().clone() else { panic!() };
+    let mut anon = Client::new(server.url());
+    let g = anon.cmd(json!({"a": "g", "g": 1, "p": parsed.handle.to_b64()})).await;
+    let mut body = anon.fetch(g["g"].as_str().unwrap()).await.bytes().await.unwrap().to_vec();
+    let cipher = ContentCipher::new(&fk);
+    assert_eq!(cipher.meta_mac(&cipher.decrypt_file(&mut body)), fk.meta_mac);
+    assert_eq!(body, content(131_073));
+    server.stop().await;
+}
