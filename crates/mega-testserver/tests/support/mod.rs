@@ -34,7 +34,14 @@ impl Client {
         if let Some(s) = &self.sid {
             url.push_str(&format!("&sid={s}"));
         }
-        let r = self.http.post(url).body(body).send().await.unwrap();
+        let mut r = self.http.post(&url).body(body.clone()).send().await.unwrap();
+        if r.status() == 402 {
+            // Hashcash: solve and send the same request again (same id).
+            let challenge =
+                mega_proto::hashcash::Challenge::parse(r.headers()["x-hashcash"].to_str().unwrap()).unwrap();
+            let answer = challenge.response_header(challenge.solve());
+            r = self.http.post(&url).header("X-Hashcash", answer).body(body).send().await.unwrap();
+        }
         assert_eq!(r.headers()["content-type"], "application/json");
         r.json().await.unwrap()
     }
