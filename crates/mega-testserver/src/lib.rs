@@ -135,7 +135,8 @@ pub struct TestServer {
 pub struct Config {
     /// Address to listen on; `127.0.0.1:0` when unset.
     pub listen: Option<SocketAddr>,
-    /// Directory for stored ciphertext; a temporary one when unset.
+    /// Directory for stored ciphertext; a temporary one when unset. Accounts and the node tree
+    /// are kept in memory only (not yet persisted across restarts).
     pub data: Option<std::path::PathBuf>,
 }
 

@@ -16,7 +16,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Directory for stored ciphertext (a temporary one when omitted).
+    /// Directory for stored ciphertext (a temporary one when omitted). Accounts and the node tree
+    /// are not persisted yet: a restart starts empty.
     #[arg(long)]
     data: Option<PathBuf>,
     /// An account to create: EMAIL:PASSWORD[:v1|v2] (v2 when omitted). Repeatable.
