@@ -29,6 +29,7 @@ use tokio::sync::watch;
 pub mod account;
 pub mod api;
 mod events;
+pub mod faults;
 mod files;
 mod hashcash;
 mod login;
@@ -87,6 +88,18 @@ async fn cs(
                     return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], prev_reply.clone())
                         .into_response();
                 }
+            }
+        }
+        let faults = store.faults.clone();
+        if faults::Faults::hit(faults.http500) {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+        }
+        if faults::Faults::hit(faults.eagain) {
+            return json_response(&Value::from(mega_proto::ErrorCode::Again.code()));
+        }
+        if let Some(s) = sid_param.as_ref().filter(|_| faults::Faults::hit(faults.esid)) {
+            if let Ok(raw) = b64::decode_all(s, "sid") {
+                store.sessions.remove(&raw);
             }
         }
         let (user, sid) = match &sid_param {
@@ -200,6 +213,11 @@ impl TestServer {
     /// Adds an account. RSA key generation makes this take up to a second or two.
     pub fn add_user(&self, email: &str, password: &str, version: Version) -> Result<UserHandle, String> {
         self.app.store.lock().unwrap_or_else(|e| e.into_inner()).add_account(email, password, version)
+    }
+
+    /// Sets the injected faults (all off by default).
+    pub fn set_faults(&self, faults: faults::Faults) {
+        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).faults = faults;
     }
 
     /// Switches the hashcash challenge on logins on (with this easiness) or off.

@@ -26,6 +26,10 @@ struct Args {
     /// Seed a file, encrypted as a client would: EMAIL:/REMOTE/PATH=LOCAL_PATH. Repeatable.
     #[arg(long = "file", value_name = "EMAIL:/REMOTE/PATH=LOCAL_PATH")]
     files: Vec<String>,
+    /// Inject faults, each with its rate: e.g. `eagain=0.1,500=0.05,reset=0.02,truncate=0.02,
+    /// slow=0.1:2000,expired=0.01,esid=0.01` (`slow=RATE:MILLISECONDS`).
+    #[arg(long, value_name = "SPEC")]
+    faults: Option<mega_testserver::faults::Faults>,
     /// Challenge logins with hashcash at this easiness (0-255, higher is easier).
     #[arg(long, value_name = "EASINESS")]
     hashcash: Option<u8>,
@@ -97,6 +101,9 @@ async fn main() -> std::process::ExitCode {
         }
     }
     server.set_hashcash(args.hashcash);
+    if let Some(f) = args.faults {
+        server.set_faults(f);
+    }
     println!("{}", server.url());
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

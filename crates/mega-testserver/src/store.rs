@@ -165,6 +165,8 @@ pub struct Store {
     pub anon_transfer: (u64, u64),
     /// When the current transfer-quota window started.
     pub quota_window_start: i64,
+    /// Injected faults.
+    pub faults: crate::faults::Faults,
 }
 
 /// How long a transfer-quota window lasts (seconds).
@@ -220,6 +222,7 @@ impl Store {
             challenges: HashMap::new(),
             anon_transfer: (0, u64::MAX),
             quota_window_start: now(),
+            faults: crate::faults::Faults::default(),
         }
     }
 

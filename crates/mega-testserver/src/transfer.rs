@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::api::{arg_int, CmdResult, Ctx};
+use crate::faults::Faults;
 use crate::store::{kind, random, random_id, Upload};
 use crate::App;
 
@@ -99,11 +100,17 @@ pub(crate) async fn upload_chunk(
         Some(Ok(o)) => o,
         Some(Err(_)) => return code(ErrorCode::Range),
     };
-    let (path, size) = {
+    let (path, size, faults) = {
         let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
         let Some(up) = store.uploads.get(&id) else { return code(ErrorCode::Expired) };
-        (up.path.clone(), up.size)
+        (up.path.clone(), up.size, store.faults.clone())
     };
+    if Faults::hit(faults.http500) {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, String::new());
+    }
+    if Faults::hit(faults.expired) {
+        return code(ErrorCode::Expired);
+    }
     if !chunks::is_boundary(offset) || offset > size {
         return code(ErrorCode::Range);
     }
@@ -193,12 +200,21 @@ async fn write_body(
 pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path<String>) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let id = parts[0].to_string();
-    let (blob, charged) = {
+    let (blob, charged, faults) = {
         let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
         let Some(&(h, charged)) = store.downloads.get(&id) else { return text(StatusCode::NOT_FOUND, String::new()) };
         let Some(node) = store.nodes.get(&h) else { return text(StatusCode::NOT_FOUND, String::new()) };
-        (node.blob.clone(), charged)
+        (node.blob.clone(), charged, store.faults.clone())
     };
+    if Faults::hit(faults.http500) {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, String::new());
+    }
+    if Faults::hit(faults.expired) {
+        return text(StatusCode::FORBIDDEN, String::new());
+    }
+    if Faults::hit(faults.slow) {
+        tokio::time::sleep(faults.slow_delay).await;
+    }
     let size = blob.as_ref().map_or(0, |b| b.size);
     let (start, end) = match parts.get(1).filter(|r| !r.is_empty()) {
         None => (0, size),
@@ -238,7 +254,21 @@ pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path
     if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
         return text(StatusCode::INTERNAL_SERVER_ERROR, String::new());
     }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(end - start), STREAM_BUFFER);
+    let len = end - start;
+    // A reset stops after half the bytes with an error (the connection is torn down); a
+    // truncation ends cleanly but short of the announced length.
+    let (limit, fail) = if Faults::hit(faults.reset) {
+        (len / 2, true)
+    } else if Faults::hit(faults.truncate) {
+        (len / 2, false)
+    } else {
+        (len, false)
+    };
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(limit), STREAM_BUFFER);
+    let tail = futures_util::stream::iter(
+        fail.then(|| Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))),
+    );
+    let stream = stream.chain(tail);
     (
         StatusCode::OK,
         [

@@ -423,3 +423,54 @@ async fn seeded_files_are_what_a_client_uploads() {
     assert_eq!(body, content(131_073));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn injected_faults_answer_as_the_service_does() {
+    use mega_testserver::faults::Faults;
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
+    let h = v["f"][0]["h"].as_str().unwrap().to_string();
+    let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
+    let set = |spec: &str| server.set_faults(spec.parse::<Faults>().unwrap());
+
+    set("eagain=1");
+    assert_eq!(c.raw(json!([{"a": "uq"}]).to_string()).await, json!(-3));
+    set("500=1");
+    let r = c.http.post(format!("{}cs?id=5", server.url())).body("[]").send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(c.fetch(&url).await.status(), 500);
+    set("expired=1");
+    assert_eq!(c.fetch(&url).await.status(), 403);
+    let up = server.upload_url("a@example.com", 10).unwrap();
+    assert_eq!(c.http.post(format!("{up}/0")).body(vec![0u8; 10]).send().await.unwrap().text().await.unwrap(), "-8");
+    // A broken body is an error to the client, at send or while reading (fresh connections:
+    // a broken one is not reused).
+    let broken = |url: String| async move {
+        match reqwest::Client::new().get(url).send().await {
+            Err(_) => true,
+            Ok(r) => r.bytes().await.is_err(),
+        }
+    };
+    set("reset=1");
+    assert!(broken(url.clone()).await, "a reset body is an error");
+    set("truncate=1");
+    assert!(broken(url.clone()).await, "a short body is an error");
+    set("slow=1:300");
+    let t = std::time::Instant::now();
+    let first = reqwest::Client::new().get(format!("{url}/0-15")).send().await.unwrap();
+    assert_eq!(first.bytes().await.unwrap().len(), 16);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(300), "the first byte waited");
+    set("");
+    let whole = reqwest::Client::new().get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(whole.len(), 400_000, "faults off: whole again");
+    set("esid=1");
+    assert_eq!(c.raw(json!([{"a": "uq"}]).to_string()).await, json!(-15));
+    set("");
+    assert_eq!(c.raw(json!([{"a": "uq"}]).to_string()).await, json!(-15), "the session stays gone");
+    assert!(c.login("a@example.com", "pw").await.is_ok());
+    server.stop().await;
+}

@@ -57,6 +57,8 @@ impl Client {
     }
 
     pub async fn login_with(&mut self, email: &str, password: &str, mfa: Option<&str>) -> Result<UserHandle, i64> {
+        // A fresh login carries no session.
+        self.sid = None;
         let pre = self.cmd(json!({"a": "us0", "user": email.to_lowercase()})).await;
         if let Some(e) = pre.as_i64() {
             return Err(e);
