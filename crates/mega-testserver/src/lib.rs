@@ -36,6 +36,7 @@ mod login;
 mod nodes;
 pub mod seed;
 pub mod store;
+pub mod throttle;
 mod transfer;
 
 pub use account::Version;
@@ -49,6 +50,8 @@ pub struct App {
     pub base: String,
     /// Bumped after every request that may have appended action packets.
     pub changes: watch::Sender<u64>,
+    /// Bandwidth limits of the storage endpoints.
+    pub throttle: throttle::Throttle,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -175,8 +178,13 @@ impl TestServer {
             }
         };
         let (changes, _) = watch::channel(0);
-        let app =
-            Arc::new(App { store: Mutex::new(Store::new(&dir)), base: format!("http://{addr}/"), changes, _dir: tmp });
+        let app = Arc::new(App {
+            store: Mutex::new(Store::new(&dir)),
+            base: format!("http://{addr}/"),
+            changes,
+            throttle: throttle::Throttle::default(),
+            _dir: tmp,
+        });
         let router = Router::new()
             .route("/cs", post(cs))
             .route("/sc", any(events::sc))
@@ -213,6 +221,12 @@ impl TestServer {
     /// Adds an account. RSA key generation makes this take up to a second or two.
     pub fn add_user(&self, email: &str, password: &str, version: Version) -> Result<UserHandle, String> {
         self.app.store.lock().unwrap_or_else(|e| e.into_inner()).add_account(email, password, version)
+    }
+
+    /// Limits transfer bandwidth: for the whole server and for each transfer, in bytes per
+    /// second (`None`: unlimited). Applies to transfers that start afterwards.
+    pub fn set_throttle(&self, global: Option<u64>, per_connection: Option<u64>) {
+        self.app.throttle.set(global, per_connection);
     }
 
     /// Sets the injected faults (all off by default).

@@ -30,6 +30,12 @@ struct Args {
     /// slow=0.1:2000,expired=0.01,esid=0.01` (`slow=RATE:MILLISECONDS`).
     #[arg(long, value_name = "SPEC")]
     faults: Option<mega_testserver::faults::Faults>,
+    /// Limit transfer bandwidth for the whole server, in bytes per second.
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    throttle: Option<u64>,
+    /// Limit each transfer's bandwidth, in bytes per second.
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    throttle_per_connection: Option<u64>,
     /// Challenge logins with hashcash at this easiness (0-255, higher is easier).
     #[arg(long, value_name = "EASINESS")]
     hashcash: Option<u8>,
@@ -101,6 +107,7 @@ async fn main() -> std::process::ExitCode {
         }
     }
     server.set_hashcash(args.hashcash);
+    server.set_throttle(args.throttle, args.throttle_per_connection);
     if let Some(f) = args.faults {
         server.set_faults(f);
     }

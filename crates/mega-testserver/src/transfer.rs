@@ -76,6 +76,8 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 
 /// Read and write size of the storage endpoints.
 const STREAM_BUFFER: usize = 1 << 20;
+/// Piece size when bandwidth is limited.
+const PACE_PIECE: usize = 16 << 10;
 
 fn text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
@@ -123,7 +125,7 @@ pub(crate) async fn upload_chunk(
             return code(ErrorCode::Range);
         }
     }
-    let written = match write_body(&path, offset, size, body, q.contains_key("d")).await {
+    let written = match write_body(&app, &path, offset, size, body, q.contains_key("d")).await {
         Ok(w) => w,
         Err(reply) => return reply,
     };
@@ -156,12 +158,14 @@ struct Written {
 
 /// Streams a request body into the upload's file at `offset`, never past `size`.
 async fn write_body(
+    app: &App,
     path: &std::path::Path,
     offset: u64,
     size: u64,
     body: Body,
     checksum: bool,
 ) -> Result<Written, Response> {
+    let mut own = app.throttle.connection_bucket();
     let failed = || code(ErrorCode::Failed);
     let mut file = tokio::fs::OpenOptions::new()
         .create(true)
@@ -185,6 +189,7 @@ async fn write_body(
                 crc[(len as usize + i) % 12] ^= b;
             }
         }
+        app.throttle.pace(&mut own, piece.len() as u64).await;
         file.write_all(&piece).await.map_err(|_| failed())?;
         len += piece.len() as u64;
     }
@@ -269,13 +274,34 @@ pub(crate) async fn download_range(State(app): State<Arc<App>>, Path(rest): Path
         fail.then(|| Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))),
     );
     let stream = stream.chain(tail);
+    if app.throttle.active() {
+        // Paced in small pieces, so the rate holds within each response too.
+        let pieces = stream.flat_map(|piece| {
+            futures_util::stream::iter(match piece {
+                Ok(bytes) => (0..bytes.len())
+                    .step_by(PACE_PIECE)
+                    .map(|i| Ok(bytes.slice(i..(i + PACE_PIECE).min(bytes.len()))))
+                    .collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            })
+        });
+        let own = app.throttle.connection_bucket();
+        let paced =
+            futures_util::stream::unfold((Box::pin(pieces), own, app.clone()), |(mut s, mut own, app)| async move {
+                let piece = s.next().await?;
+                app.throttle.pace(&mut own, piece.as_ref().map_or(0, |b| b.len() as u64)).await;
+                Some((piece, (s, own, app)))
+            });
+        return octets(len, Body::from_stream(paced));
+    }
+    octets(len, Body::from_stream(stream))
+}
+
+fn octets(len: u64, body: Body) -> Response {
     (
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (header::CONTENT_LENGTH, (end - start).to_string()),
-        ],
-        Body::from_stream(stream),
+        [(header::CONTENT_TYPE, "application/octet-stream".to_string()), (header::CONTENT_LENGTH, len.to_string())],
+        body,
     )
         .into_response()
 }

@@ -474,3 +474,29 @@ async fn injected_faults_answer_as_the_service_does() {
     assert!(c.login("a@example.com", "pw").await.is_ok());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn throttle_limits_transfer_bandwidth() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
+    let h = v["f"][0]["h"].as_str().unwrap().to_string();
+    let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
+    // 1 MB/s for the server: two parallel 400 kB downloads need at least about 0.8 s together.
+    server.set_throttle(Some(1_000_000), None);
+    let t = std::time::Instant::now();
+    let (a, b) = tokio::join!(c.fetch(&url), c.fetch(&url));
+    let (a, b) = (a.bytes().await.unwrap(), b.bytes().await.unwrap());
+    assert_eq!((a.len(), b.len()), (400_000, 400_000));
+    assert!(t.elapsed() >= std::time::Duration::from_millis(700), "global limit: {:?}", t.elapsed());
+    // 2 MB/s per transfer and no global limit: one 400 kB download takes at least about 0.2 s.
+    server.set_throttle(None, Some(2_000_000));
+    let t = std::time::Instant::now();
+    assert_eq!(c.fetch(&url).await.bytes().await.unwrap().len(), 400_000);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(150), "per-transfer limit: {:?}", t.elapsed());
+    server.set_throttle(None, None);
+    server.stop().await;
+}
