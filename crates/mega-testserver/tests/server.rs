@@ -10,6 +10,15 @@ use mega_testserver::{TestServer, Version};
 use serde_json::{json, Value};
 use support::{content, Client};
 
+/// A server with one account, `a@example.com` / `pw`, and a client logged in to it.
+async fn logged_in() -> (TestServer, Client) {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("a@example.com", "pw").await.unwrap();
+    (server, c)
+}
+
 #[tokio::test]
 async fn v1_and_v2_logins_and_logout() {
     let server = TestServer::start().await.unwrap();
@@ -39,10 +48,7 @@ async fn v1_and_v2_logins_and_logout() {
 
 #[tokio::test]
 async fn upload_download_verify_and_node_operations() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let rubbish = c.root(4).await;
     let dir = c.mkdir(&root, "Docs").await;
@@ -134,10 +140,7 @@ async fn bad_input_gets_the_protocol_codes() {
 
 #[tokio::test]
 async fn resent_requests_are_replayed_not_repeated() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let key = Key128::new([9; 16]);
     let a = Attributes::with_name("once").encrypt_b64(&key);
@@ -244,10 +247,7 @@ async fn two_factor_login_needs_the_current_code() {
 
 #[tokio::test]
 async fn transfer_quota_answers_509_with_time_left() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let (v, _) = c.upload(&root, "big.bin", &content(300_000)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
@@ -268,10 +268,7 @@ async fn transfer_quota_answers_509_with_time_left() {
 async fn folder_links_list_and_download_with_the_link_key_only() {
     use mega_proto::keys::{KeyField, KeyOwner};
     use mega_proto::{NodeHandle, NodeKey};
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let folder = c.mkdir(&root, "Shared").await["f"][0]["h"].as_str().unwrap().to_string();
     let folder_key = Key128::new([9; 16]); // the key Client::mkdir uses
@@ -351,10 +348,7 @@ async fn thumbnails_upload_attach_and_fetch() {
     use mega_proto::attr::{decrypt_file_attribute, encrypt_file_attribute};
     use mega_proto::storage::{parse_file_attr_records, parse_file_attrs};
     use mega_proto::UserHandle;
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let (v, fk) = c.upload(&root, "photo.jpg", &content(50_000)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
@@ -427,10 +421,7 @@ async fn seeded_files_are_what_a_client_uploads() {
 #[tokio::test]
 async fn injected_faults_answer_as_the_service_does() {
     use mega_testserver::faults::Faults;
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
@@ -477,10 +468,7 @@ async fn injected_faults_answer_as_the_service_does() {
 
 #[tokio::test]
 async fn throttle_limits_transfer_bandwidth() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
-    let mut c = Client::new(server.url());
-    c.login("a@example.com", "pw").await.unwrap();
+    let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
     let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
