@@ -18,9 +18,11 @@ deps:
 	@scripts/deps.sh
 
 run: deps
-	@echo "Tuatara's desktop app (src-tauri + ui/) is not in this tree yet."
-	@echo "What exists today is mega-proto, the protocol library; 'make test' checks it and"
-	@echo "'make bench' measures it. 'make run' will build and open the app, with its demo drive."
+	@echo "Tuatara's desktop app (src-tauri + ui/) is not in this tree yet; 'make run' will build"
+	@echo "and open it, with its offline demo drive. What runs today:"
+	@echo "  cargo run -p mega-testserver -- --user you@example.com:secret"
+	@echo "a MEGA-compatible server on 127.0.0.1 (megajs and rclone work against it), and the"
+	@echo "protocol library mega-proto, which 'make test' checks and 'make bench' measures."
 
 test: deps fmt lint doc unit fuzz-build
 
