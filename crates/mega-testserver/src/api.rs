@@ -1,8 +1,6 @@
 //! The command endpoint `POST /cs` (spec §1.2, §1.3, §8.3, §8.4): a JSON array of commands in,
 //! an array of results out, request-level failures as a bare integer, re-sent requests replayed.
 
-use std::collections::HashMap;
-
 use mega_proto::{ErrorCode, UserHandle};
 use serde_json::{json, Value};
 
@@ -22,8 +20,6 @@ pub struct Ctx<'a> {
     pub sid: Option<Vec<u8>>,
     /// The server's base URL, ending in `/`.
     pub base: &'a str,
-    /// Query parameters of the request.
-    pub query: &'a HashMap<String, String>,
     /// Inside a folder link (`&n=`): the exported folder, or an error if the link is unknown.
     pub folder_link: Option<Result<mega_proto::NodeHandle, ErrorCode>>,
 }

@@ -77,10 +77,12 @@ async fn cs(
     let id = q.get("id").cloned().unwrap_or_default();
     let sid_param = q.get("sid").cloned();
     let replay_key = (sid_param.clone().unwrap_or_default(), id.clone());
-    if let Ok(Value::Array(cmds)) = serde_json::from_slice::<Value>(&body) {
-        if let Some(challenge) = hashcash::gate(&app, &headers, &cmds) {
-            return challenge;
-        }
+    let cmds = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(cmds)) => Some(cmds),
+        _ => None,
+    };
+    if let Some(challenge) = cmds.as_deref().and_then(|c| hashcash::gate(&app, &headers, c)) {
+        return challenge;
     }
     let reply = {
         let mut guard = app.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -100,19 +102,25 @@ async fn cs(
         if faults::Faults::hit(faults.eagain) {
             return json_response(&Value::from(mega_proto::ErrorCode::Again.code()));
         }
-        if let Some(s) = sid_param.as_ref().filter(|_| faults::Faults::hit(faults.esid)) {
-            if let Ok(raw) = b64::decode_all(s, "sid") {
-                store.sessions.remove(&raw);
-            }
+        // A sid that is not b64 or names no session is ESID for the whole request.
+        let sid = match &sid_param {
+            None => None,
+            Some(s) => match b64::decode_all(s, "sid") {
+                Ok(raw) => Some(raw),
+                Err(_) => return json_response(&Value::from(mega_proto::ErrorCode::Sid.code())),
+            },
+        };
+        if let Some(raw) = sid.as_ref().filter(|_| faults::Faults::hit(faults.esid)) {
+            store.sessions.remove(raw);
         }
-        let (user, sid) = match &sid_param {
-            None => (None, None),
-            Some(s) => match app.session_user(store, s) {
-                Some(u) => (Some(u), b64::decode_all(s, "sid").ok()),
+        let user = match &sid {
+            None => None,
+            Some(raw) => match store.sessions.get(raw) {
+                Some(session) => Some(session.user),
                 None => return json_response(&Value::from(mega_proto::ErrorCode::Sid.code())),
             },
         };
-        let Ok(Value::Array(cmds)) = serde_json::from_slice::<Value>(&body) else {
+        let Some(cmds) = cmds else {
             return json_response(&Value::from(mega_proto::ErrorCode::Args.code()));
         };
         // Inside a folder link: `n` is its public handle (a writable link appends an auth key).
@@ -123,7 +131,7 @@ async fn cs(
                 .filter(|root| store.nodes.get(root).is_some_and(|n| n.t == store::kind::FOLDER))
                 .ok_or(mega_proto::ErrorCode::NotFound)
         });
-        let mut ctx = api::Ctx { store, user, sid, base: &app.base, query: &q, folder_link };
+        let mut ctx = api::Ctx { store, user, sid, base: &app.base, folder_link };
         let results: Vec<Value> = cmds.iter().map(|c| api::dispatch(&mut ctx, c)).collect();
         let reply = Value::Array(results).to_string().into_bytes();
         if !id.is_empty() {
@@ -316,9 +324,7 @@ impl TestServer {
     pub fn upload_url(&self, email: &str, size: u64) -> Option<String> {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         let user = *store.by_email.get(&email.to_lowercase())?;
-        let id = store::random_id();
-        let path = store.dir.join(format!("up-{id}"));
-        store.uploads.insert(id.clone(), store::Upload { user, size, path, received: Vec::new(), token: None });
+        let id = store.new_upload(user, size);
         Some(format!("{}ul/{id}", self.app.base))
     }
 
@@ -326,9 +332,6 @@ impl TestServer {
     pub fn file_link(&self, email: &str, node: NodeHandle) -> Option<String> {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         let user = *store.by_email.get(&email.to_lowercase())?;
-        if store.nodes.get(&node)?.owner != user {
-            return None;
-        }
         seed::file_link(&mut store, user, node)
     }
 

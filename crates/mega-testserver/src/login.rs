@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::account::Verifier;
 use crate::api::{arg_str, CmdResult, Ctx};
-use crate::store::{kind, random, Session};
+use crate::store::{random, Session};
 
 /// `us0`: the account version and, for v2, the salt. Unknown e-mails get ENOENT.
 pub(crate) fn us0(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
@@ -125,9 +125,4 @@ pub(crate) fn uk(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     };
     let a = ctx.store.accounts.get(&who).ok_or(ErrorCode::NotFound)?;
     Ok(json!({"u": who.to_b64(), "pubk": a.pubk}))
-}
-
-/// Is this node type one that can hold children?
-pub(crate) fn is_container(t: u8) -> bool {
-    matches!(t, kind::FOLDER | kind::ROOT | kind::INBOX | kind::RUBBISH)
 }

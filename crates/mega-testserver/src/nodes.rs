@@ -7,8 +7,7 @@ use mega_proto::{b64, ErrorCode, NodeHandle, UserHandle};
 use serde_json::{json, Value};
 
 use crate::api::{arg_int, arg_str, CmdResult, Ctx};
-use crate::login::is_container;
-use crate::store::{now, sn, Node, Store};
+use crate::store::{kind, now, sn, Node, Store};
 
 fn handle(cmd: &Value, key: &str) -> Result<NodeHandle, ErrorCode> {
     NodeHandle::from_b64(arg_str(cmd, key)?).map_err(|_| ErrorCode::Args)
@@ -108,7 +107,7 @@ fn upload_for_token(store: &Store, h: &str) -> Option<String> {
 pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let target = handle(cmd, "t")?;
-    if !is_container(own_node(ctx.store, user, target)?.t) {
+    if !kind::is_container(own_node(ctx.store, user, target)?.t) {
         return Err(ErrorCode::Args);
     }
     let entries = cmd.get("n").and_then(Value::as_array).ok_or(ErrorCode::Args)?;
@@ -194,7 +193,7 @@ pub(crate) fn move_node(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if node.p.is_none() {
         return Err(ErrorCode::Access);
     }
-    if !is_container(own_node(ctx.store, user, t)?.t) {
+    if !kind::is_container(own_node(ctx.store, user, t)?.t) {
         return Err(ErrorCode::Args);
     }
     if ctx.store.is_within(t, n) {

@@ -29,11 +29,9 @@ pub enum SeedError {
     Io(#[from] std::io::Error),
 }
 
-fn node_name(store: &Store, h: NodeHandle, master: &Key128) -> Option<String> {
-    let n = store.nodes.get(&h)?;
-    let wrapped = n.k.split_once(':').map(|(_, k)| b64::decode(k))?;
-    let key = mega_proto::NodeKey::from_bytes(&master.unwrap(&wrapped).ok()?).ok()?;
-    Attributes::decrypt_b64(&n.a, &key.attr_key()).ok()?.name().map(str::to_string)
+fn node_name(store: &Store, h: NodeHandle) -> Option<String> {
+    let key = store.owner_key(h)?;
+    Attributes::decrypt_b64(&store.nodes.get(&h)?.a, &key.attr_key()).ok()?.name().map(str::to_string)
 }
 
 /// The folder at `path` (components below the cloud drive root), created where missing.
@@ -45,7 +43,7 @@ pub(crate) fn ensure_folder(store: &mut Store, user: UserHandle, path: &[&str]) 
         let existing = store.children.get(&cur).and_then(|kids| {
             kids.iter()
                 .copied()
-                .find(|&k| store.nodes[&k].t == kind::FOLDER && node_name(store, k, &master).as_deref() == Some(name))
+                .find(|&k| store.nodes[&k].t == kind::FOLDER && node_name(store, k).as_deref() == Some(name))
         });
         cur = match existing {
             Some(h) => h,
@@ -166,10 +164,10 @@ pub(crate) fn insert_file(
 
 /// A file link (with its key) to one of `user`'s files, exporting it.
 pub(crate) fn file_link(store: &mut Store, user: UserHandle, h: NodeHandle) -> Option<String> {
-    let master = store.accounts.get(&user)?.master.clone();
-    let n = store.nodes.get(&h)?;
-    let wrapped = n.k.split_once(':').map(|(_, k)| b64::decode(k))?;
-    let key = master.unwrap(&wrapped).ok()?;
+    if store.nodes.get(&h)?.owner != user {
+        return None;
+    }
+    let key = store.owner_key(h)?.to_bytes();
     let ph = match store.exported.get(&h) {
         Some(ph) => *ph,
         None => {

@@ -23,6 +23,11 @@ pub mod kind {
     pub const INBOX: u8 = 3;
     /// The rubbish bin.
     pub const RUBBISH: u8 = 4;
+
+    /// Can a node of this type hold children?
+    pub fn is_container(t: u8) -> bool {
+        matches!(t, FOLDER | ROOT | INBOX | RUBBISH)
+    }
 }
 
 /// Stored ciphertext of a file, exactly as uploaded.
@@ -263,6 +268,25 @@ impl Store {
         self.accounts.insert(user, account);
         self.packets.insert(user, Vec::new());
         Ok(user)
+    }
+
+    /// Starts an upload of `size` bytes for `user`; returns its URL id.
+    pub fn new_upload(&mut self, user: UserHandle, size: u64) -> String {
+        let id = random_id();
+        let path = self.dir.join(format!("up-{id}"));
+        self.uploads.insert(id.clone(), Upload { user, size, path, received: Vec::new(), token: None });
+        id
+    }
+
+    /// A node's key as its owner wraps it, unwrapped with the owner's master key (seeding and
+    /// links made on the server's side need it; the protocol never does this).
+    pub fn owner_key(&self, h: NodeHandle) -> Option<mega_proto::NodeKey> {
+        use mega_proto::keys::{KeyField, KeyOwner};
+        let n = self.nodes.get(&h)?;
+        let master = &self.accounts.get(&n.owner)?.master;
+        let wrapped = KeyField::parse(&n.k).ok()?;
+        let raw = wrapped.get(KeyOwner::User(n.owner))?.unwrap_aes(master).ok()?;
+        mega_proto::NodeKey::from_bytes(&raw).ok()
     }
 
     /// Inserts a node under its parent.

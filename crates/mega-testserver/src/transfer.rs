@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::api::{arg_int, CmdResult, Ctx};
 use crate::faults::Faults;
-use crate::store::{kind, random, random_id, Upload};
+use crate::store::{kind, random, random_id};
 use crate::App;
 
 /// `u`: an upload URL for `s` bytes.
@@ -27,9 +27,7 @@ pub(crate) fn upload_url(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if used.saturating_add(size) > account.storage_max {
         return Err(ErrorCode::OverQuota);
     }
-    let id = random_id();
-    let path = ctx.store.dir.join(format!("up-{id}"));
-    ctx.store.uploads.insert(id.clone(), Upload { user, size, path, received: Vec::new(), token: None });
+    let id = ctx.store.new_upload(user, size);
     Ok(json!({"p": format!("{}ul/{id}", ctx.base)}))
 }
 
