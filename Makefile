@@ -20,8 +20,9 @@ deps:
 run: deps
 	@echo "Tuatara's desktop app (src-tauri + ui/) is not in this tree yet; 'make run' will build"
 	@echo "and open it, with its offline demo drive. What runs today:"
-	@echo "  cargo run -p mega-testserver -- --user you@example.com:secret"
-	@echo "a MEGA-compatible server on 127.0.0.1 (megajs and rclone work against it), and the"
+	@echo "  cargo run --release -p mega-testserver -- --demo --data ~/.local/share/tuatara/demo"
+	@echo "a MEGA-compatible server on 127.0.0.1 with the demo drive (demo@tuatara.test /"
+	@echo "tuatara-demo; megajs and rclone work against it), and the"
 	@echo "protocol library mega-proto, which 'make test' checks and 'make bench' measures."
 
 test: deps fmt lint doc unit fuzz-build

@@ -186,6 +186,113 @@ async fn files_cross_between_megajs_rclone_and_tuatara() {
     server.stop().await;
 }
 
+/// Starts the `mega-testserver` binary; returns it, its URL and what it said on stderr up to a
+/// line containing `until`.
+fn spawn_server(args: &[&str], until: &str) -> (std::process::Child, String, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mega-testserver"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    let mut said = String::new();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    while !said.contains(until) {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        said.push_str(&line);
+    }
+    (child, url.trim().to_string(), said)
+}
+
+fn stop(mut child: std::process::Child) {
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success(), "SIGTERM ends it cleanly");
+}
+
+/// The `--demo` drive, as a user starts it, loads in both peers: they list exactly the files our
+/// client decrypts (duplicate names included), download them verified, open the folder link,
+/// and find it all again after a restart from the data directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_drive_loads_in_megajs_and_rclone() {
+    use mega_testserver::demo;
+    let Some(dir) = require_peers() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data_arg = data.to_string_lossy().into_owned();
+    let (child, url, said) = spawn_server(&["--demo", "--data", &data_arg, "--hashcash", "230"], "#P! link");
+    let folder_link = said.lines().find_map(|l| l.trim().strip_prefix("folder link:")).unwrap().trim().to_string();
+    let conf = tmp.path().join("rclone.conf");
+    std::fs::write(&conf, "").unwrap();
+    let peers = Peers { dir, url: url.clone(), email: demo::EMAIL.into(), password: demo::PASSWORD.into(), conf };
+
+    let mut ours = Client::new(&url);
+    ours.login(demo::EMAIL, demo::PASSWORD).await.unwrap();
+    let nodes = ours.decrypted_tree().await;
+    let root = ours.root(2).await;
+    let all = support::paths_below(&nodes, &root);
+    let mut want: Vec<String> =
+        all.iter().map(|(p, n)| if n.t == 0 { format!("{p}\t{}", n.size) } else { p.clone() }).collect();
+    want.sort();
+    assert!(want.len() > 250, "{} nodes", want.len());
+
+    let mut megajs: Vec<String> = peers.megajs(&["tree"]).lines().map(str::to_string).collect();
+    megajs.sort();
+    assert_eq!(megajs, want, "megajs lists the demo drive as we decrypt it");
+
+    let mut rclone: Vec<String> = peers
+        .rclone(&["ls", "REMOTE:"])
+        .lines()
+        .map(|l| {
+            let (size, path) = l.trim_start().split_once(' ').unwrap();
+            format!("{path}\t{size}")
+        })
+        .collect();
+    rclone.sort();
+    let want_files: Vec<String> = want.iter().filter(|l| l.contains('\t')).cloned().collect();
+    assert_eq!(rclone, want_files, "rclone lists the same files");
+    assert_eq!(want_files.iter().filter(|l| l.starts_with("Documents/report.pdf\t")).count(), 2, "duplicates");
+
+    // Downloads, verified by each peer's own MAC check (megajs) and against ours.
+    let t = tmp.path();
+    for (path, local) in [("Photos/2024/Winter/IMG_5001.jpg", "photo.jpg"), ("Documents/Personal/CV.pdf", "cv.pdf")] {
+        let (_, n) = all.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path}"));
+        let Some(mega_proto::NodeKey::File(fk)) = n.key.clone() else { panic!("{path}: no key") };
+        let expected = ours.download_verified(&n.h, &fk).await;
+        peers.megajs(&["get", path, &t_str(t, local)]);
+        assert_eq!(read(&t.join(local)), expected, "megajs {path}");
+        peers.rclone(&["copyto", &format!("REMOTE:{path}"), &t_str(t, &format!("r-{local}"))]);
+        assert_eq!(read(&t.join(format!("r-{local}"))), expected, "rclone {path}");
+    }
+    let big = "Datasets/weather-archive.bin";
+    peers.rclone(&["copyto", &format!("REMOTE:{big}"), &t_str(t, "big.bin")]);
+    assert_eq!(std::fs::metadata(t.join("big.bin")).unwrap().len(), 52_000_000);
+
+    // The folder link opens in megajs with the names we decrypt with the link key alone.
+    let link = mega_proto::link::parse_plain(&folder_link).unwrap();
+    let mut ours_in_link: Vec<String> = ours.folder_link_files(&link).await.into_iter().map(|f| f.0).collect();
+    ours_in_link.sort();
+    let mut names: Vec<String> = peers.megajs(&["link-ls", &folder_link]).lines().map(str::to_string).collect();
+    names.sort();
+    assert_eq!(names, ["Screenshots", "Winter"], "the link's top level");
+    assert_eq!(ours_in_link.len(), 45, "30 photos and 15 screenshots below it");
+    stop(child);
+
+    // Restarted from the data directory: no new seeding, the same drive.
+    let (child, url, said) = spawn_server(&["--demo", "--data", &data_arg], "#P! link");
+    assert!(said.contains(&folder_link), "the same folder link after a restart:\n{said}");
+    let peers = Peers { url, ..peers };
+    let mut again: Vec<String> = peers.megajs(&["tree"]).lines().map(str::to_string).collect();
+    again.sort();
+    assert_eq!(again, want);
+    stop(child);
+}
+
 fn t_str(dir: &Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }

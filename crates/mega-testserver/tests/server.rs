@@ -654,3 +654,68 @@ async fn user_attributes_are_stored_with_versions() {
     assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "+puEd255"})).await, json!("cHVia2V5"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_drive_holds_what_it_documents() {
+    use mega_testserver::demo;
+    let server = TestServer::start().await.unwrap();
+    let d = server.seed_demo().unwrap();
+    let mut c = Client::new(server.url());
+    c.login(demo::EMAIL, demo::PASSWORD).await.unwrap();
+    let nodes = c.decrypted_tree().await;
+    assert!(nodes.iter().all(|n| n.t > 1 || n.key.is_some()), "every node decrypts");
+    let root = c.root(2).await;
+    let drive = support::paths_below(&nodes, &root);
+    let files: Vec<_> = drive.iter().filter(|(_, n)| n.t == 0).collect();
+    assert!(files.len() >= 250, "a few hundred files: {}", files.len());
+    assert!(drive.iter().any(|(p, _)| p == "Documents/Work/Reports 2025/"), "nested folders");
+    let big: Vec<_> = files.iter().filter(|(_, n)| n.size >= 50_000_000).collect();
+    assert_eq!(big.len(), 3);
+    assert!(big.iter().all(|(_, n)| n.size <= 500_000_000));
+    assert_eq!(drive.iter().filter(|(p, _)| p == "Documents/report.pdf").count(), 2, "duplicate file names");
+    assert_eq!(drive.iter().filter(|(p, _)| p == "Documents/Notes/").count(), 2, "duplicate folder names");
+    for ext in [".pdf", ".md", ".csv", ".json", ".rs", ".wav", ".jpg", ".png", ".html"] {
+        assert!(files.iter().any(|(p, _)| p.ends_with(ext)), "a {ext} file");
+    }
+    // Every image has a thumbnail (a 120x120 JPEG) and a preview.
+    let images: Vec<_> = files.iter().filter(|(p, _)| p.ends_with(".jpg") || p.ends_with(".png")).collect();
+    assert!(images.len() >= 100);
+    assert!(images
+        .iter()
+        .all(|(_, n)| n.raw["fa"].as_str().is_some_and(|fa| fa.contains(":0*") && fa.contains(":1*"))));
+    let (_, photo) = images[0];
+    let fa = photo.raw["fa"].as_str().unwrap();
+    let thumb = fa.split('/').find_map(|e| e.split_once(":0*")).unwrap().1;
+    let url = c.cmd(json!({"a": "ufa", "fah": thumb, "ssl": 0, "r": 1})).await["p"].as_str().unwrap().to_string();
+    let records = c.http.post(&url).body(b64::decode(thumb)).send().await.unwrap().bytes().await.unwrap();
+    let blob = &records[12..];
+    let jpeg = mega_proto::attr::decrypt_file_attribute(blob, &photo.key.as_ref().unwrap().attr_key()).unwrap();
+    let img = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((img.width(), img.height()), (120, 120));
+    // Rubbish: three items, each remembering where it came from.
+    let rubbish = c.root(4).await;
+    let binned: Vec<_> = nodes.iter().filter(|n| n.p == rubbish).collect();
+    assert_eq!(binned.len(), 3);
+    for n in binned {
+        let rr = n.attrs.0["rr"].as_str().unwrap();
+        assert!(nodes.iter().any(|o| o.h == rr && o.t == 1), "{} restores to a folder", n.name);
+    }
+    // The incoming share, readable.
+    let share = nodes.iter().find(|n| n.raw.get("su").is_some()).expect("an incoming share");
+    assert_eq!(share.name, demo::SHARED_FOLDER);
+    assert_eq!(support::paths_below(&nodes, &share.h).iter().filter(|(_, n)| n.t == 0).count(), 8);
+    // The #P! link opens with its password, to the documented file.
+    let link = mega_proto::protected::decrypt_url(&d.protected_link, demo::LINK_PASSWORD).unwrap();
+    let g = c.cmd(json!({"a": "g", "p": link.handle.to_b64()})).await;
+    let key = link.require_key().unwrap();
+    let attrs = Attributes::decrypt_b64(g["at"].as_str().unwrap(), &key.attr_key()).unwrap();
+    assert_eq!(attrs.name(), Some("CV.pdf"));
+    assert!(mega_proto::protected::decrypt_url(&d.protected_link, "wrong").is_err());
+    // The file link and the folder link.
+    let file = mega_proto::link::parse_plain(&d.file_link).unwrap();
+    assert_eq!(c.cmd(json!({"a": "g", "p": file.handle.to_b64()})).await["s"], 52_000_000);
+    let folder = mega_proto::link::parse_plain(&d.folder_link).unwrap();
+    assert_eq!(c.folder_link_files(&folder).await.len(), 45);
+    assert_eq!(d.files, files.len() + 2 + 4, "the drive's and the rubbish bin's files");
+    server.stop().await;
+}

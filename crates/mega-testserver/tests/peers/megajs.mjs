@@ -6,6 +6,8 @@
 //   mkdir-upload DIR LOCAL NAME   makes root/DIR and uploads LOCAL into it as NAME
 //   link-ls URL           lists a folder link, one name per line
 //   link-get URL NAME LOCAL       downloads NAME from a folder link
+//   tree                  prints every node below the root: `path<TAB>size`, folders as `path/`
+//   get PATH LOCAL        downloads root/PATH (megajs verifies the MAC) to LOCAL
 import { Storage, File } from 'megajs'
 import { readFileSync, writeFileSync } from 'fs'
 
@@ -43,6 +45,25 @@ if (cmd === 'upload') {
     f.api = storage.api
     writeFileSync(args[2], await f.downloadBuffer())
   }
+} else if (cmd === 'tree') {
+  const walk = (node, prefix) => {
+    for (const n of node.children || []) {
+      if (n.directory) {
+        console.log(`${prefix}${n.name}/`)
+        walk(n, `${prefix}${n.name}/`)
+      } else {
+        console.log(`${prefix}${n.name}\t${n.size}`)
+      }
+    }
+  }
+  walk(storage.root, '')
+} else if (cmd === 'get') {
+  let node = storage.root
+  for (const part of args[0].split('/')) {
+    node = (node.children || []).find(n => n.name === part)
+    if (!node) throw new Error(`no ${args[0]}`)
+  }
+  writeFileSync(args[1], await node.downloadBuffer())
 } else if (cmd === 'download-link') {
   const f = File.fromURL(args[0], { api: storage.api })
   await f.loadAttributes()
