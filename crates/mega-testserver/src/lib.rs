@@ -424,6 +424,17 @@ impl TestServer {
         demo::describe(&mut self.app.store.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Creates the folders of `path` (e.g. `/Photos/2024`) that are missing in an account's
+    /// cloud drive, as a client would; returns the last one.
+    pub fn seed_folder(&self, email: &str, path: &str) -> Result<NodeHandle, seed::SeedError> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user =
+            *store.by_email.get(&email.to_lowercase()).ok_or_else(|| seed::SeedError::NoAccount(email.into()))?;
+        let parts: Vec<&str> = path.split('/').collect();
+        self.app.mark_dirty();
+        seed::ensure_folder(&mut store, user, &parts)
+    }
+
     /// The node at `path` (e.g. `/Photos/2024`) in an account's cloud drive.
     pub fn find(&self, email: &str, path: &str) -> Option<NodeHandle> {
         let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());

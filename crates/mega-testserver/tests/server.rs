@@ -547,6 +547,7 @@ async fn incoming_shares_copies_and_imports() {
     server.seed_bytes("owner@example.com", "/Holiday/plan.bin", &data, 1_700_000_000).unwrap();
     server.seed_bytes("owner@example.com", "/Holiday/day 1/photo.bin", b"photo", 1_700_000_000).unwrap();
     let private = server.seed_bytes("owner@example.com", "/private.bin", b"not shared", 1_700_000_000).unwrap();
+    server.seed_folder("owner@example.com", "/Holiday/empty").unwrap();
     server.share_folder("owner@example.com", "/Holiday", "guest@example.com", 0).unwrap();
 
     let mut guest = Client::new(server.url());
@@ -558,7 +559,7 @@ async fn incoming_shares_copies_and_imports() {
     let nodes = guest.decrypted_tree().await;
     let shared = support::paths_below(&nodes, share_root["h"].as_str().unwrap());
     let names: Vec<&str> = shared.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(names, ["day 1/", "day 1/photo.bin", "plan.bin"]);
+    assert_eq!(names, ["day 1/", "day 1/photo.bin", "empty/", "plan.bin"]);
     let plan = shared.iter().find(|(p, _)| p == "plan.bin").unwrap().1.clone();
     let Some(mega_proto::NodeKey::File(fk)) = plan.key.clone() else { panic!("no file key") };
     assert_eq!(guest.download_verified(&plan.h, &fk).await, data, "a shared file downloads");
