@@ -51,8 +51,13 @@ struct Peers {
 
 impl Peers {
     fn megajs(&self, args: &[&str]) -> String {
+        // Written atomically: tests run side by side, and node must never read a half-written
+        // script (it sits in the megajs folder so that `import 'megajs'` resolves).
         let script = self.dir.join("megajs/tuatara-peer.mjs");
-        std::fs::write(&script, include_str!("peers/megajs.mjs")).unwrap();
+        let tmp =
+            self.dir.join(format!("megajs/.tuatara-peer-{}-{:?}.tmp", std::process::id(), std::thread::current().id()));
+        std::fs::write(&tmp, include_str!("peers/megajs.mjs")).unwrap();
+        std::fs::rename(&tmp, &script).unwrap();
         run(Command::new("node").arg(&script).args([&self.url, &self.email, &self.password]).args(args))
     }
 
