@@ -69,9 +69,9 @@ pub fn dispatch(ctx: &mut Ctx<'_>, cmd: &Value) -> Value {
         "ufa" => files::ufa(ctx, cmd),
         "pfa" => files::pfa(ctx, cmd),
         // Accepted and ignored, as the service does for a client that does not need them.
-        "log" | "k" | "upv" => Ok(json!(0)),
-        // No user attributes are stored.
-        "uga" => Err(ErrorCode::NotFound),
+        "log" | "k" => Ok(json!(0)),
+        "upv" => login::upv(ctx, cmd),
+        "uga" => login::uga(ctx, cmd),
         _ => Err(ErrorCode::Args),
     };
     result.unwrap_or_else(|e| json!(e.code()))

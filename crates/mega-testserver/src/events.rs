@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use mega_proto::{ErrorCode, UserHandle};
+use mega_proto::{ErrorCode, NodeHandle, UserHandle};
 use serde_json::{json, Value};
 
-use crate::store::{parse_sn, sn};
+use crate::store::{cut_keys, kind, parse_sn, sn};
 use crate::{json_response, App};
 
 /// How long a wait URL or `wsc` blocks before answering anyway.
@@ -24,20 +24,40 @@ enum Poll {
 
 fn poll(app: &App, q: &HashMap<String, String>) -> Poll {
     let store = app.store.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(user) = q.get("sid").and_then(|s| app.session_user(&store, s)) else {
-        return Poll::Error(ErrorCode::Sid);
+    // Inside a folder link (`n`): the owner's log, only what happens inside the folder.
+    let (user, folder) = if let Some(n) = q.get("n") {
+        let root = n
+            .get(..8)
+            .and_then(|h| NodeHandle::from_b64(h).ok())
+            .and_then(|ph| store.links.get(&ph).copied())
+            .filter(|root| store.nodes.get(root).is_some_and(|n| n.t == kind::FOLDER));
+        match root {
+            Some(root) => (store.nodes[&root].owner, Some(root)),
+            None => return Poll::Error(ErrorCode::NotFound),
+        }
+    } else {
+        match q.get("sid").and_then(|s| app.session_user(&store, s)) {
+            Some(user) => (user, None),
+            None => return Poll::Error(ErrorCode::Sid),
+        }
     };
     let Some(from) = q.get("sn").and_then(|s| parse_sn(s)) else {
         return Poll::Error(ErrorCode::NotFound);
     };
-    let log = store.packets.get(&user).map_or(&[][..], Vec::as_slice);
-    if from > log.len() as u64 {
+    let Some(log) = store.packets.get(&user) else { return Poll::Error(ErrorCode::Sid) };
+    if from > log.seq() {
         return Poll::Error(ErrorCode::NotFound);
     }
-    if from < log.len() as u64 {
-        return Poll::Packets(json!({"a": log[from as usize..], "sn": sn(log.len() as u64)}));
+    // Before what is kept (the server restarted): the client must fetch the tree again.
+    let Some(new) = log.since(from) else { return Poll::Error(ErrorCode::TooMany) };
+    if new.is_empty() {
+        return Poll::Wait(user, from);
     }
-    Poll::Wait(user, from)
+    let packets: Vec<Value> = match folder {
+        None => new.iter().map(|p| p.v.clone()).collect(),
+        Some(root) => new.iter().filter(|p| p.scope.contains(&root)).map(|p| cut_keys(&p.v, root)).collect(),
+    };
+    Poll::Packets(json!({"a": packets, "sn": sn(log.seq())}))
 }
 
 /// `POST /sc?sn=..&sid=..`.

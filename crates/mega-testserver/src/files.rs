@@ -36,6 +36,7 @@ pub(crate) fn pfa(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if given.is_empty() || given.iter().any(|a| !ctx.store.file_attrs.contains_key(&a.handle.0)) {
         return Err(ErrorCode::Args);
     }
+    let scope = ctx.store.scope_of(n);
     let node = ctx.store.nodes.get_mut(&n).ok_or(ErrorCode::NotFound)?;
     if node.owner != user {
         return Err(ErrorCode::Access);
@@ -56,7 +57,7 @@ pub(crate) fn pfa(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     entries.sort();
     let fa = entries.iter().map(|(k, h)| format!("{CLUSTER}:{k}*{h}")).collect::<Vec<_>>().join("/");
     node.fa = Some(fa.clone());
-    ctx.store.push_packet(user, json!({"a": "fa", "n": n.to_b64(), "fa": fa}));
+    ctx.store.push_packet(user, json!({"a": "fa", "n": n.to_b64(), "fa": fa}), scope);
     Ok(json!(fa))
 }
 
@@ -65,6 +66,7 @@ pub(crate) fn pfa(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 pub(crate) async fn upload(State(app): State<Arc<App>>, Path(_rest): Path<String>, body: Bytes) -> Response {
     let handle: [u8; 8] = random();
     app.store.lock().unwrap_or_else(|e| e.into_inner()).file_attrs.insert(handle, body.to_vec());
+    app.mark_dirty();
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], handle.to_vec()).into_response()
 }
 

@@ -28,12 +28,14 @@ use tokio::sync::watch;
 
 pub mod account;
 pub mod api;
+pub mod demo;
 mod events;
 pub mod faults;
 mod files;
 mod hashcash;
 mod login;
 mod nodes;
+pub mod persist;
 pub mod seed;
 pub mod store;
 pub mod throttle;
@@ -52,10 +54,32 @@ pub struct App {
     pub changes: watch::Sender<u64>,
     /// Bandwidth limits of the storage endpoints.
     pub throttle: throttle::Throttle,
+    /// Set when the state changed and is not saved yet (`--data` only).
+    dirty: std::sync::atomic::AtomicBool,
+    /// Where the state is saved, with `--data`.
+    persist_dir: Option<std::path::PathBuf>,
+    /// Held while saving: one save at a time, and a final save waits for one in flight.
+    saving: Mutex<()>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl App {
+    /// Notes that the state changed, to be saved soon (`--data`).
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Saves the state now if it changed (`--data` only).
+    pub fn save_if_dirty(&self) -> std::io::Result<()> {
+        let Some(dir) = &self.persist_dir else { return Ok(()) };
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.dirty.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            return Ok(());
+        }
+        let data = persist::snapshot(&self.store.lock().unwrap_or_else(|e| e.into_inner()));
+        persist::write(dir, &data).inspect_err(|_| self.mark_dirty())
+    }
+
     /// The user of a b64 sid, if the session exists.
     pub fn session_user(&self, store: &Store, sid: &str) -> Option<UserHandle> {
         let raw = b64::decode_all(sid, "sid").ok()?;
@@ -143,8 +167,25 @@ async fn cs(
         reply
     };
     app.changes.send_modify(|n| *n += 1);
+    if !cmds_read_only(&body) {
+        app.mark_dirty();
+    }
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], reply).into_response()
 }
+
+/// True if every command in the request only reads (nothing to save afterwards).
+fn cmds_read_only(body: &[u8]) -> bool {
+    const READS: [&str; 6] = ["f", "ug", "uq", "uga", "uk", "us0"];
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(cmds)) => {
+            cmds.iter().all(|c| c.get("a").and_then(Value::as_str).is_some_and(|a| READS.contains(&a)))
+        }
+        _ => true,
+    }
+}
+
+/// How often changed state is saved (`--data`).
+const SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A running server.
 pub struct TestServer {
@@ -152,6 +193,7 @@ pub struct TestServer {
     addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    saver: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Where the server keeps its files.
@@ -159,8 +201,9 @@ pub struct TestServer {
 pub struct Config {
     /// Address to listen on; `127.0.0.1:0` when unset.
     pub listen: Option<SocketAddr>,
-    /// Directory for stored ciphertext; a temporary one when unset. Accounts and the node tree
-    /// are kept in memory only (not yet persisted across restarts).
+    /// Data directory: the stored ciphertext, and the accounts, sessions, node tree, links and
+    /// shares (saved within half a second of a change and at [`TestServer::stop`], loaded at
+    /// start). When unset, a temporary directory and nothing is kept.
     pub data: Option<std::path::PathBuf>,
 }
 
@@ -175,22 +218,30 @@ impl TestServer {
         let listen = config.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let (dir, tmp) = match config.data {
+        let (dir, tmp) = match &config.data {
             Some(d) => {
-                std::fs::create_dir_all(&d)?;
-                (d, None)
+                std::fs::create_dir_all(d)?;
+                (d.clone(), None)
             }
             None => {
                 let t = tempfile::tempdir()?;
                 (t.path().to_path_buf(), Some(t))
             }
         };
+        let mut store = Store::new(&dir);
+        if config.data.is_some() {
+            persist::load(&dir, &mut store)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+        }
         let (changes, _) = watch::channel(0);
         let app = Arc::new(App {
-            store: Mutex::new(Store::new(&dir)),
+            store: Mutex::new(store),
             base: format!("http://{addr}/"),
             changes,
             throttle: throttle::Throttle::default(),
+            dirty: std::sync::atomic::AtomicBool::new(false),
+            persist_dir: config.data.clone(),
+            saving: Mutex::new(()),
             _dir: tmp,
         });
         let router = Router::new()
@@ -213,7 +264,21 @@ impl TestServer {
                 })
                 .await;
         });
-        Ok(TestServer { app, addr, shutdown: Some(tx), task: Some(task) })
+        let saver = app.persist_dir.is_some().then(|| {
+            let saver = app.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(SAVE_INTERVAL);
+                loop {
+                    tick.tick().await;
+                    let app = saver.clone();
+                    let result = tokio::task::spawn_blocking(move || app.save_if_dirty()).await;
+                    if let Ok(Err(e)) = result {
+                        tracing::error!("saving the state failed: {e}");
+                    }
+                }
+            })
+        });
+        Ok(TestServer { app, addr, shutdown: Some(tx), task: Some(task), saver })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234/`.
@@ -228,7 +293,14 @@ impl TestServer {
 
     /// Adds an account. RSA key generation makes this take up to a second or two.
     pub fn add_user(&self, email: &str, password: &str, version: Version) -> Result<UserHandle, String> {
-        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).add_account(email, password, version)
+        let r = self.app.store.lock().unwrap_or_else(|e| e.into_inner()).add_account(email, password, version);
+        self.app.mark_dirty();
+        r
+    }
+
+    /// Is there an account with this e-mail?
+    pub fn has_user(&self, email: &str) -> bool {
+        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).by_email.contains_key(&email.to_lowercase())
     }
 
     /// Limits transfer bandwidth: for the whole server and for each transfer, in bytes per
@@ -268,6 +340,7 @@ impl TestServer {
     fn with_account(&self, email: &str, f: impl FnOnce(&mut account::Account)) -> Result<(), String> {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         let user = *store.by_email.get(&email.to_lowercase()).ok_or_else(|| format!("no account {email}"))?;
+        self.app.mark_dirty();
         store.accounts.get_mut(&user).map(f).ok_or_else(|| format!("no account {email}"))
     }
 
@@ -316,6 +389,7 @@ impl TestServer {
         };
         let prepared = seed::prepare_file(&dir, source, size, mtime)?;
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        self.app.mark_dirty();
         seed::insert_file(&mut store, user, remote_path, prepared)
     }
 
@@ -332,16 +406,79 @@ impl TestServer {
     pub fn file_link(&self, email: &str, node: NodeHandle) -> Option<String> {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         let user = *store.by_email.get(&email.to_lowercase())?;
+        self.app.mark_dirty();
         seed::file_link(&mut store, user, node)
     }
 
-    /// Stops the server and waits for it.
+    /// Seeds the demo drive (see [`demo`]) unless it is there already (from `--data`), and
+    /// returns its links. Generating it takes a few seconds (about 700 MB are encrypted).
+    pub fn seed_demo(&self) -> Result<demo::Demo, seed::SeedError> {
+        let exists = self.app.store.lock().unwrap_or_else(|e| e.into_inner()).by_email.contains_key(demo::EMAIL);
+        if !exists {
+            for (email, password) in [(demo::EMAIL, demo::PASSWORD), (demo::FRIEND_EMAIL, demo::FRIEND_PASSWORD)] {
+                self.add_user(email, password, Version::V2).map_err(|_| seed::SeedError::NoAccount(email.into()))?;
+            }
+            demo::seed(&self.app.store)?;
+        }
+        self.app.mark_dirty();
+        demo::describe(&mut self.app.store.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The node at `path` (e.g. `/Photos/2024`) in an account's cloud drive.
+    pub fn find(&self, email: &str, path: &str) -> Option<NodeHandle> {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        seed::find_path(&store, *store.by_email.get(&email.to_lowercase())?, path)
+    }
+
+    /// Exports one of an account's folders as a folder link (as `s2` + `l` would) and returns
+    /// the link with its key.
+    pub fn folder_link(&self, email: &str, path: &str) -> Option<String> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let folder = seed::find_path(&store, user, path)?;
+        self.app.mark_dirty();
+        seed::folder_link(&mut store, user, folder)
+    }
+
+    /// Shares one of `owner`'s folders with another account (`access`: 0 read-only, 1
+    /// read/write, 2 full); it appears in their `f` as an incoming share.
+    pub fn share_folder(&self, owner: &str, path: &str, with: &str, access: u8) -> Option<()> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&owner.to_lowercase())?;
+        let to = *store.by_email.get(&with.to_lowercase())?;
+        let folder = seed::find_path(&store, user, path)?;
+        self.app.mark_dirty();
+        seed::share_with(&mut store, user, folder, to, access)
+    }
+
+    /// Moves a node of an account's to its rubbish bin, as the web client does (`rr` kept).
+    pub fn move_to_rubbish(&self, email: &str, path: &str) -> Option<()> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let node = seed::find_path(&store, user, path)?;
+        self.app.mark_dirty();
+        seed::move_to_rubbish(&mut store, user, node)
+    }
+
+    /// Saves the state now if it changed (`--data`; it is also saved every half second).
+    pub fn save(&self) -> std::io::Result<()> {
+        self.app.save_if_dirty()
+    }
+
+    /// Stops the server, waits for it, and saves the state (`--data`).
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
+        }
+        if let Some(s) = self.saver.take() {
+            s.abort();
+            let _ = s.await;
+        }
+        if let Err(e) = self.app.save_if_dirty() {
+            tracing::error!("saving the state failed: {e}");
         }
     }
 }

@@ -6,7 +6,7 @@ use rand_core::OsRng;
 use serde_json::{json, Value};
 
 use crate::account::Verifier;
-use crate::api::{arg_str, CmdResult, Ctx};
+use crate::api::{arg_int, arg_str, CmdResult, Ctx};
 use crate::store::{random, Session};
 
 /// `us0`: the account version and, for v2, the salt. Unknown e-mails get ENOENT.
@@ -102,6 +102,7 @@ pub(crate) fn uq(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
         "caxfer": a.transfer_used,
         "csxfer": 0,
         "srvratio": 0,
+        "bt": crate::store::QUOTA_WINDOW - ctx.store.quota_time_left(),
         "utype": 0,
         "uslw": 9000,
     }))
@@ -125,4 +126,64 @@ pub(crate) fn uk(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     };
     let a = ctx.store.accounts.get(&who).ok_or(ErrorCode::NotFound)?;
     Ok(json!({"u": who.to_b64(), "pubk": a.pubk}))
+}
+
+/// Names a `upv`/`uga` request may not use as attribute names.
+const NOT_ATTRIBUTES: [&str; 3] = ["a", "i", "v"];
+
+/// `upv`: stores user attributes, `{"<name>": ["<value>", "<version>"]}` (or a bare value).
+/// A version that is not the current one is a conflict (`-8`); the reply maps each name to
+/// its new version.
+pub(crate) fn upv(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
+    let user = ctx.user()?;
+    let obj = cmd.as_object().ok_or(ErrorCode::Args)?;
+    let mut updates = Vec::new();
+    for (name, v) in obj.iter().filter(|(k, _)| !NOT_ATTRIBUTES.contains(&k.as_str())) {
+        let (value, version) = match v {
+            Value::String(s) => (s.clone(), None),
+            Value::Array(a) => match (a.first().and_then(Value::as_str), a.get(1).and_then(Value::as_str)) {
+                (Some(value), version) => (value.to_string(), version.filter(|v| !v.is_empty())),
+                _ => return Err(ErrorCode::Args),
+            },
+            _ => return Err(ErrorCode::Args),
+        };
+        let current = ctx.store.user_attrs.get(&user).and_then(|m| m.get(name));
+        if let (Some(version), Some(current)) = (version, current) {
+            if current["v"].as_str() != Some(version) {
+                return Err(ErrorCode::Expired);
+            }
+        }
+        updates.push((name.clone(), value));
+    }
+    if updates.is_empty() {
+        return Err(ErrorCode::Args);
+    }
+    let mut reply = serde_json::Map::new();
+    for (name, value) in updates {
+        let version = ctx.store.new_handle().to_b64();
+        reply.insert(name.clone(), json!(version));
+        ctx.store.user_attrs.entry(user).or_default().insert(name.clone(), json!({"av": value, "v": version}));
+        ctx.store.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
+    }
+    Ok(Value::Object(reply))
+}
+
+/// `uga`: one user attribute, `{"av","v"}` with `v:1`, else the bare value; `-9` when unset.
+/// Another user's attributes are readable only when public (`+` names).
+pub(crate) fn uga(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
+    let me = ctx.user()?;
+    let name = arg_str(cmd, "ua")?;
+    let who = match cmd.get("u").and_then(Value::as_str) {
+        Some(u) => mega_proto::UserHandle::from_b64(u).map_err(|_| ErrorCode::Args)?,
+        None => me,
+    };
+    if who != me && !name.starts_with('+') {
+        return Err(ErrorCode::Access);
+    }
+    let attr = ctx.store.user_attrs.get(&who).and_then(|m| m.get(name)).ok_or(ErrorCode::NotFound)?;
+    if arg_int(cmd, "v") == Some(1) {
+        Ok(attr.clone())
+    } else {
+        Ok(attr["av"].clone())
+    }
 }

@@ -16,10 +16,16 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Directory for stored ciphertext (a temporary one when omitted). Accounts and the node tree
-    /// are not persisted yet: a restart starts empty.
+    /// Data directory: accounts, sessions, the node tree, links, shares and stored ciphertext are
+    /// kept there across restarts (a temporary directory, forgotten at exit, when omitted).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Seed the demo drive: account demo@tuatara.test, password tuatara-demo, with nested
+    /// folders, a few hundred files (images with thumbnails, 52-480 MB files), duplicate names,
+    /// a folder link, a #P! link (password tuatara), items in the rubbish bin and a folder
+    /// shared by friend@tuatara.test (password tuatara-friend). Its links go to stderr.
+    #[arg(long)]
+    demo: bool,
     /// An account to create: EMAIL:PASSWORD[:v1|v2] (v2 when omitted). Repeatable.
     #[arg(long = "user", value_name = "EMAIL:PASSWORD[:v1|v2]")]
     users: Vec<String>,
@@ -80,9 +86,30 @@ async fn main() -> std::process::ExitCode {
         }
     };
     for (email, password, version) in users {
-        if let Err(e) = server.add_user(&email, &password, version) {
+        if server.has_user(&email) {
+            eprintln!("mega-testserver: account {email} kept from the data directory");
+        } else if let Err(e) = server.add_user(&email, &password, version) {
             eprintln!("mega-testserver: {e}");
             return std::process::ExitCode::FAILURE;
+        }
+    }
+    if args.demo {
+        match server.seed_demo() {
+            Ok(d) => {
+                eprintln!(
+                    "mega-testserver: demo drive: {} / {}",
+                    mega_testserver::demo::EMAIL,
+                    mega_testserver::demo::PASSWORD
+                );
+                eprintln!("  {} files, {} bytes", d.files, d.bytes);
+                eprintln!("  folder link:  {}", d.folder_link);
+                eprintln!("  file link:    {}", d.file_link);
+                eprintln!("  #P! link:     {} (password {})", d.protected_link, mega_testserver::demo::LINK_PASSWORD);
+            }
+            Err(e) => {
+                eprintln!("mega-testserver: --demo: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
         }
     }
     for spec in &args.mfa {
@@ -101,6 +128,10 @@ async fn main() -> std::process::ExitCode {
             eprintln!("mega-testserver: --file {spec:?}: expected EMAIL:/REMOTE/PATH=LOCAL_PATH");
             return std::process::ExitCode::from(2);
         };
+        if server.find(email, remote).is_some() {
+            eprintln!("mega-testserver: --file {remote}: kept from the data directory");
+            continue;
+        }
         if let Err(e) = server.seed_file(email, remote, std::path::Path::new(local)) {
             eprintln!("mega-testserver: --file {spec:?}: {e}");
             return std::process::ExitCode::FAILURE;

@@ -7,7 +7,7 @@ use mega_proto::{b64, ErrorCode, NodeHandle, UserHandle};
 use serde_json::{json, Value};
 
 use crate::api::{arg_int, arg_str, CmdResult, Ctx};
-use crate::store::{kind, now, sn, Node, Store};
+use crate::store::{cut_key, kind, now, sn, Node, Share, Store};
 
 fn handle(cmd: &Value, key: &str) -> Result<NodeHandle, ErrorCode> {
     NodeHandle::from_b64(arg_str(cmd, key)?).map_err(|_| ErrorCode::Args)
@@ -29,14 +29,12 @@ fn request_id(cmd: &Value) -> Value {
 /// `f` inside a folder link: the folder and everything below it, each key field cut down to the
 /// entries for the share (what the link key opens; spec §7.4).
 fn fetch_folder_link(store: &Store, root: NodeHandle) -> CmdResult {
-    let prefix = format!("{root}:");
     let nodes: Vec<Value> = store
         .subtree(root)
         .iter()
         .map(|h| {
             let mut n = store.nodes[h].to_json();
-            let k: Vec<&str> = store.nodes[h].k.split('/').filter(|e| e.starts_with(&prefix)).collect();
-            n["k"] = json!(k.join("/"));
+            n["k"] = json!(cut_key(&store.nodes[h].k, root));
             n
         })
         .collect();
@@ -44,7 +42,8 @@ fn fetch_folder_link(store: &Store, root: NodeHandle) -> CmdResult {
     Ok(json!({"f": nodes, "ok": [], "s": [], "u": [], "sn": sn(store.seq(owner))}))
 }
 
-/// `f`: the whole tree of the user, parents before children (spec §3.1).
+/// `f`: the whole tree of the user, parents before children, then the folders shared with them
+/// (spec §3.1).
 pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
     if let Some(link) = ctx.folder_link {
         return fetch_folder_link(ctx.store, link?);
@@ -64,21 +63,51 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
             links.push(json!({"h": node.to_b64(), "ph": ph.to_b64()}));
         }
     }
-    let mut shares = Vec::new();
+    let mut users = vec![json!({"u": user.to_b64(), "c": 2, "m": account.email, "ts": account.since})];
+    let mut add_contact = |u: UserHandle| {
+        let Some(a) = store.accounts.get(&u) else { return };
+        if !users.iter().any(|v| v["u"] == json!(u.to_b64())) {
+            users.push(json!({"u": u.to_b64(), "c": 1, "m": a.email, "ts": a.since}));
+        }
+    };
+    let mut out_shares = Vec::new();
     let mut ok = Vec::new();
-    for (node, (share_ok, ha, ts)) in &store.shares {
-        if store.nodes.get(node).is_some_and(|n| n.owner == user) {
-            shares.push(json!({"h": node.to_b64(), "u": "EXP", "r": 0, "ts": ts}));
-            if let (Some(k), Some(ha)) = (share_ok, ha) {
-                ok.push(json!({"h": node.to_b64(), "ha": ha, "k": k}));
+    let mut sorted: Vec<_> = store.shares.iter().collect();
+    sorted.sort_by_key(|(_, s)| s.ts);
+    for (&folder, share) in &sorted {
+        let Some(node) = store.nodes.get(&folder) else { continue };
+        if node.owner == user {
+            if share.exported {
+                out_shares.push(json!({"h": folder.to_b64(), "u": "EXP", "r": 0, "ts": share.ts}));
+            }
+            for u in &share.users {
+                out_shares.push(json!({"h": folder.to_b64(), "u": u.user.to_b64(), "r": u.r, "ts": u.ts}));
+                add_contact(u.user);
+            }
+            if let (Some(k), Some(ha)) = (&share.ok, &share.ha) {
+                ok.push(json!({"h": folder.to_b64(), "ha": ha, "k": k}));
+            }
+        } else if let Some(mine) = share.users.iter().find(|u| u.user == user) {
+            // An incoming share: its root carries who shares it and the share key for us.
+            add_contact(node.owner);
+            for (i, h) in store.subtree(folder).into_iter().enumerate() {
+                let mut n = store.nodes[&h].to_json();
+                n["k"] = json!(cut_key(&store.nodes[&h].k, folder));
+                if i == 0 {
+                    n["su"] = json!(node.owner.to_b64());
+                    n["sk"] = json!(mine.sk);
+                    n["r"] = json!(mine.r);
+                    n["sts"] = json!(mine.ts);
+                }
+                nodes.push(n);
             }
         }
     }
     Ok(json!({
         "f": nodes,
         "ok": ok,
-        "s": shares,
-        "u": [{"u": user.to_b64(), "c": 2, "m": account.email, "ts": account.since}],
+        "s": out_shares,
+        "u": users,
         "ph": links,
         "sn": sn(store.seq(user)),
     }))
@@ -103,7 +132,44 @@ fn upload_for_token(store: &Store, h: &str) -> Option<String> {
     store.tokens.get(std::str::from_utf8(&raw).ok()?).cloned()
 }
 
-/// `p`: new folders, and files from completed uploads (spec §5.3).
+/// Where a new file's content comes from.
+enum Source {
+    /// A completed upload (its URL id).
+    Upload(String),
+    /// An existing file: a copy within the drive, from a share, from inside a folder link, or
+    /// from a public file link (`ph`).
+    Node(NodeHandle),
+}
+
+/// The content of a `p` file entry: `h` is an upload token or a readable file's handle, or `ph`
+/// a public file link's handle.
+fn file_source(store: &Store, user: UserHandle, entry: &Value, h: &str) -> Result<Source, ErrorCode> {
+    let existing = |n: NodeHandle| -> Result<Source, ErrorCode> {
+        if store.nodes.get(&n).is_none_or(|n| n.t != kind::FILE) {
+            return Err(ErrorCode::NotFound);
+        }
+        Ok(Source::Node(n))
+    };
+    if let Some(ph) = entry.get("ph").and_then(Value::as_str) {
+        let ph = NodeHandle::from_b64(ph).map_err(|_| ErrorCode::Args)?;
+        return existing(*store.links.get(&ph).ok_or(ErrorCode::NotFound)?);
+    }
+    if h.len() == 8 {
+        let n = NodeHandle::from_b64(h).map_err(|_| ErrorCode::Args)?;
+        if store.nodes.contains_key(&n) && !store.can_read(user, n) && !store.is_public(n) {
+            return Err(ErrorCode::Access);
+        }
+        return existing(n);
+    }
+    let id = upload_for_token(store, h).ok_or(ErrorCode::Incomplete)?;
+    if store.uploads.get(&id).is_none_or(|u| u.user != user) {
+        return Err(ErrorCode::Access);
+    }
+    Ok(Source::Upload(id))
+}
+
+/// `p`: new folders; files from completed uploads, copies of existing files and imports from
+/// public links (spec §5.3).
 pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let target = handle(cmd, "t")?;
@@ -118,7 +184,7 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         t: u8,
         a: String,
         k: String,
-        upload: Option<String>,
+        source: Option<Source>,
         fa: Option<String>,
     }
     let mut plan = Vec::with_capacity(entries.len());
@@ -128,14 +194,8 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         b64::decode_all(&a, "attributes").map_err(|_| ErrorCode::Args)?;
         let k = wrapped_key(e)?;
         let h = e.get("h").and_then(Value::as_str).unwrap_or("").to_string();
-        let upload = match t {
-            0 => {
-                let id = upload_for_token(ctx.store, &h).ok_or(ErrorCode::Incomplete)?;
-                if ctx.store.uploads.get(&id).is_none_or(|u| u.user != user) {
-                    return Err(ErrorCode::Access);
-                }
-                Some(id)
-            }
+        let source = match t {
+            0 => Some(file_source(ctx.store, user, e, &h)?),
             1 => None,
             _ => return Err(ErrorCode::Args),
         };
@@ -147,22 +207,32 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
                 .join("/")
         });
         let parent_ref = e.get("p").and_then(Value::as_str).map(str::to_string);
-        plan.push(New { placeholder: h, parent_ref, t: t as u8, a, k, upload, fa });
+        // A copy keeps the source's thumbnails unless the entry names its own.
+        let fa = fa.or_else(|| match &source {
+            Some(Source::Node(src)) => ctx.store.nodes[src].fa.clone(),
+            _ => None,
+        });
+        plan.push(New { placeholder: h, parent_ref, t: t as u8, a, k, source, fa });
     }
     let mut created: HashMap<String, NodeHandle> = HashMap::new();
     let mut created_order = Vec::with_capacity(plan.len());
     let mut out = Vec::with_capacity(plan.len());
-    for New { placeholder, parent_ref, t, a, k, upload, fa } in plan {
+    for New { placeholder, parent_ref, t, a, k, source, fa } in plan {
         let parent = parent_ref.as_ref().and_then(|p| created.get(p).copied()).unwrap_or(target);
         let h = ctx.store.new_handle();
-        let (s, blob) = match upload {
-            Some(id) => {
+        let (s, blob) = match source {
+            Some(Source::Upload(id)) => {
                 let up = ctx.store.uploads.remove(&id).ok_or(ErrorCode::Incomplete)?;
                 if let Some(token) = &up.token {
                     ctx.store.tokens.remove(token);
                 }
                 let blob = crate::store::Blob { path: up.path, size: up.size };
                 (up.size, Some(std::sync::Arc::new(blob)))
+            }
+            // Copies share the stored ciphertext, as the service deduplicates it.
+            Some(Source::Node(src)) => {
+                let n = &ctx.store.nodes[&src];
+                (n.s, n.blob.clone())
             }
             None => (0, None),
         };
@@ -180,7 +250,8 @@ pub(crate) fn put(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
             n["k"] = json!(ctx.store.nodes[h].k);
         }
     }
-    ctx.store.push_packet(user, json!({"a": "t", "t": {"f": out.clone()}, "ou": user.to_b64(), "i": request_id(cmd)}));
+    let packet = json!({"a": "t", "t": {"f": out.clone()}, "ou": user.to_b64(), "i": request_id(cmd)});
+    ctx.store.push_packet(user, packet, ctx.store.scope_of(target));
     Ok(json!({"f": out}))
 }
 
@@ -199,6 +270,7 @@ pub(crate) fn move_node(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if ctx.store.is_within(t, n) {
         return Err(ErrorCode::Circular);
     }
+    let old_scope = ctx.store.scope_of(n);
     ctx.store.detach(n);
     if let Some(node) = ctx.store.nodes.get_mut(&n) {
         node.p = Some(t);
@@ -209,8 +281,9 @@ pub(crate) fn move_node(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     }
     let i = request_id(cmd);
     let moved: Vec<Value> = ctx.store.subtree(n).iter().map(|h| ctx.store.nodes[h].to_json()).collect();
-    ctx.store.push_packet(user, json!({"a": "d", "n": n.to_b64(), "ou": user.to_b64(), "i": i, "m": 1}));
-    ctx.store.push_packet(user, json!({"a": "t", "t": {"f": moved}, "ou": user.to_b64(), "i": i}));
+    ctx.store.push_packet(user, json!({"a": "d", "n": n.to_b64(), "ou": user.to_b64(), "i": i, "m": 1}), old_scope);
+    let new_scope = ctx.store.scope_of(t);
+    ctx.store.push_packet(user, json!({"a": "t", "t": {"f": moved}, "ou": user.to_b64(), "i": i}), new_scope);
     Ok(json!(0))
 }
 
@@ -221,8 +294,9 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if own_node(ctx.store, user, n)?.p.is_none() {
         return Err(ErrorCode::Access);
     }
+    let scope = ctx.store.scope_of(n);
     ctx.store.remove_subtree(n);
-    ctx.store.push_packet(user, json!({"a": "d", "n": n.to_b64(), "ou": user.to_b64(), "i": request_id(cmd)}));
+    ctx.store.push_packet(user, json!({"a": "d", "n": n.to_b64(), "ou": user.to_b64(), "i": request_id(cmd)}), scope);
     Ok(json!(0))
 }
 
@@ -239,10 +313,8 @@ pub(crate) fn set_attr(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if let Some(node) = ctx.store.nodes.get_mut(&n) {
         node.a = at.to_string();
     }
-    ctx.store.push_packet(
-        user,
-        json!({"a": "u", "n": n.to_b64(), "u": user.to_b64(), "at": at, "ts": ts, "i": request_id(cmd)}),
-    );
+    let packet = json!({"a": "u", "n": n.to_b64(), "u": user.to_b64(), "at": at, "ts": ts, "i": request_id(cmd)});
+    ctx.store.push_packet(user, packet, ctx.store.scope_of(n));
     Ok(json!(0))
 }
 
@@ -257,7 +329,8 @@ pub(crate) fn link(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if arg_int(cmd, "d") == Some(1) {
         let ph = ctx.store.exported.remove(&n).ok_or(ErrorCode::NotFound)?;
         ctx.store.links.remove(&ph);
-        ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "d": 1}));
+        let scope = ctx.store.scope_of(n);
+        ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "d": 1}), scope);
         return Ok(json!(0));
     }
     if let Some(ph) = ctx.store.exported.get(&n) {
@@ -266,7 +339,8 @@ pub(crate) fn link(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let ph = ctx.store.new_handle();
     ctx.store.links.insert(ph, n);
     ctx.store.exported.insert(n, ph);
-    ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64()}));
+    let scope = ctx.store.scope_of(n);
+    ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64()}), scope);
     Ok(json!(ph.to_b64()))
 }
 
@@ -285,12 +359,22 @@ pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         }
         match s.get("r") {
             Some(Value::String(r)) if r.is_empty() => {
-                ctx.store.shares.remove(&n);
+                if let Some(share) = ctx.store.shares.get_mut(&n) {
+                    share.exported = false;
+                    if share.users.is_empty() {
+                        ctx.store.shares.remove(&n);
+                    }
+                }
             }
             Some(_) => {
-                let ok = cmd.get("ok").and_then(Value::as_str).map(str::to_string);
-                let ha = cmd.get("ha").and_then(Value::as_str).map(str::to_string);
-                ctx.store.shares.insert(n, (ok, ha, now()));
+                let share = ctx.store.shares.entry(n).or_insert_with(|| Share { ts: now(), ..Share::default() });
+                share.exported = true;
+                if let Some(ok) = cmd.get("ok").and_then(Value::as_str) {
+                    share.ok = Some(ok.to_string());
+                }
+                if let Some(ha) = cmd.get("ha").and_then(Value::as_str) {
+                    share.ha = Some(ha.to_string());
+                }
                 if let Some(cr) = cmd.get("cr") {
                     ctx.store.apply_cr(cr, |r| NodeHandle::from_b64(r).ok());
                 }
@@ -298,6 +382,6 @@ pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
             None => return Err(ErrorCode::Args),
         }
     }
-    ctx.store.push_packet(user, json!({"a": "s2", "n": n.to_b64(), "u": "EXP", "i": request_id(cmd)}));
+    ctx.store.push_packet(user, json!({"a": "s2", "n": n.to_b64(), "u": "EXP", "i": request_id(cmd)}), Vec::new());
     Ok(json!(0))
 }

@@ -13,7 +13,7 @@ use mega_proto::fingerprint::{self, Fingerprint};
 use mega_proto::{b64, chunks, FileKey, Key128, NodeHandle, UserHandle};
 use serde_json::json;
 
-use crate::store::{kind, now, random, random_id, Blob, Node, Store};
+use crate::store::{kind, now, random, random_id, Blob, Node, Share, Store, UserShare};
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +36,64 @@ fn node_name(store: &Store, h: NodeHandle) -> Option<String> {
 
 /// The folder at `path` (components below the cloud drive root), created where missing.
 pub(crate) fn ensure_folder(store: &mut Store, user: UserHandle, path: &[&str]) -> Result<NodeHandle, SeedError> {
-    let account = store.accounts.get(&user).ok_or_else(|| SeedError::NoAccount(user.to_b64()))?;
-    let master = account.master.clone();
-    let mut cur = account.roots[0];
+    let root = store.accounts.get(&user).ok_or_else(|| SeedError::NoAccount(user.to_b64()))?.roots[0];
+    ensure_folder_in(store, user, root, path)
+}
+
+/// The key field of a new node of `user`'s under `parent`: the owner's entry, and one for each
+/// shared folder above it whose share key the server can open (those it seeded), as the
+/// owner's client adds with `cr`.
+fn key_field(store: &Store, user: UserHandle, parent: NodeHandle, key: &[u8]) -> String {
+    let master = &store.accounts[&user].master;
+    let mut k = format!("{user}:{}", b64::encode(&master.wrap(key).unwrap_or_default()));
+    for share in store.scope_of(parent) {
+        if let Some(sk) = share_key(store, share) {
+            k.push_str(&format!("/{share}:{}", b64::encode(&sk.wrap(key).unwrap_or_default())));
+        }
+    }
+    k
+}
+
+/// A shared folder's key, from its `ok` and the owner's master key.
+fn share_key(store: &Store, folder: NodeHandle) -> Option<Key128> {
+    let ok = store.shares.get(&folder)?.ok.as_deref()?;
+    let master = &store.accounts.get(&store.nodes.get(&folder)?.owner)?.master;
+    Key128::from_slice(&master.unwrap(&b64::decode(ok)).ok()?).ok()
+}
+
+/// A new folder named `name` in `parent` (even if one of that name exists: MEGA allows it).
+pub(crate) fn create_folder(store: &mut Store, user: UserHandle, parent: NodeHandle, name: &str) -> NodeHandle {
+    let key = Key128::new(random());
+    let h = store.new_handle();
+    let node = Node {
+        h,
+        p: Some(parent),
+        owner: user,
+        t: kind::FOLDER,
+        a: Attributes::with_name(name).encrypt_b64(&key),
+        k: key_field(store, user, parent, key.as_bytes()),
+        s: 0,
+        ts: now(),
+        fa: None,
+        blob: None,
+    };
+    let packet = json!({"a": "t", "t": {"f": [node.to_json()]}, "ou": user.to_b64()});
+    store.push_packet(user, packet, store.scope_of(parent));
+    store.insert_node(node);
+    h
+}
+
+/// The folder at `path` below `start`, created where missing.
+pub(crate) fn ensure_folder_in(
+    store: &mut Store,
+    user: UserHandle,
+    start: NodeHandle,
+    path: &[&str],
+) -> Result<NodeHandle, SeedError> {
+    if !store.accounts.contains_key(&user) {
+        return Err(SeedError::NoAccount(user.to_b64()));
+    }
+    let mut cur = start;
     for name in path.iter().filter(|c| !c.is_empty()) {
         let existing = store.children.get(&cur).and_then(|kids| {
             kids.iter()
@@ -47,26 +102,7 @@ pub(crate) fn ensure_folder(store: &mut Store, user: UserHandle, path: &[&str]) 
         });
         cur = match existing {
             Some(h) => h,
-            None => {
-                let key = Key128::new(random());
-                let h = store.new_handle();
-                let k = b64::encode(&master.wrap(key.as_bytes()).unwrap_or_default());
-                let node = Node {
-                    h,
-                    p: Some(cur),
-                    owner: user,
-                    t: kind::FOLDER,
-                    a: Attributes::with_name(name).encrypt_b64(&key),
-                    k: format!("{user}:{k}"),
-                    s: 0,
-                    ts: now(),
-                    fa: None,
-                    blob: None,
-                };
-                store.push_packet(user, json!({"a": "t", "t": {"f": [node.to_json()]}, "ou": user.to_b64()}));
-                store.insert_node(node);
-                h
-            }
+            None => create_folder(store, user, cur, name),
         };
     }
     Ok(cur)
@@ -113,6 +149,8 @@ pub(crate) struct Prepared {
     blob: Blob,
     key: FileKey,
     fingerprint: Fingerprint,
+    /// File attributes (thumbnail, preview): type and plaintext JPEG.
+    pub(crate) file_attrs: Vec<(u32, Vec<u8>)>,
 }
 
 /// Encrypts `source` into the blob directory: the slow part, done without the store's lock.
@@ -127,7 +165,7 @@ pub(crate) fn prepare_file(
         source.read_exact(buf)
     })?;
     let (blob, key) = encrypt_to_blob(dir, source, size)?;
-    Ok(Prepared { blob, key, fingerprint: Fingerprint { crc, mtime } })
+    Ok(Prepared { blob, key, fingerprint: Fingerprint { crc, mtime }, file_attrs: Vec::new() })
 }
 
 /// Puts a prepared file at `remote_path` (e.g. `/Photos/a.jpg`) in `user`'s drive.
@@ -140,26 +178,150 @@ pub(crate) fn insert_file(
     let parts: Vec<&str> = remote_path.split('/').filter(|c| !c.is_empty()).collect();
     let Some((name, dirs)) = parts.split_last() else { return Err(SeedError::BadPath(remote_path.into())) };
     let parent = ensure_folder(store, user, dirs)?;
-    let master = store.accounts[&user].master.clone();
+    Ok(insert_file_under(store, user, parent, name, file))
+}
+
+/// Puts a prepared file named `name` in folder `parent`, with its file attributes.
+pub(crate) fn insert_file_under(
+    store: &mut Store,
+    user: UserHandle,
+    parent: NodeHandle,
+    name: &str,
+    file: Prepared,
+) -> NodeHandle {
     let mut attrs = Attributes::with_name(name);
     attrs.set_fingerprint(&file.fingerprint.to_attr());
+    let attr_key = file.key.attr_key();
+    let mut fa = Vec::new();
+    for (t, plain) in &file.file_attrs {
+        let handle: [u8; 8] = random();
+        store.file_attrs.insert(handle, mega_proto::attr::encrypt_file_attribute(plain, &attr_key));
+        fa.push(format!("{}:{t}*{}", crate::files::CLUSTER, b64::encode(&handle)));
+    }
     let h = store.new_handle();
-    let k = b64::encode(&master.wrap(&file.key.to_node_key()).unwrap_or_default());
     let node = Node {
         h,
         p: Some(parent),
         owner: user,
         t: kind::FILE,
-        a: attrs.encrypt_b64(&file.key.attr_key()),
-        k: format!("{user}:{k}"),
+        a: attrs.encrypt_b64(&attr_key),
+        k: key_field(store, user, parent, &file.key.to_node_key()),
         s: file.blob.size,
         ts: now(),
-        fa: None,
+        fa: (!fa.is_empty()).then(|| fa.join("/")),
         blob: Some(Arc::new(file.blob)),
     };
-    store.push_packet(user, json!({"a": "t", "t": {"f": [node.to_json()]}, "ou": user.to_b64()}));
+    let packet = json!({"a": "t", "t": {"f": [node.to_json()]}, "ou": user.to_b64()});
+    store.push_packet(user, packet, store.scope_of(parent));
     store.insert_node(node);
-    Ok(h)
+    h
+}
+
+/// The node at `path` below the cloud drive root of `user` (first match by name).
+pub(crate) fn find_path(store: &Store, user: UserHandle, path: &str) -> Option<NodeHandle> {
+    let mut cur = store.accounts.get(&user)?.roots[0];
+    for name in path.split('/').filter(|c| !c.is_empty()) {
+        cur = store.children.get(&cur)?.iter().copied().find(|&k| node_name(store, k).as_deref() == Some(name))?;
+    }
+    Some(cur)
+}
+
+/// Moves one of `user`'s nodes to the rubbish bin as the web client does: the original parent
+/// goes into the `rr` attribute, so it can be restored.
+pub(crate) fn move_to_rubbish(store: &mut Store, user: UserHandle, h: NodeHandle) -> Option<()> {
+    let rubbish = store.accounts.get(&user)?.roots[2];
+    let key = store.owner_key(h)?;
+    let node = store.nodes.get(&h)?;
+    let parent = node.p?;
+    let mut attrs = Attributes::decrypt_b64(&node.a, &key.attr_key()).ok()?;
+    attrs.0.insert("rr".into(), json!(parent.to_b64()));
+    let scope = store.scope_of(h);
+    store.detach(h);
+    let node = store.nodes.get_mut(&h)?;
+    node.a = attrs.encrypt_b64(&key.attr_key());
+    node.p = Some(rubbish);
+    store.children.entry(rubbish).or_default().push(h);
+    let moved: Vec<_> = store.subtree(h).iter().map(|n| store.nodes[n].to_json()).collect();
+    store.push_packet(user, json!({"a": "d", "n": h.to_b64(), "ou": user.to_b64(), "m": 1}), scope);
+    store.push_packet(user, json!({"a": "t", "t": {"f": moved}, "ou": user.to_b64()}), Vec::new());
+    Some(())
+}
+
+/// Makes `folder` a shared folder if it is not one yet, as the owner's client does: a new
+/// share key, `ok` (wrapped with the master key) and `ha`, and the share's entry added to the
+/// key field of every node below it (`cr`). Returns the share key.
+fn ensure_share(store: &mut Store, folder: NodeHandle) -> Option<Key128> {
+    if let Some(k) = share_key(store, folder) {
+        return Some(k);
+    }
+    let owner = store.nodes.get(&folder)?.owner;
+    let master = store.accounts.get(&owner)?.master.clone();
+    let sk = Key128::new(random());
+    let mut ha = [0u8; 16];
+    let h8 = folder.to_b64();
+    ha[..8].copy_from_slice(h8.as_bytes());
+    ha[8..].copy_from_slice(h8.as_bytes());
+    master.ecb_encrypt(&mut ha).ok()?;
+    let share = store.shares.entry(folder).or_insert_with(|| Share { ts: now(), ..Share::default() });
+    share.ok = Some(b64::encode(&master.wrap(sk.as_bytes()).ok()?));
+    share.ha = Some(b64::encode(&ha));
+    for h in store.subtree(folder) {
+        let Some(key) = store.owner_key(h) else { continue };
+        let entry = format!("{folder}:{}", b64::encode(&sk.wrap(&key.to_bytes()).ok()?));
+        if let Some(n) = store.nodes.get_mut(&h) {
+            if !n.k.split('/').any(|e| e.starts_with(&format!("{folder}:"))) {
+                n.k = format!("{}/{entry}", n.k);
+            }
+        }
+    }
+    Some(sk)
+}
+
+/// Exports a folder as a folder link (`s2` with `EXP`, then `l`); returns the link with its key
+/// (the share key).
+pub(crate) fn folder_link(store: &mut Store, user: UserHandle, folder: NodeHandle) -> Option<String> {
+    if store.nodes.get(&folder).is_none_or(|n| n.owner != user || n.t != kind::FOLDER) {
+        return None;
+    }
+    // The link carries the share key, which opens the key entries the share added below it.
+    let key = ensure_share(store, folder)?;
+    store.shares.get_mut(&folder)?.exported = true;
+    let ph = export(store, folder);
+    Some(format!("https://mega.nz/folder/{ph}#{}", key.to_b64()))
+}
+
+/// Shares one of `owner`'s folders with another user (`r`: 0 read-only, 1 read/write, 2 full).
+/// The share key reaches them wrapped with their master key, as after their client has
+/// re-wrapped an RSA-encrypted one.
+pub(crate) fn share_with(
+    store: &mut Store,
+    owner: UserHandle,
+    folder: NodeHandle,
+    to: UserHandle,
+    r: u8,
+) -> Option<()> {
+    if store.nodes.get(&folder).is_none_or(|n| n.owner != owner || n.t != kind::FOLDER) || to == owner {
+        return None;
+    }
+    let sk = ensure_share(store, folder)?;
+    let wrapped = b64::encode(&store.accounts.get(&to)?.master.wrap(sk.as_bytes()).ok()?);
+    let share = store.shares.get_mut(&folder)?;
+    share.users.retain(|u| u.user != to);
+    share.users.push(UserShare { user: to, r, sk: wrapped, ts: now() });
+    Some(())
+}
+
+/// The public handle of `h`, exporting it if needed.
+fn export(store: &mut Store, h: NodeHandle) -> NodeHandle {
+    match store.exported.get(&h) {
+        Some(ph) => *ph,
+        None => {
+            let ph = store.new_handle();
+            store.links.insert(ph, h);
+            store.exported.insert(h, ph);
+            ph
+        }
+    }
 }
 
 /// A file link (with its key) to one of `user`'s files, exporting it.
@@ -168,14 +330,6 @@ pub(crate) fn file_link(store: &mut Store, user: UserHandle, h: NodeHandle) -> O
         return None;
     }
     let key = store.owner_key(h)?.to_bytes();
-    let ph = match store.exported.get(&h) {
-        Some(ph) => *ph,
-        None => {
-            let ph = store.new_handle();
-            store.links.insert(ph, h);
-            store.exported.insert(h, ph);
-            ph
-        }
-    };
+    let ph = export(store, h);
     Some(format!("https://mega.nz/file/{ph}#{}", b64::encode(&key)))
 }

@@ -88,6 +88,67 @@ impl Node {
     }
 }
 
+/// A shared folder (spec §3.1, §6.4, §6.7).
+#[derive(Debug, Clone, Default)]
+pub struct Share {
+    /// The share key wrapped with the owner's master key, as the owner's client sent it (`ok`).
+    pub ok: Option<String>,
+    /// The share's authentication hash (`ha`).
+    pub ha: Option<String>,
+    /// When the folder was first shared.
+    pub ts: i64,
+    /// Exported as a folder link (`EXP`).
+    pub exported: bool,
+    /// Users it is shared with.
+    pub users: Vec<UserShare>,
+}
+
+/// A folder shared with one user.
+#[derive(Debug, Clone)]
+pub struct UserShare {
+    /// Who it is shared with.
+    pub user: UserHandle,
+    /// Access level: 0 read-only, 1 read/write, 2 full.
+    pub r: u8,
+    /// The share key for that user: AES-wrapped with their master key, or RSA-encrypted.
+    pub sk: String,
+    /// When it was shared.
+    pub ts: i64,
+}
+
+/// One action packet and the shared folders it concerns (so that folder-link visitors and
+/// share recipients see the changes inside what they can open).
+#[derive(Debug, Clone)]
+pub struct Packet {
+    /// The packet as sent.
+    pub v: Value,
+    /// Shared folders that contained the changed node when it changed.
+    pub scope: Vec<NodeHandle>,
+}
+
+/// A user's action-packet log. A packet's sequence number is `base` + its index + 1; packets
+/// before `base` are gone (a server restart), and a client that asks for them gets `-6`.
+#[derive(Debug, Clone, Default)]
+pub struct Log {
+    /// Sequence number of the first packet kept, minus one.
+    pub base: u64,
+    /// Packets kept.
+    pub packets: Vec<Packet>,
+}
+
+impl Log {
+    /// The current sequence number.
+    pub fn seq(&self) -> u64 {
+        self.base + self.packets.len() as u64
+    }
+
+    /// The packets after `sn`, or None if `sn` is before what is kept or in the future.
+    pub fn since(&self, sn: u64) -> Option<&[Packet]> {
+        let i = sn.checked_sub(self.base)?;
+        self.packets.get(i as usize..)
+    }
+}
+
 /// A login session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -156,10 +217,12 @@ pub struct Store {
     pub exported: HashMap<NodeHandle, NodeHandle>,
     /// File attributes (thumbnails, previews) by their 8-byte handle: encrypted bytes.
     pub file_attrs: HashMap<[u8; 8], Vec<u8>>,
-    /// Folders shared with `EXP` (exported as folder links): their `ok`/`ha` as the client sent.
-    pub shares: HashMap<NodeHandle, (Option<String>, Option<String>, i64)>,
-    /// Action packets per user; a packet's sequence number is its index + 1.
-    pub packets: HashMap<UserHandle, Vec<Value>>,
+    /// Shared folders: exported as folder links (`EXP`) and/or shared with other users.
+    pub shares: HashMap<NodeHandle, Share>,
+    /// Action packets per user (see [`Log`]).
+    pub packets: HashMap<UserHandle, Log>,
+    /// User attributes (`uga`/`upv`) per user and name, as the client stored them.
+    pub user_attrs: HashMap<UserHandle, HashMap<String, Value>>,
     /// Responses per (session or anonymous, request id), for replaying re-sent requests.
     pub replies: HashMap<(String, String), (Vec<u8>, Vec<u8>)>,
     /// Hashcash easiness when logins are challenged.
@@ -220,6 +283,7 @@ impl Store {
             links: HashMap::new(),
             exported: HashMap::new(),
             shares: HashMap::new(),
+            user_attrs: HashMap::new(),
             file_attrs: HashMap::new(),
             packets: HashMap::new(),
             replies: HashMap::new(),
@@ -266,7 +330,7 @@ impl Store {
         }
         self.by_email.insert(lower, user);
         self.accounts.insert(user, account);
-        self.packets.insert(user, Vec::new());
+        self.packets.insert(user, Log::default());
         Ok(user)
     }
 
@@ -394,9 +458,48 @@ impl Store {
         (bytes, files, folders)
     }
 
-    /// Appends an action packet to a user's log.
-    pub fn push_packet(&mut self, user: UserHandle, packet: Value) {
-        self.packets.entry(user).or_default().push(packet);
+    /// Can `user` read node `h`: their own, or inside a folder shared with them?
+    pub fn can_read(&self, user: UserHandle, h: NodeHandle) -> bool {
+        let Some(n) = self.nodes.get(&h) else { return false };
+        n.owner == user || self.scope_of(h).iter().any(|s| self.shares[s].users.iter().any(|u| u.user == user))
+    }
+
+    /// Is `h` inside a folder exported as a folder link?
+    pub fn is_public(&self, h: NodeHandle) -> bool {
+        self.scope_of(h).iter().any(|s| self.shares[s].exported)
+    }
+
+    /// The shared folders (folder links and user shares) that `h` is in, innermost first.
+    pub fn scope_of(&self, h: NodeHandle) -> Vec<NodeHandle> {
+        let mut out = Vec::new();
+        let mut cur = Some(h);
+        while let Some(n) = cur {
+            if self.shares.contains_key(&n) {
+                out.push(n);
+            }
+            cur = self.nodes.get(&n).and_then(|n| n.p);
+        }
+        out
+    }
+
+    /// Appends an action packet to `user`'s log, and a copy to the log of every user a folder
+    /// in `scope` is shared with (key fields cut down to what they can open).
+    pub fn push_packet(&mut self, user: UserHandle, packet: Value, scope: Vec<NodeHandle>) {
+        let mut recipients: Vec<(UserHandle, NodeHandle)> = Vec::new();
+        for root in &scope {
+            if let Some(share) = self.shares.get(root) {
+                for u in &share.users {
+                    if u.user != user && !recipients.iter().any(|(r, _)| *r == u.user) {
+                        recipients.push((u.user, *root));
+                    }
+                }
+            }
+        }
+        for (to, root) in recipients {
+            let copy = Packet { v: cut_keys(&packet, root), scope: scope.clone() };
+            self.packets.entry(to).or_default().packets.push(copy);
+        }
+        self.packets.entry(user).or_default().packets.push(Packet { v: packet, scope });
     }
 
     /// Seconds until the transfer-quota window frees.
@@ -426,6 +529,26 @@ impl Store {
 
     /// The user's current sequence number.
     pub fn seq(&self, user: UserHandle) -> u64 {
-        self.packets.get(&user).map_or(0, |p| p.len() as u64)
+        self.packets.get(&user).map_or(0, Log::seq)
     }
+}
+
+/// A key field cut down to the entries of one share (what its recipients or a folder link's
+/// visitors can open; the owner's own entry means nothing to them).
+pub fn cut_key(k: &str, share: NodeHandle) -> String {
+    let prefix = format!("{share}:");
+    k.split('/').filter(|e| e.starts_with(&prefix)).collect::<Vec<_>>().join("/")
+}
+
+/// An action packet with the key fields of its nodes cut down to one share's entries.
+pub fn cut_keys(packet: &Value, share: NodeHandle) -> Value {
+    let mut v = packet.clone();
+    if let Some(nodes) = v.get_mut("t").and_then(|t| t.get_mut("f")).and_then(Value::as_array_mut) {
+        for n in nodes {
+            if let Some(k) = n.get("k").and_then(Value::as_str).map(|k| cut_key(k, share)) {
+                n["k"] = Value::from(k);
+            }
+        }
+    }
+    v
 }

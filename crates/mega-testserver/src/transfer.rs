@@ -50,8 +50,10 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         let user = ctx.user()?;
         let h = cmd.get("n").and_then(Value::as_str).ok_or(ErrorCode::Args)?;
         let h = NodeHandle::from_b64(h).map_err(|_| ErrorCode::Args)?;
-        let n = ctx.store.nodes.get(&h).ok_or(ErrorCode::NotFound)?;
-        if n.owner != user {
+        if !ctx.store.nodes.contains_key(&h) {
+            return Err(ErrorCode::NotFound);
+        }
+        if !ctx.store.can_read(user, h) {
             return Err(ErrorCode::Access);
         }
         h

@@ -488,3 +488,169 @@ async fn throttle_limits_transfer_bandwidth() {
     server.set_throttle(None, None);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || mega_testserver::Config { listen: None, data: Some(dir.path().to_path_buf()) };
+    let server = TestServer::start_with(config()).await.unwrap();
+    server.add_user("keep@example.com", "pw", Version::V1).unwrap();
+    let mut c = Client::new(server.url());
+    c.login("keep@example.com", "pw").await.unwrap();
+    let root = c.root(2).await;
+    let folder = c.mkdir(&root, "Kept").await["f"][0]["h"].as_str().unwrap().to_string();
+    let data = content(300_001);
+    let (v, fk) = c.upload(&folder, "kept.bin", &data).await;
+    let file = v["f"][0]["h"].as_str().unwrap().to_string();
+    let ph = c.cmd(json!({"a": "l", "n": file})).await.as_str().unwrap().to_string();
+    assert!(c.cmd(json!({"a": "upv", "firstname": ["S2lyaQ", ""]})).await["firstname"].is_string());
+    let before = c.tree().await;
+    let quota = c.cmd(json!({"a": "uq", "strg": 1})).await;
+    // An upload cut short by the restart leaves nothing behind.
+    let u = c.cmd(json!({"a": "u", "s": 1_000_000})).await;
+    c.http.post(format!("{}/0", u["p"].as_str().unwrap())).body(vec![1u8; 131_072]).send().await.unwrap();
+    server.stop().await;
+
+    let server = TestServer::start_with(config()).await.unwrap();
+    c.base = server.url().to_string();
+    // The saved session still works, and everything is where it was.
+    let after = c.tree().await;
+    assert_eq!(after["f"], before["f"]);
+    assert_eq!(after["ph"], before["ph"]);
+    assert_eq!(c.download_verified(&file, &fk).await, data);
+    assert_eq!(c.cmd(json!({"a": "uq", "strg": 1})).await["cstrg"], quota["cstrg"]);
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "firstname"})).await, json!("S2lyaQ"));
+    assert_eq!(c.cmd(json!({"a": "g", "p": ph})).await["s"], json!(data.len()));
+    // Action packets from before the restart are gone: the client must fetch the tree again.
+    let old_sn = "AAAAAAAAAAA";
+    assert_eq!(c.sc(old_sn).await, json!(-6));
+    let sc = c.sc(after["sn"].as_str().unwrap()).await;
+    assert!(sc["w"].is_string(), "polling on from the new sn: {sc}");
+    // A fresh login, and the partial upload's file is gone from the data directory.
+    Client::new(server.url()).login("keep@example.com", "pw").await.unwrap();
+    let stored: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(stored.iter().filter(|n| n.to_string_lossy().starts_with("up-")).count(), 1, "{stored:?}");
+    server.stop().await;
+
+    // A damaged state file is reported, not loaded half-way or overwritten.
+    std::fs::write(dir.path().join("state.json"), b"{\"format\":1,\"accounts\":[").unwrap();
+    let err = TestServer::start_with(config()).await.err().expect("a damaged state must not load");
+    assert!(err.to_string().contains("state.json"), "{err}");
+}
+
+#[tokio::test]
+async fn incoming_shares_copies_and_imports() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user("owner@example.com", "pw", Version::V2).unwrap();
+    server.add_user("guest@example.com", "pw", Version::V2).unwrap();
+    let data = content(400_000);
+    server.seed_bytes("owner@example.com", "/Holiday/plan.bin", &data, 1_700_000_000).unwrap();
+    server.seed_bytes("owner@example.com", "/Holiday/day 1/photo.bin", b"photo", 1_700_000_000).unwrap();
+    let private = server.seed_bytes("owner@example.com", "/private.bin", b"not shared", 1_700_000_000).unwrap();
+    server.share_folder("owner@example.com", "/Holiday", "guest@example.com", 0).unwrap();
+
+    let mut guest = Client::new(server.url());
+    guest.login("guest@example.com", "pw").await.unwrap();
+    let f = guest.tree().await;
+    let share_root = f["f"].as_array().unwrap().iter().find(|n| n.get("su").is_some()).unwrap().clone();
+    assert_eq!(share_root["r"], 0);
+    assert!(f["u"].as_array().unwrap().iter().any(|u| u["m"] == "owner@example.com" && u["c"] == 1));
+    let nodes = guest.decrypted_tree().await;
+    let shared = support::paths_below(&nodes, share_root["h"].as_str().unwrap());
+    let names: Vec<&str> = shared.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(names, ["day 1/", "day 1/photo.bin", "plan.bin"]);
+    let plan = shared.iter().find(|(p, _)| p == "plan.bin").unwrap().1.clone();
+    let Some(mega_proto::NodeKey::File(fk)) = plan.key.clone() else { panic!("no file key") };
+    assert_eq!(guest.download_verified(&plan.h, &fk).await, data, "a shared file downloads");
+    let g = guest.cmd(json!({"a": "g", "g": 1, "n": private.to_b64()})).await;
+    assert_eq!(g, json!(-11), "not shared: EACCESS");
+
+    // Copy the shared file into the guest's own drive: same content, the guest's own key entry.
+    let root = guest.root(2).await;
+    let k = b64::encode(&guest.master().wrap(&fk.to_node_key()).unwrap());
+    let a = Attributes::with_name("my copy.bin").encrypt_b64(&fk.attr_key());
+    let copy = guest.cmd(json!({"a": "p", "t": root, "n": [{"h": plan.h, "t": 0, "a": a, "k": k}]})).await;
+    let copy_h = copy["f"][0]["h"].as_str().unwrap().to_string();
+    assert_eq!(guest.download_verified(&copy_h, &fk).await, data);
+    // A node the guest cannot read cannot be copied.
+    let a2 = Attributes::with_name("stolen").encrypt_b64(&fk.attr_key());
+    let stolen = json!({"a": "p", "t": root, "n": [{"h": private.to_b64(), "t": 0, "a": a2, "k": k}]});
+    assert_eq!(guest.cmd(stolen).await, json!(-11));
+    // Import from a public file link (`ph`).
+    let link = server.file_link("owner@example.com", private).unwrap();
+    let link = mega_proto::link::parse_plain(&link).unwrap();
+    let mega_proto::NodeKey::File(pk) = link.require_key().unwrap().clone() else { panic!() };
+    let k = b64::encode(&guest.master().wrap(&pk.to_node_key()).unwrap());
+    let a = Attributes::with_name("imported.bin").encrypt_b64(&pk.attr_key());
+    let imported = json!({"a": "p", "t": root, "n": [{"ph": link.handle.to_b64(), "t": 0, "a": a, "k": k}]});
+    let imported = guest.cmd(imported).await["f"][0]["h"].as_str().unwrap().to_string();
+    assert_eq!(guest.download_verified(&imported, &pk).await, b"not shared");
+
+    // The owner adds a folder inside the share: the guest hears of it, with the share's key.
+    let sn = f["sn"].as_str().unwrap().to_string();
+    let mut owner = Client::new(server.url());
+    owner.login("owner@example.com", "pw").await.unwrap();
+    let holiday = server.find("owner@example.com", "/Holiday").unwrap().to_b64();
+    owner.mkdir(&holiday, "day 2").await;
+    let sc = guest.sc(&sn).await;
+    let packets = sc["a"].as_array().unwrap_or_else(|| panic!("{sc}"));
+    // (The guest's own copies above are in its log too.)
+    let t = packets.iter().find(|p| p["a"] == "t" && p["t"]["f"][0]["p"] == holiday.as_str());
+    let t = t.unwrap_or_else(|| panic!("no packet for the new folder: {sc}"));
+    assert!(!t["t"]["f"][0]["k"].as_str().unwrap().contains(&owner.user.unwrap().to_b64()), "only the share's key");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn folder_link_visitors_hear_of_changes_inside_the_folder_only() {
+    let (server, mut c) = logged_in().await;
+    server.seed_bytes("a@example.com", "/Album/one.bin", b"one", 1).unwrap();
+    let link = server.folder_link("a@example.com", "/Album").unwrap();
+    let link = mega_proto::link::parse_plain(&link).unwrap();
+    let ph = link.handle.to_b64();
+    let http = reqwest::Client::new();
+    let listing: Value = http
+        .post(format!("{}cs?id=1&n={ph}", server.url()))
+        .body(json!([{"a": "f", "c": 1}]).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sn = listing[0]["sn"].as_str().unwrap().to_string();
+    assert_eq!(c.folder_link_files(&link).await.len(), 1);
+    let root = c.root(2).await;
+    c.upload(&root, "outside.bin", b"elsewhere").await;
+    let album = server.find("a@example.com", "/Album").unwrap().to_b64();
+    c.upload(&album, "two.bin", b"two").await;
+    let sc: Value = http.post(format!("{}sc?sn={sn}&n={ph}", server.url())).send().await.unwrap().json().await.unwrap();
+    let packets = sc["a"].as_array().unwrap_or_else(|| panic!("{sc}"));
+    assert_eq!(packets.len(), 1, "only the upload into the folder: {sc}");
+    assert_eq!(packets[0]["t"]["f"][0]["p"], album.as_str());
+    let next = sc["sn"].as_str().unwrap();
+    let sc = c.post_json(&format!("{}sc?sn={next}&n={ph}", server.url())).await;
+    assert!(sc["w"].is_string(), "{sc}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn user_attributes_are_stored_with_versions() {
+    let (server, mut c) = logged_in().await;
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!(-9), "unset");
+    let v1 = c.cmd(json!({"a": "upv", "^!keys": ["AAEC", ""]})).await["^!keys"].as_str().unwrap().to_string();
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!({"av": "AAEC", "v": v1}));
+    assert_eq!(c.cmd(json!({"a": "upv", "^!keys": ["AwQF", "wrongver"]})).await, json!(-8), "a stale version");
+    let v2 = c.cmd(json!({"a": "upv", "^!keys": ["AwQF", v1]})).await["^!keys"].as_str().unwrap().to_string();
+    assert_ne!(v1, v2);
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys"})).await, json!("AwQF"));
+    // Another user's private attributes are not readable; public ones are.
+    server.add_user("b@example.com", "pw", Version::V2).unwrap();
+    let mut b = Client::new(server.url());
+    b.login("b@example.com", "pw").await.unwrap();
+    let me = c.user.unwrap().to_b64();
+    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "^!keys"})).await, json!(-11));
+    c.cmd(json!({"a": "upv", "+puEd255": ["cHVia2V5", ""]})).await;
+    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "+puEd255"})).await, json!("cHVia2V5"));
+    server.stop().await;
+}

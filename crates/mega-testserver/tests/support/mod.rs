@@ -192,3 +192,101 @@ impl Client {
 pub fn content(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 + 7) as u8).collect()
 }
+
+/// A node of a fetched tree, decrypted as a client does.
+#[derive(Debug, Clone)]
+pub struct Decrypted {
+    pub h: String,
+    pub p: String,
+    pub t: u64,
+    pub name: String,
+    pub size: u64,
+    pub key: Option<NodeKey>,
+    pub attrs: Attributes,
+    pub raw: Value,
+}
+
+impl Client {
+    /// Fetches the tree and decrypts every node key it can: the user's own entries, share keys
+    /// from `ok` (outgoing) and `sk` (incoming shares, AES-wrapped with the master key).
+    pub async fn decrypted_tree(&mut self) -> Vec<Decrypted> {
+        let f = self.tree().await;
+        let me = self.user.unwrap();
+        let mut share_keys: Vec<(String, Key128)> = Vec::new();
+        for ok in f["ok"].as_array().unwrap() {
+            let raw = self.master().unwrap(&b64::decode(ok["k"].as_str().unwrap())).unwrap();
+            share_keys.push((ok["h"].as_str().unwrap().to_string(), Key128::from_slice(&raw).unwrap()));
+        }
+        for n in f["f"].as_array().unwrap() {
+            if let Some(sk) = n.get("sk").and_then(Value::as_str) {
+                let raw = self.master().unwrap(&b64::decode(sk)).unwrap();
+                share_keys.push((n["h"].as_str().unwrap().to_string(), Key128::from_slice(&raw).unwrap()));
+            }
+        }
+        let mut out = Vec::new();
+        for n in f["f"].as_array().unwrap() {
+            let t = n["t"].as_u64().unwrap();
+            let mut key = None;
+            if t <= 1 {
+                let field = KeyField::parse(n["k"].as_str().unwrap()).unwrap();
+                for (owner, wrapped) in &field.entries {
+                    let kek = match owner {
+                        KeyOwner::User(u) if *u == me => Some(self.master().clone()),
+                        KeyOwner::Share(s) => share_keys.iter().find(|(h, _)| *h == s.to_b64()).map(|(_, k)| k.clone()),
+                        _ => None,
+                    };
+                    if let Some(raw) = kek.and_then(|k| wrapped.unwrap_aes(&k).ok()) {
+                        key = NodeKey::from_bytes(&raw).ok();
+                        break;
+                    }
+                }
+            }
+            let attrs = key
+                .as_ref()
+                .and_then(|k| Attributes::decrypt_b64(n["a"].as_str().unwrap(), &k.attr_key()).ok())
+                .unwrap_or_default();
+            out.push(Decrypted {
+                h: n["h"].as_str().unwrap().to_string(),
+                p: n["p"].as_str().unwrap_or("").to_string(),
+                t,
+                name: attrs.name().unwrap_or("").to_string(),
+                size: n["s"].as_u64().unwrap_or(0),
+                key,
+                attrs,
+                raw: n.clone(),
+            });
+        }
+        out
+    }
+}
+
+/// The path of every node below `root` in a decrypted tree: `(path, node)`, folders ending in `/`.
+pub fn paths_below<'a>(nodes: &'a [Decrypted], root: &str) -> Vec<(String, &'a Decrypted)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_string(), String::new())];
+    while let Some((h, prefix)) = stack.pop() {
+        for n in nodes.iter().filter(|n| n.p == h) {
+            let path = format!("{prefix}{}", n.name);
+            if n.t == 1 {
+                out.push((format!("{path}/"), n));
+                stack.push((n.h.clone(), format!("{path}/")));
+            } else {
+                out.push((path, n));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+impl Client {
+    /// POSTs to a URL with an empty body; the JSON answer.
+    pub async fn post_json(&self, url: &str) -> Value {
+        self.http.post(url).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Polls the event channel once from `sn`, with the session.
+    pub async fn sc(&self, sn: &str) -> Value {
+        self.post_json(&format!("{}sc?sn={sn}&sid={}", self.base, self.sid.clone().unwrap())).await
+    }
+}
