@@ -49,6 +49,10 @@ async fn serve(nodes: usize) {
 
 /// The client child: logs in, fetches and decrypts, reports.
 async fn client(url: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let client = mega_api::Client::builder().api_url(url).build().expect("client");
     let session = client.login(EMAIL, PASSWORD).await.expect("login").session().expect("no 2FA");
     let rss_before = status_kib("VmRSS:");
