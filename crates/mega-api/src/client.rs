@@ -1,0 +1,301 @@
+//! The request layer: `POST {api}cs?id=..` with a JSON array of commands, the `id` rule,
+//! retries with backoff, the hashcash round-trip, and per-command results.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use mega_proto::hashcash::{self, Challenge};
+use mega_proto::{ErrorCode, NodeHandle};
+use rand_core::RngCore;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::config::{ClientBuilder, Config};
+use crate::error::{Error, Result};
+
+/// The unauthenticated client: HTTP, configuration and the request-id counter. Cheap to clone
+/// (shared). Log in with [`Client::login`], or open public links without an account.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: Config,
+    next_id: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("api_url", &self.inner.config.api_url).finish_non_exhaustive()
+    }
+}
+
+/// The `sid` query parameter: the session id in b64. Never printed.
+#[derive(Clone)]
+pub(crate) struct SidParam(pub(crate) Zeroizing<String>);
+
+impl fmt::Debug for SidParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SidParam(<redacted>)")
+    }
+}
+
+/// Whom a request speaks for: the query parameters that authenticate it.
+#[derive(Debug, Clone)]
+pub(crate) enum Auth {
+    /// No session (prelogin, login, public file links).
+    Anonymous,
+    /// `&sid=`.
+    Session(Arc<SidParam>),
+    /// `&n=` inside a public folder link.
+    Folder(NodeHandle),
+    /// Both: a logged-in user working inside a folder link (imports).
+    SessionInFolder(Arc<SidParam>, NodeHandle),
+}
+
+impl Auth {
+    /// The query string that follows `id=..`.
+    pub(crate) fn query(&self) -> String {
+        match self {
+            Auth::Anonymous => String::new(),
+            Auth::Session(s) => format!("&sid={}", s.0.as_str()),
+            Auth::Folder(n) => format!("&n={n}"),
+            Auth::SessionInFolder(s, n) => format!("&sid={}&n={n}", s.0.as_str()),
+        }
+    }
+}
+
+/// A reply read from a `cs` response: the value, or a request-level error code.
+pub(crate) enum Reply<T> {
+    Done(T),
+    Failed(ErrorCode),
+}
+
+/// The name of a command as a static string, for error contexts.
+pub(crate) fn command_name(cmd: &Value) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "us0", "us", "ug", "uq", "sml", "uk", "f", "p", "m", "d", "a", "l", "s2", "u", "g", "ufa", "pfa", "k", "uga",
+        "upv", "log",
+    ];
+    let name = cmd.get("a").and_then(Value::as_str).unwrap_or("");
+    KNOWN.iter().find(|k| **k == name).copied().unwrap_or("command")
+}
+
+/// A per-command result: a negative integer is that command's error.
+pub(crate) fn command_result(context: &'static str, v: Value) -> Result<Value> {
+    match v.as_i64() {
+        Some(code) if code < 0 => Err(Error::api(context, ErrorCode::from_code(code))),
+        _ => Ok(v),
+    }
+}
+
+/// A random 10-character tag for the `i` field of mutating commands.
+pub(crate) fn request_tag() -> String {
+    let mut b = [0u8; 8];
+    rand_core::OsRng.fill_bytes(&mut b);
+    mega_proto::b64::encode(&b)[..10].to_string()
+}
+
+impl Client {
+    /// A client with the default settings (the API URL from `TUATARA_API_URL` or the service).
+    pub fn new() -> Result<Self> {
+        ClientBuilder::new().build()
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    pub(crate) fn from_parts(http: reqwest::Client, config: Config) -> Self {
+        let start = rand_core::OsRng.next_u32() as u64;
+        Client { inner: Arc::new(ClientInner { http, config, next_id: AtomicU64::new(start) }) }
+    }
+
+    /// The API base URL, ending in `/`.
+    pub fn api_url(&self) -> &str {
+        &self.inner.config.api_url
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The `ssl` argument of `g`/`u`: 2 asks for https URLs.
+    pub(crate) fn ssl(&self) -> u8 {
+        if self.inner.config.https_transfers {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Sends anonymous commands in one batch (one POST). The outer result fails for the whole
+    /// request (after retries); the inner ones are each command's own answer, in order.
+    pub async fn request(&self, commands: Vec<Value>) -> Result<Vec<Result<Value>>> {
+        self.request_as(&Auth::Anonymous, &commands).await
+    }
+
+    /// Sends a batch with the given authentication.
+    pub(crate) async fn request_as(&self, auth: &Auth, commands: &[Value]) -> Result<Vec<Result<Value>>> {
+        let context = if commands.len() == 1 { command_name(&commands[0]) } else { "batch" };
+        let body = serde_json::to_vec(commands).map_err(|_| Error::BadInput("commands are not JSON".into()))?;
+        let n = commands.len();
+        let values = self.execute(auth, context, body, move |resp| read_batch(resp, context, n)).await?;
+        Ok(values.into_iter().zip(commands).map(|(v, c)| command_result(command_name(c), v)).collect())
+    }
+
+    /// Sends one command and returns its result.
+    pub(crate) async fn command(&self, auth: &Auth, command: Value) -> Result<Value> {
+        let mut results = self.request_as(auth, std::slice::from_ref(&command)).await?;
+        results.pop().unwrap_or_else(|| Err(Error::protocol(command_name(&command), "empty reply")))
+    }
+
+    fn next_id(&self) -> String {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed).to_string()
+    }
+
+    /// Posts `body` to `cs` until it succeeds or fails for good: a fresh `id` per call, the
+    /// same `id` on every re-send; backoff on network errors, HTTP 5xx/429 and request-level
+    /// `-3`/`-4`; hashcash solved when asked. `read` turns a 200 response into a reply.
+    pub(crate) async fn execute<T, F, Fut>(
+        &self,
+        auth: &Auth,
+        context: &'static str,
+        body: Vec<u8>,
+        mut read: F,
+    ) -> Result<T>
+    where
+        F: FnMut(reqwest::Response) -> Fut,
+        Fut: Future<Output = Result<Reply<T>>>,
+    {
+        let id = self.next_id();
+        let url = format!("{}cs?id={id}{}", self.inner.config.api_url, auth.query());
+        let url = Zeroizing::new(url);
+        let policy = self.inner.config.retry;
+        let mut attempt = 0u32;
+        let mut challenges = 0u32;
+        let mut answer: Option<String> = None;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .inner
+                .http
+                .post(url.as_str())
+                .header(CONTENT_TYPE, "application/json")
+                .timeout(self.inner.config.request_timeout)
+                .body(body.clone());
+            if let Some(a) = answer.take() {
+                req = req.header("X-Hashcash", a);
+            }
+            let failure = match req.send().await {
+                Err(e) => Error::network(context, e),
+                Ok(resp) if resp.status().as_u16() == 402 && resp.headers().contains_key("x-hashcash") => {
+                    challenges += 1;
+                    if challenges > 3 {
+                        return Err(Error::Hashcash);
+                    }
+                    let header = resp.headers().get("x-hashcash").and_then(|h| h.to_str().ok()).unwrap_or("");
+                    answer = Some(self.solve_hashcash(header).await?);
+                    // Solving is not a failed attempt.
+                    attempt -= 1;
+                    continue;
+                }
+                Ok(resp) if !resp.status().is_success() => {
+                    Error::Status { context, status: resp.status().as_u16(), time_left: None }
+                }
+                Ok(resp) => match read(resp).await {
+                    Ok(Reply::Done(v)) => return Ok(v),
+                    Ok(Reply::Failed(code)) => Error::api(context, code),
+                    Err(e) => e,
+                },
+            };
+            if !failure.is_temporary() || attempt >= policy.max_attempts {
+                return Err(failure);
+            }
+            let delay = policy.delay(attempt, crate::config::RetryPolicy::jitter());
+            tracing::debug!(context, attempt, ?delay, error = %failure, "retrying request");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Solves a hashcash challenge on blocking threads, within the budget; dropping the future
+    /// stops the search.
+    async fn solve_hashcash(&self, header: &str) -> Result<String> {
+        let challenge = Challenge::parse(header)?;
+        tracing::debug!(easiness = challenge.easiness, "solving hashcash challenge");
+        let cancel = Arc::new(AtomicBool::new(false));
+        let guard = CancelOnDrop(cancel.clone());
+        let deadline = Instant::now() + self.inner.config.hashcash_budget;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let c = challenge.clone();
+        let prefix = tokio::task::spawn_blocking(move || {
+            hashcash::solve_until(&c.token, c.easiness, threads, Some(deadline), &cancel)
+        })
+        .await
+        .map_err(|_| Error::Cancelled)?;
+        drop(guard);
+        prefix.map(|p| challenge.response_header(p)).ok_or(Error::Hashcash)
+    }
+}
+
+/// Sets a flag when dropped: a blocking search notices and stops.
+pub(crate) struct CancelOnDrop(pub(crate) Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Reads a batch reply: an array of `n` results, or a request-level error.
+async fn read_batch(resp: reqwest::Response, context: &'static str, n: usize) -> Result<Reply<Vec<Value>>> {
+    let bytes = resp.bytes().await.map_err(|e| Error::network(context, e))?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| Error::protocol(context, "not JSON"))?;
+    match v {
+        Value::Array(results) if results.len() == n => Ok(Reply::Done(results)),
+        Value::Array(_) => Err(Error::protocol(context, "wrong number of results")),
+        Value::Number(code) => Ok(Reply::Failed(ErrorCode::from_code(code.as_i64().unwrap_or(-1)))),
+        Value::Object(o) if o.get("err").is_some_and(Value::is_i64) => {
+            Ok(Reply::Failed(ErrorCode::from_code(o["err"].as_i64().unwrap_or(-1))))
+        }
+        // The web client wraps a bare object as a one-element batch.
+        obj @ Value::Object(_) if n == 1 => Ok(Reply::Done(vec![obj])),
+        _ => Err(Error::protocol(context, "not an array of results")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn per_command_results() {
+        assert_eq!(command_result("m", json!(0)).unwrap(), json!(0));
+        assert_eq!(command_result("m", json!(-9)).unwrap_err().code(), Some(ErrorCode::NotFound));
+        assert_eq!(command_result("l", json!("abcdefgh")).unwrap(), json!("abcdefgh"));
+        assert_eq!(command_name(&json!({"a": "f"})), "f");
+        assert_eq!(command_name(&json!({"a": "zz"})), "command");
+        assert_eq!(request_tag().len(), 10);
+    }
+
+    #[test]
+    fn auth_queries_and_redaction() {
+        let sid = Arc::new(SidParam(Zeroizing::new("SECRETSID".into())));
+        assert_eq!(Auth::Session(sid.clone()).query(), "&sid=SECRETSID");
+        let h = NodeHandle([1, 2, 3, 4, 5, 6]);
+        assert_eq!(Auth::Folder(h).query(), format!("&n={h}"));
+        assert!(!format!("{:?}", Auth::Session(sid)).contains("SECRET"));
+    }
+}

@@ -1,0 +1,415 @@
+//! Logging in (v1 and v2 accounts, RSA `csid` or `tsid`), two-factor codes, saving and
+//! resuming sessions, `ug`, `sml` and `uq`.
+//!
+//! The key derivation runs once, on a blocking thread: a login that needs a two-factor code
+//! returns [`Login::NeedsMfa`] holding the derived secrets, and [`PendingMfa::complete`] sends
+//! only the code.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mega_proto::login::{self, LoginSecrets, Prelogin, Sid};
+use mega_proto::rsa::PrivateKey;
+use mega_proto::{b64, ErrorCode, Key128, UserHandle};
+use rand_core::RngCore;
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use crate::client::{Auth, Client, SidParam};
+use crate::error::{Error, Result};
+
+/// What a login attempt gives.
+#[derive(Debug)]
+pub enum Login {
+    /// Logged in.
+    Done(Session),
+    /// The account has two-factor authentication: ask the user for the code and call
+    /// [`PendingMfa::complete`].
+    NeedsMfa(PendingMfa),
+}
+
+impl Login {
+    /// The session, or an [`Error::MfaRequired`] if a code is needed.
+    pub fn session(self) -> Result<Session> {
+        match self {
+            Login::Done(s) => Ok(s),
+            Login::NeedsMfa(_) => Err(Error::MfaRequired),
+        }
+    }
+}
+
+/// A login waiting for a two-factor code. Holds the derived password key (zeroized on drop).
+pub struct PendingMfa {
+    client: Client,
+    email: String,
+    secrets: LoginSecrets,
+}
+
+impl fmt::Debug for PendingMfa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingMfa").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+impl PendingMfa {
+    /// The e-mail being logged in.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// Sends the six-digit code. A wrong code is an error of kind
+    /// [`crate::ErrorKind::MfaRequired`]; this value stays usable for another try.
+    pub async fn complete(&self, code: &str) -> Result<Session> {
+        let code = code.trim();
+        if code.is_empty() || !code.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(Error::BadInput("a two-factor code is digits only".into()));
+        }
+        match us(&self.client, &self.email, &self.secrets, Some(code)).await? {
+            Login::Done(s) => Ok(s),
+            Login::NeedsMfa(_) => Err(Error::MfaRequired),
+        }
+    }
+}
+
+/// The secret part of a session: what resuming needs without the password.
+struct Credentials {
+    sid: Sid,
+    sid_param: Arc<SidParam>,
+    master: Key128,
+    user: UserHandle,
+    email: String,
+    private_key: Option<Arc<PrivateKey>>,
+}
+
+/// A logged-in session. Cheap to clone (shared). `Debug` shows the e-mail and user handle only.
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) client: Client,
+    creds: Arc<Credentials>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("email", &self.creds.email)
+            .field("user", &self.creds.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A saved session: sid, master key, user handle and e-mail. Serialises (serde) as one secret
+/// string; keep it in the OS keyring, never in a plain file or a log. `Debug` is redacted and
+/// the secrets are zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SavedSession {
+    sid: Sid,
+    master: Key128,
+    user: UserHandle,
+    email: String,
+}
+
+const SAVED_VERSION: u8 = 1;
+
+impl SavedSession {
+    /// The e-mail of the account.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// The user handle.
+    pub fn user(&self) -> UserHandle {
+        self.user
+    }
+
+    /// The secret string: `b64(1 || master(16) || sid(43) || user(8) || e-mail)`.
+    pub fn to_secret_string(&self) -> Zeroizing<String> {
+        let mut raw = Zeroizing::new(Vec::with_capacity(68 + self.email.len()));
+        raw.push(SAVED_VERSION);
+        raw.extend_from_slice(self.master.as_bytes());
+        raw.extend_from_slice(self.sid.as_bytes());
+        raw.extend_from_slice(&self.user.0);
+        raw.extend_from_slice(self.email.as_bytes());
+        Zeroizing::new(b64::encode(&raw))
+    }
+
+    /// Parses [`SavedSession::to_secret_string`]'s output.
+    pub fn from_secret_string(s: &str) -> Result<Self> {
+        let bad = || Error::BadInput("not a saved session".into());
+        let raw = Zeroizing::new(b64::decode_all(s.trim(), "saved session").map_err(|_| bad())?);
+        if raw.len() < 68 || raw[0] != SAVED_VERSION {
+            return Err(bad());
+        }
+        let master = Key128::from_slice(&raw[1..17]).map_err(|_| bad())?;
+        let mut sid = [0u8; 43];
+        sid.copy_from_slice(&raw[17..60]);
+        let sid = Sid::new(sid);
+        let mut user = [0u8; 8];
+        user.copy_from_slice(&raw[60..68]);
+        let email = String::from_utf8(raw[68..].to_vec()).map_err(|_| bad())?;
+        Ok(SavedSession { sid, master, user: UserHandle(user), email })
+    }
+}
+
+impl fmt::Debug for SavedSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SavedSession").field("email", &self.email).field("secrets", &"<redacted>").finish()
+    }
+}
+
+impl serde::Serialize for SavedSession {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_secret_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SavedSession {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = Zeroizing::new(<String as serde::Deserialize>::deserialize(d)?);
+        SavedSession::from_secret_string(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The account behind a session (`ug`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The user handle.
+    pub user: UserHandle,
+    /// The e-mail.
+    pub email: String,
+    /// The display name, if the server gives one.
+    pub name: Option<String>,
+    /// When the account was created (unix seconds), if given.
+    pub since: Option<i64>,
+}
+
+/// Storage and transfer quota (`uq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Quota {
+    /// Bytes stored.
+    pub storage_used: u64,
+    /// Bytes allowed.
+    pub storage_max: u64,
+    /// Transfer used in the current window (own downloads plus served to others).
+    pub transfer_used: u64,
+    /// Transfer allowed per window.
+    pub transfer_max: u64,
+    /// Until the transfer quota frees, when the server says so.
+    pub transfer_time_left: Option<Duration>,
+    /// Account level: 0 free, 1 Pro I, 2 Pro II, 3 Pro III, 4 Lite, ...
+    pub account_type: u32,
+}
+
+impl Client {
+    /// Logs in with e-mail and password: `us0`, the key derivation (on a blocking thread), `us`.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Login> {
+        let email = email.trim().to_lowercase();
+        let pre = self.command(&Auth::Anonymous, json!({"a": "us0", "user": email})).await;
+        let pre = match pre {
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => return Err(Error::BadCredentials),
+            r => r?,
+        };
+        let prelogin = match pre.get("v").and_then(Value::as_u64) {
+            Some(1) => Prelogin::V1,
+            Some(2) => {
+                let salt = pre.get("s").and_then(Value::as_str).ok_or(Error::protocol("us0", "v2 without salt"))?;
+                Prelogin::V2 { salt: b64::decode_all(salt, "salt")? }
+            }
+            _ => return Err(Error::protocol("us0", "unsupported account version")),
+        };
+        let password = Zeroizing::new(password.to_string());
+        let e2 = email.clone();
+        let secrets = tokio::task::spawn_blocking(move || login::login_secrets(&e2, &password, &prelogin))
+            .await
+            .map_err(|_| Error::Cancelled)??;
+        us(self, &email, &secrets, None).await
+    }
+
+    /// Resumes a saved session without the password. The server checks the sid (`us` with no
+    /// user); an expired one is an error of kind [`crate::ErrorKind::SessionExpired`].
+    pub async fn resume(&self, saved: &SavedSession) -> Result<Session> {
+        let sid_param = Arc::new(SidParam(Zeroizing::new(saved.sid.to_b64())));
+        let auth = Auth::Session(sid_param.clone());
+        let r = self.command(&auth, json!({"a": "us", "sek": random_key_b64()})).await?;
+        let user = r.get("u").and_then(Value::as_str).and_then(|u| UserHandle::from_b64(u).ok());
+        if user != Some(saved.user) {
+            return Err(Error::protocol("us", "the session belongs to another user"));
+        }
+        let private_key = match r.get("privk").and_then(Value::as_str) {
+            Some(p) => Some(Arc::new(PrivateKey::decrypt_privk(p, &saved.master)?)),
+            None => None,
+        };
+        let creds = Credentials {
+            sid: saved.sid.clone(),
+            sid_param,
+            master: saved.master.clone(),
+            user: saved.user,
+            email: saved.email.clone(),
+            private_key,
+        };
+        Ok(Session { client: self.clone(), creds: Arc::new(creds) })
+    }
+}
+
+fn random_key_b64() -> String {
+    let mut k = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut k);
+    b64::encode(&k)
+}
+
+/// `us` with the derived secrets (and a two-factor code).
+async fn us(client: &Client, email: &str, secrets: &LoginSecrets, mfa: Option<&str>) -> Result<Login> {
+    let mut cmd = json!({"a": "us", "user": email, "uh": secrets.uh.as_str(), "sek": random_key_b64()});
+    if let Some(code) = mfa {
+        cmd["mfa"] = json!(code);
+    }
+    let r = match client.command(&Auth::Anonymous, cmd).await {
+        Ok(r) => r,
+        Err(e) => {
+            return match e.code() {
+                Some(ErrorCode::NotFound) => Err(Error::BadCredentials),
+                Some(ErrorCode::MfaRequired) if mfa.is_some() => Err(Error::MfaRequired),
+                Some(ErrorCode::MfaRequired) => Ok(Login::NeedsMfa(PendingMfa {
+                    client: client.clone(),
+                    email: email.to_string(),
+                    secrets: secrets.clone(),
+                })),
+                _ => Err(e),
+            }
+        }
+    };
+    let field = |k: &'static str| r.get(k).and_then(Value::as_str).ok_or(Error::protocol("us", k));
+    let master = login::decrypt_master_key(&secrets.password_key, field("k")?)?;
+    let user = UserHandle::from_b64(field("u")?).map_err(|_| Error::protocol("us", "bad user handle"))?;
+    let (sid, private_key) = if let Some(csid) = r.get("csid").and_then(Value::as_str) {
+        // A privk that does not decrypt means the password key was wrong (SDK: ENOENT).
+        let key = PrivateKey::decrypt_privk(field("privk")?, &master).map_err(|_| Error::BadCredentials)?;
+        let sid = key.decrypt_csid(csid, user).map_err(|_| Error::BadCredentials)?;
+        (sid, Some(Arc::new(key)))
+    } else if let Some(tsid) = r.get("tsid").and_then(Value::as_str) {
+        (login::check_tsid(tsid, &master).map_err(|_| Error::BadCredentials)?, None)
+    } else {
+        return Err(Error::protocol("us", "neither csid nor tsid"));
+    };
+    tracing::debug!(%user, "logged in");
+    let creds = Credentials {
+        sid_param: Arc::new(SidParam(Zeroizing::new(sid.to_b64()))),
+        sid,
+        master,
+        user,
+        email: email.to_string(),
+        private_key,
+    };
+    Ok(Login::Done(Session { client: client.clone(), creds: Arc::new(creds) }))
+}
+
+impl Session {
+    /// The client this session talks through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The user handle.
+    pub fn user(&self) -> UserHandle {
+        self.creds.user
+    }
+
+    /// The e-mail the session was opened with.
+    pub fn email(&self) -> &str {
+        &self.creds.email
+    }
+
+    pub(crate) fn master(&self) -> &Key128 {
+        &self.creds.master
+    }
+
+    pub(crate) fn private_key(&self) -> Option<&Arc<PrivateKey>> {
+        self.creds.private_key.as_ref()
+    }
+
+    pub(crate) fn auth(&self) -> Auth {
+        Auth::Session(self.creds.sid_param.clone())
+    }
+
+    pub(crate) fn sid_param(&self) -> &Arc<SidParam> {
+        &self.creds.sid_param
+    }
+
+    /// What to store to resume later without the password.
+    pub fn save(&self) -> SavedSession {
+        SavedSession {
+            sid: self.creds.sid.clone(),
+            master: self.creds.master.clone(),
+            user: self.creds.user,
+            email: self.creds.email.clone(),
+        }
+    }
+
+    /// Sends commands in one batch with this session; see [`Client::request`].
+    pub async fn request(&self, commands: Vec<Value>) -> Result<Vec<Result<Value>>> {
+        self.client.request_as(&self.auth(), &commands).await
+    }
+
+    /// Sends one command with this session.
+    pub async fn command(&self, command: Value) -> Result<Value> {
+        self.client.command(&self.auth(), command).await
+    }
+
+    /// The account (`ug`).
+    pub async fn whoami(&self) -> Result<Account> {
+        let r = self.command(json!({"a": "ug"})).await?;
+        let user = r
+            .get("u")
+            .and_then(Value::as_str)
+            .and_then(|u| UserHandle::from_b64(u).ok())
+            .ok_or(Error::protocol("ug", "no user handle"))?;
+        Ok(Account {
+            user,
+            email: r.get("email").and_then(Value::as_str).unwrap_or(&self.creds.email).to_string(),
+            name: r.get("name").and_then(Value::as_str).map(str::to_string),
+            since: r.get("since").and_then(Value::as_i64),
+        })
+    }
+
+    /// Storage and transfer quota (`uq`).
+    pub async fn quota(&self) -> Result<Quota> {
+        let r = self.command(json!({"a": "uq", "strg": 1, "xfer": 1, "pro": 1})).await?;
+        let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Ok(Quota {
+            storage_used: n("cstrg"),
+            storage_max: n("mstrg"),
+            transfer_used: n("caxfer") + n("csxfer"),
+            transfer_max: n("mxfer"),
+            transfer_time_left: r.get("tl").and_then(Value::as_u64).filter(|&t| t > 0).map(Duration::from_secs),
+            account_type: n("utype") as u32,
+        })
+    }
+
+    /// Logs out (`sml`): the sid stops working everywhere.
+    pub async fn logout(self) -> Result<()> {
+        self.command(json!({"a": "sml"})).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_session_round_trips_and_hides_secrets() {
+        let saved = SavedSession {
+            sid: Sid::new([7; 43]),
+            master: Key128::new([9; 16]),
+            user: UserHandle([1; 8]),
+            email: "a@example.com".into(),
+        };
+        let json = serde_json::to_string(&saved).unwrap();
+        let back: SavedSession = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, saved);
+        let dbg = format!("{saved:?}");
+        assert!(dbg.contains("a@example.com") && dbg.contains("redacted"));
+        assert!(!dbg.contains(&Key128::new([9; 16]).to_b64()));
+        assert!(SavedSession::from_secret_string("AAAA").is_err());
+        assert!(serde_json::from_str::<SavedSession>("\"junk!\"").is_err());
+    }
+}

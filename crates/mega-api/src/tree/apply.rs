@@ -1,0 +1,193 @@
+//! Action packets (spec §6.6) and how they change the tree. A `d` followed by a `t` carrying
+//! the same handles is a move, reported as one [`Change::Moved`].
+
+use std::collections::HashMap;
+
+use mega_proto::attr::Attributes;
+use mega_proto::NodeHandle;
+use serde_json::Value;
+
+use super::{RawNode, Tree};
+
+/// One action packet, as far as the tree cares.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ActionPacket {
+    /// `t`: new nodes (upload, mkdir, copy, import, or the second half of a move).
+    Nodes(Vec<RawNode>),
+    /// `u`: new attributes of a node.
+    Attributes {
+        /// The node.
+        handle: NodeHandle,
+        /// The encrypted attributes.
+        at: String,
+    },
+    /// `d`: a node and its subtree removed (`moving`: the first half of a move).
+    Removed {
+        /// The node.
+        handle: NodeHandle,
+        /// `m:1`: a `t` re-adding it follows.
+        moving: bool,
+    },
+    /// `fa`: the file-attribute string of a node changed.
+    FileAttributes {
+        /// The node.
+        handle: NodeHandle,
+        /// The new string.
+        fa: String,
+    },
+    /// `ph`: a public link was created (`public` set) or removed.
+    Link {
+        /// The exported node.
+        handle: NodeHandle,
+        /// The public handle, `None` when the link was removed.
+        public: Option<NodeHandle>,
+    },
+    /// Any other packet (contacts, shares, account events): not applied to the tree.
+    Other(String),
+}
+
+impl ActionPacket {
+    /// Reads a packet from its JSON.
+    pub fn parse(v: &Value) -> Self {
+        let name = v.get("a").and_then(Value::as_str).unwrap_or("");
+        let handle = |k: &str| v.get(k).and_then(Value::as_str).and_then(|h| NodeHandle::from_b64(h).ok());
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let parsed = match name {
+            "t" => v
+                .get("t")
+                .and_then(|t| t.get("f"))
+                .and_then(|f| serde_json::from_value::<Vec<RawNode>>(f.clone()).ok())
+                .map(ActionPacket::Nodes),
+            "u" => handle("n").zip(text("at")).map(|(handle, at)| ActionPacket::Attributes { handle, at }),
+            "d" => handle("n")
+                .map(|handle| ActionPacket::Removed { handle, moving: v.get("m").and_then(Value::as_i64) == Some(1) }),
+            "fa" => handle("n").zip(text("fa")).map(|(handle, fa)| ActionPacket::FileAttributes { handle, fa }),
+            "ph" => handle("h").map(|h| {
+                let removed = v.get("d").and_then(Value::as_i64) == Some(1);
+                ActionPacket::Link { handle: h, public: if removed { None } else { handle("ph") } }
+            }),
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| ActionPacket::Other(name.to_string()))
+    }
+}
+
+/// What applying packets changed, for a UI to refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A new node (and, for a folder, what came with it).
+    Added(NodeHandle),
+    /// A node's attributes, file attributes or link changed.
+    Updated(NodeHandle),
+    /// A node moved to another folder.
+    Moved {
+        /// The node.
+        handle: NodeHandle,
+        /// The folder it left.
+        from: Option<NodeHandle>,
+        /// The folder it is in now.
+        to: Option<NodeHandle>,
+    },
+    /// A node and everything below it is gone.
+    Removed(NodeHandle),
+}
+
+impl Tree {
+    /// Applies action packets in order and says what changed. Applying a packet twice, or a
+    /// packet for a change already applied locally, leaves the tree the same.
+    pub fn apply(&mut self, packets: &[ActionPacket]) -> Vec<Change> {
+        let mut changes = Vec::new();
+        // Removed subtrees by handle with their old parent, until the end of the batch: a `t`
+        // that brings them back turns the removal into a move.
+        let mut removed: HashMap<NodeHandle, Option<NodeHandle>> = HashMap::new();
+        let mut removed_tops: Vec<NodeHandle> = Vec::new();
+        for packet in packets {
+            match packet {
+                ActionPacket::Nodes(nodes) => {
+                    let mut learnt_share = false;
+                    for raw in nodes {
+                        learnt_share |= raw.sk.is_some();
+                        let Some((h, previous)) = self.add_raw(raw) else { continue };
+                        let parent = self.get(h).and_then(|n| n.parent());
+                        if let Some(old_parent) = removed.remove(&h) {
+                            if removed_tops.contains(&h) {
+                                removed_tops.retain(|&t| t != h);
+                                if old_parent != parent {
+                                    changes.push(Change::Moved { handle: h, from: old_parent, to: parent });
+                                }
+                            }
+                            continue;
+                        }
+                        changes.push(match previous {
+                            None => Change::Added(h),
+                            Some(old) if old != parent => Change::Moved { handle: h, from: old, to: parent },
+                            Some(_) => Change::Updated(h),
+                        });
+                    }
+                    if learnt_share {
+                        changes.extend(self.unseal().into_iter().map(Change::Updated));
+                    }
+                }
+                ActionPacket::Attributes { handle, at } => {
+                    let attrs =
+                        self.get(*handle).and_then(|n| n.attr_key()).and_then(|k| Attributes::decrypt_b64(at, &k).ok());
+                    if let Some(attrs) = attrs {
+                        self.set_attributes(*handle, attrs);
+                        changes.push(Change::Updated(*handle));
+                    }
+                }
+                ActionPacket::Removed { handle, .. } => {
+                    let gone = self.remove_subtree(*handle);
+                    if let Some(top) = gone.first() {
+                        removed_tops.push(*handle);
+                        removed.insert(*handle, top.parent());
+                        for n in &gone[1..] {
+                            removed.insert(n.handle(), n.parent());
+                        }
+                    }
+                }
+                ActionPacket::FileAttributes { handle, fa } => {
+                    if self.get(*handle).is_some() {
+                        self.set_file_attributes(*handle, fa);
+                        changes.push(Change::Updated(*handle));
+                    }
+                }
+                ActionPacket::Link { handle, public } => {
+                    self.set_public_handle(*handle, *public);
+                    if self.get(*handle).is_some() {
+                        changes.push(Change::Updated(*handle));
+                    }
+                }
+                ActionPacket::Other(_) => {}
+            }
+        }
+        changes.extend(removed_tops.into_iter().map(Change::Removed));
+        changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_packets() {
+        let h = "AAAAAAAB";
+        match ActionPacket::parse(&json!({"a": "d", "n": h, "m": 1})) {
+            ActionPacket::Removed { moving: true, .. } => {}
+            p => panic!("{p:?}"),
+        }
+        match ActionPacket::parse(&json!({"a": "ph", "h": h, "ph": "AAAAAAAC", "d": 1})) {
+            ActionPacket::Link { public: None, .. } => {}
+            p => panic!("{p:?}"),
+        }
+        match ActionPacket::parse(&json!({"a": "t", "t": {"f": [{"h": h, "t": 1}]}})) {
+            ActionPacket::Nodes(n) => assert_eq!(n[0].h, h),
+            p => panic!("{p:?}"),
+        }
+        assert!(matches!(ActionPacket::parse(&json!({"a": "ua"})), ActionPacket::Other(n) if n == "ua"));
+        assert!(matches!(ActionPacket::parse(&json!({"a": "u"})), ActionPacket::Other(_)));
+    }
+}

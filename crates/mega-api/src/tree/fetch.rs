@@ -1,0 +1,273 @@
+//! `f`: fetching the whole tree, parsed as it streams in.
+//!
+//! A million-node reply is hundreds of megabytes of JSON; it is never held whole. The body is
+//! fed chunk by chunk to a blocking thread where a serde visitor reads one node object at a
+//! time, decrypts it and drops its JSON, so the peak memory is the tree plus a few buffers.
+
+use std::fmt;
+use std::io::{BufReader, Read};
+
+use mega_proto::{ErrorCode, NodeHandle};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Keyring, RawNode, Tree};
+use crate::client::{Auth, Client, Reply};
+use crate::error::{Error, Result};
+
+/// Fetches and decrypts the tree (`f`) with the keys of `keyring`.
+pub(crate) async fn fetch_tree(client: &Client, auth: &Auth, keyring: Keyring) -> Result<Tree> {
+    let in_folder_link = keyring.link_key.is_some();
+    let cmd =
+        if in_folder_link { json!({"a": "f", "c": 1, "ca": 1, "r": 1}) } else { json!({"a": "f", "c": 1, "r": 1}) };
+    let body = serde_json::to_vec(&[cmd]).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let tree = client
+        .execute(auth, "f", body, |resp| {
+            let keyring = keyring.clone();
+            async move { stream_parse(resp, keyring).await }
+        })
+        .await?;
+    tracing::debug!(nodes = tree.len(), elapsed = ?started.elapsed(), "fetched the tree");
+    Ok(tree)
+}
+
+/// The parts of the `f` reply other than the nodes.
+#[derive(Default)]
+struct Extras {
+    ok: Vec<OkEntry>,
+    ph: Vec<PhEntry>,
+    sn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OkEntry {
+    h: String,
+    ha: String,
+    k: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PhEntry {
+    h: String,
+    ph: String,
+}
+
+enum Outcome {
+    Parsed(Extras),
+    RequestError(i64),
+    CommandError(i64),
+}
+
+async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<Reply<Tree>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let parser = tokio::task::spawn_blocking(move || {
+        let reader = BufReader::with_capacity(1 << 16, ChannelReader { rx, current: Vec::new(), pos: 0 });
+        let mut tree = Tree::new(keyring);
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let outcome = ResponseSeed { tree: &mut tree }.deserialize(&mut de).and_then(|o| de.end().map(|_| o));
+        (outcome, tree)
+    });
+    let mut feed_error = None;
+    let started = std::time::Instant::now();
+    let mut first_byte = None;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                first_byte.get_or_insert_with(|| started.elapsed());
+                if tx.send(chunk.to_vec()).await.is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                feed_error = Some(Error::network("f", e));
+                break;
+            }
+        }
+    }
+    let received = started.elapsed();
+    drop(tx);
+    let (outcome, mut tree) = parser.await.map_err(|_| Error::Cancelled)?;
+    tracing::debug!(?first_byte, ?received, parsed = ?started.elapsed(), "f reply streamed and parsed");
+    if let Some(e) = feed_error {
+        return Err(e);
+    }
+    match outcome.map_err(|_| Error::protocol("f", "malformed JSON"))? {
+        Outcome::RequestError(code) => Ok(Reply::Failed(ErrorCode::from_code(code))),
+        Outcome::CommandError(code) => Err(Error::api("f", ErrorCode::from_code(code))),
+        Outcome::Parsed(extras) => {
+            finish(&mut tree, extras);
+            Ok(Reply::Done(tree))
+        }
+    }
+}
+
+fn finish(tree: &mut Tree, extras: Extras) {
+    let mut learnt = false;
+    for ok in &extras.ok {
+        learnt |= tree.keyring.learn_outgoing(&ok.h, &ok.ha, &ok.k);
+    }
+    if learnt {
+        tree.unseal();
+    }
+    for e in &extras.ph {
+        if let (Ok(h), Ok(ph)) = (NodeHandle::from_b64(&e.h), NodeHandle::from_b64(&e.ph)) {
+            tree.set_public_handle(h, Some(ph));
+        }
+    }
+    tree.set_sn(extras.sn.unwrap_or_default());
+}
+
+/// A `Read` over body chunks arriving through a channel.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.current.len() {
+            match self.rx.blocking_recv() {
+                Some(next) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The whole body: `[ <f result> ]`, or a bare request-level error code.
+struct ResponseSeed<'t> {
+    tree: &'t mut Tree,
+}
+
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = Outcome;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Outcome, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResponseSeed<'_> {
+    type Value = Outcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of results or an error code")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Outcome, E> {
+        Ok(Outcome::RequestError(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Outcome, E> {
+        Ok(Outcome::RequestError(v.min(i64::MAX as u64) as i64))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Outcome, A::Error> {
+        let first = seq
+            .next_element_seed(ResultSeed { tree: self.tree })?
+            .ok_or_else(|| serde::de::Error::custom("empty reply"))?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(first)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Outcome, A::Error> {
+        ResultSeed { tree: self.tree }.visit_map(map)
+    }
+}
+
+/// The `f` result: an object with `f`, `ok`, `ph`, `sn`, ..., or a command error code.
+struct ResultSeed<'t> {
+    tree: &'t mut Tree,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
+    type Value = Outcome;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Outcome, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_> {
+    type Value = Outcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the f result object or an error code")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Outcome, E> {
+        Ok(Outcome::CommandError(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Outcome, E> {
+        Ok(Outcome::CommandError(v.min(i64::MAX as u64) as i64))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Outcome, A::Error> {
+        let mut extras = Extras::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "f" => map.next_value_seed(NodesSeed { tree: &mut *self.tree })?,
+                "ok" => extras.ok = map.next_value::<Option<Vec<OkEntry>>>()?.unwrap_or_default(),
+                "ph" => extras.ph = map.next_value::<Option<Vec<PhEntry>>>()?.unwrap_or_default(),
+                "sn" => extras.sn = map.next_value::<Option<String>>()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Outcome::Parsed(extras))
+    }
+}
+
+/// The node array: each node decrypted into the tree as soon as it is read.
+struct NodesSeed<'t> {
+    tree: &'t mut Tree,
+}
+
+impl<'de> DeserializeSeed<'de> for NodesSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of nodes")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let folder_link = self.tree.keyring.link_key.is_some();
+        while let Some(raw) = seq.next_element::<RawNode>()? {
+            let added = self.tree.add_raw(&raw);
+            // In a folder link, the root is the node keyed by its own handle (spec §7.4).
+            if folder_link && self.tree.root().is_none() {
+                if let Some((h, _)) = added {
+                    let own = raw.k.as_deref().is_some_and(|k| k.split('/').any(|e| e.starts_with(&format!("{h}:"))));
+                    if own || self.tree.get(h).and_then(|n| n.parent()).is_none_or(|p| self.tree.get(p).is_none()) {
+                        self.tree.set_link_root(Some(h));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! mega-api against mega-testserver on 127.0.0.1: one binary, topic modules.
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/login.rs"]
+mod login;
+
+#[path = "api/tree.rs"]
+mod tree;
+
+#[path = "api/links.rs"]
+mod links;
+
+#[path = "api/transfer.rs"]
+mod transfer;
+
+#[path = "api/faults.rs"]
+mod faults;
