@@ -98,6 +98,18 @@ impl UploadCipher {
         UploadCipher { aes_key, nonce, cipher }
     }
 
+    /// The key material of an upload in progress, to continue it after a restart (the
+    /// transfer journal keeps it, as the upload cannot be finished without it).
+    pub fn from_parts(aes_key: [u8; 16], nonce: [u8; 8]) -> Self {
+        let cipher = ContentCipher::from_parts(&aes_key, &nonce);
+        UploadCipher { aes_key: Zeroizing::new(aes_key), nonce, cipher }
+    }
+
+    /// The AES key and nonce (see [`UploadCipher::from_parts`]).
+    pub fn parts(&self) -> (Zeroizing<[u8; 16]>, [u8; 8]) {
+        (self.aes_key.clone(), self.nonce)
+    }
+
     /// Encrypts whole chunks in place: `data` starts at chunk boundary `offset` of a file of
     /// `size` bytes and ends at a chunk boundary or the end. Returns their MACs in order.
     pub fn encrypt_chunks(&self, offset: u64, data: &mut [u8], size: u64) -> Result<Vec<[u8; 16]>> {

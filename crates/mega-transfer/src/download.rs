@@ -1,0 +1,288 @@
+//! One file down: pieces of whole chunks fetched by several workers, decrypted and MACed
+//! (interleaved, in `mega-proto`), written at their offsets into `NAME.part`; finished chunks
+//! journaled after their bytes are fsynced; the meta-MAC checked over every chunk MAC; then
+//! fsync and an atomic rename. A mismatch fetches the whole file once more, then fails: a file
+//! at the final name is always complete and verified.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::try_join_all;
+use mega_api::{verify_meta_mac, DownloadUrl, ErrorKind, FileKey, NodeHandle};
+use mega_proto::chunks;
+use mega_proto::fingerprint::{self, Fingerprint};
+use tokio::sync::watch;
+
+use crate::engine::{file_key, Control, Inner, Outcome, TransferError};
+use crate::events::Event;
+use crate::journal::{JobRecord, JobSpec, Source};
+use crate::pieces;
+
+/// How often finished chunks are fsynced and journaled (and progress reported).
+pub(crate) const SYNC_EVERY: Duration = Duration::from_millis(250);
+
+/// Where a download's bytes go until they are verified.
+pub fn part_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".part");
+    path.with_file_name(name)
+}
+
+/// Is the local file the same as the remote one (size, and the content fingerprint when the
+/// remote one has it)?
+pub(crate) fn is_identical(path: &Path, size: u64, remote: Option<&Fingerprint>) -> Result<bool, TransferError> {
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(false) };
+    if !meta.is_file() || meta.len() != size {
+        return Ok(false);
+    }
+    let Some(remote) = remote else { return Ok(false) };
+    Ok(local_crc(path, size)? == remote.crc)
+}
+
+/// The fingerprint CRC of a local file (sparse sampling for big files).
+pub(crate) fn local_crc(path: &Path, size: u64) -> Result<[u8; 16], TransferError> {
+    let f = File::open(path).map_err(TransferError::local(path))?;
+    fingerprint::crc_with(size, |off, buf| f.read_exact_at(buf, off)).map_err(TransferError::local(path))
+}
+
+/// A download URL for a job's source, waiting out the transfer quota.
+async fn url_for(inner: &Inner, id: &str, source: &Source) -> Result<DownloadUrl, TransferError> {
+    loop {
+        let r = match source {
+            Source::Own { node } => {
+                let session =
+                    inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))?;
+                session.download_url(handle(node)?).await
+            }
+            Source::Public { handle: ph } => inner.client.public_download_url(handle(ph)?).await,
+            Source::InFolderLink { link, node } => {
+                let link = mega_proto::link::parse_plain(link)
+                    .map_err(|_| TransferError::Unavailable("the journal's folder link is damaged".into()))?;
+                inner.client.open_folder_link(&link)?.download_url(handle(node)?).await
+            }
+        };
+        match r {
+            Err(e) if matches!(e.kind(), ErrorKind::Quota { .. }) => {
+                let ErrorKind::Quota { time_left } = e.kind() else { unreachable!() };
+                inner.quota_wait(id, time_left).await;
+            }
+            other => return other.map_err(Into::into),
+        }
+    }
+}
+
+fn handle(b: &str) -> Result<NodeHandle, TransferError> {
+    NodeHandle::from_b64(b).map_err(|_| TransferError::Unavailable("the journal's node handle is damaged".into()))
+}
+
+/// What the workers of one file share.
+struct Shared {
+    pieces: Mutex<VecDeque<Range<u64>>>,
+    url: tokio::sync::Mutex<(DownloadUrl, u64)>,
+    pending: Mutex<Vec<(u64, [u8; 16])>>,
+    bytes: AtomicU64,
+    failures: AtomicU32,
+}
+
+/// Runs a download job to its end (or to a pause/cancel/error).
+pub(crate) async fn run(
+    inner: &Inner,
+    rec: &JobRecord,
+    control: watch::Receiver<Control>,
+) -> Result<Outcome, TransferError> {
+    let JobSpec::Download { source, key, size, path, mtime } = &rec.spec else {
+        return Err(TransferError::Unavailable("not a download".into()));
+    };
+    let key = file_key(key)?;
+    let part = part_path(path);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&part)
+        .map_err(TransferError::local(&part))?;
+    if file.metadata().map_err(TransferError::local(&part))?.len() != *size {
+        file.set_len(*size).map_err(TransferError::local(&part))?;
+    }
+    let file = Arc::new(file);
+    let count = chunks::chunk_count(*size);
+    let mut fetched_again = false;
+    loop {
+        let done = inner.journal.chunks(&rec.id)?;
+        let job = FileJob { inner, rec, source, key: &key, size: *size, file: &file };
+        fetch_missing(&job, &done, &control).await?;
+        let all = inner.journal.chunks(&rec.id)?;
+        let macs: Option<Vec<[u8; 16]>> = (0..count).map(|i| all.get(&i).copied()).collect();
+        let macs = macs.ok_or_else(|| TransferError::Unavailable("chunks missing after the download".into()))?;
+        match verify_meta_mac(&key, &macs) {
+            Ok(()) => break,
+            Err(_) if !fetched_again => {
+                fetched_again = true;
+                inner.journal.clear_chunks(&rec.id)?;
+                inner.emit(Event::Retrying {
+                    id: rec.id.clone(),
+                    reason: "MAC mismatch: fetching the file again".into(),
+                });
+            }
+            Err(e) => {
+                drop(file);
+                let _ = std::fs::remove_file(&part);
+                return Err(e.into());
+            }
+        }
+    }
+    file.sync_all().map_err(TransferError::local(&part))?;
+    if let Some(t) = mtime.and_then(|m| u64::try_from(m).ok()) {
+        let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(t));
+    }
+    drop(file);
+    std::fs::rename(&part, path).map_err(TransferError::local(path))?;
+    if let Some(dir) = path.parent() {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(Outcome::Done { path: Some(path.clone()), node: None })
+}
+
+/// One file's download, as its workers see it.
+struct FileJob<'a> {
+    inner: &'a Inner,
+    rec: &'a JobRecord,
+    source: &'a Source,
+    key: &'a FileKey,
+    size: u64,
+    file: &'a Arc<File>,
+}
+
+/// Fetches every chunk not in `done` with the file's workers.
+async fn fetch_missing(
+    job: &FileJob<'_>,
+    done: &BTreeMap<u64, [u8; 16]>,
+    control: &watch::Receiver<Control>,
+) -> Result<(), TransferError> {
+    let inner = job.inner;
+    let (pieces, before) = pieces::plan(job.size, done, inner.config.piece_size);
+    if pieces.is_empty() {
+        return Ok(());
+    }
+    let url = url_for(inner, &job.rec.id, job.source).await?;
+    let workers = inner.config.connections_per_file.min(pieces.len());
+    let shared = Shared {
+        pieces: Mutex::new(pieces),
+        url: tokio::sync::Mutex::new((url, 0)),
+        pending: Mutex::new(Vec::new()),
+        bytes: AtomicU64::new(0),
+        failures: AtomicU32::new(0),
+    };
+    let work = try_join_all((0..workers).map(|_| worker(job, &shared, control.clone())));
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(SYNC_EVERY);
+    let mut meter = Meter::new(before, job.size);
+    let id = &job.rec.id;
+    let result = loop {
+        tokio::select! {
+            r = &mut work => break r.map(|_| ()),
+            _ = tick.tick() => {
+                flush(inner, id, job.file, &shared).await?;
+                inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
+            }
+        }
+    };
+    // Whatever finished is kept, also when a pause, cancel or error stopped the rest.
+    flush(inner, id, job.file, &shared).await?;
+    inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
+    result
+}
+
+/// Fsyncs the file, then journals the chunks written since the last flush.
+async fn flush(inner: &Inner, id: &str, file: &Arc<File>, shared: &Shared) -> Result<(), TransferError> {
+    let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let f = file.clone();
+    tokio::task::spawn_blocking(move || f.sync_data())
+        .await
+        .map_err(|e| TransferError::Unavailable(e.to_string()))?
+        .map_err(|e| TransferError::Local { path: PathBuf::from(id), source: e })?;
+    inner.journal.append_chunks(id, &pending)?;
+    Ok(())
+}
+
+async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Control>) -> Result<(), TransferError> {
+    let FileJob { inner, rec, source, key, size, file } = *job;
+    loop {
+        pieces::check(&control)?;
+        let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
+        let span = mega_api::chunk_span(piece.clone(), size);
+        inner.down.take(span.end - span.start).await;
+        let (url, generation) = shared.url.lock().await.clone();
+        match inner.client.fetch_chunks(&url, key, piece.clone()).await {
+            Ok(c) => {
+                let f = file.clone();
+                let offset = c.offset;
+                let len = c.data.len() as u64;
+                tokio::task::spawn_blocking(move || f.write_all_at(&c.data, offset))
+                    .await
+                    .map_err(|e| TransferError::Unavailable(e.to_string()))?
+                    .map_err(|e| TransferError::Local { path: PathBuf::from(&rec.id), source: e })?;
+                let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+                pending.extend((piece.start..piece.end).zip(c.macs));
+                shared.bytes.fetch_add(len, Ordering::Relaxed);
+            }
+            Err(e) => {
+                shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
+                match e.kind() {
+                    ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left).await,
+                    ErrorKind::Expired => {
+                        let mut u = shared.url.lock().await;
+                        if u.1 == generation {
+                            *u = (url_for(inner, &rec.id, source).await?, generation + 1);
+                        }
+                    }
+                    ErrorKind::Network | ErrorKind::Temporary => {
+                        let n = shared.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n > 4 * inner.config.connections_per_file as u32 {
+                            return Err(e.into());
+                        }
+                        inner.emit(Event::Retrying { id: rec.id.clone(), reason: e.to_string() });
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                    _ => return Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
+/// Speed and ETA from the bytes done, smoothed.
+pub(crate) struct Meter {
+    total: u64,
+    last: (Instant, u64),
+    speed: f64,
+}
+
+impl Meter {
+    pub(crate) fn new(done: u64, total: u64) -> Self {
+        Meter { total, last: (Instant::now(), done), speed: 0.0 }
+    }
+
+    pub(crate) fn progress(&mut self, id: &str, done: u64) -> Event {
+        let now = Instant::now();
+        let dt = now.duration_since(self.last.0).as_secs_f64();
+        if dt > 0.05 {
+            let instant = done.saturating_sub(self.last.1) as f64 / dt;
+            self.speed = if self.speed == 0.0 { instant } else { 0.7 * self.speed + 0.3 * instant };
+            self.last = (now, done);
+        }
+        let left = self.total.saturating_sub(done);
+        let eta = (self.speed > 1.0).then(|| Duration::from_secs_f64(left as f64 / self.speed));
+        Event::Progress { id: id.to_string(), done, total: self.total, speed: self.speed as u64, eta }
+    }
+}

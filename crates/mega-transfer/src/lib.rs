@@ -1,0 +1,40 @@
+//! `mega-transfer`: Tuatara's transfer queue.
+//!
+//! Users come to a desktop client because downloads resume after a crash, big files go fast,
+//! and a wrong byte is never handed to them. This crate does that on top of `mega-api`'s
+//! chunk primitives:
+//!
+//! * **One file, many connections.** A file is cut into pieces of whole chunks; several
+//!   workers fetch (or send) them in parallel. Downloads are decrypted and MACed as they arrive
+//!   (several chunks MACed interleaved, in `mega-proto`) and written at their offsets into
+//!   `NAME.part` beside the destination.
+//! * **Verified or nothing.** Every chunk MAC is kept; at the end the meta-MAC is checked over
+//!   all of them. A mismatch fetches the file once more, then fails loudly. Only a verified file
+//!   is fsynced and renamed to its final name.
+//! * **A journal that survives kill -9 and reboots** ([`journal`]): each job, and each finished
+//!   chunk with its MAC, recorded after the chunk's bytes are fsynced. A restart fetches only the
+//!   missing chunks; uploads continue on the same upload URL while it is valid. A damaged
+//!   journal entry is reported, never a crash.
+//! * **Control**: pause, resume, cancel, move to top, global limits on files at once, speed
+//!   limits that change while running, retries with backoff, URL refresh on expiry, and waiting
+//!   out the transfer quota (every job waits, with the server's time left) instead of failing.
+//! * **Events** ([`Event`]) are plain Rust values on a broadcast channel; the app and the CLI
+//!   turn them into progress bars.
+//! * **Names are made safe** ([`names`]): nothing is ever written outside the chosen folder.
+//!
+//! Not yet here: thumbnails for uploaded images, a time-of-day speed schedule, and batching the
+//! API commands of thousands of small files.
+
+mod download;
+mod engine;
+mod events;
+pub mod journal;
+mod limit;
+pub mod names;
+mod pieces;
+mod upload;
+
+pub use download::part_path;
+pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
+pub use events::{Direction, Event, JobId, WaitReason};
+pub use limit::Limit;

@@ -1,0 +1,111 @@
+//! Names from a server or a link made safe as local file names: nothing is ever written outside
+//! the folder the user chose.
+
+use std::path::{Path, PathBuf};
+
+/// Names Windows reserves for devices (with or without an extension); refused everywhere so
+/// that a download folder can be copied to any system.
+const RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2",
+    "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// The longest name most file systems take, in bytes.
+const MAX_NAME: usize = 255;
+
+/// One path component made safe: separators (`/`, `\`), NUL and control characters become
+/// `_`; `.`, `..` and empty names become `_`; trailing dots and spaces are dropped; reserved
+/// device names get a leading `_`; the result fits in 255 bytes (the extension is kept).
+pub fn safe_name(name: &str) -> String {
+    let mut s: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    while s.ends_with('.') || s.ends_with(' ') {
+        s.pop();
+    }
+    if s.is_empty() || s == "." || s == ".." {
+        return "_".into();
+    }
+    let stem = s.split('.').next().unwrap_or("").trim_end();
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
+        s.insert(0, '_');
+    }
+    if s.len() > MAX_NAME {
+        let ext = s.rfind('.').map(|i| s[i..].to_string()).filter(|e| e.len() < 32).unwrap_or_default();
+        let mut cut = MAX_NAME - ext.len();
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s = format!("{}{ext}", &s[..cut]);
+    }
+    s
+}
+
+/// `dir` joined with each component made safe: always inside `dir`.
+pub fn join_inside(dir: &Path, components: &[&str]) -> PathBuf {
+    let mut p = dir.to_path_buf();
+    for c in components {
+        p.push(safe_name(c));
+    }
+    p
+}
+
+/// `path`, or the first of `name (1).ext`, `name (2).ext`, ... that does not exist.
+pub fn unique(path: &Path) -> PathBuf {
+    if !path.exists() {
+        return path.to_path_buf();
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name.as_str(), ""),
+    };
+    (1..)
+        .map(|i| path.with_file_name(format!("{stem} ({i}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_stay_inside() {
+        for (bad, good) in [
+            ("../../etc/passwd", ".._.._etc_passwd"),
+            ("..", "_"),
+            (".", "_"),
+            ("", "_"),
+            ("a/b\\c", "a_b_c"),
+            ("nul\0byte", "nul_byte"),
+            ("tab\tand\nnewline", "tab_and_newline"),
+            ("CON", "_CON"),
+            ("com1.txt", "_com1.txt"),
+            ("trailing. . ", "trailing"),
+            ("ordinary name.jpg", "ordinary name.jpg"),
+            ("Ünïcödé ✓.txt", "Ünïcödé ✓.txt"),
+        ] {
+            assert_eq!(safe_name(bad), good, "{bad:?}");
+        }
+        let long = format!("{}.jpeg", "é".repeat(200));
+        let safe = safe_name(&long);
+        assert!(safe.len() <= 255 && safe.ends_with(".jpeg"), "{safe}");
+        let dir = Path::new("/downloads");
+        for bad in ["../x", "/abs", "..", "a/../../b"] {
+            let p = join_inside(dir, &[bad, "f"]);
+            assert!(p.starts_with(dir) && p.components().count() == 4, "{p:?}");
+            assert!(!p.components().any(|c| c == std::path::Component::ParentDir), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn unique_adds_a_number() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.txt");
+        assert_eq!(unique(&p), p);
+        std::fs::write(&p, b"x").unwrap();
+        assert_eq!(unique(&p), d.path().join("a (1).txt"));
+        std::fs::write(d.path().join("a (1).txt"), b"x").unwrap();
+        assert_eq!(unique(&p), d.path().join("a (2).txt"));
+        assert_eq!(unique(&d.path().join("noext")), d.path().join("noext"));
+    }
+}

@@ -1,0 +1,230 @@
+//! One file up: pieces read, encrypted and MACed by several workers and POSTed at their chunk
+//! offsets; finished chunks (with their MACs) journaled with the upload URL and the content key,
+//! so a restart continues on the same URL while it is valid; then `p` with the name and the
+//! fingerprint (with the mtime).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+use mega_api::{ChunkAck, ErrorKind, NodeHandle, Tree, UploadCipher};
+use mega_proto::chunks;
+use mega_proto::fingerprint::Fingerprint;
+use tokio::sync::watch;
+
+use crate::download::{local_crc, Meter, SYNC_EVERY};
+use crate::engine::{Control, Inner, Outcome, TransferError};
+use crate::events::Event;
+use crate::journal::{JobRecord, JobSpec};
+use crate::pieces;
+
+/// A file's modification time, unix seconds.
+pub(crate) fn mtime_of(meta: &std::fs::Metadata) -> i64 {
+    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Is a file with this name, size and content fingerprint already in `parent`?
+pub(crate) fn is_on_server(
+    tree: &Tree,
+    parent: NodeHandle,
+    name: &str,
+    local: &Path,
+    size: u64,
+) -> Result<bool, TransferError> {
+    let same_size: Vec<Option<Fingerprint>> = tree
+        .children_named(parent, name)
+        .filter(|n| n.is_file() && n.size() == size)
+        .map(|n| n.fingerprint())
+        .collect();
+    if same_size.iter().all(Option::is_none) {
+        return Ok(false);
+    }
+    let crc = local_crc(local, size)?;
+    Ok(same_size.iter().flatten().any(|fp| fp.crc == crc))
+}
+
+struct Shared {
+    pieces: Mutex<VecDeque<Range<u64>>>,
+    pending: Mutex<Vec<(u64, [u8; 16])>>,
+    token: Mutex<Option<String>>,
+    bytes: AtomicU64,
+}
+
+/// Runs an upload job to its end (or to a pause/cancel/error).
+pub(crate) async fn run(
+    inner: &Inner,
+    rec: &JobRecord,
+    control: watch::Receiver<Control>,
+) -> Result<Outcome, TransferError> {
+    let session = inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))?;
+    let tree = inner.tree.as_ref().ok_or_else(|| TransferError::Unavailable("no node tree".into()))?;
+    let mut rec = rec.clone();
+    let mut restarts = 0;
+    loop {
+        let JobSpec::Upload { local, parent, name, size, mtime, url, cipher } = &mut rec.spec else {
+            return Err(TransferError::Unavailable("not an upload".into()));
+        };
+        let meta = std::fs::metadata(&*local).map_err(TransferError::local(local))?;
+        if meta.len() != *size || mtime_of(&meta) != *mtime {
+            // Changed since it was queued: start this file over.
+            *size = meta.len();
+            *mtime = mtime_of(&meta);
+            *url = None;
+            *cipher = None;
+            inner.journal.clear_chunks(&rec.id)?;
+        }
+        let (size, mtime) = (*size, *mtime);
+        let c = match cipher {
+            Some((k, n)) => {
+                let k: [u8; 16] = mega_proto::b64::decode_exact(k, "key").map_err(|_| damaged())?;
+                let n: [u8; 8] = mega_proto::b64::decode_exact(n, "nonce").map_err(|_| damaged())?;
+                UploadCipher::from_parts(k, n)
+            }
+            None => {
+                let c = UploadCipher::new();
+                let (k, n) = c.parts();
+                *cipher = Some((mega_proto::b64::encode(&k[..]), mega_proto::b64::encode(&n)));
+                c
+            }
+        };
+        let upload_url = match url {
+            Some(u) => u.clone(),
+            None => {
+                let u = session.upload_url(size).await?;
+                *url = Some(u.clone());
+                u
+            }
+        };
+        let (local, parent_b64, name) = (local.clone(), parent.clone(), name.clone());
+        inner.journal.save(&rec)?;
+        match send_missing(inner, &rec.id, &local, size, &c, &upload_url, &control).await {
+            Ok(token) => {
+                let done = inner.journal.chunks(&rec.id)?;
+                let macs: Vec<[u8; 16]> =
+                    (0..chunks::chunk_count(size)).filter_map(|i| done.get(&i).copied()).collect();
+                let key = c.file_key(&macs);
+                let crc = local_crc(&local, size)?;
+                let parent = NodeHandle::from_b64(&parent_b64).map_err(|_| damaged())?;
+                let fp = Fingerprint { crc, mtime };
+                let node = {
+                    let mut t = tree.lock().await;
+                    session.finish_upload(&mut t, parent, &token, &name, &key, Some(&fp)).await?
+                };
+                return Ok(Outcome::Done { path: None, node: Some(node) });
+            }
+            Err(TransferError::Api(e))
+                if matches!(e.kind(), ErrorKind::RestartUpload | ErrorKind::Expired)
+                    && restarts < inner.config.max_retries =>
+            {
+                restarts += 1;
+                inner.emit(Event::Retrying { id: rec.id.clone(), reason: format!("{e}: starting this file over") });
+                if let JobSpec::Upload { url, cipher, .. } = &mut rec.spec {
+                    *url = None;
+                    *cipher = None;
+                }
+                inner.journal.clear_chunks(&rec.id)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn damaged() -> TransferError {
+    TransferError::Unavailable("the journal's upload entry is damaged".into())
+}
+
+/// Sends every chunk not journaled yet; returns the completion token.
+async fn send_missing(
+    inner: &Inner,
+    id: &str,
+    local: &Path,
+    size: u64,
+    cipher: &UploadCipher,
+    url: &str,
+    control: &watch::Receiver<Control>,
+) -> Result<String, TransferError> {
+    let done = inner.journal.chunks(id)?;
+    let count = chunks::chunk_count(size);
+    let (mut pieces, before) = pieces::plan(size, &done, inner.config.piece_size);
+    // Every chunk was sent before a restart, but the token was lost with it: send the last
+    // piece again, the server answers with the token.
+    if pieces.is_empty() {
+        pieces.push_back(count.saturating_sub(1)..count);
+    }
+    let file = File::open(local).map_err(TransferError::local(local))?;
+    let shared = Shared {
+        pieces: Mutex::new(pieces),
+        pending: Mutex::new(Vec::new()),
+        token: Mutex::new(None),
+        bytes: AtomicU64::new(0),
+    };
+    let workers =
+        inner.config.connections_per_file.min(shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).len().max(1));
+    let work =
+        try_join_all((0..workers).map(|_| worker(inner, local, &file, size, cipher, url, &shared, control.clone())));
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(SYNC_EVERY);
+    let mut meter = Meter::new(before, size);
+    let result = loop {
+        tokio::select! {
+            r = &mut work => break r.map(|_| ()),
+            _ = tick.tick() => {
+                let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+                inner.journal.append_chunks(id, &pending)?;
+                inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
+            }
+        }
+    };
+    let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    inner.journal.append_chunks(id, &pending)?;
+    inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
+    result?;
+    let token = shared.token.lock().unwrap_or_else(|e| e.into_inner()).take();
+    token.ok_or_else(|| {
+        TransferError::Unavailable("the storage server gave no completion token after the last chunk".into())
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn worker(
+    inner: &Inner,
+    local: &Path,
+    file: &File,
+    size: u64,
+    cipher: &UploadCipher,
+    url: &str,
+    shared: &Shared,
+    control: watch::Receiver<Control>,
+) -> Result<(), TransferError> {
+    let mut failures = 0;
+    loop {
+        pieces::check(&control)?;
+        let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
+        let span = mega_api::chunk_span(piece.clone(), size);
+        let mut buf = vec![0u8; (span.end - span.start) as usize];
+        file.read_exact_at(&mut buf, span.start).map_err(TransferError::local(local))?;
+        let macs = cipher.encrypt_chunks(span.start, &mut buf, size)?;
+        inner.up.take(span.end - span.start).await;
+        match inner.client.send_chunk(url, span.start, buf).await {
+            Ok(ack) => {
+                if let ChunkAck::Done(token) = ack {
+                    *shared.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+                }
+                shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((piece.start..piece.end).zip(macs));
+                shared.bytes.fetch_add(span.end - span.start, Ordering::Relaxed);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Temporary) && failures < 8 => {
+                failures += 1;
+                shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

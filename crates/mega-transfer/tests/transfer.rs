@@ -1,0 +1,306 @@
+//! The transfer engine against `mega-testserver` on 127.0.0.1: parallel verified transfers,
+//! resume after a crash from the journal, MAC mismatches, pause/resume/cancel, hostile names,
+//! identical files skipped, and a soak with the server's faults switched on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mega_api::{Client, ErrorKind, NodeHandle, Session, Tree};
+use mega_testserver::faults::Faults;
+use mega_testserver::{Config, TestServer, Version};
+use mega_transfer::{Conflict, Engine, EngineConfig, Event, Outcome};
+
+const EMAIL: &str = "t@example.com";
+
+fn content(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| ((i as u64 * 2_654_435_761) >> 13) as u8 ^ seed).collect()
+}
+
+struct Ctx {
+    server: TestServer,
+    session: Session,
+    tree: Arc<tokio::sync::Mutex<Tree>>,
+    tmp: tempfile::TempDir,
+}
+
+impl Ctx {
+    async fn new(config: Config) -> Self {
+        let server = TestServer::start_with(config).await.unwrap();
+        server.add_user(EMAIL, "pw", Version::V2).unwrap();
+        let session = login(&server).await;
+        let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await.unwrap()));
+        Ctx { server, session, tree, tmp: tempfile::tempdir().unwrap() }
+    }
+
+    fn engine(&self, tune: impl FnOnce(&mut EngineConfig)) -> Engine {
+        let mut config = EngineConfig::new(self.tmp.path().join("journal"));
+        config.piece_size = 256 << 10;
+        tune(&mut config);
+        Engine::new(config, self.session.client().clone(), Some(self.session.clone()), Some(self.tree.clone())).unwrap()
+    }
+
+    fn dest(&self) -> PathBuf {
+        self.tmp.path().join("downloads")
+    }
+
+    async fn refresh(&self) {
+        *self.tree.lock().await = self.session.fetch_tree().await.unwrap();
+    }
+
+    async fn node(&self, path: &str) -> NodeHandle {
+        self.refresh().await;
+        self.tree.lock().await.resolve(path).unwrap_or_else(|| panic!("{path} not in the tree"))
+    }
+}
+
+async fn login(server: &TestServer) -> Session {
+    let client = Client::builder().api_url(server.url()).build().unwrap();
+    client.login(EMAIL, "pw").await.unwrap().session().unwrap()
+}
+
+fn done(o: Option<Outcome>) -> Outcome {
+    let o = o.expect("the job is known");
+    assert!(matches!(o, Outcome::Done { .. } | Outcome::Skipped), "{o:?}");
+    o
+}
+
+fn journal_is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("journal")).map_or(true, |d| d.count() == 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_go_both_ways_in_parallel_pieces_and_verified() {
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(5 * 1024 * 1024 + 17, 1);
+    ctx.server.seed_bytes(EMAIL, "/in/big.bin", &data, 1_700_000_000).unwrap();
+    ctx.server.seed_bytes(EMAIL, "/in/empty.bin", b"", 1_700_000_000).unwrap();
+    ctx.server.seed_bytes(EMAIL, "/in/sub/one.bin", b"1", 1_700_000_000).unwrap();
+    let engine = ctx.engine(|_| {});
+    let mut events = engine.subscribe();
+    let folder = ctx.node("/in").await;
+    let ids = engine.download_node(folder, &ctx.dest(), Conflict::Rename).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        done(engine.wait(id).await);
+    }
+    let dest = ctx.dest().join("in");
+    assert_eq!(std::fs::read(dest.join("big.bin")).unwrap(), data);
+    assert_eq!(std::fs::read(dest.join("empty.bin")).unwrap(), b"");
+    assert_eq!(std::fs::read(dest.join("sub/one.bin")).unwrap(), b"1");
+    let mtime = std::fs::metadata(dest.join("big.bin")).unwrap().modified().unwrap();
+    assert_eq!(mtime, std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000), "mtime from the fingerprint");
+    assert!(!mega_transfer::part_path(&dest.join("big.bin")).exists());
+    let mut seen_progress = false;
+    while let Ok(e) = events.try_recv() {
+        seen_progress |= matches!(e, Event::Progress { total, .. } if total == data.len() as u64);
+    }
+    assert!(seen_progress);
+
+    // Up: a folder with files of the edge sizes; then downloaded back through mega-api.
+    let up = ctx.tmp.path().join("up");
+    std::fs::create_dir_all(up.join("nested")).unwrap();
+    let sizes = [0usize, 1, 131_073, 3 * 1024 * 1024 + 5];
+    for (i, s) in sizes.iter().enumerate() {
+        std::fs::write(up.join(format!("f{i}.bin")), content(*s, i as u8)).unwrap();
+    }
+    std::fs::write(up.join("nested/deep.txt"), b"deep").unwrap();
+    let root = ctx.tree.lock().await.root().unwrap();
+    let ids = engine.upload_path(&up, root).await.unwrap();
+    assert_eq!(ids.len(), 5);
+    for id in &ids {
+        done(engine.wait(id).await);
+    }
+    ctx.refresh().await;
+    for (i, s) in sizes.iter().enumerate() {
+        let h = ctx.tree.lock().await.resolve(&format!("/up/f{i}.bin")).unwrap();
+        let back = ctx.session.download_bytes(&*ctx.tree.lock().await, h).await.unwrap();
+        assert_eq!(back, content(*s, i as u8), "{s} bytes");
+        let fp = ctx.tree.lock().await.get(h).unwrap().fingerprint().expect("a fingerprint with the mtime");
+        assert!(fp.mtime > 0);
+    }
+    // The same again: everything is there already, nothing is sent twice.
+    let ids = engine.upload_path(&up, root).await.unwrap();
+    for id in &ids {
+        assert_eq!(engine.wait(id).await, Some(Outcome::Skipped));
+    }
+    let ids = engine.download_node(folder, &ctx.dest(), Conflict::Rename).await.unwrap();
+    for id in &ids {
+        assert_eq!(engine.wait(id).await, Some(Outcome::Skipped), "identical files are not fetched again");
+    }
+    assert!(journal_is_empty(ctx.tmp.path()));
+    ctx.server.stop().await;
+}
+
+/// A crash mid-download (the engine's runtime torn down, as kill -9 would), then a new engine
+/// on the same journal: it fetches only what is missing and the file verifies.
+#[test]
+fn a_crash_mid_download_resumes_from_the_journal() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ctx = rt.block_on(Ctx::new(Config::default()));
+    let data = content(8 * 1024 * 1024, 3);
+    ctx.server.seed_bytes(EMAIL, "/big.bin", &data, 1).unwrap();
+    let h = rt.block_on(ctx.node("/big.bin"));
+    // Slow enough to be caught in the middle.
+    ctx.server.set_throttle(Some(4 << 20), None);
+    let journal = ctx.tmp.path().join("journal");
+    let crashing = tokio::runtime::Runtime::new().unwrap();
+    let engine = crashing.block_on(async { ctx.engine(|c| c.connections_per_file = 4) });
+    let ids = crashing.block_on(engine.download_node(h, &ctx.dest(), Conflict::Rename)).unwrap();
+    let chunks = journal.join(format!("{}.chunks", ids[0]));
+    crashing.block_on(async {
+        for _ in 0..400 {
+            if std::fs::metadata(&chunks).is_ok_and(|m| m.len() > 300) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    });
+    crashing.shutdown_background();
+    drop(engine);
+    let target = ctx.dest().join("big.bin");
+    assert!(!target.exists(), "no file at the final name before it is verified");
+    assert!(mega_transfer::part_path(&target).exists());
+
+    ctx.server.set_throttle(None, None);
+    let engine = ctx.engine(|_| {});
+    let mut events = engine.subscribe();
+    let (resumed, errors) = rt.block_on(async { engine.resume_journal() });
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(resumed, ids);
+    done(rt.block_on(engine.wait(&ids[0])));
+    assert_eq!(std::fs::read(&target).unwrap(), data);
+    let first_progress = std::iter::from_fn(|| events.try_recv().ok())
+        .find_map(|e| if let Event::Progress { done, .. } = e { Some(done) } else { None })
+        .unwrap();
+    assert!(first_progress > 0, "the resumed job starts from the journaled chunks");
+    assert!(journal_is_empty(ctx.tmp.path()));
+    rt.block_on(ctx.server.stop());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mac_mismatch_never_leaves_a_file() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let ctx = Ctx::new(Config { listen: None, data: Some(data_dir.path().to_path_buf()) }).await;
+    let data = content(600_000, 4);
+    ctx.server.seed_bytes(EMAIL, "/bad.bin", &data, 1).unwrap();
+    // Flip one byte of the stored ciphertext: the server cannot know, the client must.
+    let blob = std::fs::read_dir(data_dir.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("seed-"))
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[300_000] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+    let engine = ctx.engine(|_| {});
+    let h = ctx.node("/bad.bin").await;
+    let ids = engine.download_node(h, &ctx.dest(), Conflict::Rename).await.unwrap();
+    match engine.wait(&ids[0]).await {
+        Some(Outcome::Failed { kind, .. }) => assert_eq!(kind, ErrorKind::Crypto),
+        other => panic!("{other:?}"),
+    }
+    let target = ctx.dest().join("bad.bin");
+    assert!(!target.exists() && !mega_transfer::part_path(&target).exists(), "nothing left behind");
+    assert!(journal_is_empty(ctx.tmp.path()));
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_cancel() {
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(3 * 1024 * 1024, 5);
+    ctx.server.seed_bytes(EMAIL, "/a.bin", &data, 1).unwrap();
+    ctx.server.seed_bytes(EMAIL, "/b.bin", &data, 1).unwrap();
+    ctx.server.set_throttle(Some(2 << 20), None);
+    let engine = ctx.engine(|c| c.connections_per_file = 2);
+    let mut events = engine.subscribe();
+    let a = engine.download_node(ctx.node("/a.bin").await, &ctx.dest(), Conflict::Rename).await.unwrap().remove(0);
+    let b = engine.download_node(ctx.node("/b.bin").await, &ctx.dest(), Conflict::Rename).await.unwrap().remove(0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(engine.pause(&a));
+    assert!(engine.cancel(&b));
+    assert_eq!(engine.wait(&b).await, Some(Outcome::Cancelled));
+    assert!(!mega_transfer::part_path(&ctx.dest().join("b.bin")).exists(), "a cancelled job leaves nothing");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap() {
+            Event::Paused { id } if id == a => break,
+            _ => {}
+        }
+    }
+    ctx.server.set_throttle(None, None);
+    assert!(engine.resume(&a));
+    done(engine.wait(&a).await);
+    assert_eq!(std::fs::read(ctx.dest().join("a.bin")).unwrap(), data);
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_stay_inside_the_folder() {
+    let ctx = Ctx::new(Config::default()).await;
+    for name in ["..", "a\\..\\b", "CON", "nul\u{1}ctl", "trailing. "] {
+        ctx.server.seed_bytes(EMAIL, &format!("/hostile/{name}"), name.as_bytes(), 1).unwrap();
+    }
+    let engine = ctx.engine(|_| {});
+    let folder = ctx.node("/hostile").await;
+    let dest = ctx.dest();
+    for id in engine.download_node(folder, &dest, Conflict::Rename).await.unwrap() {
+        done(engine.wait(&id).await);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dest.join("hostile"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["_", "_CON", "a_.._b", "nul_ctl", "trailing"]);
+    let outside: Vec<_> = std::fs::read_dir(&dest).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(outside, ["hostile"], "nothing written beside the folder");
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_survive_a_soak_of_server_faults() {
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(2 * 1024 * 1024 + 3, 6);
+    ctx.server.seed_bytes(EMAIL, "/soak.bin", &data, 1).unwrap();
+    let h = ctx.node("/soak.bin").await;
+    ctx.server.set_faults(Faults {
+        eagain: 0.1,
+        http500: 0.1,
+        reset: 0.1,
+        truncate: 0.1,
+        slow: 0.1,
+        slow_delay: Duration::from_millis(200),
+        expired: 0.05,
+        esid: 0.0,
+    });
+    let engine = ctx.engine(|c| c.max_retries = 20);
+    let id = engine.download_node(h, &ctx.dest(), Conflict::Rename).await.unwrap().remove(0);
+    done(engine.wait(&id).await);
+    assert_eq!(std::fs::read(ctx.dest().join("soak.bin")).unwrap(), data);
+    let local = ctx.tmp.path().join("up.bin");
+    std::fs::write(&local, content(1_500_001, 7)).unwrap();
+    let root = ctx.tree.lock().await.root().unwrap();
+    let id = engine.upload_path(&local, root).await.unwrap().remove(0);
+    done(engine.wait(&id).await);
+    ctx.server.set_faults(Faults::default());
+    let h = ctx.node("/up.bin").await;
+    assert_eq!(ctx.session.download_bytes(&*ctx.tree.lock().await, h).await.unwrap(), content(1_500_001, 7));
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_journal_entry_is_reported_and_the_rest_resumes() {
+    let ctx = Ctx::new(Config::default()).await;
+    let journal = ctx.tmp.path().join("journal");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::write(journal.join("broken.json"), b"{\"id\": ").unwrap();
+    let engine = ctx.engine(|_| {});
+    let (ids, errors) = engine.resume_journal();
+    assert!(ids.is_empty());
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().contains("broken.json"), "{}", errors[0]);
+    ctx.server.stop().await;
+}
