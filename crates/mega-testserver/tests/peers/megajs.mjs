@@ -6,6 +6,7 @@
 //   mkdir-upload DIR LOCAL NAME   makes root/DIR and uploads LOCAL into it as NAME
 //   link-ls URL           lists a folder link, one name per line
 //   link-get URL NAME LOCAL       downloads NAME from a folder link
+//   rename NAME NEW       renames root/NAME to NEW
 import { Storage, File } from 'megajs'
 import { readFileSync, writeFileSync } from 'fs'
 
@@ -25,6 +26,8 @@ if (cmd === 'upload') {
   writeFileSync(args[1], await byName(args[0]).downloadBuffer())
 } else if (cmd === 'ls') {
   for (const n of storage.root.children || []) console.log(n.name)
+} else if (cmd === 'rename') {
+  await byName(args[0]).rename(args[1])
 } else if (cmd === 'link') {
   console.log(await byName(args[0]).link())
 } else if (cmd === 'mkdir-upload') {
