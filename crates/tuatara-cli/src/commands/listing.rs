@@ -74,23 +74,29 @@ fn sorted_children(tree: &Tree, h: NodeHandle) -> Vec<&Node> {
     kids
 }
 
-/// Entries below `top` with their shown names (relative paths when recursive).
+/// Entries below `top` with their shown names (relative paths when recursive), each folder
+/// followed by its contents.
 fn walk(tree: &Tree, top: NodeHandle, recursive: bool, folders_only: bool) -> Vec<(String, Entry)> {
-    let mut out = Vec::new();
-    let mut stack = vec![(top, String::new())];
-    while let Some((h, prefix)) = stack.pop() {
-        let mut sub = Vec::new();
+    fn visit(
+        tree: &Tree,
+        h: NodeHandle,
+        prefix: &str,
+        recursive: bool,
+        folders_only: bool,
+        out: &mut Vec<(String, Entry)>,
+    ) {
         for n in sorted_children(tree, h) {
             let shown = format!("{prefix}{}", n.name());
-            if n.is_container() && recursive {
-                sub.push((n.handle(), format!("{shown}/")));
-            }
             if !folders_only || n.is_container() {
-                out.push((shown, Entry::of(tree, n)));
+                out.push((shown.clone(), Entry::of(tree, n)));
+            }
+            if n.is_container() && recursive {
+                visit(tree, n.handle(), &format!("{shown}/"), recursive, folders_only, out);
             }
         }
-        stack.extend(sub.into_iter().rev());
     }
+    let mut out = Vec::new();
+    visit(tree, top, "", recursive, folders_only, &mut out);
     out
 }
 

@@ -45,7 +45,8 @@ impl Run {
     #[track_caller]
     pub(crate) fn json(&self) -> Value {
         self.ok();
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("`{}`: not JSON ({e}): {}", self.args, self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("`{}`: not JSON ({e}): {}", self.args, self.stdout))
     }
 
     /// stdout lines.
