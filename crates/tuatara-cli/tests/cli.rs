@@ -8,3 +8,6 @@ mod support;
 
 #[path = "cli/conformance.rs"]
 mod conformance;
+
+#[path = "cli/accounts.rs"]
+mod accounts;
