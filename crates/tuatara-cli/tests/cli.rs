@@ -11,3 +11,12 @@ mod conformance;
 
 #[path = "cli/accounts.rs"]
 mod accounts;
+
+#[path = "cli/keyring.rs"]
+mod keyring;
+
+#[path = "cli/demo.rs"]
+mod demo;
+
+#[path = "cli/peers.rs"]
+mod peers;
