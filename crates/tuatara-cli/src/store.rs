@@ -104,7 +104,13 @@ impl Store {
     pub(crate) fn save(&self, api_url: &str, saved: &SavedSession) -> Result<Backend> {
         let account = account_name(saved.email(), api_url);
         let secret = saved.to_secret_string();
-        let backend = match keyring::Entry::new(SERVICE, &account).and_then(|e| e.set_password(&secret)) {
+        // The crate names the item by `service` and `username`; an `account` attribute as well
+        // lets `secret-tool lookup service tuatara account ACCOUNT` find it.
+        let stored = keyring::Entry::new(SERVICE, &account).and_then(|e| {
+            e.set_password(&secret)?;
+            e.update_attributes(&std::collections::HashMap::from([("account", account.as_str())]))
+        });
+        let backend = match stored {
             Ok(()) => {
                 // A file left from a headless login must not outlive the keyring copy.
                 remove_if_exists(&self.session_path(&account))?;

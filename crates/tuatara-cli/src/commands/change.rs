@@ -2,7 +2,7 @@
 //! resolved before anything is changed, so a bad argument changes nothing; a failure in the
 //! middle of several changes says how many were done.
 
-use mega_api::{NodeHandle, Tree};
+use mega_api::{NodeHandle, Session, Tree};
 use serde_json::{json, Value};
 
 use crate::error::{Failure, Result};
@@ -53,13 +53,28 @@ fn destination(tree: &Tree, dst: &str) -> Result<(NodeHandle, Option<String>)> {
     }
 }
 
-/// `mv SRC DST`.
-pub(crate) async fn mv(app: &App, src: &str, dst: &str) -> Result<()> {
+/// The node `mv`/`cp` work on and where it goes.
+struct Placed {
+    session: Session,
+    tree: Tree,
+    node: NodeHandle,
+    to: NodeHandle,
+    name: Option<String>,
+}
+
+/// Resolves the source and the destination of `mv`/`cp` before anything changes.
+async fn place(app: &App, src: &str, dst: &str) -> Result<Placed> {
     own_path(src)?;
     own_path(dst)?;
-    let (session, mut tree) = app.drive().await?;
-    let h = resolve(&tree, src)?;
+    let (session, tree) = app.drive().await?;
+    let node = resolve(&tree, src)?;
     let (to, name) = destination(&tree, dst)?;
+    Ok(Placed { session, tree, node, to, name })
+}
+
+/// `mv SRC DST`.
+pub(crate) async fn mv(app: &App, src: &str, dst: &str) -> Result<()> {
+    let Placed { session, mut tree, node: h, to, name } = place(app, src, dst).await?;
     if tree.node(h)?.parent() != Some(to) {
         session.move_node(&mut tree, h, to).await?;
     }
@@ -78,11 +93,7 @@ pub(crate) async fn mv(app: &App, src: &str, dst: &str) -> Result<()> {
 
 /// `cp SRC DST` (server-side).
 pub(crate) async fn cp(app: &App, src: &str, dst: &str) -> Result<()> {
-    own_path(src)?;
-    own_path(dst)?;
-    let (session, mut tree) = app.drive().await?;
-    let h = resolve(&tree, src)?;
-    let (to, name) = destination(&tree, dst)?;
+    let Placed { session, mut tree, node: h, to, name } = place(app, src, dst).await?;
     let spinner = app.out.spinner("copying");
     let r = session.copy(&mut tree, h, to, name.as_deref()).await;
     spinner.finish_and_clear();
