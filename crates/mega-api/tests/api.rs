@@ -9,11 +9,11 @@ mod login;
 #[path = "api/tree.rs"]
 mod tree;
 
-//x
-//x
+#[path = "api/links.rs"]
+mod links;
 
-//x
-//x
+#[path = "api/transfer.rs"]
+mod transfer;
 
-//x
-//x
+#[path = "api/faults.rs"]
+mod faults;

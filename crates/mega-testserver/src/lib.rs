@@ -28,6 +28,7 @@ use tokio::sync::watch;
 
 pub mod account;
 pub mod api;
+mod bulk;
 pub mod demo;
 mod events;
 pub mod faults;
@@ -391,6 +392,21 @@ impl TestServer {
         let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
         self.app.mark_dirty();
         seed::insert_file(&mut store, user, remote_path, prepared)
+    }
+
+    /// Seeds `/bulk` with `folders` folders of `files_per_folder` files each, fast (scale tests;
+    /// the files share one stored blob; no action packets). Returns the `/bulk` folder.
+    pub fn seed_bulk(
+        &self,
+        email: &str,
+        folders: usize,
+        files_per_folder: usize,
+    ) -> Result<NodeHandle, seed::SeedError> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user =
+            *store.by_email.get(&email.to_lowercase()).ok_or_else(|| seed::SeedError::NoAccount(email.into()))?;
+        self.app.mark_dirty();
+        bulk::seed_bulk(&mut store, user, folders, files_per_folder)
     }
 
     /// An upload URL for `size` bytes in an account, as `u` would give it (for benchmarks and

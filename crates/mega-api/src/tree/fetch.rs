@@ -72,9 +72,12 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
         (outcome, tree)
     });
     let mut feed_error = None;
+    let started = std::time::Instant::now();
+    let mut first_byte = None;
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
+                first_byte.get_or_insert_with(|| started.elapsed());
                 if tx.send(chunk.to_vec()).await.is_err() {
                     break;
                 }
@@ -86,8 +89,10 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
             }
         }
     }
+    let received = started.elapsed();
     drop(tx);
     let (outcome, mut tree) = parser.await.map_err(|_| Error::Cancelled)?;
+    tracing::debug!(?first_byte, ?received, parsed = ?started.elapsed(), "f reply streamed and parsed");
     if let Some(e) = feed_error {
         return Err(e);
     }

@@ -193,11 +193,12 @@ impl Tree {
 
     /// The path of a node: `/a/b` under the cloud drive (or a folder link's root), `//bin/a`
     /// in the rubbish bin, `//in/a` in the inbox, `//shares/<share>/a` in an incoming share.
+    /// A node that could not be decrypted stands as its handle.
     pub fn path(&self, h: NodeHandle) -> Option<String> {
-        let mut names = Vec::new();
+        let mut names: Vec<std::borrow::Cow<'_, str>> = Vec::new();
         let mut cur = self.get(h)?;
         while let Some(p) = cur.parent.and_then(|p| self.get(p)) {
-            names.push(cur.name());
+            names.push(path_name(cur));
             cur = p;
         }
         let prefix = match cur.kind {
@@ -206,7 +207,7 @@ impl Tree {
             NodeKind::Inbox => "//in",
             _ if Some(cur.handle) == self.link_root => "",
             _ => {
-                names.push(cur.name());
+                names.push(path_name(cur));
                 "//shares"
             }
         };
@@ -236,9 +237,10 @@ impl Tree {
         Some(cur)
     }
 
-    /// Nodes whose name matches a glob (`*` any run, `?` one character), anywhere.
+    /// Nodes whose name matches a glob (`*` any run, `?` one character), anywhere (roots and
+    /// undecrypted nodes have no name and never match).
     pub fn find(&self, glob: &str) -> Vec<NodeHandle> {
-        self.nodes().filter(|n| n.is_decrypted() && glob_match(glob, n.name())).map(|n| n.handle).collect()
+        self.nodes().filter(|n| named(n) && glob_match(glob, n.name())).map(|n| n.handle).collect()
     }
 
     /// Nodes below `folder` (recursively) whose name matches a glob.
@@ -246,7 +248,7 @@ impl Tree {
         self.subtree(folder)
             .into_iter()
             .skip(1)
-            .filter(|h| self.get(*h).is_some_and(|n| n.is_decrypted() && glob_match(glob, n.name())))
+            .filter(|h| self.get(*h).is_some_and(|n| named(n) && glob_match(glob, n.name())))
             .collect()
     }
 
@@ -440,6 +442,20 @@ impl Tree {
     }
 }
 
+/// Has the node a name (decrypted, not a root)?
+fn named(n: &Node) -> bool {
+    n.decrypted && !n.kind.is_root()
+}
+
+/// A node's path component: its name, or its handle when it could not be decrypted.
+fn path_name(n: &Node) -> std::borrow::Cow<'_, str> {
+    if n.decrypted {
+        std::borrow::Cow::Borrowed(n.name())
+    } else {
+        std::borrow::Cow::Owned(n.handle.to_b64())
+    }
+}
+
 /// Glob match over characters: `*` matches any run (also empty), `?` exactly one character.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
@@ -467,6 +483,45 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mega_proto::attr::Attributes;
+    use mega_proto::{b64, Key128, UserHandle};
+
+    fn raw(h: NodeHandle, p: NodeHandle, t: i64, k: String, a: String) -> RawNode {
+        RawNode { h: h.to_b64(), p: Some(p.to_b64()), t, k: Some(k), a: Some(a), ..RawNode::default() }
+    }
+
+    #[test]
+    fn undecryptable_nodes_are_kept_marked_and_opened_when_a_share_key_arrives() {
+        let me = UserHandle([1; 8]);
+        let master = Key128::new([2; 16]);
+        let mut tree = Tree::new(Keyring { user: Some(me), master: Some(master.clone()), ..Keyring::default() });
+        let root = NodeHandle([9; 6]);
+        tree.add_raw(&RawNode { h: root.to_b64(), t: 2, ..RawNode::default() });
+        let (share, folder_key, share_key) = (NodeHandle([3; 6]), Key128::new([4; 16]), Key128::new([5; 16]));
+        // A folder someone else put into our share: keyed for the share only.
+        let k = format!("{share}:{}", b64::encode(&share_key.wrap(folder_key.as_bytes()).unwrap()));
+        let a = Attributes::with_name("theirs").encrypt_b64(&folder_key);
+        let h = NodeHandle([6; 6]);
+        tree.add_raw(&raw(h, root, 1, k, a));
+        assert_eq!(tree.len(), 2, "kept, not dropped");
+        let n = tree.get(h).unwrap();
+        assert!(!n.is_decrypted() && n.name().is_empty() && n.key().is_none());
+        assert_eq!(tree.path(h), Some(format!("/{h}")));
+        assert!(tree.find("*").is_empty(), "search skips what cannot be read");
+        tree.keyring.shares.insert(share, share_key);
+        assert_eq!(tree.unseal(), vec![h]);
+        assert_eq!(tree.get(h).unwrap().name(), "theirs");
+        assert_eq!(tree.path(h).as_deref(), Some("/theirs"));
+        assert!(tree.unseal().is_empty());
+        // Removing a subtree frees its slot for reuse.
+        tree.remove_subtree(h);
+        assert_eq!(tree.len(), 1);
+        let k = format!("{me}:{}", b64::encode(&master.wrap(folder_key.as_bytes()).unwrap()));
+        let a = Attributes::with_name("mine").encrypt_b64(&folder_key);
+        tree.add_raw(&raw(NodeHandle([7; 6]), root, 1, k, a));
+        assert_eq!(tree.slots.len(), 2);
+        assert_eq!(tree.resolve("/mine"), Some(NodeHandle([7; 6])));
+    }
 
     #[test]
     fn globs() {

@@ -255,6 +255,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nodes_stay_compact() {
+        // A million of them must fit: the slab holds them inline, the name and the other
+        // attributes are the only heap allocations.
+        assert!(std::mem::size_of::<Option<Node>>() <= 120);
+    }
+
+    #[test]
     fn attributes_split_and_join() {
         let mut n = Node {
             handle: NodeHandle([1; 6]),

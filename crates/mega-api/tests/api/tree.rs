@@ -145,3 +145,17 @@ async fn server_side_copy_keeps_keys_and_content() {
     assert_eq!(a.download_bytes(&fresh, inner_copy).await.unwrap(), b"copy me");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn bulk_seeded_trees_decrypt_whole() {
+    let (server, a) = logged_in().await;
+    let bulk = server.seed_bulk(EMAIL, 3, 4).unwrap();
+    let t = a.fetch_tree().await.unwrap();
+    assert_eq!(t.len(), 3 + 1 + 3 + 12);
+    assert!(t.nodes().all(|n| n.is_decrypted()));
+    assert_eq!(t.resolve("/bulk"), Some(bulk));
+    let f = t.resolve("/bulk/dir-00002/file-0000011.bin").unwrap();
+    assert_eq!(t.find_in(bulk, "file-*.bin").len(), 12);
+    assert_eq!(a.download_bytes(&t, f).await.unwrap(), b"tuatara bulk seed file\n");
+    server.stop().await;
+}
