@@ -66,21 +66,23 @@ async fn drive_operations(b: Backend) -> Backend {
     let paths: Vec<&str> = all.as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert_eq!(paths, [format!("{top}/a"), format!("{top}/a/renamed"), format!("{top}/c")]);
     assert!(all.as_array().unwrap().iter().all(|e| e["type"] == "folder"));
-    // cp on the server.
-    cli.run(&["cp", &format!("{top}/a"), &format!("{top}/a-copy")]).await.ok();
+    // cp on the server. The copy's name is unique: on the real service, the rubbish bin keeps
+    // what earlier runs left there, and a shared name there would be ambiguous.
+    let copy = unique("a-copy");
+    cli.run(&["cp", &format!("{top}/a"), &format!("{top}/{copy}")]).await.ok();
     let tree = cli.run(&["tree", &top]).await;
-    assert!(tree.ok().stdout.contains("a-copy/") && tree.stdout.contains("└── "), "{}", tree.stdout);
+    assert!(tree.ok().stdout.contains(&format!("{copy}/").as_str()) && tree.stdout.contains("└── "), "{}", tree.stdout);
     // rm with one bad path changes nothing.
-    cli.run(&["rm", &format!("{top}/a-copy"), &format!("{top}/missing")]).await.fails(3, "missing");
-    assert!(cli.run(&["ls", &format!("{top}/a-copy")]).await.code == 0);
+    cli.run(&["rm", &format!("{top}/{copy}"), &format!("{top}/missing")]).await.fails(3, "missing");
+    assert!(cli.run(&["ls", &format!("{top}/{copy}")]).await.code == 0);
     // rm to the rubbish bin, restore back to where it was.
-    let rm = cli.run(&["--json", "rm", &format!("{top}/a-copy")]).await.json();
+    let rm = cli.run(&["--json", "rm", &format!("{top}/{copy}")]).await.json();
     assert_eq!(rm[0]["permanent"], Value::Bool(false));
-    cli.run(&["ls", &format!("{top}/a-copy")]).await.fails(3, "a-copy");
+    cli.run(&["ls", &format!("{top}/{copy}")]).await.fails(3, &copy);
     let bin = cli.run(&["ls", "//bin"]).await;
-    assert!(bin.ok().lines().contains(&"a-copy/"), "{}", bin.stdout);
-    let restored = cli.run(&["restore", "a-copy"]).await;
-    assert_eq!(restored.ok().stdout.trim(), format!("{top}/a-copy"));
+    assert!(bin.ok().lines().contains(&format!("{copy}/").as_str()), "{}", bin.stdout);
+    let restored = cli.run(&["restore", &copy]).await;
+    assert_eq!(restored.ok().stdout.trim(), format!("{top}/{copy}"));
     cli.run(&["lsd", &top]).await.ok();
     // Clean up for good.
     cli.run(&["rm", "--permanent", &top]).await.ok();
