@@ -71,7 +71,7 @@ async fn drive_operations(b: Backend) -> Backend {
     let copy = unique("a-copy");
     cli.run(&["cp", &format!("{top}/a"), &format!("{top}/{copy}")]).await.ok();
     let tree = cli.run(&["tree", &top]).await;
-    assert!(tree.ok().stdout.contains(&format!("{copy}/").as_str()) && tree.stdout.contains("└── "), "{}", tree.stdout);
+    assert!(tree.ok().stdout.contains(format!("{copy}/").as_str()) && tree.stdout.contains("└── "), "{}", tree.stdout);
     // rm with one bad path changes nothing.
     cli.run(&["rm", &format!("{top}/{copy}"), &format!("{top}/missing")]).await.fails(3, "missing");
     assert!(cli.run(&["ls", &format!("{top}/{copy}")]).await.code == 0);
