@@ -36,10 +36,12 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
-# Doc tests first, so the run closes on nextest's summary of every other test.
+# Doc tests first, so the run closes on nextest's summary of every other test. nextest runs
+# inside a private D-Bus session with an unlocked throwaway gnome-keyring, so the tests that
+# store sessions in the OS keyring (tuatara-cli) run headless.
 unit:
 	$(CARGO) test --workspace --doc --locked
-	$(CARGO) nextest run --workspace --locked --no-fail-fast
+	scripts/with-keyring.sh $(CARGO) nextest run --workspace --locked --no-fail-fast
 
 fuzz-build: deps
 	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:+$$CARGO_TARGET_DIR/fuzz} crates/mega-proto/fuzz/run.sh build

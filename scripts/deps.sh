@@ -4,7 +4,9 @@
 # sudo when not root. Tools that only come from crates.io are built with `cargo install`.
 set -euo pipefail
 
-APT_PACKAGES=(build-essential pkg-config git ca-certificates python3 python3-venv)
+# libdbus-1-dev: the keyring crate (Secret Service); dbus, gnome-keyring: scripts/with-keyring.sh;
+# libsecret-tools: secret-tool, which the CLI tests use to look into the keyring.
+APT_PACKAGES=(build-essential pkg-config git ca-certificates python3 python3-venv libdbus-1-dev dbus gnome-keyring libsecret-tools)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -8,6 +8,7 @@
 //   link-get URL NAME LOCAL       downloads NAME from a folder link
 //   tree                  prints every node below the root: `path<TAB>size`, folders as `path/`
 //   get PATH LOCAL        downloads root/PATH (megajs verifies the MAC) to LOCAL
+//   rename NAME NEW       renames root/NAME to NEW
 import { Storage, File } from 'megajs'
 import { readFileSync, writeFileSync } from 'fs'
 
@@ -27,6 +28,8 @@ if (cmd === 'upload') {
   writeFileSync(args[1], await byName(args[0]).downloadBuffer())
 } else if (cmd === 'ls') {
   for (const n of storage.root.children || []) console.log(n.name)
+} else if (cmd === 'rename') {
+  await byName(args[0]).rename(args[1])
 } else if (cmd === 'link') {
   console.log(await byName(args[0]).link())
 } else if (cmd === 'mkdir-upload') {

@@ -1,0 +1,249 @@
+//! The command line (clap derive): global options and one variant per command.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES;
+
+/// An rclone-style command-line client for MEGA.
+///
+/// Remote paths look like `/dir/file` (the cloud drive), `//bin/file` (the rubbish bin) or
+/// `//shares/<share>/file` (incoming shares); a MEGA link is accepted wherever a remote path
+/// is read. Data goes to stdout, messages to stderr.
+#[derive(Debug, Parser)]
+#[command(name = "tuatara-cli", version, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// The MEGA API URL (a test server, or the service by default).
+    #[arg(long, global = true, env = "TUATARA_API_URL", value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+    /// Print data as JSON on stdout, for scripts.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// No notes or spinners on stderr (errors and warnings are still printed).
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// The password of a #P! link given where a remote path is read.
+    #[arg(long, global = true, env = "TUATARA_LINK_PASSWORD", value_name = "P", hide_env_values = true)]
+    pub(crate) link_password: Option<String>,
+    /// The key of a link given without it.
+    #[arg(long, global = true, value_name = "KEY")]
+    pub(crate) link_key: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Log in and store the session (OS keyring, or a 0600 file when there is none).
+    Login(LoginArgs),
+    /// Log out: end the session on the server and forget it here.
+    Logout,
+    /// Print the logged-in account.
+    Whoami,
+    /// Storage and transfer quota.
+    Quota,
+    /// List a folder (or a folder link).
+    Ls(LsArgs),
+    /// List only the folders of a folder.
+    Lsd(LsArgs),
+    /// Print a folder as a tree.
+    Tree {
+        /// Folder or link (default: the cloud drive).
+        path: Option<String>,
+    },
+    /// Find nodes whose name matches a glob (`*`, `?`).
+    Find {
+        /// The glob.
+        pattern: String,
+        /// Where to look (default: the cloud drive).
+        #[arg(long = "in", value_name = "PATH")]
+        within: Option<String>,
+    },
+    /// Create a folder.
+    Mkdir {
+        /// The folder to create.
+        path: String,
+        /// Create missing parents; no error if it exists.
+        #[arg(short, long)]
+        parents: bool,
+    },
+    /// Move or rename.
+    Mv {
+        /// What to move.
+        src: String,
+        /// An existing folder to move into, or a new path (name).
+        dst: String,
+    },
+    /// Copy on the server (no data moves).
+    Cp {
+        /// What to copy.
+        src: String,
+        /// An existing folder to copy into, or a new path (name).
+        dst: String,
+    },
+    /// Move to the rubbish bin (or delete for good).
+    Rm {
+        /// What to remove.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Delete for good instead of moving to the rubbish bin.
+        #[arg(long)]
+        permanent: bool,
+    },
+    /// Move nodes out of the rubbish bin to where they were deleted from.
+    Restore {
+        /// Paths in the rubbish bin (`//bin/name`, or just `name`).
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Make a public link (`link PATH`), or decrypt a #P! link (`link decrypt URL`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Link(LinkArgs),
+    /// Work with many links at once.
+    Links {
+        #[command(subcommand)]
+        action: LinksAction,
+    },
+    /// Import a file or folder link into the drive.
+    Import {
+        /// The link.
+        link: String,
+        /// The folder to import into (default: the cloud drive).
+        dest: Option<String>,
+        /// The password of a #P! link.
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+    },
+    /// Deal with duplicate names (MEGA allows several nodes of one name in a folder).
+    Dedupe(DedupeArgs),
+}
+
+/// `login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The e-mail (asked for when missing).
+    pub(crate) email: Option<String>,
+    /// Read the password from the first line of stdin (a two-factor code may follow on the
+    /// second line) instead of prompting.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// The two-factor code, for accounts with 2FA (asked for when needed and missing).
+    #[arg(long, value_name = "CODE")]
+    pub(crate) mfa: Option<String>,
+}
+
+/// `ls` and `lsd`.
+#[derive(Debug, Args)]
+pub(crate) struct LsArgs {
+    /// Folder, file or link (default: the cloud drive).
+    pub(crate) path: Option<String>,
+    /// Long listing: size, modification time, handle.
+    #[arg(short, long)]
+    pub(crate) long: bool,
+    /// Recurse into folders.
+    #[arg(short = 'R', long)]
+    pub(crate) recursive: bool,
+}
+
+/// `link`.
+#[derive(Debug, Args)]
+pub(crate) struct LinkArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<LinkAction>,
+    /// The file or folder to export.
+    #[arg(required = true)]
+    pub(crate) path: Option<String>,
+    /// Print the link and its key on separate lines.
+    #[arg(long, conflicts_with = "password")]
+    pub(crate) no_key: bool,
+    /// Protect the link with a password (a #P! link).
+    #[arg(long, value_name = "P")]
+    pub(crate) password: Option<String>,
+    /// Remove the node's public link instead.
+    #[arg(long, conflicts_with_all = ["no_key", "password"])]
+    pub(crate) delete: bool,
+}
+
+/// `link decrypt`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LinkAction {
+    /// Turn a #P! link into its plain link (offline).
+    Decrypt {
+        /// The #P! link.
+        url: String,
+        /// Its password (asked for when missing).
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+    },
+}
+
+/// `links`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LinksAction {
+    /// Export every file below a folder: one file link per line.
+    Export {
+        /// The folder.
+        folder: String,
+    },
+}
+
+/// `dedupe`.
+#[derive(Debug, Args)]
+pub(crate) struct DedupeArgs {
+    /// Where to look, recursively (default: the cloud drive).
+    pub(crate) path: Option<String>,
+    /// What to do with each set of duplicates.
+    #[arg(long, value_enum, default_value_t = DedupeMode::Interactive)]
+    pub(crate) mode: DedupeMode,
+    /// Only say what would be done.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Delete removed duplicates for good instead of moving them to the rubbish bin.
+    #[arg(long)]
+    pub(crate) permanent: bool,
+}
+
+/// rclone's dedupe modes. Duplicate folders are merged first (their contents moved into the
+/// first one) except in `interactive`, `skip` and `rename` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DedupeMode {
+    /// Ask for each set: skip, keep one, or rename all.
+    Interactive,
+    /// Report duplicates, change nothing.
+    Skip,
+    /// Keep the first one listed.
+    First,
+    /// Keep the most recently modified.
+    Newest,
+    /// Keep the least recently modified.
+    Oldest,
+    /// Keep the largest.
+    Largest,
+    /// Keep the smallest.
+    Smallest,
+    /// Rename all to be different (`name-1.ext`, `name-2.ext`, ...).
+    Rename,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn link_takes_a_path_or_decrypt() {
+        let c = Cli::try_parse_from(["t", "link", "/a.txt", "--no-key"]).unwrap();
+        assert!(matches!(c.command, Command::Link(LinkArgs { path: Some(_), no_key: true, .. })));
+        let c = Cli::try_parse_from(["t", "link", "decrypt", "https://mega.nz/#P!x", "--password", "p"]).unwrap();
+        assert!(matches!(c.command, Command::Link(LinkArgs { action: Some(LinkAction::Decrypt { .. }), .. })));
+        assert!(Cli::try_parse_from(["t", "link"]).is_err());
+        assert!(Cli::try_parse_from(["t", "link", "/a", "--no-key", "--password", "p"]).is_err());
+        let c = Cli::try_parse_from(["t", "dedupe", "--mode", "newest", "/D"]).unwrap();
+        assert!(matches!(c.command, Command::Dedupe(DedupeArgs { mode: DedupeMode::Newest, .. })));
+    }
+}

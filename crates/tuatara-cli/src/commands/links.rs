@@ -1,0 +1,131 @@
+//! Public links: `link PATH`, `link decrypt URL`, `links export FOLDER`, `import LINK`.
+
+use std::io::IsTerminal;
+
+use mega_api::{LinkKind, Tree};
+use mega_proto::link::ParsedLink;
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use crate::cli::{LinkAction, LinkArgs};
+use crate::commands::change::partial;
+use crate::error::{Failure, Result};
+use crate::remote::{is_link, path_of, resolve, App, Source};
+
+/// `link PATH [--no-key] [--password P] [--delete]`, or `link decrypt URL`.
+pub(crate) async fn link(app: &App, args: LinkArgs) -> Result<()> {
+    if let Some(LinkAction::Decrypt { url, password }) = args.action {
+        return decrypt(app, &url, password).await;
+    }
+    let path = args.path.ok_or_else(|| Failure::Usage("give the path to export".into()))?;
+    if is_link(&path) {
+        return Err(Failure::Usage(format!("{path}: give a path in the drive, not a link")));
+    }
+    let (session, mut tree) = app.drive().await?;
+    let h = resolve(&tree, &path)?;
+    if args.delete {
+        session.unexport(&mut tree, h).await?;
+        app.out.note(format!("removed the public link of {path}"));
+        app.out.emit(&[], &json!({"path": path, "removed": true}));
+        return Ok(());
+    }
+    let link = session.export(&mut tree, h).await?;
+    let (text, json) = if args.no_key {
+        let key = Zeroizing::new(link.key_b64().unwrap_or_default());
+        let url = link.url_without_key();
+        (vec![url.clone(), key.to_string()], json!({"path": path, "link": url, "key": key.as_str()}))
+    } else if let Some(p) = args.password {
+        let spinner = app.out.spinner("protecting the link");
+        let r = mega_api::protect_link(&link, &p).await;
+        spinner.finish_and_clear();
+        let url = r?;
+        (vec![url.clone()], json!({"path": path, "link": url, "protected": true}))
+    } else {
+        let url = link.to_url();
+        (vec![url.clone()], json!({"path": path, "link": url}))
+    };
+    app.out.emit(&text, &json);
+    Ok(())
+}
+
+/// `link decrypt URL [--password P]`: offline.
+async fn decrypt(app: &App, url: &str, password: Option<String>) -> Result<()> {
+    match mega_proto::link::parse(url).map_err(|e| Failure::BadLink(format!("malformed link: {e}")))? {
+        ParsedLink::Plain(_) => return Err(Failure::BadLink("not a password-protected (#P!) link".into())),
+        ParsedLink::Protected(_) => {}
+    }
+    let password = match password.or(app.link_password.clone()) {
+        Some(p) => Zeroizing::new(p),
+        None if std::io::stdin().is_terminal() => Zeroizing::new(rpassword::prompt_password("Link password: ")?),
+        None => return Err(Failure::Usage("give the link's password with --password".into())),
+    };
+    let link = app.link(url, Some(&password)).await?;
+    let plain = link.to_url();
+    app.out.emit(std::slice::from_ref(&plain), &json!({"link": plain}));
+    Ok(())
+}
+
+/// `links export FOLDER`: every file below the folder gets a link; one per line.
+pub(crate) async fn export(app: &App, folder: &str) -> Result<()> {
+    let (session, mut tree) = app.drive().await?;
+    let top = resolve(&tree, folder)?;
+    if !tree.node(top)?.is_container() {
+        return Err(Failure::Other(format!("{folder}: not a folder")));
+    }
+    let files = files_below(&tree, top);
+    let bar = app.out.bar(files.len() as u64, "exporting");
+    let mut done = Vec::new();
+    for (i, h) in files.iter().enumerate() {
+        let path = path_of(&tree, *h);
+        let link = session.export(&mut tree, *h).await.map_err(|e| {
+            bar.finish_and_clear();
+            partial(e, "exported", &path, i, files.len())
+        })?;
+        let url = link.to_url();
+        if !app.out.json {
+            bar.suspend(|| app.out.line(&url));
+        }
+        done.push(json!({"path": path, "link": url}));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    app.out.note(format!("{} links", done.len()));
+    if app.out.json {
+        app.out.json(&Value::Array(done));
+    }
+    Ok(())
+}
+
+fn files_below(tree: &Tree, top: mega_api::NodeHandle) -> Vec<mega_api::NodeHandle> {
+    let mut files: Vec<_> =
+        tree.subtree(top).into_iter().filter(|h| tree.get(*h).is_some_and(|n| n.is_file())).collect();
+    files.sort_by_key(|h| path_of(tree, *h));
+    files
+}
+
+/// `import LINK [DEST] [--password P]`.
+pub(crate) async fn import(app: &App, link: &str, dest: Option<String>, password: Option<String>) -> Result<()> {
+    let link = app.link(link, password.as_deref()).await?;
+    let source = app.open_link(&link).await?;
+    let (session, mut tree) = app.drive().await?;
+    let dest = dest.unwrap_or_else(|| "/".into());
+    let target = resolve(&tree, &dest)?;
+    if !tree.node(target)?.is_container() {
+        return Err(Failure::Other(format!("{dest}: not a folder")));
+    }
+    let spinner = app.out.spinner("importing");
+    let created = match &source {
+        Source::File(f) => session.import_file(&mut tree, f, target, None).await,
+        Source::Tree { tree: ft, node, link: Some(folder) } => {
+            session.import_from_folder(&mut tree, folder, ft, *node, target).await
+        }
+        Source::Tree { link: None, .. } => unreachable!("a link opens as a file or a folder link"),
+    };
+    spinner.finish_and_clear();
+    let h = created.map_err(|e| Failure::from(e).context("nothing was imported"))?;
+    let p = path_of(&tree, h);
+    let kind = if link.kind == LinkKind::File { "file" } else { "folder" };
+    app.out.note(format!("imported the {kind} as {p}"));
+    app.out.emit(std::slice::from_ref(&p), &json!({"path": p, "handle": h.to_string(), "type": kind}));
+    Ok(())
+}

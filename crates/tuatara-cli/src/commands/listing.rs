@@ -1,0 +1,186 @@
+//! Read-only commands: `ls`, `lsd`, `tree`, `find`. They read the own drive or a link.
+
+use mega_api::{Node, NodeHandle, PublicFile, Tree};
+use serde_json::{json, Value};
+
+use crate::cli::LsArgs;
+use crate::error::Result;
+use crate::output::{size, time};
+use crate::remote::{path_of, App, Source};
+
+/// One listed node.
+struct Entry {
+    name: String,
+    path: String,
+    folder: bool,
+    size: u64,
+    mtime: Option<i64>,
+    handle: String,
+}
+
+impl Entry {
+    fn of(tree: &Tree, n: &Node) -> Self {
+        Entry {
+            name: n.name().to_string(),
+            path: path_of(tree, n.handle()),
+            folder: n.is_container(),
+            size: if n.is_file() { n.size() } else { folder_size(tree, n.handle()) },
+            mtime: Some(n.mtime().unwrap_or(n.created())),
+            handle: n.handle().to_string(),
+        }
+    }
+
+    fn of_file(f: &PublicFile) -> Self {
+        Entry {
+            name: f.name.clone(),
+            path: f.name.clone(),
+            folder: false,
+            size: f.size,
+            mtime: f.attributes.0.get("mtime").and_then(Value::as_i64),
+            handle: f.handle.to_string(),
+        }
+    }
+
+    /// `shown` is the name or the relative path.
+    fn text(&self, shown: &str, long: bool) -> String {
+        let slash = if self.folder { "/" } else { "" };
+        if !long {
+            return format!("{shown}{slash}");
+        }
+        let t = self.mtime.map(time).unwrap_or_else(|| "-".repeat(16));
+        format!("{:>10}  {t}  {}  {shown}{slash}", size(self.size), self.handle)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "path": self.path,
+            "type": if self.folder { "folder" } else { "file" },
+            "size": self.size,
+            "mtime": self.mtime,
+            "handle": self.handle,
+        })
+    }
+}
+
+fn folder_size(tree: &Tree, h: NodeHandle) -> u64 {
+    tree.subtree(h).into_iter().filter_map(|d| tree.get(d)).filter(|n| n.is_file()).map(Node::size).sum()
+}
+
+/// Children sorted: folders first, then by name.
+fn sorted_children(tree: &Tree, h: NodeHandle) -> Vec<&Node> {
+    let mut kids: Vec<&Node> = tree.children(h).collect();
+    kids.sort_by(|a, b| b.is_container().cmp(&a.is_container()).then_with(|| a.name().cmp(b.name())));
+    kids
+}
+
+/// Entries below `top` with their shown names (relative paths when recursive), each folder
+/// followed by its contents.
+fn walk(tree: &Tree, top: NodeHandle, recursive: bool, folders_only: bool) -> Vec<(String, Entry)> {
+    fn visit(
+        tree: &Tree,
+        h: NodeHandle,
+        prefix: &str,
+        recursive: bool,
+        folders_only: bool,
+        out: &mut Vec<(String, Entry)>,
+    ) {
+        for n in sorted_children(tree, h) {
+            let shown = format!("{prefix}{}", n.name());
+            if !folders_only || n.is_container() {
+                out.push((shown.clone(), Entry::of(tree, n)));
+            }
+            if n.is_container() && recursive {
+                visit(tree, n.handle(), &format!("{shown}/"), recursive, folders_only, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(tree, top, "", recursive, folders_only, &mut out);
+    out
+}
+
+/// `ls` / `lsd`.
+pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()> {
+    let source = app.open(args.path.as_deref().unwrap_or("/")).await?;
+    let entries = match &source {
+        Source::File(f) if !folders_only => vec![(f.name.clone(), Entry::of_file(f))],
+        Source::File(_) => Vec::new(),
+        Source::Tree { tree, node, .. } => {
+            let n = tree.node(*node)?;
+            if n.is_container() {
+                walk(tree, *node, args.recursive, folders_only)
+            } else if folders_only {
+                Vec::new()
+            } else {
+                vec![(n.name().to_string(), Entry::of(tree, n))]
+            }
+        }
+    };
+    let text: Vec<String> = entries.iter().map(|(shown, e)| e.text(shown, args.long)).collect();
+    let json = Value::Array(entries.iter().map(|(_, e)| e.json()).collect());
+    app.out.emit(&text, &json);
+    Ok(())
+}
+
+/// `tree`.
+pub(crate) async fn tree(app: &App, path: Option<String>) -> Result<()> {
+    let source = app.open(path.as_deref().unwrap_or("/")).await?;
+    let Source::Tree { tree, node, .. } = source else {
+        let Source::File(f) = source else { unreachable!("two variants") };
+        app.out.emit(std::slice::from_ref(&f.name), &json!({"name": f.name, "type": "file", "size": f.size}));
+        return Ok(());
+    };
+    let mut lines = vec![path_of(&tree, node)];
+    draw(&tree, node, "", &mut lines);
+    app.out.emit(&lines, &nested(&tree, node));
+    Ok(())
+}
+
+fn draw(tree: &Tree, h: NodeHandle, indent: &str, lines: &mut Vec<String>) {
+    let kids = sorted_children(tree, h);
+    for (i, n) in kids.iter().enumerate() {
+        let last = i + 1 == kids.len();
+        let slash = if n.is_container() { "/" } else { "" };
+        lines.push(format!("{indent}{}{}{slash}", if last { "└── " } else { "├── " }, n.name()));
+        if n.is_container() {
+            draw(tree, n.handle(), &format!("{indent}{}", if last { "    " } else { "│   " }), lines);
+        }
+    }
+}
+
+fn nested(tree: &Tree, h: NodeHandle) -> Value {
+    let Some(n) = tree.get(h) else { return Value::Null };
+    let mut v = json!({"name": n.name(), "type": if n.is_container() { "folder" } else { "file" }, "size": n.size()});
+    if n.is_container() {
+        v["children"] = Value::Array(sorted_children(tree, h).iter().map(|c| nested(tree, c.handle())).collect());
+    }
+    v
+}
+
+/// `find PATTERN [--in PATH]`.
+pub(crate) async fn find(app: &App, pattern: &str, within: Option<String>) -> Result<()> {
+    let source = app.open(within.as_deref().unwrap_or("/")).await?;
+    let found: Vec<Entry> = match &source {
+        Source::File(f) => {
+            if mega_api::tree::glob_match(pattern, &f.name) {
+                vec![Entry::of_file(f)]
+            } else {
+                Vec::new()
+            }
+        }
+        Source::Tree { tree, node, .. } => {
+            let mut hits: Vec<Entry> = tree
+                .find_in(*node, pattern)
+                .into_iter()
+                .filter_map(|h| tree.get(h))
+                .map(|n| Entry::of(tree, n))
+                .collect();
+            hits.sort_by(|a, b| a.path.cmp(&b.path));
+            hits
+        }
+    };
+    let text: Vec<String> = found.iter().map(|e| e.text(&e.path, false)).collect();
+    app.out.emit(&text, &Value::Array(found.iter().map(Entry::json).collect()));
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! One module per group of commands; each command takes the [`crate::remote::App`] and its
+//! arguments, makes its library calls and prints its result.
+
+pub(crate) mod account;
+pub(crate) mod change;
+pub(crate) mod dedupe;
+pub(crate) mod links;
+pub(crate) mod listing;

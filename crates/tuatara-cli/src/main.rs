@@ -1,0 +1,121 @@
+//! `tuatara-cli`: an rclone-style command-line client for MEGA, on `mega-api`.
+//!
+//! ```text
+//! tuatara-cli login you@example.com        # password prompt (or --password-stdin), 2FA prompt or --mfa
+//! tuatara-cli ls -l -R /Documents           # also: ls https://mega.nz/folder/...#key
+//! tuatara-cli mv /a.txt /Archive/           # mkdir -p, cp, rm [--permanent], restore, tree, find
+//! tuatara-cli link /Photos --password pw    # a #P! link; link decrypt URL turns it back, offline
+//! tuatara-cli dedupe /Documents --mode newest
+//! ```
+//!
+//! Design choices:
+//! * **Data on stdout, people on stderr.** Results go to stdout (as text, or as one JSON
+//!   document with `--json`); notes, warnings, prompts and spinners (indicatif, hidden when
+//!   stderr is not a terminal) go to stderr.
+//! * **Distinct exit codes** for the failures a script branches on, mapped from `mega-api`'s
+//!   error kinds in one place (`error.rs`):
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | 0 | success |
+//! | 1 | other failure |
+//! | 2 | usage error |
+//! | 3 | not found (unknown path) |
+//! | 4 | ambiguous: several nodes carry that name (see `dedupe`) |
+//! | 5 | bad credentials: wrong e-mail or password, wrong or missing two-factor code |
+//! | 6 | bad link: malformed, without its key, wrong `#P!` password, removed or blocked |
+//! | 7 | not logged in, or the session expired |
+//! | 8 | over quota |
+//! | 9 | network failure, or the service stayed busy |
+//!
+//! * **Nothing half-done without saying so.** Every path of a command is resolved before
+//!   anything changes; when a later step fails, the message says what was already done.
+//! * **Sessions, never passwords, are kept**: the saved session goes to the OS keyring (service
+//!   `tuatara`, account `<email> @ <api url>`); without a reachable Secret Service it goes to a
+//!   file of mode 0600 in the config directory, with a warning. Which account is logged in at
+//!   which API URL is in `accounts.json` in the config directory (`directories`, so
+//!   `XDG_CONFIG_HOME` is honoured). Nothing secret is printed or logged.
+//! * **Strict paths.** `/a/b` walks the cloud drive, `//bin/..` the rubbish bin,
+//!   `//shares/<name>/..` incoming shares; a name carried by several nodes is an error, not a
+//!   silent pick. A MEGA link works wherever a path is read.
+//!
+//! Not here: `get`, `put`, `copy` between local and remote and resumable transfers (they come
+//! with the transfer engine), and long-running watching of the event channel.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod commands;
+mod error;
+mod output;
+mod remote;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, LinksAction};
+use crate::commands::{account, change, dedupe, links, listing};
+use crate::error::{Failure, Result};
+use crate::output::Out;
+use crate::remote::App;
+use crate::store::Store;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {f}");
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut builder = mega_api::Client::builder();
+    if let Some(url) = &cli.api_url {
+        builder = builder.api_url(url);
+    }
+    let client = builder.build().map_err(|e| Failure::Usage(format!("--api-url: {e}")))?;
+    let app = App {
+        client,
+        store: Store::open()?,
+        out: Out { json: cli.json, quiet: cli.quiet },
+        link_password: cli.link_password,
+        link_key: cli.link_key,
+    };
+    match cli.command {
+        Command::Login(args) => account::login(&app, args).await,
+        Command::Logout => account::logout(&app).await,
+        Command::Whoami => account::whoami(&app).await,
+        Command::Quota => account::quota(&app).await,
+        Command::Ls(args) => listing::ls(&app, args, false).await,
+        Command::Lsd(args) => listing::ls(&app, args, true).await,
+        Command::Tree { path } => listing::tree(&app, path).await,
+        Command::Find { pattern, within } => listing::find(&app, &pattern, within).await,
+        Command::Mkdir { path, parents } => change::mkdir(&app, &path, parents).await,
+        Command::Mv { src, dst } => change::mv(&app, &src, &dst).await,
+        Command::Cp { src, dst } => change::cp(&app, &src, &dst).await,
+        Command::Rm { paths, permanent } => change::rm(&app, &paths, permanent).await,
+        Command::Restore { paths } => change::restore(&app, &paths).await,
+        Command::Link(args) => links::link(&app, args).await,
+        Command::Links { action: LinksAction::Export { folder } } => links::export(&app, &folder).await,
+        Command::Import { link, dest, password } => links::import(&app, &link, dest, password).await,
+        Command::Dedupe(args) => dedupe::dedupe(&app, args).await,
+    }
+}

@@ -1,0 +1,225 @@
+//! Remote places: `/dir/file` paths in the own drive (`//bin/...` in the rubbish bin), and
+//! MEGA links wherever a remote path is read. Path lookup is strict: a name carried by
+//! several nodes of one folder is an error (exit 4) instead of a silent pick.
+
+use mega_api::{Client, FolderLink, Link, LinkKind, NodeHandle, PublicFile, Session, Tree};
+use mega_proto::link::ParsedLink;
+
+use crate::error::{Failure, Result};
+use crate::output::Out;
+use crate::store::Store;
+
+/// Everything a command needs: the client, the store, output, and the link options.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub(crate) client: Client,
+    pub(crate) store: Store,
+    pub(crate) out: Out,
+    pub(crate) link_password: Option<String>,
+    pub(crate) link_key: Option<String>,
+}
+
+/// Does this argument name a link rather than a path?
+pub(crate) fn is_link(arg: &str) -> bool {
+    let a = arg.trim();
+    a.starts_with("https://") || a.starts_with("http://") || a.starts_with("mega://") || a.starts_with('#')
+}
+
+/// A place to read from.
+pub(crate) enum Source {
+    /// A node of a tree (the own drive, or a folder link's tree).
+    Tree {
+        /// The tree.
+        tree: Box<Tree>,
+        /// The node.
+        node: NodeHandle,
+        /// The folder link the tree came from, if any.
+        link: Option<FolderLink>,
+    },
+    /// A public file link.
+    File(PublicFile),
+}
+
+impl App {
+    /// The session of the current account, resumed from the store.
+    pub(crate) async fn session(&self) -> Result<Session> {
+        let (saved, _) = self.store.load(self.client.api_url())?;
+        let spinner = self.out.spinner("resuming the session");
+        let r = self.client.resume(&saved).await;
+        spinner.finish_and_clear();
+        Ok(r?)
+    }
+
+    /// The session and its whole tree.
+    pub(crate) async fn drive(&self) -> Result<(Session, Tree)> {
+        let session = self.session().await?;
+        let spinner = self.out.spinner("fetching the file tree");
+        let tree = session.fetch_tree().await;
+        spinner.finish_and_clear();
+        Ok((session, tree?))
+    }
+
+    /// Parses a link (a `#P!` one with `--password`/`--link-password`, a key given apart with
+    /// `--link-key`) and checks it has a key.
+    pub(crate) async fn link(&self, arg: &str, password: Option<&str>) -> Result<Link> {
+        let parsed = mega_proto::link::parse(arg).map_err(|e| Failure::BadLink(format!("malformed link: {e}")))?;
+        let password = password.or(self.link_password.as_deref());
+        let link = match parsed {
+            ParsedLink::Protected(_) if password.is_none() => {
+                return Err(Failure::BadLink(
+                    "this link is password-protected (#P!): give its password with --password".into(),
+                ));
+            }
+            ParsedLink::Protected(_) => {
+                let spinner = self.out.spinner("decrypting the #P! link");
+                let r = mega_api::resolve_link(arg, password).await;
+                spinner.finish_and_clear();
+                r.map_err(|e| match e.kind() {
+                    mega_api::ErrorKind::Crypto => Failure::BadLink("wrong password for this #P! link".into()),
+                    _ => Failure::from_link(e),
+                })?
+            }
+            ParsedLink::Plain(l) => l,
+        };
+        let link = match (&link.key, &self.link_key) {
+            (None, Some(k)) => {
+                link.with_key(k).map_err(|e| Failure::BadLink(format!("the key given does not fit the link: {e}")))?
+            }
+            _ => link,
+        };
+        if link.key.is_none() {
+            return Err(Failure::BadLink("the link has no key: add it after '#' or give it with --link-key".into()));
+        }
+        Ok(link)
+    }
+
+    /// Opens a link for reading: a file link's metadata, or a folder link's tree (at its
+    /// sub-node, if the link names one).
+    pub(crate) async fn open_link(&self, link: &Link) -> Result<Source> {
+        let spinner = self.out.spinner("opening the link");
+        let r = self.open_link_inner(link).await;
+        spinner.finish_and_clear();
+        r
+    }
+
+    async fn open_link_inner(&self, link: &Link) -> Result<Source> {
+        match link.kind {
+            LinkKind::File => Ok(Source::File(self.client.open_file_link(link).await.map_err(Failure::from_link)?)),
+            LinkKind::Folder => {
+                let folder = self.client.open_folder_link(link).map_err(Failure::from_link)?;
+                let tree = folder.fetch_tree().await.map_err(Failure::from_link)?;
+                let root = tree.root().ok_or_else(|| Failure::BadLink("the folder link is empty".into()))?;
+                if tree.get(root).is_some_and(|n| !n.is_decrypted()) {
+                    return Err(Failure::BadLink("the link's key does not fit".into()));
+                }
+                let node = match link.sub {
+                    Some(sub) => tree
+                        .get(sub.handle())
+                        .map(|n| n.handle())
+                        .ok_or_else(|| Failure::BadLink("the node the link names is not in the folder".into()))?,
+                    None => root,
+                };
+                Ok(Source::Tree { tree: Box::new(tree), node, link: Some(folder) })
+            }
+        }
+    }
+
+    /// Opens a remote argument for reading: a link, or a path in the own drive.
+    pub(crate) async fn open(&self, arg: &str) -> Result<Source> {
+        if is_link(arg) {
+            let link = self.link(arg, None).await?;
+            return self.open_link(&link).await;
+        }
+        let (_, tree) = self.drive().await?;
+        let node = resolve(&tree, arg)?;
+        Ok(Source::Tree { tree: Box::new(tree), node, link: None })
+    }
+}
+
+/// The node at a path: `/a/b` (or `a/b`) in the cloud drive, `//bin/a` in the rubbish bin,
+/// `//in/a` in the inbox, `//shares/<share>/a` in an incoming share. Unknown: exit 3; a name
+/// carried by several nodes: exit 4.
+pub(crate) fn resolve(tree: &Tree, path: &str) -> Result<NodeHandle> {
+    let (start, rest, prefix) = if let Some(r) = strip_root(path, "//bin") {
+        (tree.rubbish(), r, "//bin")
+    } else if let Some(r) = strip_root(path, "//in") {
+        (tree.roots().inbox, r, "//in")
+    } else if let Some(r) = path.strip_prefix("//shares/") {
+        let (share, r) = r.split_once('/').unwrap_or((r, ""));
+        let matches: Vec<NodeHandle> = tree
+            .incoming_shares()
+            .iter()
+            .copied()
+            .filter(|&s| tree.get(s).is_some_and(|n| n.name() == share))
+            .collect();
+        if matches.len() > 1 {
+            return Err(Failure::Ambiguous(format!("{} incoming shares are named {share:?}", matches.len())));
+        }
+        (matches.first().copied(), r, "//shares")
+    } else {
+        (tree.root(), path, "")
+    };
+    let mut cur = start.ok_or_else(|| Failure::NotFound(format!("{path}: no such root")))?;
+    let mut walked = prefix.to_string();
+    for part in rest.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        walked.push('/');
+        walked.push_str(part);
+        let found: Vec<NodeHandle> = tree.children_named(cur, part).map(|n| n.handle()).collect();
+        cur = match found.as_slice() {
+            [] => return Err(Failure::NotFound(format!("{walked}: no such file or folder"))),
+            [one] => *one,
+            many => {
+                return Err(Failure::Ambiguous(format!(
+                    "{walked}: {} nodes have this name (run `tuatara-cli dedupe` to sort them out)",
+                    many.len()
+                )));
+            }
+        };
+    }
+    Ok(cur)
+}
+
+fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
+    let r = path.strip_prefix(root)?;
+    (r.is_empty() || r.starts_with('/')).then_some(r)
+}
+
+/// Splits a destination path into its parent path and last name: `/a/b` -> (`/a`, `b`).
+pub(crate) fn split_parent(path: &str) -> Result<(&str, &str)> {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((parent, name)) if !name.is_empty() => Ok((if parent.is_empty() { "/" } else { parent }, name)),
+        None if !trimmed.is_empty() => Ok(("/", trimmed)),
+        _ => Err(Failure::Usage(format!("{path:?} does not name a file or folder"))),
+    }
+}
+
+/// The display path of a node inside a tree (a folder link's paths start at its root).
+pub(crate) fn path_of(tree: &Tree, h: NodeHandle) -> String {
+    tree.path(h).unwrap_or_else(|| format!("<{h}>"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_paths_are_told_apart() {
+        assert!(is_link("https://mega.nz/file/AAAAAAAA#key"));
+        assert!(is_link("https://mega.nz/#P!AgA"));
+        assert!(is_link("#F!AAAAAAAA!key"));
+        assert!(!is_link("/Documents/a.pdf"));
+        assert!(!is_link("Documents"));
+    }
+
+    #[test]
+    fn parents() {
+        assert_eq!(split_parent("/a/b").unwrap(), ("/a", "b"));
+        assert_eq!(split_parent("/b").unwrap(), ("/", "b"));
+        assert_eq!(split_parent("b/").unwrap(), ("/", "b"));
+        assert_eq!(split_parent("//bin/x").unwrap(), ("//bin", "x"));
+        assert!(split_parent("/").is_err());
+        assert_eq!(strip_root("//binary", "//bin"), None);
+        assert_eq!(strip_root("//bin/a", "//bin"), Some("/a"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The `tuatara-cli` binary end to end against mega-testserver (and the real service when
+//! `MEGA_TEST_USER`/`MEGA_TEST_PASSWORD` are set): real exit codes, stdout vs stderr, `--json`
+//! parsed. One test binary, topic modules.
+#![allow(clippy::print_stderr)]
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/conformance.rs"]
+mod conformance;
+
+#[path = "cli/accounts.rs"]
+mod accounts;
+
+#[path = "cli/keyring.rs"]
+mod keyring;
+
+#[path = "cli/demo.rs"]
+mod demo;
+
+#[path = "cli/peers.rs"]
+mod peers;

@@ -1,0 +1,80 @@
+//! A second client changes the drive: megajs (a third-party client) renames and uploads; a
+//! mega-api session following the event channel sees the action packets, and the CLI's next
+//! command lists the result. megajs is installed by `make deps` under `$TUATARA_PEERS`;
+//! without it the test is skipped, except under `CI`, where it fails.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mega_api::{Session, Tree};
+use mega_testserver::{TestServer, Version};
+
+use crate::support::{client, Cli, EMAIL, PASSWORD};
+
+fn megajs_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TUATARA_PEERS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tuatara/peers")))?;
+    if dir.join("megajs/node_modules/megajs/package.json").exists() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "megajs is not installed: run `make deps`");
+    eprintln!("skipping: megajs not installed (run `make deps`)");
+    None
+}
+
+async fn megajs(dir: &std::path::Path, url: &str, args: &[&str]) {
+    let script = dir.join("megajs/tuatara-cli-peer.mjs");
+    std::fs::write(&script, include_str!("../../../mega-testserver/tests/peers/megajs.mjs")).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(&script)
+        .args([url, EMAIL, PASSWORD])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "megajs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Applies events to `tree` until `done` holds (or fails after 20 s).
+async fn sync_until(session: &Session, tree: &mut Tree, what: &str, done: impl Fn(&Tree) -> bool) {
+    let mut events = session.events(tree);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !done(tree) {
+        let batch = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+            .unwrap();
+        tree.apply_batch(&batch);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_by_megajs_reach_the_tree_and_the_cli() {
+    let Some(dir) = megajs_dir() else { return };
+    let server = TestServer::start().await.unwrap();
+    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    server.seed_bytes(EMAIL, "/before.txt", b"seeded", 1_700_000_000).unwrap();
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    assert_eq!(cli.run(&["ls"]).await.ok().lines(), ["before.txt"]);
+
+    let session = client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut tree = session.fetch_tree().await.unwrap();
+    let root = tree.root().unwrap();
+    megajs(&dir, server.url(), &["rename", "before.txt", "after.txt"]).await;
+    let local = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(local.path(), b"uploaded by megajs").unwrap();
+    megajs(&dir, server.url(), &["upload", &local.path().to_string_lossy(), "from-megajs.txt"]).await;
+    sync_until(&session, &mut tree, "the rename and the upload", |t| {
+        t.children_named(root, "after.txt").count() == 1 && t.children_named(root, "from-megajs.txt").count() == 1
+    })
+    .await;
+    assert_eq!(tree.children_named(root, "before.txt").count(), 0);
+
+    let listed = cli.run(&["--json", "ls"]).await.json();
+    let names: Vec<(&str, u64)> =
+        listed.as_array().unwrap().iter().map(|e| (e["name"].as_str().unwrap(), e["size"].as_u64().unwrap())).collect();
+    assert_eq!(names, [("after.txt", 6), ("from-megajs.txt", 18)]);
+    server.stop().await;
+}
