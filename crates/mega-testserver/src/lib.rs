@@ -157,8 +157,8 @@ async fn cs(
                 .ok_or(mega_proto::ErrorCode::NotFound)
         });
         let mut ctx = api::Ctx { store, user, sid, base: &app.base, folder_link };
-        let results: Vec<Value> = cmds.iter().map(|c| api::dispatch(&mut ctx, c)).collect();
-        let reply = Value::Array(results).to_string().into_bytes();
+        let results: Vec<String> = cmds.iter().map(|c| api::dispatch(&mut ctx, c)).collect();
+        let reply = format!("[{}]", results.join(",")).into_bytes();
         if !id.is_empty() {
             if store.replies.len() > 100_000 {
                 store.replies.clear();

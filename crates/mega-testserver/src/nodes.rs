@@ -26,36 +26,43 @@ fn request_id(cmd: &Value) -> Value {
     cmd.get("i").cloned().unwrap_or(Value::Null)
 }
 
+/// The nodes of `f` as JSON text, each key field cut to one share's entries when `cut` is set.
+fn write_nodes(store: &Store, out: &mut String, handles: &[NodeHandle], cut: Option<NodeHandle>) {
+    for h in handles {
+        let n = &store.nodes[h];
+        if !out.ends_with('[') {
+            out.push(',');
+        }
+        match cut {
+            Some(share) => n.write_json(out, &cut_key(&n.k, share)),
+            None => n.write_json(out, &n.k),
+        }
+    }
+}
+
 /// `f` inside a folder link: the folder and everything below it, each key field cut down to the
 /// entries for the share (what the link key opens; spec §7.4).
-fn fetch_folder_link(store: &Store, root: NodeHandle) -> CmdResult {
-    let nodes: Vec<Value> = store
-        .subtree(root)
-        .iter()
-        .map(|h| {
-            let mut n = store.nodes[h].to_json();
-            n["k"] = json!(cut_key(&store.nodes[h].k, root));
-            n
-        })
-        .collect();
+fn fetch_folder_link(store: &Store, root: NodeHandle) -> Result<String, ErrorCode> {
+    let mut out = String::from(r#"{"f":["#);
+    write_nodes(store, &mut out, &store.subtree(root), Some(root));
     let owner = store.nodes[&root].owner;
-    Ok(json!({"f": nodes, "ok": [], "s": [], "u": [], "sn": sn(store.seq(owner))}))
+    out.push_str(&format!(r#"],"ok":[],"s":[],"u":[],"sn":"{}"}}"#, sn(store.seq(owner))));
+    Ok(out)
 }
 
 /// `f`: the whole tree of the user, parents before children, then the folders shared with them
-/// (spec §3.1).
-pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
+/// (spec §3.1), as JSON text.
+pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode> {
     if let Some(link) = ctx.folder_link {
         return fetch_folder_link(ctx.store, link?);
     }
     let user = ctx.user()?;
     let store = &*ctx.store;
     let account = &store.accounts[&user];
-    let mut nodes = Vec::new();
+    let mut out = String::with_capacity(store.nodes.len().min(4_000_000) * 200);
+    out.push_str(r#"{"f":["#);
     for root in account.roots {
-        for h in store.subtree(root) {
-            nodes.push(store.nodes[&h].to_json());
-        }
+        write_nodes(store, &mut out, &store.subtree(root), None);
     }
     let mut links = Vec::new();
     for (node, ph) in &store.exported {
@@ -90,27 +97,28 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
         } else if let Some(mine) = share.users.iter().find(|u| u.user == user) {
             // An incoming share: its root carries who shares it and the share key for us.
             add_contact(node.owner);
-            for (i, h) in store.subtree(folder).into_iter().enumerate() {
-                let mut n = store.nodes[&h].to_json();
-                n["k"] = json!(cut_key(&store.nodes[&h].k, folder));
-                if i == 0 {
-                    n["su"] = json!(node.owner.to_b64());
-                    n["sk"] = json!(mine.sk);
-                    n["r"] = json!(mine.r);
-                    n["sts"] = json!(mine.ts);
-                }
-                nodes.push(n);
+            let mut root = node.to_json();
+            root["k"] = json!(cut_key(&node.k, folder));
+            root["su"] = json!(node.owner.to_b64());
+            root["sk"] = json!(mine.sk);
+            root["r"] = json!(mine.r);
+            root["sts"] = json!(mine.ts);
+            if !out.ends_with('[') {
+                out.push(',');
             }
+            out.push_str(&root.to_string());
+            write_nodes(store, &mut out, &store.subtree(folder)[1..], Some(folder));
         }
     }
-    Ok(json!({
-        "f": nodes,
-        "ok": ok,
-        "s": out_shares,
-        "u": users,
-        "ph": links,
-        "sn": sn(store.seq(user)),
-    }))
+    out.push_str(&format!(
+        r#"],"ok":{},"s":{},"u":{},"ph":{},"sn":"{}"}}"#,
+        Value::from(ok),
+        Value::from(out_shares),
+        Value::from(users),
+        Value::from(links),
+        sn(store.seq(user))
+    ));
+    Ok(out)
 }
 
 /// Checks a client-supplied wrapped key (b64 of 16 or 32 bytes).

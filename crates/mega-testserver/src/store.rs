@@ -149,6 +149,29 @@ impl Log {
     }
 }
 
+impl Node {
+    /// Appends the node as `f` shows it, with its key field replaced by `k` (handles, keys and
+    /// attributes are b64 and `fa` strings digits and b64, so nothing needs escaping).
+    pub fn write_json(&self, out: &mut String, k: &str) {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            r#"{{"h":"{}","u":"{}","t":{},"a":"{}","k":"{}","ts":{}"#,
+            self.h, self.owner, self.t, self.a, k, self.ts
+        );
+        if let Some(p) = self.p {
+            let _ = write!(out, r#","p":"{p}""#);
+        }
+        if self.t == kind::FILE {
+            let _ = write!(out, r#","s":{}"#, self.s);
+        }
+        if let Some(fa) = &self.fa {
+            let _ = write!(out, r#","fa":"{fa}""#);
+        }
+        out.push('}');
+    }
+}
+
 /// A login session.
 #[derive(Debug, Clone)]
 pub struct Session {
