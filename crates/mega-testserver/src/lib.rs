@@ -333,6 +333,13 @@ impl TestServer {
         self.with_account(email, |a| a.transfer_max = bytes)
     }
 
+    /// Sets the length of the transfer-quota window (default an hour); a new window starts now.
+    pub fn set_quota_window(&self, window: std::time::Duration) {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.quota_window = window.as_secs().max(1) as i64;
+        store.quota_window_start = store::now();
+    }
+
     /// Sets the transfer quota of downloads without a session (public links).
     pub fn set_anonymous_transfer_quota(&self, bytes: u64) {
         self.app.store.lock().unwrap_or_else(|e| e.into_inner()).anon_transfer.1 = bytes;

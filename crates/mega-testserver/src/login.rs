@@ -102,7 +102,7 @@ pub(crate) fn uq(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
         "caxfer": a.transfer_used,
         "csxfer": 0,
         "srvratio": 0,
-        "bt": crate::store::QUOTA_WINDOW - ctx.store.quota_time_left(),
+        "bt": ctx.store.quota_window - ctx.store.quota_time_left(),
         "utype": 0,
         "uslw": 9000,
     }))

@@ -256,11 +256,13 @@ pub struct Store {
     pub anon_transfer: (u64, u64),
     /// When the current transfer-quota window started.
     pub quota_window_start: i64,
+    /// How long a transfer-quota window lasts, seconds.
+    pub quota_window: i64,
     /// Injected faults.
     pub faults: crate::faults::Faults,
 }
 
-/// How long a transfer-quota window lasts (seconds).
+/// How long a transfer-quota window lasts by default (seconds).
 pub const QUOTA_WINDOW: i64 = 3600;
 
 /// Random bytes.
@@ -314,6 +316,7 @@ impl Store {
             challenges: HashMap::new(),
             anon_transfer: (0, u64::MAX),
             quota_window_start: now(),
+            quota_window: QUOTA_WINDOW,
             faults: crate::faults::Faults::default(),
         }
     }
@@ -527,12 +530,12 @@ impl Store {
 
     /// Seconds until the transfer-quota window frees.
     pub fn quota_time_left(&self) -> i64 {
-        (QUOTA_WINDOW - (now() - self.quota_window_start)).max(1)
+        (self.quota_window - (now() - self.quota_window_start)).max(1)
     }
 
     /// Charges `bytes` of transfer to `user` (or the anonymous bucket); false if over quota.
     pub fn charge_transfer(&mut self, user: Option<UserHandle>, bytes: u64) -> bool {
-        if now() - self.quota_window_start >= QUOTA_WINDOW {
+        if now() - self.quota_window_start >= self.quota_window {
             self.quota_window_start = now();
             self.anon_transfer.0 = 0;
             for a in self.accounts.values_mut() {

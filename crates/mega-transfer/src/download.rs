@@ -116,7 +116,7 @@ pub(crate) async fn run(
     let mut fetched_again = false;
     loop {
         let done = inner.journal.chunks(&rec.id)?;
-        let job = FileJob { inner, rec, source, key: &key, size: *size, file: &file };
+        let job = FileJob { inner, rec, source, key: &key, size: *size, file: &file, part: &part };
         fetch_missing(&job, &done, &control).await?;
         let all = inner.journal.chunks(&rec.id)?;
         let macs: Option<Vec<[u8; 16]>> = (0..count).map(|i| all.get(&i).copied()).collect();
@@ -158,6 +158,7 @@ struct FileJob<'a> {
     key: &'a FileKey,
     size: u64,
     file: &'a Arc<File>,
+    part: &'a Path,
 }
 
 /// Fetches every chunk not in `done` with the file's workers.
@@ -189,19 +190,20 @@ async fn fetch_missing(
         tokio::select! {
             r = &mut work => break r.map(|_| ()),
             _ = tick.tick() => {
-                flush(inner, id, job.file, &shared).await?;
+                flush(job, &shared).await?;
                 inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
             }
         }
     };
     // Whatever finished is kept, also when a pause, cancel or error stopped the rest.
-    flush(inner, id, job.file, &shared).await?;
+    flush(job, &shared).await?;
     inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
     result
 }
 
 /// Fsyncs the file, then journals the chunks written since the last flush.
-async fn flush(inner: &Inner, id: &str, file: &Arc<File>, shared: &Shared) -> Result<(), TransferError> {
+async fn flush(job: &FileJob<'_>, shared: &Shared) -> Result<(), TransferError> {
+    let (inner, id, file) = (job.inner, &job.rec.id, job.file);
     let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
     if pending.is_empty() {
         return Ok(());
@@ -210,13 +212,13 @@ async fn flush(inner: &Inner, id: &str, file: &Arc<File>, shared: &Shared) -> Re
     tokio::task::spawn_blocking(move || f.sync_data())
         .await
         .map_err(|e| TransferError::Unavailable(e.to_string()))?
-        .map_err(|e| TransferError::Local { path: PathBuf::from(id), source: e })?;
+        .map_err(TransferError::local(job.part))?;
     inner.journal.append_chunks(id, &pending)?;
     Ok(())
 }
 
 async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Control>) -> Result<(), TransferError> {
-    let FileJob { inner, rec, source, key, size, file } = *job;
+    let FileJob { inner, rec, source, key, size, file, part } = *job;
     loop {
         pieces::check(&control)?;
         let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
@@ -231,7 +233,7 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
                 tokio::task::spawn_blocking(move || f.write_all_at(&c.data, offset))
                     .await
                     .map_err(|e| TransferError::Unavailable(e.to_string()))?
-                    .map_err(|e| TransferError::Local { path: PathBuf::from(&rec.id), source: e })?;
+                    .map_err(TransferError::local(part))?;
                 let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
                 pending.extend((piece.start..piece.end).zip(c.macs));
                 shared.bytes.fetch_add(len, Ordering::Relaxed);

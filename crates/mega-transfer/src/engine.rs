@@ -348,6 +348,21 @@ impl Engine {
         self.control(id, Control::Cancel)
     }
 
+    /// Starts a failed job again from its journal entry (what it had verified is kept).
+    pub fn retry(&self, id: &str) -> bool {
+        let failed = {
+            let jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            jobs.get(id).is_some_and(|j| matches!(*j.outcome.borrow(), Some(Outcome::Failed { .. })))
+        };
+        let Ok((rec, _)) = self.inner.journal.load(id) else { return false };
+        if !failed {
+            return false;
+        }
+        self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.start(rec);
+        true
+    }
+
     /// Pauses every job.
     pub fn pause_all(&self) {
         for j in self.jobs() {

@@ -304,3 +304,70 @@ async fn a_damaged_journal_entry_is_reported_and_the_rest_resumes() {
     assert!(errors[0].to_string().contains("broken.json"), "{}", errors[0]);
     ctx.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_wait_out_the_transfer_quota_and_continue() {
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(3 * 1024 * 1024, 8);
+    ctx.server.seed_bytes(EMAIL, "/q.bin", &data, 1).unwrap();
+    let h = ctx.node("/q.bin").await;
+    // 1 MiB per 2-second window: the file needs about three windows.
+    ctx.server.set_transfer_quota(EMAIL, 1 << 20).unwrap();
+    ctx.server.set_quota_window(Duration::from_secs(2));
+    let engine = ctx.engine(|c| c.connections_per_file = 2);
+    let mut events = engine.subscribe();
+    let id = engine.download_node(h, &ctx.dest(), Conflict::Rename).await.unwrap().remove(0);
+    done(engine.wait(&id).await);
+    assert_eq!(std::fs::read(ctx.dest().join("q.bin")).unwrap(), data);
+    let waits = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| {
+            matches!(e, Event::Waiting { reason: mega_transfer::WaitReason::TransferQuota, until: Some(_), .. })
+        })
+        .count();
+    assert!(waits >= 1, "the job said it was waiting for the quota");
+    ctx.server.stop().await;
+}
+
+/// A full disk (a 2 MiB tmpfs): a clear failure, nothing at the final name, the journal kept;
+/// with space again, `retry` finishes it. Needs root to mount; skipped without (fails in CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_fails_clearly_and_resumes_with_space() {
+    let ctx = Ctx::new(Config::default()).await;
+    let mnt = ctx.tmp.path().join("small");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(std::env::var_os("CI").is_none(), "CI must be able to mount a tmpfs (root)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let data = content(5 * 1024 * 1024, 9);
+    ctx.server.seed_bytes(EMAIL, "/big.bin", &data, 1).unwrap();
+    let h = ctx.node("/big.bin").await;
+    let engine = ctx.engine(|_| {});
+    let id = engine.download_node(h, &mnt, Conflict::Rename).await.unwrap().remove(0);
+    match engine.wait(&id).await {
+        Some(Outcome::Failed { message, .. }) => {
+            assert!(message.contains("No space left") && message.contains("big.bin.part"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!mnt.join("big.bin").exists());
+    assert!(!journal_is_empty(ctx.tmp.path()), "the journal keeps the job");
+    let remount = std::process::Command::new("mount").args(["-o", "remount,size=16m"]).arg(&mnt).status().unwrap();
+    assert!(remount.success());
+    assert!(engine.retry(&id));
+    done(engine.wait(&id).await);
+    assert_eq!(std::fs::read(mnt.join("big.bin")).unwrap(), data);
+    ctx.server.stop().await;
+}
