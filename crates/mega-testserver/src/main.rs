@@ -45,6 +45,14 @@ struct Args {
     /// Challenge logins with hashcash at this easiness (0-255, higher is easier).
     #[arg(long, value_name = "EASINESS")]
     hashcash: Option<u8>,
+    /// Seed a large tree for benchmarks: EMAIL:FOLDERS:FILES_PER_FOLDER (under /bulk; the files
+    /// share one stored blob).
+    #[arg(long, value_name = "EMAIL:FOLDERS:FILES")]
+    bulk: Vec<String>,
+    /// Print upload URLs on stderr, as `u` would give them (for benchmarks that drive the storage
+    /// endpoint with curl): EMAIL:SIZE:COUNT.
+    #[arg(long, value_name = "EMAIL:SIZE:COUNT")]
+    upload_urls: Option<String>,
     /// Turn on two-factor authentication for an account: EMAIL:BASE32SECRET. Repeatable.
     #[arg(long, value_name = "EMAIL:BASE32SECRET")]
     mfa: Vec<String>,
@@ -112,6 +120,26 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
+    for spec in &args.bulk {
+        let parts: Vec<&str> = spec.split(':').collect();
+        let parsed = match parts[..] {
+            [email, folders, files] => {
+                folders.parse::<usize>().ok().zip(files.parse::<usize>().ok()).map(|n| (email, n))
+            }
+            _ => None,
+        };
+        let Some((email, (folders, files))) = parsed else {
+            eprintln!("mega-testserver: --bulk {spec:?}: expected EMAIL:FOLDERS:FILES_PER_FOLDER");
+            return std::process::ExitCode::from(2);
+        };
+        if server.find(email, "/bulk").is_some() {
+            continue;
+        }
+        if let Err(e) = server.seed_bulk(email, folders, files) {
+            eprintln!("mega-testserver: --bulk {spec:?}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     for spec in &args.mfa {
         let result = spec
             .split_once(':')
@@ -135,6 +163,26 @@ async fn main() -> std::process::ExitCode {
         if let Err(e) = server.seed_file(email, remote, std::path::Path::new(local)) {
             eprintln!("mega-testserver: --file {spec:?}: {e}");
             return std::process::ExitCode::FAILURE;
+        }
+    }
+    if let Some(spec) = &args.upload_urls {
+        let parts: Vec<&str> = spec.split(':').collect();
+        let parsed = match parts[..] {
+            [email, size, count] => size.parse::<u64>().ok().zip(count.parse::<usize>().ok()).map(|n| (email, n)),
+            _ => None,
+        };
+        let Some((email, (size, count))) = parsed else {
+            eprintln!("mega-testserver: --upload-urls {spec:?}: expected EMAIL:SIZE:COUNT");
+            return std::process::ExitCode::from(2);
+        };
+        for _ in 0..count {
+            match server.upload_url(email, size) {
+                Some(url) => eprintln!("upload URL: {url}"),
+                None => {
+                    eprintln!("mega-testserver: --upload-urls: no account {email}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            }
         }
     }
     server.set_hashcash(args.hashcash);

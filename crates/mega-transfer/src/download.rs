@@ -121,6 +121,11 @@ pub(crate) async fn run(
         let all = inner.journal.chunks(&rec.id)?;
         let macs: Option<Vec<[u8; 16]>> = (0..count).map(|i| all.get(&i).copied()).collect();
         let macs = macs.ok_or_else(|| TransferError::Unavailable("chunks missing after the download".into()))?;
+        // An empty file has no content to check, and clients disagree on the meta-MAC of no
+        // chunks (rclone's differs from the SDK's): it is accepted as empty.
+        if *size == 0 {
+            break;
+        }
         match verify_meta_mac(&key, &macs) {
             Ok(()) => break,
             Err(_) if !fetched_again => {

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""`make bench`: Tuatara beside curl, rclone (go-mega) and megajs, on the same server and files.
+
+Starts the release `mega-testserver` with its data on disk and measures, in one run:
+download and upload of one large file (curl moving the raw ciphertext is the transport's
+limit), upload then download of many small files, log in and list a large account, and log in
+through hashcash at easiness 192. Each workload runs several times; the table gives the median,
+min-max, peak RSS of the client process, and each client's time relative to Tuatara's. Every
+downloaded file is compared with the original (a fast wrong answer does not count).
+
+Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_SMALL_FILES (2000),
+BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_SKIP (comma list of
+workloads to skip: big-down, big-up, small, list, hashcash).
+Output: Markdown on stdout and in target/bench/report.md.
+"""
+
+import datetime
+import hashlib
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import json
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+SERVER = os.path.join(TARGET, "release", "mega-testserver")
+CLI = os.path.join(TARGET, "release", "tuatara-cli")
+PEERS = os.environ.get("TUATARA_PEERS") or os.path.expanduser("~/.cache/tuatara/peers")
+RCLONE = os.path.join(PEERS, "venv", "bin", "rclone")
+MEGAJS_DIR = os.path.join(PEERS, "megajs")
+
+SIZE = int(os.environ.get("BENCH_SIZE_MB", "1024")) * 1024 * 1024
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SMALL = int(os.environ.get("BENCH_SMALL_FILES", "2000"))
+NODES = int(os.environ.get("BENCH_NODES", "100000"))
+BIG_NODES = int(os.environ.get("BENCH_BIG_NODES", "1000000"))
+SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
+
+EMAIL, PASSWORD = "bench@example.com", "bench password"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+def run(cmd, env=None, stdin=None, timeout=1800):
+    """Runs a command; returns (seconds, peak RSS in MiB, stdout). Raises on failure."""
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, env=env)
+    if stdin:
+        p.stdin.write(stdin)
+        p.stdin.close()
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            raise Failed(f"{cmd[0]} timed out after {timeout} s")
+        time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    stdout = out.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise Failed(f"{' '.join(map(str, cmd[:3]))}... exited {p.returncode}: {err.read().decode(errors='replace')[-800:]}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def verify(path, digest, what):
+    if sha256(path) != digest:
+        raise Failed(f"{what}: the downloaded bytes differ from the original")
+
+
+class Server:
+    def __init__(self, data, *args):
+        self.p = subprocess.Popen([SERVER, "--data", data, "--user", f"{EMAIL}:{PASSWORD}", *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.url = self.p.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            raise Failed("mega-testserver did not start: " + self.p.stderr.read())
+        self.said = []
+
+    def stderr_lines(self, count):
+        while len(self.said) < count:
+            self.said.append(self.p.stderr.readline().strip())
+        return self.said
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=60)
+
+
+class Clients:
+    """How each client is driven against one server."""
+
+    def __init__(self, server, tmp):
+        self.server = server
+        self.tmp = tmp
+        self.n = 0
+        self.obscured = run([RCLONE, "obscure", PASSWORD])[2].strip()
+        shutil.copy(os.path.join(ROOT, "bench", "megajs-bench.mjs"), os.path.join(MEGAJS_DIR, "tuatara-bench.mjs"))
+        open(os.path.join(tmp, "rclone.conf"), "w").close()
+
+    def fresh(self, name):
+        self.n += 1
+        d = os.path.join(self.tmp, f"{name}-{self.n}")
+        os.makedirs(d)
+        return d
+
+    def tuatara_env(self, home=None):
+        home = home or os.path.join(self.tmp, "tuatara-home")
+        env = dict(os.environ, TUATARA_API_URL=self.server.url, XDG_CONFIG_HOME=os.path.join(home, "config"),
+                   XDG_DATA_HOME=os.path.join(home, "data"))
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        return env
+
+    def tuatara(self, *args, home=None):
+        return run([CLI, "--quiet", *args], env=self.tuatara_env(home))
+
+    def tuatara_login(self, home=None):
+        return run([CLI, "--quiet", "login", EMAIL, "--password-stdin"], env=self.tuatara_env(home),
+                   stdin=PASSWORD.encode())
+
+    def rclone(self, *args):
+        remote = f":mega,user={EMAIL},pass={self.obscured}:"
+        args = [a.replace("REMOTE:", remote) for a in args]
+        env = dict(os.environ, X_MEGA_API_URL=self.server.url.rstrip("/"))
+        return run([RCLONE, *args, "--config", os.path.join(self.tmp, "rclone.conf")], env=env)
+
+    def megajs(self, *args):
+        return run(["node", os.path.join(MEGAJS_DIR, "tuatara-bench.mjs"), self.server.url, EMAIL, PASSWORD, *args])
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, workload, client, samples, note=""):
+        self.rows.append((workload, client, samples, note))
+
+    def markdown(self):
+        lines = ["| workload | client | median | min-max | peak RSS | vs Tuatara |", "|---|---|---|---|---|---|"]
+        tuatara = {w: statistics.median(s[0] for s in smp) for (w, c, smp, _) in self.rows if c == "tuatara-cli" and smp}
+        for workload, client, samples, note in self.rows:
+            if not samples:
+                lines.append(f"| {workload} | {client} | - | - | - | {note} |")
+                continue
+            secs = [s[0] for s in samples]
+            rss = max(s[1] for s in samples)
+            med = statistics.median(secs)
+            ratio = f"{med / tuatara[workload]:.2f}x" if workload in tuatara else "-"
+            extra = f" ({note})" if note else ""
+            lines.append(f"| {workload} | {client} | {med:.2f} s | {min(secs):.2f}-{max(secs):.2f} s | {rss:.0f} MiB | {ratio}{extra} |")
+        return "\n".join(lines)
+
+
+def measure(table, workload, client, fn, runs=RUNS):
+    samples = []
+    try:
+        for i in range(runs):
+            samples.append(fn(i))
+            log(f"  {workload} / {client} run {i + 1}: {samples[-1][0]:.2f} s")
+        table.add(workload, client, samples)
+    except Failed as e:
+        log(f"  {workload} / {client}: {e}")
+        table.add(workload, client, samples, f"failed: {str(e).splitlines()[0][:80]}")
+
+
+def make_file(path, size):
+    with open(path, "wb") as f:
+        chunk = os.urandom(1 << 20)
+        left = size
+        while left:
+            n = min(left, len(chunk))
+            f.write(chunk[:n])
+            left -= n
+
+
+def cs(url, body, sid=None):
+    req = urllib.request.Request(url + "cs?id=" + str(random.randrange(1 << 30)), data=json.dumps(body).encode())
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def main():
+    for tool in (SERVER, CLI, RCLONE):
+        if not os.path.exists(tool):
+            sys.exit(f"bench: {tool} is missing (make bench builds the release binaries and installs the peers)")
+    table = Table()
+    tmp = tempfile.mkdtemp(prefix="tuatara-bench-")
+    big = os.path.join(tmp, "big.bin")
+    label = f"{SIZE // (1024 * 1024)} MiB"
+    server = Server(os.path.join(tmp, "server"), "--upload-urls", f"{EMAIL}:{SIZE}:{RUNS}")
+    try:
+        c = Clients(server, tmp)
+        c.tuatara_login()
+        log(f"bench: server {server.url}, data in {tmp}")
+        if not {"big-down", "big-up"} <= SKIP:
+            make_file(big, SIZE)
+            digest = sha256(big)
+            c.tuatara("put", big, "/")
+        if "big-down" not in SKIP:
+            w = f"download {label}"
+            link = c.tuatara("link", "/big.bin")[2].strip()
+            ph = link.split("/file/")[1].split("#")[0]
+
+            def curl_down(i):
+                url = cs(server.url, [{"a": "g", "g": 1, "p": ph}])[0]["g"]
+                out = os.path.join(c.fresh("curl"), "big.bin")
+                r = run(["curl", "-sS", "--fail", "-o", out, url])
+                os.remove(out)  # ciphertext: nothing to compare with but its size
+                return r
+            measure(table, w, "curl (raw ciphertext)", curl_down)
+
+            def t_down(i):
+                d = c.fresh("t-down")
+                r = c.tuatara("get", "/big.bin", d)
+                verify(os.path.join(d, "big.bin"), digest, "tuatara-cli")
+                shutil.rmtree(d)
+                return r
+            measure(table, w, "tuatara-cli", t_down)
+
+            def r_down(i):
+                d = c.fresh("r-down")
+                r = c.rclone("copyto", "REMOTE:big.bin", os.path.join(d, "big.bin"))
+                verify(os.path.join(d, "big.bin"), digest, "rclone")
+                shutil.rmtree(d)
+                return r
+            measure(table, w, "rclone", r_down)
+
+            def m_down(i):
+                d = c.fresh("m-down")
+                r = c.megajs("download", "big.bin", os.path.join(d, "big.bin"))
+                verify(os.path.join(d, "big.bin"), digest, "megajs")
+                shutil.rmtree(d)
+                return r
+            measure(table, w, "megajs", m_down)
+        if "big-up" not in SKIP:
+            w = f"upload {label}"
+            urls = [l.split("upload URL: ")[1] for l in server.stderr_lines(RUNS) if "upload URL: " in l]
+            measure(table, w, "curl (raw ciphertext)", lambda i: run(["curl", "-sS", "--fail", "-o", "/dev/null",
+                                                                         "-X", "POST", "-T", big, f"{urls[i]}/0"]))
+
+            def named(prefix, i):
+                p = os.path.join(c.fresh(prefix), f"{prefix}-{i}.bin")
+                os.link(big, p)
+                return p
+            measure(table, w, "tuatara-cli", lambda i: c.tuatara("put", named("t-up", i), "/"))
+            measure(table, w, "rclone", lambda i: c.rclone("copyto", big, f"REMOTE:r-up-{i}.bin"))
+            measure(table, w, "megajs", lambda i: c.megajs("upload", big, f"m-up-{i}.bin"))
+        if "small" not in SKIP:
+            small = os.path.join(tmp, "small")
+            os.makedirs(small)
+            rng = random.Random(7)
+            digests = {}
+            for i in range(SMALL):
+                p = os.path.join(small, f"f{i:05}.bin")
+                with open(p, "wb") as f:
+                    f.write(os.urandom(rng.randint(1024, 64 * 1024)))
+                digests[f"f{i:05}.bin"] = sha256(p)
+
+            def check_dir(d, who):
+                got = sorted(os.listdir(d))
+                if got != sorted(digests):
+                    raise Failed(f"{who}: {len(got)} files instead of {len(digests)}")
+                for name in got:
+                    verify(os.path.join(d, name), digests[name], who)
+            w_up, w_down = f"upload {SMALL} files of 1-64 KiB", f"download {SMALL} files of 1-64 KiB"
+
+            def link_dir(prefix, i):
+                p = os.path.join(c.fresh(prefix), f"{prefix}-{i}")
+                os.symlink(small, p)
+                return p
+            measure(table, w_up, "tuatara-cli", lambda i: c.tuatara("put", link_dir("small-t", i), "/"))
+
+            def t_small_down(i):
+                d = c.fresh("ts-down")
+                r = c.tuatara("get", f"/small-t-{i}", d)
+                check_dir(os.path.join(d, f"small-t-{i}"), "tuatara-cli")
+                return r
+            measure(table, w_down, "tuatara-cli", t_small_down)
+            measure(table, w_up, "rclone", lambda i: c.rclone("copy", small, f"REMOTE:small-r-{i}"))
+
+            def r_small_down(i):
+                d = c.fresh("rs-down")
+                r = c.rclone("copy", f"REMOTE:small-r-{i}", d)
+                check_dir(d, "rclone")
+                return r
+            measure(table, w_down, "rclone", r_small_down)
+            peer_runs = max(1, min(RUNS, 1))
+            measure(table, w_up, "megajs", lambda i: c.megajs("upload-dir", small, f"small-m-{i}"), runs=peer_runs)
+
+            def m_small_down(i):
+                d = c.fresh("ms-down")
+                r = c.megajs("download-dir", f"small-m-{i}", d)
+                check_dir(d, "megajs")
+                return r
+            measure(table, w_down, "megajs", m_small_down, runs=peer_runs)
+    finally:
+        server.stop()
+    if "list" not in SKIP:
+        folders = max(1, NODES // 1000)
+        server = Server(os.path.join(tmp, "server-list"), "--bulk", f"{EMAIL}:{folders}:{NODES // folders}")
+        try:
+            c = Clients(server, tmp)
+            w = f"log in + list {folders * (NODES // folders) + folders:,} nodes"
+
+            def t_list(i):
+                home = c.fresh("t-home")
+                a = c.tuatara_login(home)
+                b = c.tuatara("ls", "-R", "/bulk", home=home)
+                if len(b[2].splitlines()) < NODES:
+                    raise Failed(f"tuatara-cli listed {len(b[2].splitlines())} entries")
+                return (a[0] + b[0], max(a[1], b[1]))
+            measure(table, w, "tuatara-cli", t_list)
+
+            def r_list(i):
+                r = c.rclone("lsf", "-R", "REMOTE:bulk")
+                if len(r[2].splitlines()) < NODES:
+                    raise Failed(f"rclone listed {len(r[2].splitlines())} entries")
+                return r
+            measure(table, w, "rclone", r_list)
+
+            def m_list(i):
+                r = c.megajs("count")
+                if int(r[2].strip()) < NODES:
+                    raise Failed(f"megajs saw {r[2].strip()} nodes")
+                return r
+            measure(table, w, "megajs", m_list)
+        finally:
+            server.stop()
+        if BIG_NODES:
+            folders = max(1, BIG_NODES // 1000)
+            server = Server(os.path.join(tmp, "server-big"), "--bulk", f"{EMAIL}:{folders}:{BIG_NODES // folders}")
+            try:
+                c = Clients(server, tmp)
+                w = f"log in + list {folders * (BIG_NODES // folders) + folders:,} nodes"
+
+                def t_big(i):
+                    home = c.fresh("tb-home")
+                    a = c.tuatara_login(home)
+                    b = c.tuatara("ls", "-R", "/bulk", home=home)
+                    return (a[0] + b[0], max(a[1], b[1]))
+                measure(table, w, "tuatara-cli", t_big, runs=max(1, RUNS - 1))
+            finally:
+                server.stop()
+    if "hashcash" not in SKIP:
+        server = Server(os.path.join(tmp, "server-hashcash"), "--hashcash", "192")
+        try:
+            c = Clients(server, tmp)
+            w = "log in through hashcash (easiness 192)"
+            measure(table, w, "tuatara-cli", lambda i: c.tuatara_login(c.fresh("th-home")))
+            measure(table, w, "rclone", lambda i: c.rclone("lsd", "REMOTE:"))
+            measure(table, w, "megajs", lambda i: c.megajs("count"))
+        finally:
+            server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    head = (f"Measured {datetime.date.today()} on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
+            f"{platform.release()}; {RUNS} runs each (megajs small files: 1). Command: `make bench`.\n\n")
+    report = head + table.markdown() + "\n"
+    os.makedirs(os.path.join(TARGET, "bench"), exist_ok=True)
+    with open(os.path.join(TARGET, "bench", "report.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
