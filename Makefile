@@ -10,7 +10,8 @@ export CARGO_TERM_COLOR ?= never
 help:
 	@echo "make run    - start Tuatara (see README)"
 	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built"
-	@echo "make bench  - benchmarks (criterion), tables in target/bench/"
+	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
+	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"
 	@echo "make fuzz   - run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "make deps   - install the system and cargo tools the project needs"
 
@@ -50,5 +51,7 @@ fuzz: deps
 	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:+$$CARGO_TARGET_DIR/fuzz} crates/mega-proto/fuzz/run.sh run $${FUZZ_SECONDS:-60}
 
 bench: deps
+	$(CARGO) build --release --locked -p mega-testserver -p tuatara-cli
+	python3 bench/bench.py
 	$(CARGO) bench -p mega-proto --bench throughput --locked
-	@echo "summary: target/bench/mega-proto.md"
+	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto)"

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # libdbus-1-dev: the keyring crate (Secret Service); dbus, gnome-keyring: scripts/with-keyring.sh;
 # libsecret-tools: secret-tool, which the CLI tests use to look into the keyring.
-APT_PACKAGES=(build-essential pkg-config git ca-certificates python3 python3-venv libdbus-1-dev dbus gnome-keyring libsecret-tools)
+APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python3-venv libdbus-1-dev dbus gnome-keyring libsecret-tools)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
