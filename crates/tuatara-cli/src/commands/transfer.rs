@@ -271,7 +271,10 @@ pub(crate) async fn list(app: &App) -> Result<()> {
         };
         let done: u64 = chunks
             .keys()
-            .map(|&i| mega_api::chunk_span(i..i + 1, size).end - mega_api::chunk_span(i..i + 1, size).start)
+            .map(|&i| {
+                let r = mega_api::chunk_span(i..i + 1, size);
+                r.end - r.start
+            })
             .sum();
         let pct = if size == 0 { 100 } else { done * 100 / size };
         text.push(format!(
