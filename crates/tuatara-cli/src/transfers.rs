@@ -177,8 +177,15 @@ impl Run {
     pub(crate) fn report(self, ended: &[Ended]) -> Result<()> {
         self.close();
         let text: Vec<String> = ended.iter().map(Ended::line).collect();
-        self.out.emit(&text, &Value::Array(ended.iter().map(Ended::json).collect()));
         let failed: Vec<&Ended> = ended.iter().filter(|e| !e.ok()).collect();
+        if failed.is_empty() {
+            self.out.emit(&text, &Value::Array(ended.iter().map(Ended::json).collect()));
+        } else {
+            // Data on stdout only on success: on failure what each file did goes to stderr.
+            for l in &text {
+                eprintln!("{l}");
+            }
+        }
         let Some(first) = failed.first() else {
             let done = ended.iter().filter(|e| matches!(e.outcome, Outcome::Done { .. })).count();
             self.out.note(format!("{done} transferred, {} skipped as identical", ended.len() - done));
