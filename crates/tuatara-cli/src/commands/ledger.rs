@@ -2,6 +2,10 @@
 //! first (name, size, alive or removed or blocked), then downloaded. A ledger in the data dir
 //! (`links-ledger.json`, 0600) keeps which links are done and which failed, keyed by kind and
 //! public handle (never the key), so that a second run skips what is done.
+//!
+//! Unlike the other commands, the report (one row per distinct link: alive, done, dead or
+//! needs_password) is printed on stdout even when it exits 6 for dead or waiting links: it is
+//! the data a script wants in that case.
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -276,7 +276,7 @@ pub(crate) async fn list(app: &App) -> Result<()> {
                 r.end - r.start
             })
             .sum();
-        let pct = if size == 0 { 100 } else { done * 100 / size };
+        let pct = (done * 100).checked_div(size).unwrap_or(100);
         text.push(format!(
             "{}  {direction:8}  {:>10}  {pct:>3}%{}  {name}",
             rec.id,
