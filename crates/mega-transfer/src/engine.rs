@@ -291,6 +291,17 @@ impl Engine {
         (ids, errors)
     }
 
+    /// Continues one unfinished job of the journal (a command repeated after a crash asks for
+    /// the same file again). Known jobs are left as they are.
+    pub fn resume_job(&self, id: &str) -> Result<(), JournalError> {
+        if self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
+            return Ok(());
+        }
+        let (rec, _) = self.inner.journal.load(id)?;
+        self.start(rec);
+        Ok(())
+    }
+
     /// The jobs this engine knows (running, queued, finished in this run).
     pub fn jobs(&self) -> Vec<JobInfo> {
         let jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());

@@ -116,6 +116,73 @@ pub(crate) enum Command {
     },
     /// Deal with duplicate names (MEGA allows several nodes of one name in a folder).
     Dedupe(DedupeArgs),
+    /// Download files, folders (recursively) and links into a local folder, keeping names.
+    ///
+    /// With one argument it downloads into the current folder; with more, the last one is the
+    /// local folder. The same command run again after an interruption continues where it was.
+    Get(GetArgs),
+    /// Upload local files and folders (recursively) into a remote folder.
+    ///
+    /// With one argument it uploads into the cloud drive's root; with more, the last one is the
+    /// remote folder. The same command run again after an interruption continues where it was.
+    Put(PutArgs),
+    /// Copy the contents of a folder between the computer and MEGA, skipping identical files.
+    ///
+    /// The remote side is written `remote:PATH` (`remote:/Backup`); the other side is a local
+    /// path. `copy ./photos remote:/Photos` uploads, `copy remote:/Photos ./photos` downloads.
+    Copy(CopyArgs),
+    /// Continue every unfinished transfer in the journal.
+    Resume(TransferOpts),
+    /// List the unfinished transfers in the journal.
+    Transfers,
+}
+
+/// Options of the commands that move data.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TransferOpts {
+    /// Connections per file.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub(crate) connections: u16,
+    /// Files moving at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) transfers: u16,
+    /// Speed limit in bytes per second (for downloads and uploads each).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit_rate: Option<u64>,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    /// Remote paths or links, then (with two or more arguments) the local folder.
+    #[arg(required = true, value_name = "REMOTE|LINK... [LOCALDIR]")]
+    pub(crate) args: Vec<String>,
+    /// The password of #P! links.
+    #[arg(long, value_name = "P")]
+    pub(crate) password: Option<String>,
+    #[command(flatten)]
+    pub(crate) opts: TransferOpts,
+}
+
+/// `put`.
+#[derive(Debug, Args)]
+pub(crate) struct PutArgs {
+    /// Local files or folders, then (with two or more arguments) the remote folder.
+    #[arg(required = true, value_name = "LOCAL... [REMOTEDIR]")]
+    pub(crate) args: Vec<String>,
+    #[command(flatten)]
+    pub(crate) opts: TransferOpts,
+}
+
+/// `copy`.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// What to copy: a local folder or file, or `remote:PATH`.
+    pub(crate) src: String,
+    /// Where to: `remote:PATH` (created when missing), or a local folder.
+    pub(crate) dst: String,
+    #[command(flatten)]
+    pub(crate) opts: TransferOpts,
 }
 
 /// `login`.
@@ -184,6 +251,23 @@ pub(crate) enum LinksAction {
     Export {
         /// The folder.
         folder: String,
+    },
+    /// Download every MEGA link found in a text file (`-`: stdin), checking each first; a
+    /// ledger keeps what is done, so a second run skips it.
+    Get {
+        /// The file to read links from, or `-` for stdin.
+        file: String,
+        /// The local folder (default: the current folder).
+        #[arg(long, value_name = "DIR")]
+        to: Option<String>,
+        /// The password of #P! links (without it they wait for one).
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+        /// Only check the links; download nothing.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        opts: TransferOpts,
     },
 }
 

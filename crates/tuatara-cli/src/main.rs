@@ -39,8 +39,27 @@
 //!   `//shares/<name>/..` incoming shares; a name carried by several nodes is an error, not a
 //!   silent pick. A MEGA link works wherever a path is read.
 //!
-//! Not here: `get`, `put`, `copy` between local and remote and resumable transfers (they come
-//! with the transfer engine), and long-running watching of the event channel.
+//! * **Transfers on `mega-transfer`.** `get`, `put`, `copy`, `links get` and `resume` run the
+//!   engine with its journal in the data directory (`.../tuatara/transfers`, `XDG_DATA_HOME`
+//!   honoured). An interrupted transfer (Ctrl-C, kill -9, a crash) is continued by `resume`, or
+//!   by the same command run again: journal entries of the same source and destination are
+//!   continued first (only their missing chunks move), then the rest is queued and what is
+//!   identical is skipped. A download is verified (meta-MAC) before it gets its final name; a
+//!   mismatch is a failure and leaves nothing at the final path.
+//! * **Which side is remote.** `get` and `put` take their direction from the command (with two
+//!   or more arguments the last one is the destination). `copy` needs the remote side spelt
+//!   `remote:PATH`; anything else is a local path.
+//!
+//! ```text
+//! tuatara-cli get /Photos ~/Pictures        # folders recursively; links too (--password for #P!)
+//! tuatara-cli put ./report.pdf /Documents   # --connections 8 --transfers 4 --limit-rate BYTES
+//! tuatara-cli copy ./photos remote:/Photos  # skips identical files; and back the other way
+//! tuatara-cli links get links.txt --to dl   # check, de-duplicate, download, ledger of done
+//! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
+//! ```
+//!
+//! Not here: long-running watching of the event channel, and pausing or reordering jobs from
+//! the command line.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -50,13 +69,14 @@ mod error;
 mod output;
 mod remote;
 mod store;
+mod transfers;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command, LinksAction};
-use crate::commands::{account, change, dedupe, links, listing};
+use crate::commands::{account, change, dedupe, ledger, links, listing, transfer};
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
@@ -117,5 +137,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Links { action: LinksAction::Export { folder } } => links::export(&app, &folder).await,
         Command::Import { link, dest, password } => links::import(&app, &link, dest, password).await,
         Command::Dedupe(args) => dedupe::dedupe(&app, args).await,
+        Command::Get(args) => transfer::get(&app, args).await,
+        Command::Put(args) => transfer::put(&app, args).await,
+        Command::Copy(args) => transfer::copy(&app, args).await,
+        Command::Resume(opts) => transfer::resume(&app, opts).await,
+        Command::Transfers => transfer::list(&app).await,
+        Command::Links { action: LinksAction::Get { file, to, password, check, opts } } => {
+            ledger::get(&app, &file, to, password, check, opts).await
+        }
     }
 }

@@ -33,11 +33,12 @@ impl Backend {
     }
 }
 
-/// The CLI's directories (config: account list and fallback session files; data: reserved
-/// for the transfer engine's journal).
+/// The CLI's directories (config: account list and fallback session files; data: the
+/// transfer engine's journal and the ledger of `links get`).
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
     config: PathBuf,
+    data: PathBuf,
 }
 
 /// The keyring account of a login: `<email> @ <api url>`.
@@ -63,7 +64,17 @@ impl Store {
     pub(crate) fn open() -> Result<Self> {
         let dirs = ProjectDirs::from("", "", "tuatara")
             .ok_or_else(|| Failure::Other("no home directory to keep the configuration in".into()))?;
-        Ok(Store { config: dirs.config_dir().to_path_buf() })
+        Ok(Store { config: dirs.config_dir().to_path_buf(), data: dirs.data_dir().to_path_buf() })
+    }
+
+    /// The transfer journal (unfinished jobs, continued by `resume` or the same command again).
+    pub(crate) fn transfers_dir(&self) -> PathBuf {
+        self.data.join("transfers")
+    }
+
+    /// The ledger of `links get`: which links are done and which failed.
+    pub(crate) fn ledger_path(&self) -> PathBuf {
+        self.data.join("links-ledger.json")
     }
 
     fn accounts_path(&self) -> PathBuf {
@@ -174,7 +185,7 @@ fn remove_if_exists(p: &Path) -> Result<()> {
 
 /// Writes a file through a temporary beside it and a rename; `mode` is set before any byte is
 /// written.
-fn write_atomic(path: &Path, body: &[u8], mode: Option<u32>) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, body: &[u8], mode: Option<u32>) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut opts = std::fs::OpenOptions::new();

@@ -20,3 +20,12 @@ mod demo;
 
 #[path = "cli/peers.rs"]
 mod peers;
+
+#[path = "cli/transfers.rs"]
+mod transfers;
+
+#[path = "cli/interrupt.rs"]
+mod interrupt;
+
+#[path = "cli/linkfile.rs"]
+mod linkfile;

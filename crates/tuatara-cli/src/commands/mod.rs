@@ -4,5 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod change;
 pub(crate) mod dedupe;
+pub(crate) mod ledger;
 pub(crate) mod links;
 pub(crate) mod listing;
+pub(crate) mod transfer;

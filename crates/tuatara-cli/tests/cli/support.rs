@@ -82,6 +82,29 @@ impl Cli {
         self.run_with_stdin(args, "").await
     }
 
+    /// The binary with this CLI's environment, not started.
+    pub(crate) fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tuatara-cli"));
+        cmd.args(args)
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("data"))
+            .env("TUATARA_API_URL", &self.api_url)
+            .env_remove("TUATARA_LINK_PASSWORD")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// The data dir (transfer journal, links ledger).
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data/tuatara")
+    }
+
     pub(crate) async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tuatara-cli"));
         cmd.args(args)
@@ -196,4 +219,28 @@ pub(crate) fn stored_session(cli: &Cli) -> mega_api::SavedSession {
 pub(crate) fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Deterministic bytes of a given length (differing by `seed`).
+pub(crate) fn content(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| ((i as u64).wrapping_mul(2_654_435_761) >> 13) as u8 ^ seed).collect()
+}
+
+/// Every file below `dir` as (relative path, bytes), sorted.
+pub(crate) fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
