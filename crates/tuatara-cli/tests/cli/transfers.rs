@@ -137,3 +137,31 @@ async fn copy_goes_both_ways_and_skips_identical_files() {
     cli.run(&["copy", "remote:/a", "remote:/b"]).await.fails(2, "both sides are remote");
     server.stop().await;
 }
+
+/// The server's stored ciphertext damaged by one bit: the download fails with a clear message
+/// and exit 1, and nothing is left at the final path (nor a `.part`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mac_mismatch_fails_plainly_and_leaves_no_file() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(mega_testserver::Config { listen: None, data: Some(data_dir.path().into()) })
+        .await
+        .unwrap();
+    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    server.seed_bytes(EMAIL, "/damaged.bin", &content(700_000, 3), 1).unwrap();
+    let blob = std::fs::read_dir(data_dir.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("seed-"))
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[400_000] ^= 0x80;
+    std::fs::write(&blob, bytes).unwrap();
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let down = tempfile::tempdir().unwrap();
+    let d = down.path().to_string_lossy().into_owned();
+    cli.run(&["get", "/damaged.bin", &d]).await.fails(1, "does not match the file's MAC");
+    assert!(!down.path().join("damaged.bin").exists() && !down.path().join("damaged.bin.part").exists());
+    server.stop().await;
+}
