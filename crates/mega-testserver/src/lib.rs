@@ -464,6 +464,21 @@ impl TestServer {
         seed::find_path(&store, *store.by_email.get(&email.to_lowercase())?, path)
     }
 
+    /// Flips one bit of a file's stored ciphertext at `offset`, as a damaged disk or a
+    /// tampering middlebox would: the server cannot tell, the client's MAC check must.
+    pub fn corrupt_stored_content(&self, email: &str, path: &str, offset: u64) -> std::io::Result<()> {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let not_found = || std::io::Error::new(std::io::ErrorKind::NotFound, format!("no file {path}"));
+        let user = *store.by_email.get(&email.to_lowercase()).ok_or_else(not_found)?;
+        let node = seed::find_path(&store, user, path).ok_or_else(not_found)?;
+        let blob = store.nodes[&node].blob.clone().ok_or_else(not_found)?;
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(&blob.path)?;
+        let mut b = [0u8; 1];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut b, offset)?;
+        b[0] ^= 0x80;
+        std::os::unix::fs::FileExt::write_all_at(&file, &b, offset)
+    }
+
     /// Exports one of an account's folders as a folder link (as `s2` + `l` would) and returns
     /// the link with its key.
     pub fn folder_link(&self, email: &str, path: &str) -> Option<String> {

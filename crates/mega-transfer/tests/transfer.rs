@@ -180,20 +180,11 @@ fn a_crash_mid_download_resumes_from_the_journal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mac_mismatch_never_leaves_a_file() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let ctx = Ctx::new(Config { listen: None, data: Some(data_dir.path().to_path_buf()) }).await;
+    let ctx = Ctx::new(Config::default()).await;
     let data = content(600_000, 4);
     ctx.server.seed_bytes(EMAIL, "/bad.bin", &data, 1).unwrap();
-    // Flip one byte of the stored ciphertext: the server cannot know, the client must.
-    let blob = std::fs::read_dir(data_dir.path())
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with("seed-"))
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&blob).unwrap();
-    bytes[300_000] ^= 1;
-    std::fs::write(&blob, bytes).unwrap();
+    // One bit of the stored ciphertext flipped: the server cannot know, the client must.
+    ctx.server.corrupt_stored_content(EMAIL, "/bad.bin", 300_000).unwrap();
     let engine = ctx.engine(|_| {});
     let h = ctx.node("/bad.bin").await;
     let ids = engine.download_node(h, &ctx.dest(), Conflict::Rename).await.unwrap();

@@ -142,23 +142,9 @@ async fn copy_goes_both_ways_and_skips_identical_files() {
 /// and exit 1, and nothing is left at the final path (nor a `.part`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mac_mismatch_fails_plainly_and_leaves_no_file() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(mega_testserver::Config { listen: None, data: Some(data_dir.path().into()) })
-        .await
-        .unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let (server, cli) = logged_in().await;
     server.seed_bytes(EMAIL, "/damaged.bin", &content(700_000, 3), 1).unwrap();
-    let blob = std::fs::read_dir(data_dir.path())
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with("seed-"))
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&blob).unwrap();
-    bytes[400_000] ^= 0x80;
-    std::fs::write(&blob, bytes).unwrap();
-    let cli = Cli::new(server.url());
-    cli.login(EMAIL, PASSWORD).await.ok();
+    server.corrupt_stored_content(EMAIL, "/damaged.bin", 400_000).unwrap();
     let down = tempfile::tempdir().unwrap();
     let d = down.path().to_string_lossy().into_owned();
     cli.run(&["get", "/damaged.bin", &d]).await.fails(1, "does not match the file's MAC");
