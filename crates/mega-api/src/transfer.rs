@@ -360,6 +360,47 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Attaches file attributes (type 0: a 120x120 JPEG thumbnail, type 1: a JPEG preview of at
+    /// most 1000 px) to one of the account's files: each is encrypted with the file's key,
+    /// uploaded (`ufa` and a POST of the bytes, answered by an 8-byte handle), then attached with
+    /// `pfa`. Returns the node's new `fa` string.
+    pub async fn put_file_attributes(&self, h: NodeHandle, key: &FileKey, attrs: &[(u32, Vec<u8>)]) -> Result<String> {
+        let mut handles = Vec::with_capacity(attrs.len());
+        for (kind, plain) in attrs {
+            let data = mega_proto::attr::encrypt_file_attribute(plain, &key.attr_key());
+            let r = self.command(json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()})).await?;
+            let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
+            let config = self.client.config().clone();
+            let data = &data;
+            let handle = with_retries(config.retry, "file attribute upload", || async {
+                let resp = self
+                    .client
+                    .http()
+                    .post(&url)
+                    .timeout(config.request_timeout)
+                    .body(data.clone())
+                    .send()
+                    .await
+                    .map_err(|e| Error::network("file attribute upload", e))?;
+                let status = resp.status().as_u16();
+                if !resp.status().is_success() {
+                    return Err(Error::Status { context: "file attribute upload", status, time_left: None });
+                }
+                let body = resp.bytes().await.map_err(|e| Error::network("file attribute upload", e))?;
+                if body.len() != 8 {
+                    return Err(Error::protocol("file attribute upload", "the answer is not an 8-byte handle"));
+                }
+                Ok(b64::encode(&body))
+            })
+            .await?;
+            handles.push(format!("{kind}*{handle}"));
+        }
+        let r = self.command(json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")})).await?;
+        r.as_str().map(str::to_string).ok_or(Error::protocol("pfa", "no fa string"))
+    }
+}
+
 impl FolderLink {
     /// A download URL for a file inside the folder link.
     pub async fn download_url(&self, h: NodeHandle) -> Result<DownloadUrl> {

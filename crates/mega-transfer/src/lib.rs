@@ -22,8 +22,11 @@
 //!   turn them into progress bars.
 //! * **Names are made safe** ([`names`]): nothing is ever written outside the chosen folder.
 //!
-//! Not yet here: thumbnails for uploaded images, a time-of-day speed schedule, and batching the
-//! API commands of thousands of small files.
+//! * **Thumbnails**: uploaded pictures get a 120x120 thumbnail and a preview as file
+//!   attributes, as MEGA's own clients make them.
+//!
+//! Not yet here: a time-of-day speed schedule, and batching the API commands of thousands of
+//! small files.
 
 mod download;
 mod engine;
@@ -32,6 +35,7 @@ pub mod journal;
 mod limit;
 pub mod names;
 mod pieces;
+mod thumbnails;
 mod upload;
 
 pub use download::part_path;

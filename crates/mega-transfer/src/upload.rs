@@ -22,7 +22,7 @@ use crate::download::{local_crc, Meter, SYNC_EVERY};
 use crate::engine::{Control, Inner, Outcome, TransferError};
 use crate::events::Event;
 use crate::journal::{JobRecord, JobSpec};
-use crate::pieces;
+use crate::{pieces, thumbnails};
 
 /// A file's modification time, unix seconds.
 pub(crate) fn mtime_of(meta: &std::fs::Metadata) -> i64 {
@@ -116,6 +116,16 @@ pub(crate) async fn run(
                     let mut t = tree.lock().await;
                     session.finish_upload(&mut t, parent, &token, &name, &key, Some(&fp)).await?
                 };
+                if thumbnails::is_picture(&local) {
+                    let path = local.clone();
+                    let attrs = tokio::task::spawn_blocking(move || thumbnails::make(&path)).await.ok().flatten();
+                    if let Some(attrs) = attrs {
+                        // The file is up and verified; a thumbnail that fails is only noted.
+                        if let Err(e) = session.put_file_attributes(node, &key, &attrs).await {
+                            tracing::warn!("thumbnail of {name} not attached: {e}");
+                        }
+                    }
+                }
                 return Ok(Outcome::Done { path: None, node: Some(node) });
             }
             Err(TransferError::Api(e))

@@ -362,3 +362,28 @@ async fn a_full_disk_fails_clearly_and_resumes_with_space() {
     assert_eq!(std::fs::read(mnt.join("big.bin")).unwrap(), data);
     ctx.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_pictures_get_a_thumbnail_and_a_preview() {
+    let ctx = Ctx::new(Config::default()).await;
+    let pic = ctx.tmp.path().join("photo.png");
+    image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([x as u8, y as u8, 128]))
+        .save_with_format(&pic, image::ImageFormat::Png)
+        .unwrap();
+    let text = ctx.tmp.path().join("notes.txt");
+    std::fs::write(&text, b"no picture").unwrap();
+    let engine = ctx.engine(|_| {});
+    let root = ctx.tree.lock().await.root().unwrap();
+    for local in [&pic, &text] {
+        let id = engine.upload_path(local, root).await.unwrap().remove(0);
+        done(engine.wait(&id).await);
+    }
+    ctx.refresh().await;
+    let tree = ctx.tree.lock().await;
+    let fa = tree.get(tree.resolve("/photo.png").unwrap()).unwrap().file_attributes().map(str::to_string);
+    let fa = fa.expect("the picture has file attributes");
+    assert!(fa.contains(":0*") && fa.contains(":1*"), "{fa}");
+    assert!(tree.get(tree.resolve("/notes.txt").unwrap()).unwrap().file_attributes().is_none());
+    drop(tree);
+    ctx.server.stop().await;
+}
