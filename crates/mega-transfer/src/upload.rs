@@ -80,6 +80,12 @@ pub(crate) async fn run(
             inner.journal.clear_chunks(&rec.id)?;
         }
         let (size, mtime) = (*size, *mtime);
+        // Finished before a crash that came between `p` and the journal's clean-up: the file is
+        // there already, and must not be sent twice.
+        let parent_h = NodeHandle::from_b64(parent).map_err(|_| damaged())?;
+        if is_on_server(&*tree.lock().await, parent_h, name, local, size)? {
+            return Ok(Outcome::Skipped);
+        }
         let c = match cipher {
             Some((k, n)) => {
                 let k: [u8; 16] = mega_proto::b64::decode_exact(k, "key").map_err(|_| damaged())?;
