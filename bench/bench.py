@@ -8,7 +8,7 @@ through hashcash at easiness 192. Each workload runs several times; the table gi
 min-max, peak RSS of the client process, and each client's time relative to Tuatara's. Every
 downloaded file is compared with the original (a fast wrong answer does not count).
 
-Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_SMALL_FILES (2000),
+Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_PEER_RUNS (1), BENCH_SMALL_FILES (2000),
 BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_SKIP (comma list of
 workloads to skip: big-down, big-up, small, list, hashcash).
 Output: Markdown on stdout and in target/bench/report.md.
@@ -42,6 +42,9 @@ SMALL = int(os.environ.get("BENCH_SMALL_FILES", "2000"))
 NODES = int(os.environ.get("BENCH_NODES", "100000"))
 BIG_NODES = int(os.environ.get("BENCH_BIG_NODES", "1000000"))
 SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
+# megajs moves about 8 MB/s here and rclone's small files take minutes: one run each keeps the
+# whole bench near 15 minutes on a 2-core machine.
+PEER_RUNS = int(os.environ.get("BENCH_PEER_RUNS", "1"))
 
 EMAIL, PASSWORD = "bench@example.com", "bench password"
 
@@ -239,6 +242,16 @@ def main():
                 return r
             measure(table, w, "curl (raw ciphertext)", curl_down)
 
+            def curl_sync_down(i):
+                url = cs(server.url, [{"a": "g", "g": 1, "p": ph}])[0]["g"]
+                out = os.path.join(c.fresh("curls"), "big.bin")
+                r = run(["sh", "-c", 'curl -sS --fail -o "$1" "$2" && sync "$1"', "sh", out, url])
+                os.remove(out)
+                return r
+            # Tuatara fsyncs a download before it gets its name (crash safety); this is curl
+            # held to the same.
+            measure(table, w, "curl + sync (as durable)", curl_sync_down)
+
             def t_down(i):
                 d = c.fresh("t-down")
                 r = c.tuatara("get", "/big.bin", d)
@@ -261,7 +274,7 @@ def main():
                 verify(os.path.join(d, "big.bin"), digest, "megajs")
                 shutil.rmtree(d)
                 return r
-            measure(table, w, "megajs", m_down)
+            measure(table, w, "megajs", m_down, runs=PEER_RUNS)
         if "big-up" not in SKIP:
             w = f"upload {label}"
             urls = [l.split("upload URL: ")[1] for l in server.stderr_lines(RUNS) if "upload URL: " in l]
@@ -274,7 +287,7 @@ def main():
                 return p
             measure(table, w, "tuatara-cli", lambda i: c.tuatara("put", named("t-up", i), "/"))
             measure(table, w, "rclone", lambda i: c.rclone("copyto", big, f"REMOTE:r-up-{i}.bin"))
-            measure(table, w, "megajs", lambda i: c.megajs("upload", big, f"m-up-{i}.bin"))
+            measure(table, w, "megajs", lambda i: c.megajs("upload", big, f"m-up-{i}.bin"), runs=PEER_RUNS)
         if "small" not in SKIP:
             small = os.path.join(tmp, "small")
             os.makedirs(small)
@@ -306,23 +319,22 @@ def main():
                 check_dir(os.path.join(d, f"small-t-{i}"), "tuatara-cli")
                 return r
             measure(table, w_down, "tuatara-cli", t_small_down)
-            measure(table, w_up, "rclone", lambda i: c.rclone("copy", small, f"REMOTE:small-r-{i}"))
+            measure(table, w_up, "rclone", lambda i: c.rclone("copy", small, f"REMOTE:small-r-{i}"), runs=PEER_RUNS)
 
             def r_small_down(i):
                 d = c.fresh("rs-down")
                 r = c.rclone("copy", f"REMOTE:small-r-{i}", d)
                 check_dir(d, "rclone")
                 return r
-            measure(table, w_down, "rclone", r_small_down)
-            peer_runs = max(1, min(RUNS, 1))
-            measure(table, w_up, "megajs", lambda i: c.megajs("upload-dir", small, f"small-m-{i}"), runs=peer_runs)
+            measure(table, w_down, "rclone", r_small_down, runs=PEER_RUNS)
+            measure(table, w_up, "megajs", lambda i: c.megajs("upload-dir", small, f"small-m-{i}"), runs=PEER_RUNS)
 
             def m_small_down(i):
                 d = c.fresh("ms-down")
                 r = c.megajs("download-dir", f"small-m-{i}", d)
                 check_dir(d, "megajs")
                 return r
-            measure(table, w_down, "megajs", m_small_down, runs=peer_runs)
+            measure(table, w_down, "megajs", m_small_down, runs=PEER_RUNS)
     finally:
         server.stop()
     if "list" not in SKIP:
@@ -388,7 +400,8 @@ def main():
     except (OSError, StopIteration):
         pass
     head = (f"Measured {datetime.date.today()} on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
-            f"{platform.release()}; {RUNS} runs each (megajs small files: 1). Command: `make bench`.\n\n")
+            f"{platform.release()}; {RUNS} runs each ({PEER_RUNS} for megajs and for rclone's small files). "
+            f"Command: `make bench`.\n\n")
     report = head + table.markdown() + "\n"
     os.makedirs(os.path.join(TARGET, "bench"), exist_ok=True)
     with open(os.path.join(TARGET, "bench", "report.md"), "w") as f:
