@@ -52,7 +52,13 @@ pub(crate) fn local_crc(path: &Path, size: u64) -> Result<[u8; 16], TransferErro
 }
 
 /// A download URL for a job's source, waiting out the transfer quota.
-async fn url_for(inner: &Inner, id: &str, source: &Source) -> Result<DownloadUrl, TransferError> {
+async fn url_for(
+    inner: &Inner,
+    id: &str,
+    source: &Source,
+    size: u64,
+    control: &watch::Receiver<Control>,
+) -> Result<DownloadUrl, TransferError> {
     loop {
         let r = match source {
             Source::Own { node } => {
@@ -70,7 +76,13 @@ async fn url_for(inner: &Inner, id: &str, source: &Source) -> Result<DownloadUrl
         match r {
             Err(e) if matches!(e.kind(), ErrorKind::Quota { .. }) => {
                 let ErrorKind::Quota { time_left } = e.kind() else { unreachable!() };
-                inner.quota_wait(id, time_left).await;
+                inner.quota_wait(id, time_left, control).await?;
+            }
+            Ok(url) if url.size != size => {
+                return Err(TransferError::Unavailable(format!(
+                    "the server reports {} bytes for a file of {size}: the file changed, queue it again",
+                    url.size
+                )));
             }
             other => return other.map_err(Into::into),
         }
@@ -101,6 +113,16 @@ pub(crate) async fn run(
     };
     let key = file_key(key)?;
     let part = part_path(path);
+    let part_len = std::fs::metadata(&part).ok().map(|m| m.len());
+    let journaled = !inner.journal.chunks(&rec.id)?.is_empty();
+    if part_len.is_none() && journaled && std::fs::metadata(path).is_ok_and(|m| m.len() == *size) {
+        // Renamed into place just before a crash, before the journal was cleared.
+        return Ok(Outcome::Done { path: Some(path.clone()), node: None });
+    }
+    if part_len != Some(*size) {
+        // The journal's chunks describe bytes that are not there (any more): fetch them again.
+        inner.journal.clear_chunks(&rec.id)?;
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -143,10 +165,10 @@ pub(crate) async fn run(
             }
         }
     }
-    file.sync_all().map_err(TransferError::local(&part))?;
     if let Some(t) = mtime.and_then(|m| u64::try_from(m).ok()) {
         let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(t));
     }
+    file.sync_all().map_err(TransferError::local(&part))?;
     drop(file);
     std::fs::rename(&part, path).map_err(TransferError::local(path))?;
     if let Some(dir) = path.parent() {
@@ -177,7 +199,7 @@ async fn fetch_missing(
     if pieces.is_empty() {
         return Ok(());
     }
-    let url = url_for(inner, &job.rec.id, job.source).await?;
+    let url = url_for(inner, &job.rec.id, job.source, job.size, control).await?;
     let workers = inner.config.connections_per_file.min(pieces.len());
     let shared = Shared {
         pieces: Mutex::new(pieces),
@@ -242,15 +264,16 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
                 let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
                 pending.extend((piece.start..piece.end).zip(c.macs));
                 shared.bytes.fetch_add(len, Ordering::Relaxed);
+                shared.failures.store(0, Ordering::Relaxed);
             }
             Err(e) => {
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
                 match e.kind() {
-                    ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left).await,
+                    ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left, &control).await?,
                     ErrorKind::Expired => {
                         let mut u = shared.url.lock().await;
                         if u.1 == generation {
-                            *u = (url_for(inner, &rec.id, source).await?, generation + 1);
+                            *u = (url_for(inner, &rec.id, source, size, &control).await?, generation + 1);
                         }
                     }
                     ErrorKind::Network | ErrorKind::Temporary => {

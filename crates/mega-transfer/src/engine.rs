@@ -181,6 +181,8 @@ pub(crate) struct Inner {
     slots: Semaphore,
     /// Until when the transfer quota is exhausted (every job waits).
     pub(crate) quota_until: Mutex<Option<Instant>>,
+    /// Local paths that jobs of this run write to.
+    claimed: Mutex<std::collections::HashSet<PathBuf>>,
     pub(crate) down: Limit,
     pub(crate) up: Limit,
 }
@@ -190,8 +192,14 @@ impl Inner {
         let _ = self.events.send(e);
     }
 
-    /// Waits out the transfer quota if it is known to be exhausted.
-    pub(crate) async fn quota_wait(&self, id: &str, time_left: Option<Duration>) {
+    /// Waits out the transfer quota (every job waits with the same deadline); a pause or a
+    /// cancel ends the wait.
+    pub(crate) async fn quota_wait(
+        &self,
+        id: &str,
+        time_left: Option<Duration>,
+        control: &watch::Receiver<Control>,
+    ) -> Result<(), TransferError> {
         let until = {
             let mut q = self.quota_until.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(left) = time_left {
@@ -208,7 +216,16 @@ impl Inner {
             reason: WaitReason::TransferQuota,
             until: Some(SystemTime::now() + left),
         });
-        tokio::time::sleep(left).await;
+        let mut control = control.clone();
+        let sleep = tokio::time::sleep(left);
+        tokio::pin!(sleep);
+        loop {
+            crate::pieces::check(&control)?;
+            tokio::select! {
+                _ = &mut sleep => return Ok(()),
+                changed = control.changed() => if changed.is_err() { return Err(TransferError::Cancelled) },
+            }
+        }
     }
 }
 
@@ -257,6 +274,7 @@ impl Engine {
             events,
             jobs: Mutex::new(BTreeMap::new()),
             quota_until: Mutex::new(None),
+            claimed: Mutex::new(std::collections::HashSet::new()),
         };
         Ok(Engine { inner: Arc::new(inner) })
     }
@@ -392,7 +410,7 @@ impl Engine {
     pub fn move_to_top(&self, id: &str) -> bool {
         let mut jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
         let top = jobs.values().map(|j| j.record.priority).min().unwrap_or(0) - 1;
-        let Some(j) = jobs.get_mut(id) else { return false };
+        let Some(j) = jobs.get_mut(id).filter(|j| j.outcome.borrow().is_none()) else { return false };
         j.record.priority = top;
         let _ = self.inner.journal.save(&j.record);
         true
@@ -400,7 +418,7 @@ impl Engine {
 
     fn set_paused(&self, id: &str, paused: bool) -> bool {
         let mut jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(j) = jobs.get_mut(id) else { return false };
+        let Some(j) = jobs.get_mut(id).filter(|j| j.outcome.borrow().is_none()) else { return false };
         j.record.paused = paused;
         let _ = self.inner.journal.save(&j.record);
         true
@@ -510,20 +528,30 @@ impl Engine {
         std::fs::create_dir_all(dest_dir).map_err(TransferError::local(dest_dir))?;
         let wanted = names::join_inside(dest_dir, &[name]);
         let id = new_id();
-        let path = if wanted.exists() {
-            if download::is_identical(&wanted, size, fingerprint.as_ref())? {
-                self.inner
-                    .emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", wanted.display()) });
-                self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
-                return Ok(Some(id));
-            }
+        let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        let path = if !claimed.contains(&wanted)
+            && wanted.exists()
+            && download::is_identical(&wanted, size, fingerprint.as_ref())?
+        {
+            drop(claimed);
+            self.inner
+                .emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", wanted.display()) });
+            self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
+            return Ok(Some(id));
+        } else if claimed.contains(&wanted) {
+            // Another running job writes there (MEGA allows duplicate names, and safe names can
+            // coincide): this one gets a name of its own.
+            names::unique_among(&wanted, &claimed)
+        } else if wanted.exists() {
             match conflict {
-                Conflict::Rename => names::unique(&wanted),
+                Conflict::Rename => names::unique_among(&wanted, &claimed),
                 Conflict::Overwrite => wanted,
             }
         } else {
             wanted
         };
+        claimed.insert(path.clone());
+        drop(claimed);
         let rec = JobRecord {
             id: id.clone(),
             spec: JobSpec::Download { source, key: b64::encode(&key.to_node_key()), size, path, mtime },
@@ -655,7 +683,12 @@ impl Engine {
             if *control.borrow() == Control::Cancel {
                 break self.cancelled(&id);
             }
-            let Ok(slot) = self.wait_for_slot(&id).await else { return };
+            let slot = match self.wait_for_slot(&id, &control).await {
+                Ok(slot) => slot,
+                Err(Some(Control::Cancel)) => break self.cancelled(&id),
+                Err(Some(_)) => continue,
+                Err(None) => return,
+            };
             let Some(rec) = self.record(&id) else { return };
             self.set_running(&id, true);
             self.inner.emit(Event::Started { id: id.clone() });
@@ -692,6 +725,9 @@ impl Engine {
                 }
             }
         };
+        if let Some(JobSpec::Download { path, .. }) = self.record(&id).map(|r| r.spec) {
+            self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner()).remove(&path);
+        }
         if let Some(j) = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
             j.outcome.send_replace(Some(outcome));
         }
@@ -708,9 +744,18 @@ impl Engine {
         Outcome::Cancelled
     }
 
-    /// A file slot, taken in priority order.
-    async fn wait_for_slot(&self, id: &str) -> Result<tokio::sync::SemaphorePermit<'_>, ()> {
+    /// A file slot, taken in priority order; a pause or cancel while queued is returned as
+    /// `Err(Some(control))`, a job that vanished as `Err(None)`.
+    async fn wait_for_slot(
+        &self,
+        id: &str,
+        control: &watch::Receiver<Control>,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, Option<Control>> {
         loop {
+            let c = *control.borrow();
+            if c != Control::Run {
+                return Err(Some(c));
+            }
             if self.is_next(id) {
                 if let Ok(p) = self.inner.slots.try_acquire() {
                     return Ok(p);
@@ -718,7 +763,7 @@ impl Engine {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
             if self.record(id).is_none() {
-                return Err(());
+                return Err(None);
             }
         }
     }

@@ -29,8 +29,8 @@ pub struct JobRecord {
     pub paused: bool,
 }
 
-/// A job's details.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// A job's details. Its `Debug` leaves out the keys, URLs and links.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
     /// A file from MEGA to a local folder.
@@ -65,6 +65,22 @@ pub enum JobSpec {
     },
 }
 
+impl std::fmt::Debug for JobSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobSpec::Download { size, path, .. } => {
+                f.debug_struct("Download").field("size", size).field("path", path).finish_non_exhaustive()
+            }
+            JobSpec::Upload { local, name, size, .. } => f
+                .debug_struct("Upload")
+                .field("local", local)
+                .field("name", name)
+                .field("size", size)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
 /// Where a download comes from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "from", rename_all = "snake_case")]
@@ -81,7 +97,7 @@ pub enum Source {
     },
     /// A file inside a folder link.
     InFolderLink {
-        /// The folder link (with its key: the journal is private).
+        /// The folder link (with its key: the journal is private; `JobSpec`'s `Debug` omits it).
         link: String,
         /// The file's node handle.
         node: String,

@@ -50,7 +50,12 @@ pub fn join_inside(dir: &Path, components: &[&str]) -> PathBuf {
 
 /// `path`, or the first of `name (1).ext`, `name (2).ext`, ... that does not exist.
 pub fn unique(path: &Path) -> PathBuf {
-    if !path.exists() {
+    unique_among(path, &std::collections::HashSet::new())
+}
+
+/// Like [`unique`], also avoiding the paths in `taken` (claimed by other transfers).
+pub fn unique_among(path: &Path, taken: &std::collections::HashSet<PathBuf>) -> PathBuf {
+    if !path.exists() && !taken.contains(path) {
         return path.to_path_buf();
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -60,7 +65,7 @@ pub fn unique(path: &Path) -> PathBuf {
     };
     (1..)
         .map(|i| path.with_file_name(format!("{stem} ({i}){ext}")))
-        .find(|p| !p.exists())
+        .find(|p| !p.exists() && !taken.contains(p))
         .unwrap_or_else(|| path.to_path_buf())
 }
 

@@ -387,3 +387,27 @@ async fn uploaded_pictures_get_a_thumbnail_and_a_preview() {
     drop(tree);
     ctx.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_names_download_side_by_side() {
+    let ctx = Ctx::new(Config::default()).await;
+    let (a, b) = (content(300_000, 11), content(200_000, 12));
+    ctx.server.seed_bytes(EMAIL, "/dup/same.bin", &a, 1).unwrap();
+    let dup = ctx.server.find(EMAIL, "/dup").unwrap();
+    // A second file of the same name in the same folder, as MEGA allows.
+    ctx.server.seed_bytes(EMAIL, "/tmp-second/same.bin", &b, 1).unwrap();
+    ctx.refresh().await;
+    let second = ctx.tree.lock().await.resolve("/tmp-second/same.bin").unwrap();
+    ctx.session.move_node(&mut *ctx.tree.lock().await, second, dup).await.unwrap();
+    let engine = ctx.engine(|_| {});
+    for id in engine.download_node(dup, &ctx.dest(), Conflict::Rename).await.unwrap() {
+        done(engine.wait(&id).await);
+    }
+    let mut got = vec![
+        std::fs::read(ctx.dest().join("dup/same.bin")).unwrap(),
+        std::fs::read(ctx.dest().join("dup/same (1).bin")).unwrap(),
+    ];
+    got.sort_by_key(Vec::len);
+    assert_eq!(got, [b, a], "both files, each whole, under two names");
+    ctx.server.stop().await;
+}
