@@ -33,6 +33,7 @@ mod limit;
 pub mod names;
 mod pieces;
 mod upload;
+pub mod watch;
 
 pub use download::part_path;
 pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
