@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::store::{now_secs, read_json, write_json};
-use super::{fs_watch, is_paused, Ledger, RunOptions, Signals, Watch, WatchError, WatchKind, WatchStatus, WatchStore};
+use super::{
+    fs_watch_or_report, is_paused, ticker, Ledger, RunOptions, Signals, Watch, WatchError, WatchKind, WatchStatus,
+    WatchStore,
+};
 use crate::engine::{Conflict, Engine, Outcome};
 
 /// What became of a link.
@@ -126,17 +129,10 @@ impl LinksRun {
         } else {
             self.source.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        let (_watcher, mut events) = match fs_watch(&watched, false, self.options.settle) {
-            Ok((w, rx)) => (Some(w), rx),
-            Err(e) => {
-                self.error(&e.to_string());
-                (None, mpsc::unbounded_channel().1)
-            }
-        };
+        let (_watcher, mut events) = fs_watch_or_report(&watched, false, self.options.settle, |e| self.error(e));
         self.status.paused = is_paused(&self.store, &self.id);
         self.read_sources();
-        let mut tick = tokio::time::interval((self.options.settle / 4).max(Duration::from_millis(25)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = ticker(self.options.settle);
         let mut last_scan = Instant::now();
         let mut last_store = Instant::now();
         loop {
@@ -163,20 +159,12 @@ impl LinksRun {
             self.status.pending = self.waiting.len() + usize::from(self.dirty.is_some());
             self.status.in_flight = self.in_flight.len();
             self.status.needs_password = self.ledger.values().filter(|e| e.state == LinkState::NeedsPassword).count();
-            sig.status.send_if_modified(|s| {
-                let changed = *s != self.status;
-                if changed {
-                    *s = self.status.clone();
-                }
-                changed
-            });
+            sig.publish(&self.status);
         }
     }
 
     fn error(&mut self, message: &str) {
-        tracing::warn!(watch = %self.id, "{message}");
-        let _ = self.store.record_error(&self.id, message);
-        self.status.last_error = Some(message.to_string());
+        super::report_error(&self.store, &self.id, &mut self.status, message);
     }
 
     fn save(&mut self) {

@@ -196,6 +196,26 @@ pub(crate) struct Signals {
     pub(crate) status: signal::Sender<WatchStatus>,
 }
 
+impl Signals {
+    /// Publishes the status when it changed.
+    pub(crate) fn publish(&self, status: &WatchStatus) {
+        self.status.send_if_modified(|s| {
+            let changed = s != status;
+            if changed {
+                *s = status.clone();
+            }
+            changed
+        });
+    }
+}
+
+/// Logs an error, records it in the store and in the status.
+pub(crate) fn report_error(store: &WatchStore, id: &str, status: &mut WatchStatus, message: &str) {
+    tracing::warn!(watch = %id, "{message}");
+    let _ = store.record_error(id, message);
+    status.last_error = Some(message.to_string());
+}
+
 /// Starts running the watch `id` of `store` on `engine` (which must have a session and a tree
 /// for upload watches).
 pub async fn start(
@@ -241,6 +261,30 @@ pub(crate) fn fs_watch(
     let mode = if recursive { notify::RecursiveMode::Recursive } else { notify::RecursiveMode::NonRecursive };
     w.watch(path, mode).map_err(fail)?;
     Ok((w, rx))
+}
+
+/// [`fs_watch`], or with an error reported no events at all (periodic scans still run, e.g.
+/// while the folder is missing).
+pub(crate) fn fs_watch_or_report(
+    path: &std::path::Path,
+    recursive: bool,
+    settle: Duration,
+    report: impl FnOnce(&str),
+) -> (Option<FsWatcher>, mpsc::UnboundedReceiver<DebounceEventResult>) {
+    match fs_watch(path, recursive, settle) {
+        Ok((w, rx)) => (Some(w), rx),
+        Err(e) => {
+            report(&e.to_string());
+            (None, mpsc::unbounded_channel().1)
+        }
+    }
+}
+
+/// The runners' clock: a quarter of the settle time.
+pub(crate) fn ticker(settle: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval((settle / 4).max(Duration::from_millis(25)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
 }
 
 /// Reads the paused flag from the store (a removed watch counts as paused).

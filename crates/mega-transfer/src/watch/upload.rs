@@ -12,7 +12,10 @@ use notify::EventKind;
 use notify_debouncer_full::DebounceEventResult;
 use tokio::sync::{mpsc, Mutex};
 
-use super::{fs_watch, is_paused, Ignore, RunOptions, Signals, Watch, WatchError, WatchKind, WatchStatus, WatchStore};
+use super::{
+    fs_watch_or_report, is_paused, ticker, Ignore, RunOptions, Signals, Watch, WatchError, WatchKind, WatchStatus,
+    WatchStore,
+};
 use crate::engine::{Engine, Outcome};
 
 /// What a file looked like when last seen.
@@ -104,19 +107,13 @@ impl UploadRun {
     }
 
     pub(crate) async fn run(mut self, mut sig: Signals) {
-        let watcher = fs_watch(&self.root, true, self.options.settle);
-        let (_watcher, mut events) = match watcher {
-            Ok((w, rx)) => (Some(w), rx),
-            Err(e) => {
-                // No events (e.g. the folder is missing): periodic scans still run.
-                self.error(&e.to_string());
-                (None, mpsc::unbounded_channel().1)
-            }
+        let (_watcher, mut events) = {
+            let (root, settle) = (self.root.clone(), self.options.settle);
+            fs_watch_or_report(&root, true, settle, |e| self.error(e))
         };
         self.status.paused = is_paused(&self.store, &self.id);
         self.scan().await;
-        let mut tick = tokio::time::interval((self.options.settle / 4).max(Duration::from_millis(25)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = ticker(self.options.settle);
         let mut last_scan = Instant::now();
         let mut last_store = Instant::now();
         loop {
@@ -161,19 +158,11 @@ impl UploadRun {
     fn publish(&mut self, sig: &Signals) {
         self.status.pending = self.pending.len() + self.ready.len();
         self.status.in_flight = self.in_flight.len();
-        sig.status.send_if_modified(|s| {
-            let changed = *s != self.status;
-            if changed {
-                *s = self.status.clone();
-            }
-            changed
-        });
+        sig.publish(&self.status);
     }
 
     fn error(&mut self, message: &str) {
-        tracing::warn!(watch = %self.id, "{message}");
-        let _ = self.store.record_error(&self.id, message);
-        self.status.last_error = Some(message.to_string());
+        super::report_error(&self.store, &self.id, &mut self.status, message);
     }
 
     fn rel<'a>(&self, path: &'a Path) -> Option<&'a Path> {
