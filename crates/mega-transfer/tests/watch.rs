@@ -102,6 +102,15 @@ async fn idle(h: &WatchHandle) {
 }
 
 async fn start_upload_watch(ctx: &Ctx, engine: &Engine, trash_deleted: bool) -> (WatchStore, WatchHandle) {
+    start_upload_watch_with(ctx, engine, trash_deleted, options()).await
+}
+
+async fn start_upload_watch_with(
+    ctx: &Ctx,
+    engine: &Engine,
+    trash_deleted: bool,
+    options: RunOptions,
+) -> (WatchStore, WatchHandle) {
     let store = ctx.store();
     let w = store
         .add(WatchKind::Upload {
@@ -111,7 +120,7 @@ async fn start_upload_watch(ctx: &Ctx, engine: &Engine, trash_deleted: bool) -> 
             ignore: vec!["*.skip".into()],
         })
         .unwrap();
-    let h = watch::start(engine, &store, &w.id, options()).await.unwrap();
+    let h = watch::start(engine, &store, &w.id, options).await.unwrap();
     idle(&h).await;
     (store, h)
 }
@@ -132,11 +141,14 @@ async fn assert_remote(ctx: &Ctx, expected: &BTreeMap<String, Vec<u8>>) {
 async fn a_watched_folder_uploads_settled_files_once() {
     let ctx = Ctx::new().await;
     let engine = ctx.engine();
-    let (store, h) = start_upload_watch(&ctx, &engine, false).await;
+    // Settle 1 s: the debounce window is 250 ms, so the slow writer's 500 ms pauses pass the
+    // debouncer and only the size-and-mtime check keeps the file back.
+    let settle = RunOptions { settle: Duration::from_secs(1), ..options() };
+    let (store, h) = start_upload_watch_with(&ctx, &engine, false, settle).await;
     let local = ctx.local();
     let mut expected = BTreeMap::new();
 
-    // Created at once; written slowly (appended over ~1.2 s); renamed into place from a
+    // Created at once; written slowly (appended over ~3 s); renamed into place from a
     // temporary name; a new folder with a file; ignored files.
     std::fs::write(local.join("a.txt"), b"alpha").unwrap();
     expected.insert("a.txt".to_string(), b"alpha".to_vec());
@@ -148,12 +160,12 @@ async fn a_watched_folder_uploads_settled_files_once() {
     }
     let mut slow = std::fs::File::create(local.join("slow.bin")).unwrap();
     let mut slow_data = Vec::new();
-    for i in 0..12u8 {
+    for i in 0..6u8 {
         let piece = vec![i; 10_000];
         slow.write_all(&piece).unwrap();
         slow.flush().unwrap();
         slow_data.extend_from_slice(&piece);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     drop(slow);
     expected.insert("slow.bin".to_string(), slow_data);
@@ -165,7 +177,8 @@ async fn a_watched_folder_uploads_settled_files_once() {
     idle(&h).await;
     assert_remote(&ctx, &expected).await;
     let status = h.status();
-    assert_eq!(status.failed, 0, "{status:?}");
+    // Four uploads, nothing replaced: no half-written copy was ever sent.
+    assert_eq!((status.done, status.trashed, status.failed), (4, 0, 0), "{status:?}");
 
     // Deleted locally: not propagated (a backup). A marker written after the deletion, once
     // uploaded, proves the deletion's event was handled.
@@ -379,4 +392,39 @@ async fn a_watched_links_file_downloads_new_links_once() {
     assert!(ledger.values().all(|e| e.state == LinkState::Done), "{ledger:?}");
     assert!(Path::new(&dest.join("folder")).is_dir());
     ctx.server.stop().await;
+}
+
+#[test]
+fn the_store_persists_adds_pauses_errors_and_removals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = WatchStore::open(tmp.path().join("w")).unwrap();
+    let up = WatchKind::Upload {
+        local: tmp.path().join("a"),
+        remote: "Backups/a/".into(),
+        trash_deleted: false,
+        ignore: vec![],
+    };
+    let a = store.add(up.clone()).unwrap();
+    assert!(matches!(&a.kind, WatchKind::Upload { remote, .. } if remote == "/Backups/a"));
+    assert!(matches!(store.add(up), Err(watch::WatchError::AlreadyWatched(_))));
+    let l = store.add(WatchKind::Links { source: tmp.path().join("l.txt"), dest: tmp.path().join("dl") }).unwrap();
+    store.set_paused(&a.id, true).unwrap();
+    for i in 0..25 {
+        store.record_error(&l.id, &format!("error {i}")).unwrap();
+    }
+    store.record_activity(&l.id, 3).unwrap();
+    // A second store on the same directory (a restart) reads the same.
+    let again = WatchStore::open(tmp.path().join("w")).unwrap();
+    let list = again.list().unwrap();
+    assert_eq!(list.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), [a.id.as_str(), l.id.as_str()]);
+    assert!(list[0].paused && !list[1].paused);
+    assert_eq!(list[1].errors.len(), 20, "the last 20 errors are kept");
+    assert_eq!(list[1].errors.last().unwrap().message, "error 24");
+    assert_eq!((list[1].done, list[1].last_activity.is_some()), (3, true));
+    again.remove(&a.id).unwrap();
+    assert!(matches!(again.remove(&a.id), Err(watch::WatchError::NoSuchWatch(_))));
+    assert_eq!(store.list().unwrap().len(), 1);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(tmp.path().join("w/watches.json")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -252,7 +252,9 @@ pub(crate) fn fs_watch(
     settle: Duration,
 ) -> Result<(FsWatcher, mpsc::UnboundedReceiver<DebounceEventResult>), WatchError> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let window = (settle / 2).max(Duration::from_millis(50));
+    // Shorter than the settle time: a pause in writing longer than this window but shorter
+    // than the settle time is caught by the size-and-mtime check, not by the debouncer alone.
+    let window = (settle / 4).max(Duration::from_millis(50));
     let fail = |e: notify::Error| WatchError::Notify { path: path.to_path_buf(), message: e.to_string() };
     let mut w = new_debouncer(window, None, move |r: DebounceEventResult| {
         let _ = tx.send(r);
