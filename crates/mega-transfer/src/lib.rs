@@ -21,6 +21,8 @@
 //! * **Events** ([`Event`]) are plain Rust values on a broadcast channel; the app and the CLI
 //!   turn them into progress bars.
 //! * **Names are made safe** ([`names`]): nothing is ever written outside the chosen folder.
+//! * **Watches** ([`watch`]): a local folder backed up into a remote one as files settle, and
+//!   links files whose new MEGA links are downloaded, persisted across restarts.
 //!
 //! Not yet here: thumbnails for uploaded images, a time-of-day speed schedule, and batching the
 //! API commands of thousands of small files.
