@@ -424,11 +424,11 @@ impl Engine {
         true
     }
 
-    fn session(&self) -> Result<&Session, TransferError> {
+    pub(crate) fn session(&self) -> Result<&Session, TransferError> {
         self.inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))
     }
 
-    fn tree(&self) -> Result<&Arc<tokio::sync::Mutex<Tree>>, TransferError> {
+    pub(crate) fn tree(&self) -> Result<&Arc<tokio::sync::Mutex<Tree>>, TransferError> {
         self.inner.tree.as_ref().ok_or_else(|| TransferError::Unavailable("no node tree".into()))
     }
 

@@ -150,6 +150,19 @@ fn private_file(path: &Path, append: bool) -> std::io::Result<File> {
     o.open(path)
 }
 
+/// Writes `data` to `path` atomically (0600): into `tmp`, fsynced, renamed over `path`, and
+/// the directory fsynced.
+pub(crate) fn write_atomic(tmp: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut f = private_file(tmp, false)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    std::fs::rename(tmp, path)?;
+    match path.parent() {
+        Some(dir) => File::open(dir).and_then(|d| d.sync_all()),
+        None => Ok(()),
+    }
+}
+
 impl Journal {
     /// Opens (creating) the journal in `dir`.
     pub fn open(dir: &Path) -> Result<Self, JournalError> {
@@ -177,11 +190,7 @@ impl Journal {
         let tmp = self.dir.join(format!("{}.json.tmp", rec.id));
         let data = serde_json::to_vec_pretty(rec)
             .map_err(|e| JournalError::Damaged { path: path.clone(), why: e.to_string() })?;
-        let mut f = private_file(&tmp, false).map_err(io(&tmp))?;
-        f.write_all(&data).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io(&self.dir))
+        write_atomic(&tmp, &path, &data).map_err(io(&path))
     }
 
     /// Every job in the journal; damaged ones as errors (the others still load).

@@ -21,6 +21,8 @@
 //! * **Events** ([`Event`]) are plain Rust values on a broadcast channel; the app and the CLI
 //!   turn them into progress bars.
 //! * **Names are made safe** ([`names`]): nothing is ever written outside the chosen folder.
+//! * **Watches** ([`watch`]): a local folder backed up into a remote one as files settle, and
+//!   links files whose new MEGA links are downloaded, persisted across restarts.
 //!
 //! * **Thumbnails**: uploaded pictures get a 120x120 thumbnail and a preview as file
 //!   attributes, as MEGA's own clients make them.
@@ -37,6 +39,7 @@ pub mod names;
 mod pieces;
 mod thumbnails;
 mod upload;
+pub mod watch;
 
 pub use download::part_path;
 pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
