@@ -106,19 +106,8 @@ impl Cli {
     }
 
     pub(crate) async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tuatara-cli"));
-        cmd.args(args)
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env("XDG_DATA_HOME", self.home.path().join("data"))
-            .env("TUATARA_API_URL", &self.api_url)
-            .env_remove("TUATARA_LINK_PASSWORD")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("the tuatara-cli binary runs");
         let mut input = child.stdin.take().unwrap();
         input.write_all(stdin.as_bytes()).await.unwrap();
