@@ -43,7 +43,12 @@ pub(crate) fn us(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if !account.check_mfa(cmd.get("mfa").and_then(Value::as_str)) {
         return Err(ErrorCode::MfaRequired);
     }
-    let sid = Sid::generate(user, &mut OsRng);
+    // A sid whose first byte is zero decrypts correctly only in clients that left-pad the RSA
+    // result (the SDK); megajs and go-mega strip leading zeros and fail such a login (spec
+    // §2.5). The server chooses those bytes, so it never hands one out.
+    let sid = std::iter::repeat_with(|| Sid::generate(user, &mut OsRng))
+        .find(|s| s.as_bytes()[0] != 0)
+        .unwrap_or_else(|| Sid::generate(user, &mut OsRng));
     let csid = account.public.encrypt_csid(&sid, &mut OsRng).map_err(|_| ErrorCode::Internal)?;
     let mut reply = json!({
         "csid": csid,
