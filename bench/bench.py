@@ -252,29 +252,20 @@ def main():
             # held to the same.
             measure(table, w, "curl + sync (as durable)", curl_sync_down)
 
-            def t_down(i):
-                d = c.fresh("t-down")
-                r = c.tuatara("get", "/big.bin", d)
-                verify(os.path.join(d, "big.bin"), digest, "tuatara-cli")
-                shutil.rmtree(d)
-                return r
-            measure(table, w, "tuatara-cli", t_down)
-
-            def r_down(i):
-                d = c.fresh("r-down")
-                r = c.rclone("copyto", "REMOTE:big.bin", os.path.join(d, "big.bin"))
-                verify(os.path.join(d, "big.bin"), digest, "rclone")
-                shutil.rmtree(d)
-                return r
-            measure(table, w, "rclone", r_down)
-
-            def m_down(i):
-                d = c.fresh("m-down")
-                r = c.megajs("download", "big.bin", os.path.join(d, "big.bin"))
-                verify(os.path.join(d, "big.bin"), digest, "megajs")
-                shutil.rmtree(d)
-                return r
-            measure(table, w, "megajs", m_down, runs=PEER_RUNS)
+            def verified_download(who, fetch):
+                """A run that downloads into a fresh folder with `fetch(path)` and checks the bytes."""
+                def one(i):
+                    d = c.fresh(who)
+                    out = os.path.join(d, "big.bin")
+                    r = fetch(d, out)
+                    verify(out, digest, who)
+                    shutil.rmtree(d)
+                    return r
+                return one
+            measure(table, w, "tuatara-cli", verified_download("tuatara-cli", lambda d, out: c.tuatara("get", "/big.bin", d)))
+            measure(table, w, "rclone", verified_download("rclone", lambda d, out: c.rclone("copyto", "REMOTE:big.bin", out)))
+            measure(table, w, "megajs", verified_download("megajs", lambda d, out: c.megajs("download", "big.bin", out)),
+                    runs=PEER_RUNS)
         if "big-up" not in SKIP:
             w = f"upload {label}"
             urls = [l.split("upload URL: ")[1] for l in server.stderr_lines(RUNS) if "upload URL: " in l]
