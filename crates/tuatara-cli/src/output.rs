@@ -37,6 +37,12 @@ impl Out {
         }
     }
 
+    /// A buffered writer for many data lines on stdout (text mode): one write per 8 KiB
+    /// instead of one per line.
+    pub(crate) fn lines(&self) -> Lines {
+        Lines { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()), broken: false }
+    }
+
     /// A human note on stderr.
     pub(crate) fn note(&self, s: impl AsRef<str>) {
         if !self.quiet {
@@ -74,6 +80,31 @@ impl Out {
         );
         pb.set_message(msg.to_string());
         pb
+    }
+}
+
+/// Data lines on stdout through one buffer; see [`Out::lines`]. A closed pipe (`ls | head`)
+/// ends the output quietly.
+pub(crate) struct Lines {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    broken: bool,
+}
+
+impl Lines {
+    /// Writes one line.
+    pub(crate) fn line(&mut self, s: &str) {
+        use std::io::Write;
+        if !self.broken && writeln!(self.out, "{s}").is_err() {
+            self.broken = true;
+        }
+    }
+
+    /// Flushes what is buffered.
+    pub(crate) fn finish(mut self) {
+        use std::io::Write;
+        if !self.broken {
+            let _ = self.out.flush();
+        }
     }
 }
 

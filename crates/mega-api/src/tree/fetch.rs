@@ -2,8 +2,12 @@
 //!
 //! A million-node reply is hundreds of megabytes of JSON; it is never held whole. The body is
 //! fed chunk by chunk to a blocking thread where a serde visitor reads one node object at a
-//! time, decrypts it and drops its JSON, so the peak memory is the tree plus a few buffers.
+//! time and hands them on in batches to a second thread, which decrypts them and builds the
+//! tree. Parsing and decrypting so run on two cores at once, in the wire's order (a share
+//! root's key is learnt before its children are opened), and the peak memory is the tree plus
+//! a few batches.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{BufReader, Read};
 
@@ -12,7 +16,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Keyring, RawNode, Tree};
+use super::{split, Keyring, RawNode, Tree};
 use crate::client::{Auth, Client, Reply};
 use crate::error::{Error, Result};
 
@@ -62,15 +66,15 @@ enum Outcome {
     CommandError(i64),
 }
 
+/// Raw nodes handed from the slow-path parser to the builder at a time.
+const BATCH: usize = 2048;
+
 async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<Reply<Tree>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
-    let parser = tokio::task::spawn_blocking(move || {
-        let reader = BufReader::with_capacity(1 << 16, ChannelReader { rx, current: Vec::new(), pos: 0 });
-        let mut tree = Tree::new(keyring);
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let outcome = ResponseSeed { tree: &mut tree }.deserialize(&mut de).and_then(|o| de.end().map(|_| o));
-        (outcome, tree)
-    });
+    let (built_tx, built_rx) = std::sync::mpsc::channel::<split::Built>();
+    let tree = Tree::new(keyring.clone());
+    let builder = tokio::task::spawn_blocking(move || split::build(tree, built_rx, add_node, link_root));
+    let parser = tokio::task::spawn_blocking(move || parse(rx, &keyring, built_tx));
     let mut feed_error = None;
     let started = std::time::Instant::now();
     let mut first_byte = None;
@@ -91,12 +95,13 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
     }
     let received = started.elapsed();
     drop(tx);
-    let (outcome, mut tree) = parser.await.map_err(|_| Error::Cancelled)?;
+    let outcome = parser.await.map_err(|_| Error::Cancelled)?;
+    let (mut tree, complete) = builder.await.map_err(|_| Error::Cancelled)?;
     tracing::debug!(?first_byte, ?received, parsed = ?started.elapsed(), "f reply streamed and parsed");
     if let Some(e) = feed_error {
         return Err(e);
     }
-    match outcome.map_err(|_| Error::protocol("f", "malformed JSON"))? {
+    match outcome.ok().filter(|_| complete).ok_or_else(|| Error::protocol("f", "malformed JSON"))? {
         Outcome::RequestError(code) => Ok(Reply::Failed(ErrorCode::from_code(code))),
         Outcome::CommandError(code) => Err(Error::api("f", ErrorCode::from_code(code))),
         Outcome::Parsed(extras) => {
@@ -104,6 +109,47 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
             Ok(Reply::Done(tree))
         }
     }
+}
+
+/// Reads the body: the fast path when it starts with [`split::PREFIX`], else the general
+/// streaming parser. Nodes go to the builder through `built`; the rest is the outcome.
+fn parse(
+    mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    keyring: &Keyring,
+    built: std::sync::mpsc::Sender<split::Built>,
+) -> std::result::Result<Outcome, ()> {
+    let mut head = Vec::new();
+    while head.len() < split::PREFIX.len() {
+        match rx.blocking_recv() {
+            Some(chunk) => head.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    if !head.starts_with(split::PREFIX) {
+        let reader = BufReader::with_capacity(1 << 16, ChannelReader { rx, current: head, pos: 0 });
+        let nodes = Nodes { built, seq: Cell::new(0) };
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        return ResponseSeed { nodes: &nodes }.deserialize(&mut de).and_then(|o| de.end().map(|_| o)).map_err(|_| ());
+    }
+    let n = split::workers();
+    let (batches, for_workers) = split::batch_channel(n);
+    split::start_workers(n, keyring, for_workers, &built);
+    let mut scanner = split::Scanner::new();
+    // A send fails only when every worker is gone, and then the builder reports the gap.
+    let mut emit = |b: split::Batch| drop(batches.send(b));
+    scanner.push(&head[split::PREFIX.len()..], &mut emit)?;
+    while let Some(chunk) = rx.blocking_recv() {
+        scanner.push(&chunk, &mut emit)?;
+    }
+    scanner.finish(&mut emit)?;
+    drop(batches);
+    // What follows the nodes (`ok`, `ph`, `sn`, ...) is read by the general parser, after an
+    // empty node array.
+    let mut rest = br#"[{"f":[]"#.to_vec();
+    rest.extend_from_slice(&scanner.tail);
+    let nodes = Nodes { built, seq: Cell::new(scanner.batches()) };
+    let mut de = serde_json::Deserializer::from_slice(&rest);
+    ResponseSeed { nodes: &nodes }.deserialize(&mut de).and_then(|o| de.end().map(|_| o)).map_err(|_| ())
 }
 
 fn finish(tree: &mut Tree, extras: Extras) {
@@ -149,7 +195,7 @@ impl Read for ChannelReader {
 
 /// The whole body: `[ <f result> ]`, or a bare request-level error code.
 struct ResponseSeed<'t> {
-    tree: &'t mut Tree,
+    nodes: &'t Nodes,
 }
 
 impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
@@ -176,20 +222,20 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Outcome, A::Error> {
         let first = seq
-            .next_element_seed(ResultSeed { tree: self.tree })?
+            .next_element_seed(ResultSeed { nodes: self.nodes })?
             .ok_or_else(|| serde::de::Error::custom("empty reply"))?;
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(first)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Outcome, A::Error> {
-        ResultSeed { tree: self.tree }.visit_map(map)
+        ResultSeed { nodes: self.nodes }.visit_map(map)
     }
 }
 
 /// The `f` result: an object with `f`, `ok`, `ph`, `sn`, ..., or a command error code.
 struct ResultSeed<'t> {
-    tree: &'t mut Tree,
+    nodes: &'t Nodes,
 }
 
 impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
@@ -218,7 +264,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
         let mut extras = Extras::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "f" => map.next_value_seed(NodesSeed { tree: &mut *self.tree })?,
+                "f" => map.next_value_seed(NodesSeed { nodes: self.nodes })?,
                 "ok" => extras.ok = map.next_value::<Option<Vec<OkEntry>>>()?.unwrap_or_default(),
                 "ph" => extras.ph = map.next_value::<Option<Vec<PhEntry>>>()?.unwrap_or_default(),
                 "sn" => extras.sn = map.next_value::<Option<String>>()?,
@@ -233,7 +279,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
 
 /// The node array: each node decrypted into the tree as soon as it is read.
 struct NodesSeed<'t> {
-    tree: &'t mut Tree,
+    nodes: &'t Nodes,
 }
 
 impl<'de> DeserializeSeed<'de> for NodesSeed<'_> {
@@ -255,19 +301,54 @@ impl<'de> Visitor<'de> for NodesSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        let folder_link = self.tree.keyring.link_key.is_some();
+        let mut batch = Vec::with_capacity(BATCH);
         while let Some(raw) = seq.next_element::<RawNode>()? {
-            let added = self.tree.add_raw(&raw);
-            // In a folder link, the root is the node keyed by its own handle (spec §7.4).
-            if folder_link && self.tree.root().is_none() {
-                if let Some((h, _)) = added {
-                    let own = raw.k.as_deref().is_some_and(|k| k.split('/').any(|e| e.starts_with(&format!("{h}:"))));
-                    if own || self.tree.get(h).and_then(|n| n.parent()).is_none_or(|p| self.tree.get(p).is_none()) {
-                        self.tree.set_link_root(Some(h));
-                    }
-                }
+            batch.push(split::Item::Raw(raw));
+            if batch.len() == BATCH {
+                self.nodes.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
             }
         }
+        if !batch.is_empty() {
+            self.nodes.send(batch)?;
+        }
         Ok(())
+    }
+}
+
+/// Where the general parser sends its batches of raw nodes, numbered for the builder.
+struct Nodes {
+    built: std::sync::mpsc::Sender<split::Built>,
+    seq: Cell<u64>,
+}
+
+impl Nodes {
+    fn send<E: serde::de::Error>(&self, items: Vec<split::Item>) -> std::result::Result<(), E> {
+        let seq = self.seq.get();
+        self.seq.set(seq + 1);
+        // The builder only goes away when the whole fetch is abandoned.
+        self.built.send((seq, Ok(items))).map_err(|_| E::custom("tree builder gone"))
+    }
+}
+
+/// Opens one raw node into the tree, in wire order.
+fn add_node(tree: &mut Tree, raw: &RawNode) {
+    if let Some((h, _)) = tree.add_raw(raw) {
+        let own = tree.keyring.link_key.is_some()
+            && raw
+                .k
+                .as_deref()
+                .is_some_and(|k| k.split('/').any(|e| e.split_once(':').is_some_and(|(o, _)| o == raw.h)));
+        link_root(tree, (h, own));
+    }
+}
+
+/// In a folder link, the root is the first node keyed by its own handle, or whose parent is
+/// not in the tree (spec §7.4).
+fn link_root(tree: &mut Tree, (h, own_key): (NodeHandle, bool)) {
+    if tree.keyring.link_key.is_none() || tree.root().is_some() {
+        return;
+    }
+    if own_key || tree.get(h).and_then(|n| n.parent()).is_none_or(|p| tree.get(p).is_none()) {
+        tree.set_link_root(Some(h));
     }
 }

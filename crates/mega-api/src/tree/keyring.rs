@@ -10,7 +10,7 @@ use mega_proto::rsa::PrivateKey;
 use mega_proto::{b64, Key128, NodeHandle, UserHandle};
 use zeroize::Zeroizing;
 
-use super::node::{KeyBytes, Node, NodeKind, RawNode};
+use super::node::{KeyBytes, Node, NodeKind, RawFields, RawNode};
 
 /// The keys of a tree.
 #[derive(Clone, Default)]
@@ -86,15 +86,21 @@ impl Keyring {
     /// Turns a raw node into a node. A node whose key or attributes do not open is kept,
     /// marked undecrypted; only a node without a valid handle or type is refused.
     pub(crate) fn decrypt(&mut self, raw: &RawNode) -> Result<Node, BadNode> {
-        let handle = NodeHandle::from_b64(&raw.h).map_err(|_| BadNode)?;
-        let kind = NodeKind::from_wire(raw.t).ok_or(BadNode)?;
-        let parent = raw.p.as_deref().filter(|p| !p.is_empty()).and_then(|p| NodeHandle::from_b64(p).ok());
-        let owner = raw.u.as_deref().and_then(|u| UserHandle::from_b64(u).ok()).unwrap_or(UserHandle([0; 8]));
         if let Some(sk) = raw.sk.as_deref() {
+            let handle = NodeHandle::from_b64(&raw.h).map_err(|_| BadNode)?;
             if let Some(key) = self.share_key(sk) {
                 self.shares.insert(handle, key);
             }
         }
+        self.open(raw.fields())
+    }
+
+    /// Turns a raw node into a node with the keys known now, learning nothing.
+    pub(crate) fn open(&self, raw: RawFields<'_>) -> Result<Node, BadNode> {
+        let handle = NodeHandle::from_b64(raw.h).map_err(|_| BadNode)?;
+        let kind = NodeKind::from_wire(raw.t).ok_or(BadNode)?;
+        let parent = raw.p.filter(|p| !p.is_empty()).and_then(|p| NodeHandle::from_b64(p).ok());
+        let owner = raw.u.and_then(|u| UserHandle::from_b64(u).ok()).unwrap_or(UserHandle([0; 8]));
         let mut node = Node {
             handle,
             parent,
@@ -105,16 +111,16 @@ impl Keyring {
             size: raw.s.unwrap_or(0),
             name: Box::from(""),
             extra: None,
-            fa: raw.fa.as_deref().map(Box::from),
+            fa: raw.fa.map(Box::from),
             key: KeyBytes::default(),
         };
         if kind.is_root() {
             node.decrypted = true;
             return Ok(node);
         }
-        if let Some(key) = raw.k.as_deref().and_then(|k| self.node_key(k, kind)) {
+        if let Some(key) = raw.k.and_then(|k| self.node_key(k, kind)) {
             node.key = KeyBytes::new(&key);
-            let attrs = node.attr_key().and_then(|ak| Attributes::decrypt_b64(raw.a.as_deref()?, &ak).ok());
+            let attrs = node.attr_key().and_then(|ak| Attributes::decrypt_b64(raw.a?, &ak).ok());
             if let Some(attrs) = attrs {
                 node.set_attributes(attrs);
                 node.decrypted = true;

@@ -12,6 +12,7 @@ mod apply;
 mod fetch;
 mod keyring;
 mod node;
+mod split;
 
 use std::collections::HashMap;
 
@@ -354,17 +355,24 @@ impl Tree {
     /// handle and the previous parent if the node was already there.
     pub(crate) fn add_raw(&mut self, raw: &RawNode) -> Option<(NodeHandle, Option<Option<NodeHandle>>)> {
         let node = self.keyring.decrypt(raw).ok()?;
+        if !node.is_decrypted() {
+            if let (Some(k), Some(a)) = (raw.k.as_deref(), raw.a.as_deref()) {
+                self.sealed.insert(node.handle, Sealed { k: k.into(), a: a.into() });
+            }
+        }
+        Some(self.add_opened(node, raw.su.is_some()))
+    }
+
+    /// Inserts a node opened elsewhere (`share_root`: it carried `su`).
+    pub(crate) fn add_opened(&mut self, node: Node, share_root: bool) -> (NodeHandle, Option<Option<NodeHandle>>) {
         let h = node.handle;
-        if raw.su.is_some() && !self.shares.contains(&h) {
+        if share_root && !self.shares.contains(&h) {
             self.shares.push(h);
         }
         if node.is_decrypted() {
             self.sealed.remove(&h);
-        } else if let (Some(k), Some(a)) = (raw.k.as_deref(), raw.a.as_deref()) {
-            self.sealed.insert(h, Sealed { k: k.into(), a: a.into() });
         }
-        let previous = self.insert(node);
-        Some((h, previous))
+        (h, self.insert(node))
     }
 
     /// Tries the sealed nodes again (after new share keys were learnt); returns those opened.

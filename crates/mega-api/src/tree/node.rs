@@ -1,6 +1,7 @@
 //! One node of the tree, kept compact: fixed-size handles, the name as `Box<str>`, the other
 //! attributes as one compact string only when there are any, and the raw node key.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use mega_proto::attr::Attributes;
@@ -75,6 +76,23 @@ impl Drop for KeyBytes {
     }
 }
 
+/// The borrowed [`RawFields`] of a node struct with the wire's field names (owned or borrowed).
+macro_rules! borrow_fields {
+    ($n:expr) => {
+        RawFields {
+            h: &$n.h,
+            p: $n.p.as_deref(),
+            u: $n.u.as_deref(),
+            t: $n.t,
+            a: $n.a.as_deref(),
+            k: $n.k.as_deref(),
+            s: $n.s,
+            ts: $n.ts,
+            fa: $n.fa.as_deref(),
+        }
+    };
+}
+
 /// A node as the wire shows it (`f`, `t` packets, `p` replies). Unknown fields are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -101,6 +119,88 @@ pub struct RawNode {
     pub su: Option<String>,
     /// Share key (incoming share roots).
     pub sk: Option<String>,
+}
+
+impl RawNode {
+    /// The fields as borrowed text.
+    pub(crate) fn fields(&self) -> RawFields<'_> {
+        borrow_fields!(self)
+    }
+}
+
+/// A node as the wire shows it, borrowed from the reply's bytes where no JSON escape is in the
+/// way: what the fast path of `f` parses, without a string allocation per field.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RawNodeRef<'a> {
+    #[serde(borrow)]
+    h: Cow<'a, str>,
+    #[serde(borrow)]
+    p: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    u: Option<Cow<'a, str>>,
+    t: i64,
+    #[serde(borrow)]
+    a: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    k: Option<Cow<'a, str>>,
+    s: Option<u64>,
+    ts: Option<i64>,
+    #[serde(borrow)]
+    fa: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    su: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sk: Option<Cow<'a, str>>,
+}
+
+impl RawNodeRef<'_> {
+    /// The fields as borrowed text.
+    pub(crate) fn fields(&self) -> RawFields<'_> {
+        borrow_fields!(self)
+    }
+
+    /// True for an incoming share's root (`su`).
+    pub(crate) fn is_share_root(&self) -> bool {
+        self.su.is_some()
+    }
+
+    /// True when the node carries a share key (`sk`), which changes the keyring.
+    pub(crate) fn has_share_key(&self) -> bool {
+        self.sk.is_some()
+    }
+
+    /// An owned copy, for the slow path.
+    pub(crate) fn to_owned_node(&self) -> RawNode {
+        let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_string);
+        RawNode {
+            h: self.h.to_string(),
+            p: own(&self.p),
+            u: own(&self.u),
+            t: self.t,
+            a: own(&self.a),
+            k: own(&self.k),
+            s: self.s,
+            ts: self.ts,
+            fa: own(&self.fa),
+            su: own(&self.su),
+            sk: own(&self.sk),
+        }
+    }
+}
+
+/// The fields of a raw node that opening it needs, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) struct RawFields<'a> {
+    pub(crate) h: &'a str,
+    pub(crate) p: Option<&'a str>,
+    pub(crate) u: Option<&'a str>,
+    pub(crate) t: i64,
+    pub(crate) a: Option<&'a str>,
+    pub(crate) k: Option<&'a str>,
+    pub(crate) s: Option<u64>,
+    pub(crate) ts: Option<i64>,
+    pub(crate) fa: Option<&'a str>,
 }
 
 /// One node of the tree.

@@ -74,52 +74,72 @@ fn sorted_children(tree: &Tree, h: NodeHandle) -> Vec<&Node> {
     kids
 }
 
-/// Entries below `top` with their shown names (relative paths when recursive), each folder
-/// followed by its contents.
-fn walk(tree: &Tree, top: NodeHandle, recursive: bool, folders_only: bool) -> Vec<(String, Entry)> {
-    fn visit(
-        tree: &Tree,
+/// Calls `f` with every entry below `top` and its shown name (the relative path when
+/// recursive), each folder followed by its contents. Nothing is collected, so a listing of a
+/// million nodes costs no more memory than the tree itself.
+fn walk<'t>(tree: &'t Tree, top: NodeHandle, recursive: bool, folders_only: bool, f: &mut dyn FnMut(&str, &'t Node)) {
+    fn visit<'t>(
+        tree: &'t Tree,
         h: NodeHandle,
-        prefix: &str,
+        prefix: &mut String,
         recursive: bool,
         folders_only: bool,
-        out: &mut Vec<(String, Entry)>,
+        f: &mut dyn FnMut(&str, &'t Node),
     ) {
         for n in sorted_children(tree, h) {
-            let shown = format!("{prefix}{}", n.name());
+            let len = prefix.len();
+            prefix.push_str(n.name());
             if !folders_only || n.is_container() {
-                out.push((shown.clone(), Entry::of(tree, n)));
+                f(prefix, n);
             }
             if n.is_container() && recursive {
-                visit(tree, n.handle(), &format!("{shown}/"), recursive, folders_only, out);
+                prefix.push('/');
+                visit(tree, n.handle(), prefix, recursive, folders_only, f);
             }
+            prefix.truncate(len);
         }
     }
-    let mut out = Vec::new();
-    visit(tree, top, "", recursive, folders_only, &mut out);
-    out
+    visit(tree, top, &mut String::new(), recursive, folders_only, f);
+}
+
+/// A text line of `ls`: the name, or with `long` the size, time and handle too. Folder sizes
+/// (a walk of their subtree) are only computed for the long form.
+fn text_line(tree: &Tree, n: &Node, shown: &str, long: bool) -> String {
+    let slash = if n.is_container() { "/" } else { "" };
+    if !long {
+        return format!("{shown}{slash}");
+    }
+    Entry::of(tree, n).text(shown, true)
 }
 
 /// `ls` / `lsd`.
 pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()> {
     let source = app.open(args.path.as_deref().unwrap_or("/")).await?;
-    let entries = match &source {
-        Source::File(f) if !folders_only => vec![(f.name.clone(), Entry::of_file(f))],
-        Source::File(_) => Vec::new(),
+    match &source {
+        Source::File(f) => {
+            let entries: Vec<Entry> = if folders_only { Vec::new() } else { vec![Entry::of_file(f)] };
+            let text: Vec<String> = entries.iter().map(|e| e.text(&e.name, args.long)).collect();
+            app.out.emit(&text, &Value::Array(entries.iter().map(Entry::json).collect()));
+        }
         Source::Tree { tree, node, .. } => {
             let n = tree.node(*node)?;
-            if n.is_container() {
-                walk(tree, *node, args.recursive, folders_only)
-            } else if folders_only {
-                Vec::new()
+            if !n.is_container() {
+                let entries: Vec<Entry> = if folders_only { Vec::new() } else { vec![Entry::of(tree, n)] };
+                let text: Vec<String> = entries.iter().map(|e| e.text(&e.name, args.long)).collect();
+                app.out.emit(&text, &Value::Array(entries.iter().map(Entry::json).collect()));
+            } else if app.out.json {
+                let mut all = Vec::new();
+                walk(tree, *node, args.recursive, folders_only, &mut |_, n| all.push(Entry::of(tree, n).json()));
+                app.out.json(&Value::Array(all));
             } else {
-                vec![(n.name().to_string(), Entry::of(tree, n))]
+                let mut out = app.out.lines();
+                walk(tree, *node, args.recursive, folders_only, &mut |shown, n| {
+                    out.line(&text_line(tree, n, shown, args.long))
+                });
+                out.finish();
             }
         }
-    };
-    let text: Vec<String> = entries.iter().map(|(shown, e)| e.text(shown, args.long)).collect();
-    let json = Value::Array(entries.iter().map(|(_, e)| e.json()).collect());
-    app.out.emit(&text, &json);
+    }
     Ok(())
 }
 
