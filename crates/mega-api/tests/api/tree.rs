@@ -159,3 +159,24 @@ async fn bulk_seeded_trees_decrypt_whole() {
     assert_eq!(a.download_bytes(&t, f).await.unwrap(), b"tuatara bulk seed file\n");
     server.stop().await;
 }
+
+/// Past 100,000 nodes the server writes `f` on several threads and the client parses and
+/// decrypts it in batches on several: every node still arrives once, opened, under its parent.
+#[tokio::test]
+async fn a_tree_big_enough_for_every_thread_arrives_whole_and_in_order() {
+    let (server, a) = logged_in().await;
+    let bulk = server.seed_bulk(EMAIL, 101, 1000).unwrap();
+    let t = a.fetch_tree().await.unwrap();
+    assert_eq!(t.len(), 3 + 1 + 101 + 101 * 1000);
+    assert!(t.nodes().all(|n| n.is_decrypted()));
+    for d in [0, 50, 100] {
+        let dir = t.resolve(&format!("/bulk/dir-{d:05}")).unwrap();
+        let files = t.children(dir).count();
+        assert_eq!(files, 1000, "dir {d}");
+        let first = d * 1000;
+        assert!(t.resolve(&format!("/bulk/dir-{d:05}/file-{first:07}.bin")).is_some());
+        assert!(t.resolve(&format!("/bulk/dir-{d:05}/file-{:07}.bin", first + 999)).is_some());
+    }
+    assert_eq!(t.children(bulk).count(), 101);
+    server.stop().await;
+}
