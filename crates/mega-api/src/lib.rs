@@ -34,6 +34,7 @@
 //! attributes (thumbnails) beyond keeping their strings, contact shares other than incoming
 //! share roots, and the `v=3` sequence tags.
 
+mod batch;
 mod client;
 mod config;
 mod error;

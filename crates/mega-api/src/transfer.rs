@@ -18,7 +18,7 @@ use crate::client::{Auth, Client};
 use crate::error::{Error, Result};
 use crate::events::with_retries;
 use crate::links::FolderLink;
-use crate::ops::check_name;
+use crate::ops::{add_put_reply, check_name};
 use crate::tree::Tree;
 use crate::Session;
 
@@ -149,6 +149,11 @@ fn process_chunks(
     Ok(macs)
 }
 
+/// The node a `p` of one file created.
+fn first_created(created: Vec<NodeHandle>) -> Result<NodeHandle> {
+    created.first().copied().ok_or(Error::protocol("p", "no node created"))
+}
+
 /// Reads a `g` reply: the URL and size, or the error it embeds.
 fn download_reply(r: &Value) -> Result<DownloadUrl> {
     if let Some(e) = r.get("e").and_then(Value::as_i64).filter(|&e| e < 0) {
@@ -170,7 +175,7 @@ impl Client {
     async fn download_url_as(&self, auth: &Auth, mut cmd: Value) -> Result<DownloadUrl> {
         cmd["g"] = json!(1);
         cmd["ssl"] = json!(self.ssl());
-        download_reply(&self.command(auth, cmd).await?)
+        download_reply(&self.command_batched(auth, cmd).await?)
     }
 
     /// A download URL for a public file link's handle.
@@ -291,7 +296,8 @@ impl Session {
 
     /// An upload URL for a file of `size` bytes (`u`).
     pub async fn upload_url(&self, size: u64) -> Result<String> {
-        let r = self.command(json!({"a": "u", "s": size, "ssl": self.client.ssl()})).await?;
+        let cmd = json!({"a": "u", "s": size, "ssl": self.client.ssl()});
+        let r = self.client.command_batched(&self.auth(), cmd).await?;
         r.get("p").and_then(Value::as_str).map(str::to_string).ok_or(Error::protocol("u", "no upload URL"))
     }
 
@@ -306,6 +312,36 @@ impl Session {
         key: &FileKey,
         fingerprint: Option<&Fingerprint>,
     ) -> Result<NodeHandle> {
+        let cmd = self.finish_command(tree, parent, token, name, key, fingerprint)?;
+        let reply = self.client.command_batched(&self.auth(), cmd).await?;
+        first_created(add_put_reply(tree, &reply)?)
+    }
+
+    /// [`Session::finish_upload`] on a shared tree, locked only to build the command and to
+    /// add the new node: many uploads finishing at once share their `p` requests.
+    pub async fn finish_upload_shared(
+        &self,
+        tree: &tokio::sync::Mutex<Tree>,
+        parent: NodeHandle,
+        token: &str,
+        name: &str,
+        key: &FileKey,
+        fingerprint: Option<&Fingerprint>,
+    ) -> Result<NodeHandle> {
+        let cmd = self.finish_command(&*tree.lock().await, parent, token, name, key, fingerprint)?;
+        let reply = self.client.command_batched(&self.auth(), cmd).await?;
+        first_created(add_put_reply(&mut *tree.lock().await, &reply)?)
+    }
+
+    fn finish_command(
+        &self,
+        tree: &Tree,
+        parent: NodeHandle,
+        token: &str,
+        name: &str,
+        key: &FileKey,
+        fingerprint: Option<&Fingerprint>,
+    ) -> Result<Value> {
         check_name(name)?;
         let mut attrs = Attributes::with_name(name);
         if let Some(fp) = fingerprint {
@@ -319,8 +355,7 @@ impl Session {
             "k": b64::encode(&self.master().wrap(&node_key[..])?),
         });
         let keys = [(token.to_string(), node_key.to_vec())];
-        let created = self.put(tree, parent, vec![entry], &keys).await?;
-        created.first().copied().ok_or(Error::protocol("p", "no node created"))
+        self.put_command(tree, parent, vec![entry], &keys)
     }
 
     /// Uploads bytes held in memory as a file (small files; the transfer engine streams and
@@ -369,7 +404,8 @@ impl Session {
         let mut handles = Vec::with_capacity(attrs.len());
         for (kind, plain) in attrs {
             let data = mega_proto::attr::encrypt_file_attribute(plain, &key.attr_key());
-            let r = self.command(json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()})).await?;
+            let cmd = json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()});
+            let r = self.client.command_batched(&self.auth(), cmd).await?;
             let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
             let config = self.client.config().clone();
             let data = &data;
@@ -396,7 +432,8 @@ impl Session {
             .await?;
             handles.push(format!("{kind}*{handle}"));
         }
-        let r = self.command(json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")})).await?;
+        let cmd = json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")});
+        let r = self.client.command_batched(&self.auth(), cmd).await?;
         r.as_str().map(str::to_string).ok_or(Error::protocol("pfa", "no fa string"))
     }
 }

@@ -107,3 +107,38 @@ async fn a_corrupt_key_fails_the_mac_and_quota_says_when_it_frees() {
     assert!(matches!(anon.download_all(&dl, file.key()).await.unwrap_err().kind(), ErrorKind::Quota { .. }));
     server.stop().await;
 }
+
+/// Commands sent at the same time share requests: every caller gets its own result (a node
+/// that does not exist fails alone), and the server saw fewer requests than commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_transfer_commands_share_requests_with_their_own_results() {
+    let (server, a) = logged_in().await;
+    let mut t = a.fetch_tree().await.unwrap();
+    let root = t.root().unwrap();
+    let mut handles = Vec::new();
+    for i in 0..6u8 {
+        let name = format!("s{i}.bin");
+        handles.push(a.upload_bytes(&mut t, root, &name, &[i; 100], 1_650_000_000).await.unwrap());
+    }
+    let gone = mega_api::NodeHandle([9, 9, 9, 9, 9, 9]);
+    let mut asks: Vec<_> = handles.iter().chain(std::iter::once(&gone)).cycle().take(70).copied().collect();
+    asks.rotate_left(3);
+    let before = server.command_stats("g");
+    let results = futures_util::future::join_all(asks.iter().map(|h| a.download_url(*h))).await;
+    for (h, r) in asks.iter().zip(&results) {
+        match r {
+            Ok(url) => assert!(*h != gone && url.size == 100),
+            Err(e) => assert!(*h == gone && e.kind() == ErrorKind::NotFound, "{h}: {e}"),
+        }
+    }
+    let g = server.command_stats("g");
+    assert_eq!(g.commands - before.commands, 70);
+    assert!(g.requests - before.requests < 70 && g.largest > 1, "not batched: {g:?}");
+    // Upload URLs too, each its own.
+    let urls = futures_util::future::join_all((0..10).map(|i| a.upload_url(10 + i))).await;
+    let mut urls: Vec<String> = urls.into_iter().map(Result::unwrap).collect();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), 10);
+    server.stop().await;
+}
