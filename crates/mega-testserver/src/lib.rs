@@ -350,6 +350,14 @@ impl TestServer {
         store.command_stats.get(name).copied().unwrap_or_default()
     }
 
+    /// The download bytes an account has asked for in the current transfer-quota window (each
+    /// ranged request counts its whole range, as the quota does).
+    pub fn transfer_used(&self, email: &str) -> Option<u64> {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = store.by_email.get(&email.to_lowercase())?;
+        store.accounts.get(user).map(|a| a.transfer_used)
+    }
+
     /// Sets an account's transfer quota (bytes per window); downloads past it get HTTP 509.
     pub fn set_transfer_quota(&self, email: &str, bytes: u64) -> Result<(), String> {
         self.with_account(email, |a| a.transfer_max = bytes)

@@ -214,6 +214,11 @@ impl fmt::Display for Rates {
 /// The local time of the week, in seconds from Monday 00:00.
 pub(crate) trait Clock: Send + Sync {
     fn now(&self) -> u32;
+
+    /// How long `secs` seconds of this clock last in real time (a test's clock runs faster).
+    fn seconds(&self, secs: u64) -> std::time::Duration {
+        std::time::Duration::from_secs(secs)
+    }
 }
 
 /// The machine's local time (its time zone, daylight saving included).

@@ -433,7 +433,6 @@ async fn many_small_files_share_requests_and_fail_alone() {
     }
     for name in ["u", "p"] {
         let s = ctx.server.command_stats(name);
-        eprintln!("{name}: {s:?}");
         assert!(s.largest > 1 && s.requests < s.commands, "{name} commands were not batched: {s:?}");
     }
     // The engine's tree already holds the new nodes (each `p` reply was applied).
@@ -455,7 +454,6 @@ async fn many_small_files_share_requests_and_fail_alone() {
     }
     assert_eq!(failed, [("f007.bin".to_string(), ErrorKind::NotFound)]);
     let g = ctx.server.command_stats("g");
-    eprintln!("g: {g:?}");
     assert!(g.largest > 1 && g.requests < g.commands, "g commands were not batched: {g:?}");
     for (i, d) in data.iter().enumerate().filter(|(i, _)| *i != 7) {
         let got = std::fs::read(ctx.dest().join(format!("many/f{i:03}.bin"))).unwrap();

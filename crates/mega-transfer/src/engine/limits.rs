@@ -4,7 +4,6 @@
 //! new rate at their next piece, nothing restarts.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -66,7 +65,7 @@ pub(crate) async fn follow_schedule(inner: Weak<Inner>, clock: Arc<dyn Clock>) {
             let now = clock.now();
             inner.apply_limits(now);
             let next = inner.limits.lock().schedule.as_ref().and_then(|s| s.next_change(now));
-            Duration::from_secs(u64::from(next.unwrap_or(60).clamp(1, 60)))
+            clock.seconds(u64::from(next.unwrap_or(60).clamp(1, 60)))
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -114,19 +113,33 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
 
     use super::*;
 
-    /// A clock the test moves.
+    /// A clock the test moves; its seconds last a millisecond each.
     struct FakeClock(AtomicU32);
 
     impl Clock for FakeClock {
         fn now(&self) -> u32 {
             self.0.load(Ordering::Relaxed)
         }
+
+        fn seconds(&self, secs: u64) -> Duration {
+            Duration::from_millis(secs)
+        }
     }
 
-    #[tokio::test(start_paused = true)]
+    /// Waits (up to 10 s of real time) until the engine's limits are `want`.
+    async fn until_limits(engine: &Engine, want: Rates) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while engine.limits() != want {
+            assert!(std::time::Instant::now() < deadline, "limits stayed {:?}, expected {want:?}", engine.limits());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
     async fn window_boundaries_change_the_limits_while_running() {
         const H: u32 = 3600;
         let dir = tempfile::tempdir().unwrap();
@@ -134,27 +147,26 @@ mod tests {
         let mut config = super::super::EngineConfig::new(dir.path());
         config.download_limit = Some(10 << 20);
         let engine = Engine::new(config, client, None, None).unwrap();
+        let base = Rates { download: Some(10 << 20), upload: None };
         let window = Rates { download: Some(1 << 20), upload: Some(256 << 10) };
         let clock = Arc::new(FakeClock(AtomicU32::new(8 * H - 2)));
         engine.inner.limits.lock().schedule = Some(Schedule::daily(&[(8 * H, 18 * H, window)]));
         engine.follow(clock.clone());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(engine.limits(), Rates { download: Some(10 << 20), upload: None }, "outside: the base");
-        // The task sleeps until the boundary (2 s away) and switches on its own.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(engine.limits(), base, "outside the window: the base");
+        // The task sleeps until the boundary and switches on its own, nothing else calls it.
         clock.0.store(8 * H, Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        assert_eq!(engine.limits(), window);
-        // A base change inside the window waits for its end.
+        until_limits(&engine, window).await;
+        // A base change inside the window waits for the window's end.
         engine.inner.limits.lock().base = Rates { download: Some(5 << 20), upload: Some(1 << 20) };
         engine.inner.apply_limits(clock.now());
         assert_eq!(engine.limits(), window);
         clock.0.store(18 * H, Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(61)).await;
-        assert_eq!(engine.limits(), Rates { download: Some(5 << 20), upload: Some(1 << 20) });
-        // Dropping the engine ends the task.
+        until_limits(&engine, Rates { download: Some(5 << 20), upload: Some(1 << 20) }).await;
+        // The task does not keep the engine alive, and ends with it.
         let weak = Arc::downgrade(&engine.inner);
         drop(engine);
-        tokio::time::sleep(Duration::from_secs(61)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(weak.upgrade().is_none());
     }
 }

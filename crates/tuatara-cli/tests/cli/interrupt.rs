@@ -2,7 +2,9 @@
 //! each, then the same command again or `resume`: the journal entry is continued (never a
 //! second one beside it), and what arrives is byte for byte what was sent. Downloads are
 //! MAC-checked by the engine before they get their name; the upload is fetched back (MAC-checked
-//! the same way) and compared by SHA-256 with the source.
+//! the same way) and compared by SHA-256 with the source. After the download's kills, the run
+//! that finishes it asks the server for exactly the bytes the journal does not hold (the server
+//! counts every range it is asked for): only the missing chunks are fetched.
 //!
 //! The server is throttled so that every kill lands mid-transfer without long sleeps: 256 MiB
 //! at 16 MiB/s take 16 s, and twenty runs of 0.25-1.0 s (part of which is the CLI starting)
@@ -61,12 +63,13 @@ fn sha256_file(path: &Path) -> [u8; 32] {
     }
 }
 
-/// How many unfinished jobs the journal lists; more than one means a repeated command started
-/// over beside its old entry instead of continuing it.
-async fn unfinished(cli: &Cli) -> usize {
-    let n = cli.run(&["--json", "transfers"]).await.json().as_array().unwrap().len();
-    assert!(n <= 1, "the journal holds {n} entries for one file: the same command started over");
-    n
+/// How many unfinished jobs the journal lists (more than one means a repeated command started
+/// over beside its old entry instead of continuing it), and the bytes it holds as done.
+async fn unfinished(cli: &Cli) -> (usize, u64) {
+    let listed = cli.run(&["--json", "transfers"]).await.json();
+    let jobs = listed.as_array().unwrap();
+    assert!(jobs.len() <= 1, "the journal holds {} entries for one file: the same command started over", jobs.len());
+    (jobs.len(), jobs.iter().map(|j| j["done"].as_u64().unwrap()).sum())
 }
 
 /// Runs the CLI and SIGKILLs it after `wait` (unless it ended before).
@@ -88,7 +91,7 @@ async fn kill_repeatedly(cli: &Cli, command: &[&str], rng: &mut Rng) -> usize {
     for i in 0..KILLS {
         let args: &[&str] = if i % 2 == 0 { command } else { &["resume"] };
         kill_after(cli, args, rng.delay()).await;
-        landed += unfinished(cli).await;
+        landed += unfinished(cli).await.0;
     }
     landed
 }
@@ -115,9 +118,16 @@ async fn killed_transfers_continue_and_arrive_intact() {
     let landed = kill_repeatedly(&cli, &["get", "/big-down.bin", &dl_s, "--connections", "4"], &mut rng).await;
     eprintln!("download: {landed} of {KILLS} kills left an unfinished job");
     assert!(landed >= KILLS / 2, "only {landed} kills landed mid-download: the test did not test much");
+    // What the journal holds is not fetched again: the same command asks the server for
+    // exactly the missing bytes.
+    let (jobs, done) = unfinished(&cli).await;
+    assert!(jobs == 1 && done > 0 && done < SIZE as u64, "after the kills: {jobs} jobs, {done} bytes done");
     server.set_throttle(None, None);
+    let before = server.transfer_used(EMAIL).unwrap();
     cli.run(&["get", "/big-down.bin", &dl_s]).await.ok();
-    cli.run(&["resume"]).await.ok();
+    let fetched = server.transfer_used(EMAIL).unwrap() - before;
+    assert_eq!(fetched, SIZE as u64 - done, "the last run fetched more than the {} missing bytes", SIZE as u64 - done);
+    assert_eq!(unfinished(&cli).await.0, 0, "the finished download left its journal entry");
     assert!(sha256_file(&dl.join("big-down.bin")) == down_digest, "the download differs after {KILLS} kills");
     let names: Vec<_> = std::fs::read_dir(&dl).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["big-down.bin"], "one file, no leftovers or copies");
