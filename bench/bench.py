@@ -478,7 +478,7 @@ def main():
     head = (f"Measured {datetime.date.today()} on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
             f"{platform.release()}; {RUNS} runs each ({PEER_RUNS} for megajs and for rclone's small files). "
             f"Command: `make bench`.\n\n")
-    report = head + table.markdown() + "\n"
+    report = head + (table.markdown() + "\n" if table.rows else "")
     if rss_lines:
         report += "\nMemory during one large download:\n\n" + "\n".join(rss_lines) + "\n"
     os.makedirs(os.path.join(TARGET, "bench"), exist_ok=True)

@@ -274,21 +274,29 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
         let span = mega_api::chunk_span(piece.clone(), size);
         inner.down.take(span.end - span.start).await;
         let (url, generation) = shared.url.lock().await.clone();
-        match inner.client.fetch_chunks(&url, key, piece.clone()).await {
-            Ok(c) => {
-                let f = file.clone();
-                let offset = c.offset;
-                let len = c.data.len() as u64;
+        // Chunks are written and queued for the journal as they arrive: a piece cut off
+        // half-way (a kill, a broken connection) keeps its whole chunks.
+        let mut at = piece.start;
+        let result = async {
+            let mut stream = inner.client.open_chunks(&url, key, piece.clone(), SYNC_EVERY).await?;
+            while let Some(c) = stream.next().await? {
+                let (f, offset, len, n) = (file.clone(), c.offset, c.data.len() as u64, c.macs.len() as u64);
                 tokio::task::spawn_blocking(move || f.write_all_at(&c.data, offset))
                     .await
                     .map_err(|e| TransferError::Unavailable(e.to_string()))?
                     .map_err(TransferError::local(part))?;
-                let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
-                pending.extend((piece.start..piece.end).zip(c.macs));
+                shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((at..at + n).zip(c.macs));
+                at += n;
                 shared.bytes.fetch_add(len, Ordering::Relaxed);
                 shared.failures.store(0, Ordering::Relaxed);
             }
-            Err(e) => {
+            Ok::<(), TransferError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {}
+            Err(TransferError::Api(e)) => {
+                let piece = at..piece.end;
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
                 match e.kind() {
                     ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left, &control).await?,
@@ -309,6 +317,7 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
                     _ => return Err(e.into()),
                 }
             }
+            Err(e) => return Err(e),
         }
     }
 }

@@ -436,7 +436,10 @@ async fn many_small_files_share_requests_and_fail_alone() {
         assert!(s.largest > 1 && s.requests < s.commands, "{name} commands were not batched: {s:?}");
     }
     // The engine's tree already holds the new nodes (each `p` reply was applied).
-    assert_eq!(ctx.tree.lock().await.children(ctx.tree.lock().await.resolve("/many").unwrap()).count(), data.len());
+    {
+        let tree = ctx.tree.lock().await;
+        assert_eq!(tree.children(tree.resolve("/many").unwrap()).count(), data.len());
+    }
 
     // Down, with one file deleted on the server after the tree was read.
     let folder = ctx.node("/many").await;
