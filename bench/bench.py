@@ -9,8 +9,10 @@ min-max, peak RSS of the client process, and each client's time relative to Tuat
 downloaded file is compared with the original (a fast wrong answer does not count).
 
 Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_PEER_RUNS (1), BENCH_SMALL_FILES (2000),
-BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_SKIP (comma list of
-workloads to skip: big-down, big-up, small, list, hashcash).
+BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_RSS_MB (4096: the
+download whose memory is sampled), BENCH_SKIP (comma list of workloads to skip: big-down,
+big-up, small, list, hashcash, rss), BENCH_CLIENTS (comma list of clients to run, by the
+first word of their name: tuatara-cli, curl, rclone, megajs; default all).
 Output: Markdown on stdout and in target/bench/report.md.
 """
 
@@ -42,9 +44,12 @@ SMALL = int(os.environ.get("BENCH_SMALL_FILES", "2000"))
 NODES = int(os.environ.get("BENCH_NODES", "100000"))
 BIG_NODES = int(os.environ.get("BENCH_BIG_NODES", "1000000"))
 SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
+CLIENTS = set(filter(None, os.environ.get("BENCH_CLIENTS", "").split(",")))
 # megajs moves about 8 MB/s here and rclone's small files take minutes: one run each keeps the
 # whole bench near 15 minutes on a 2-core machine.
 PEER_RUNS = int(os.environ.get("BENCH_PEER_RUNS", "1"))
+
+RSS_SIZE = int(os.environ.get("BENCH_RSS_MB", "4096")) * 1024 * 1024
 
 EMAIL, PASSWORD = "bench@example.com", "bench password"
 
@@ -185,6 +190,8 @@ class Table:
 
 
 def measure(table, workload, client, fn, runs=RUNS):
+    if CLIENTS and client.split()[0] not in CLIENTS:
+        return
     samples = []
     try:
         for i in range(runs):
@@ -210,6 +217,77 @@ def cs(url, body, sid=None):
     req = urllib.request.Request(url + "cs?id=" + str(random.randrange(1 << 30)), data=json.dumps(body).encode())
     with urllib.request.urlopen(req) as r:
         return json.loads(r.read())
+
+
+def vm_rss_mib(pid):
+    """The resident set of a live process, MiB (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def rss_during_download(tmp):
+    """Downloads one RSS_SIZE file with tuatara-cli, sampling its RSS every 100 ms beside the
+    bytes written so far (the allocated blocks of NAME.part, which is sparse until filled).
+    Returns the Markdown lines of the result."""
+    src = os.path.join(tmp, "huge.bin")
+    make_file(src, RSS_SIZE)
+    digest = sha256(src)
+    server = Server(os.path.join(tmp, "server-rss"), "--file", f"{EMAIL}:/huge.bin={src}")
+    os.remove(src)  # the server keeps its own copy: one less file of this size on the disk
+    label = f"download {RSS_SIZE // (1024 * 1024)} MiB"
+    try:
+        c = Clients(server, tmp)
+        home = c.fresh("rss-home")
+        c.tuatara_login(home)
+        d = c.fresh("rss-down")
+        out = os.path.join(d, "huge.bin")
+        part = out + ".part"
+        start = time.perf_counter()
+        p = subprocess.Popen([CLI, "--quiet", "get", "/huge.bin", d], env=c.tuatara_env(home),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        samples = []  # (seconds, bytes written, RSS MiB)
+        while p.poll() is None:
+            rss = vm_rss_mib(p.pid)
+            written = 0
+            for f in (part, out):
+                try:
+                    written = min(os.stat(f).st_blocks * 512, RSS_SIZE)
+                    break
+                except OSError:
+                    pass
+            if rss is not None:
+                samples.append((time.perf_counter() - start, written, rss))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        if p.returncode != 0:
+            raise Failed(f"tuatara-cli get exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
+        verify(out, digest, "tuatara-cli")
+        shutil.rmtree(d)
+    finally:
+        server.stop()
+        shutil.rmtree(os.path.join(tmp, "server-rss"), ignore_errors=True)
+    if not samples:
+        raise Failed("no RSS samples")
+    peak = max(s[2] for s in samples)
+    at = []
+    for frac in (0.25, 0.5, 0.75, 1.0):
+        hit = next((s for s in samples if s[1] >= frac * RSS_SIZE), samples[-1])
+        at.append(f"{hit[2]:.0f}")
+    lines = [
+        f"{label} with tuatara-cli: {seconds:.1f} s, {len(samples)} RSS samples (every 100 ms, /proc/PID/status VmRSS).",
+        "",
+        "| bytes written | 25 % | 50 % | 75 % | 100 % | peak |",
+        "|---|---|---|---|---|---|",
+        f"| RSS (MiB) | {' | '.join(at)} | {peak:.0f} |",
+    ]
+    log(f"  {label} / tuatara-cli: {seconds:.1f} s, RSS peak {peak:.0f} MiB, at 25/50/75/100 %: {'/'.join(at)} MiB")
+    return lines
 
 
 def main():
@@ -374,6 +452,13 @@ def main():
                 measure(table, w, "tuatara-cli", t_big, runs=max(1, RUNS - 1))
             finally:
                 server.stop()
+    rss_lines = []
+    if "rss" not in SKIP:
+        try:
+            rss_lines = rss_during_download(tmp)
+        except Failed as e:
+            log(f"  rss: {e}")
+            rss_lines = [f"RSS during a {RSS_SIZE // (1024 * 1024)} MiB download: failed: {e}"]
     if "hashcash" not in SKIP:
         server = Server(os.path.join(tmp, "server-hashcash"), "--hashcash", "192")
         try:
@@ -393,7 +478,9 @@ def main():
     head = (f"Measured {datetime.date.today()} on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
             f"{platform.release()}; {RUNS} runs each ({PEER_RUNS} for megajs and for rclone's small files). "
             f"Command: `make bench`.\n\n")
-    report = head + table.markdown() + "\n"
+    report = head + (table.markdown() + "\n" if table.rows else "")
+    if rss_lines:
+        report += "\nMemory during one large download:\n\n" + "\n".join(rss_lines) + "\n"
     os.makedirs(os.path.join(TARGET, "bench"), exist_ok=True)
     with open(os.path.join(TARGET, "bench", "report.md"), "w") as f:
         f.write(report)

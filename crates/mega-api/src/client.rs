@@ -28,6 +28,7 @@ pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
     pub(crate) config: Config,
     next_id: AtomicU64,
+    pub(crate) batcher: crate::batch::Batcher,
 }
 
 impl fmt::Debug for Client {
@@ -115,7 +116,9 @@ impl Client {
 
     pub(crate) fn from_parts(http: reqwest::Client, config: Config) -> Self {
         let start = rand_core::OsRng.next_u32() as u64;
-        Client { inner: Arc::new(ClientInner { http, config, next_id: AtomicU64::new(start) }) }
+        Client {
+            inner: Arc::new(ClientInner { http, config, next_id: AtomicU64::new(start), batcher: Default::default() }),
+        }
     }
 
     /// The API base URL, ending in `/`.

@@ -120,6 +120,17 @@ pub enum Error {
     /// Cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The request that carried this command together with others failed as a whole: the
+    /// kind and message of that failure (the first command of the request got the original).
+    #[error("{context}: {message}")]
+    Request {
+        /// What was being talked to.
+        context: &'static str,
+        /// The kind of the request's failure.
+        kind: ErrorKind,
+        /// Its message.
+        message: String,
+    },
 }
 
 /// The crate's result type.
@@ -176,6 +187,24 @@ impl Error {
             Error::BadInput(_) => ErrorKind::BadInput,
             Error::Hashcash => ErrorKind::Temporary,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::Request { kind, .. } => *kind,
+        }
+    }
+
+    /// The same failure for another command of a failed shared request.
+    pub(crate) fn shared(&self) -> Error {
+        match self {
+            Error::Api { context, code, time_left } => Error::Api { context, code: *code, time_left: *time_left },
+            Error::Status { context, status, time_left } => {
+                Error::Status { context, status: *status, time_left: *time_left }
+            }
+            Error::Protocol { context, what } => Error::Protocol { context, what },
+            Error::Hashcash => Error::Hashcash,
+            Error::Cancelled => Error::Cancelled,
+            Error::Network { context, .. } | Error::Request { context, .. } => {
+                Error::Request { context, kind: self.kind(), message: self.to_string() }
+            }
+            other => Error::Request { context: "batch", kind: other.kind(), message: other.to_string() },
         }
     }
 

@@ -34,6 +34,7 @@
 //! attributes (thumbnails) beyond keeping their strings, contact shares other than incoming
 //! share roots, and the `v=3` sequence tags.
 
+mod batch;
 mod client;
 mod config;
 mod error;
@@ -50,7 +51,7 @@ pub use error::{kind_of_code, Error, ErrorKind, Result};
 pub use events::{EventBatch, Events};
 pub use links::{protect_link, resolve_link, FolderLink, PublicFile};
 pub use session::{Account, Login, PendingMfa, Quota, SavedSession, Session};
-pub use transfer::{chunk_span, verify_meta_mac, ChunkAck, Chunks, DownloadUrl, UploadCipher};
+pub use transfer::{chunk_span, verify_meta_mac, ChunkAck, ChunkStream, Chunks, DownloadUrl, UploadCipher};
 pub use tree::{ActionPacket, Change, Node, NodeKind, Roots, Tree};
 
 pub use mega_proto::attr::Attributes;

@@ -205,12 +205,24 @@ impl Session {
         entries: Vec<Value>,
         keys: &[(String, Vec<u8>)],
     ) -> Result<Vec<NodeHandle>> {
+        let cmd = self.put_command(tree, parent, entries, keys)?;
+        let reply = self.command(cmd).await?;
+        add_put_reply(tree, &reply)
+    }
+
+    /// The `p` command that adds `entries` under `parent` (with `cr` inside shares).
+    pub(crate) fn put_command(
+        &self,
+        tree: &Tree,
+        parent: NodeHandle,
+        entries: Vec<Value>,
+        keys: &[(String, Vec<u8>)],
+    ) -> Result<Value> {
         let mut cmd = json!({"a": "p", "t": parent.to_b64(), "n": entries, "i": request_tag()});
         if let Some(cr) = share_keys_cr(&shares_above(tree, parent), keys)? {
             cmd["cr"] = cr;
         }
-        let reply = self.command(cmd).await?;
-        add_put_reply(tree, &reply)
+        Ok(cmd)
     }
 
     /// Renames a node (its other attributes are kept).

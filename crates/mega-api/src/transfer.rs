@@ -4,6 +4,7 @@
 //! conveniences built from them for small files and tests.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use mega_proto::attr::Attributes;
 use mega_proto::content::{ChunkBatch, ContentCipher, Direction};
@@ -18,7 +19,7 @@ use crate::client::{Auth, Client};
 use crate::error::{Error, Result};
 use crate::events::with_retries;
 use crate::links::FolderLink;
-use crate::ops::check_name;
+use crate::ops::{add_put_reply, check_name};
 use crate::tree::Tree;
 use crate::Session;
 
@@ -40,6 +41,87 @@ pub struct Chunks {
     pub data: Vec<u8>,
     /// The chunk MACs, in file order.
     pub macs: Vec<[u8; 16]>,
+}
+
+/// Chunks of one ranged download, decrypted and MACed as they arrive
+/// ([`Client::open_chunks`]).
+pub struct ChunkStream {
+    resp: Option<reqwest::Response>,
+    cipher: ContentCipher,
+    size: u64,
+    /// The chunk index at `offset`.
+    index: u64,
+    /// File offset of `buf[0]` (a chunk boundary).
+    offset: u64,
+    end: u64,
+    buf: Vec<u8>,
+    patience: Duration,
+}
+
+impl std::fmt::Debug for ChunkStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkStream").field("offset", &self.offset).field("end", &self.end).finish_non_exhaustive()
+    }
+}
+
+/// A body that ended early: a broken connection in disguise, retried like one.
+fn short_body() -> Error {
+    Error::Status { context: "storage download (short body)", status: 503, time_left: None }
+}
+
+impl ChunkStream {
+    /// The next whole chunks: all that is left once it has arrived, or, when the patience
+    /// passed since the last hand-over, the whole chunks received so far (so a slow request
+    /// still hands chunks over often, and a fast one hands over large runs, MACed
+    /// interleaved). `None` at the end.
+    pub async fn next(&mut self) -> Result<Option<Chunks>> {
+        if self.offset >= self.end {
+            return Ok(None);
+        }
+        let since = tokio::time::Instant::now();
+        loop {
+            let have = self.offset + self.buf.len() as u64;
+            if have >= self.end {
+                return self.hand_over(chunks::chunk_index(self.end), self.end).map(Some);
+            }
+            // The last chunk boundary received whole.
+            let mut whole = None;
+            let mut i = self.index + 1;
+            while chunks::chunk_start(i) <= have {
+                whole = Some(i);
+                i += 1;
+            }
+            let left = self.patience.saturating_sub(since.elapsed());
+            if let (Some(i), true) = (whole, left.is_zero()) {
+                return self.hand_over(i, chunks::chunk_start(i)).map(Some);
+            }
+            let resp = self.resp.as_mut().ok_or_else(short_body)?;
+            let frame = if whole.is_some() {
+                match tokio::time::timeout(left, resp.chunk()).await {
+                    Ok(frame) => frame,
+                    Err(_) => continue,
+                }
+            } else {
+                resp.chunk().await
+            };
+            match frame.map_err(|e| Error::network("storage download", e))? {
+                Some(bytes) if have + bytes.len() as u64 <= self.end => self.buf.extend_from_slice(&bytes),
+                Some(_) => return Err(Error::protocol("storage download", "a longer body than asked for")),
+                None => return Err(short_body()),
+            }
+        }
+    }
+
+    /// Decrypts and MACs the buffered bytes up to `end` (the start of chunk `index`, or the
+    /// range's end) and hands them over.
+    fn hand_over(&mut self, index: u64, end: u64) -> Result<Chunks> {
+        let rest = self.buf.split_off((end - self.offset) as usize);
+        let mut data = std::mem::replace(&mut self.buf, rest);
+        let macs = process_chunks(&self.cipher, Direction::Decrypt, self.offset, &mut data, self.size)?;
+        let offset = self.offset;
+        (self.offset, self.index) = (end, index);
+        Ok(Chunks { offset, data, macs })
+    }
 }
 
 /// Checks a whole file's chunk MACs (in file order) against the meta-MAC in its key.
@@ -149,6 +231,11 @@ fn process_chunks(
     Ok(macs)
 }
 
+/// The node a `p` of one file created.
+fn first_created(created: Vec<NodeHandle>) -> Result<NodeHandle> {
+    created.first().copied().ok_or(Error::protocol("p", "no node created"))
+}
+
 /// Reads a `g` reply: the URL and size, or the error it embeds.
 fn download_reply(r: &Value) -> Result<DownloadUrl> {
     if let Some(e) = r.get("e").and_then(Value::as_i64).filter(|&e| e < 0) {
@@ -170,7 +257,7 @@ impl Client {
     async fn download_url_as(&self, auth: &Auth, mut cmd: Value) -> Result<DownloadUrl> {
         cmd["g"] = json!(1);
         cmd["ssl"] = json!(self.ssl());
-        download_reply(&self.command(auth, cmd).await?)
+        download_reply(&self.command_batched(auth, cmd).await?)
     }
 
     /// A download URL for a public file link's handle.
@@ -185,34 +272,39 @@ impl Client {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        let target = format!("{url}/{}-{}", range.start, range.end - 1);
         let want = (range.end - range.start) as usize;
         let config = self.config().clone();
         with_retries(config.retry, "storage download", || async {
-            let resp = self
-                .http()
-                .get(&target)
-                .timeout(config.request_timeout)
-                .send()
-                .await
-                .map_err(|e| Error::network("storage download", e))?;
-            let status = resp.status().as_u16();
-            if !resp.status().is_success() {
-                let time_left = resp
-                    .headers()
-                    .get("x-mega-time-left")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                return Err(Error::Status { context: "storage download", status, time_left });
-            }
+            let resp = self.get_range(url, &range).await?;
             let body = resp.bytes().await.map_err(|e| Error::network("storage download", e))?;
             if body.len() != want {
-                // A short body is a broken connection in disguise: retried like one.
-                return Err(Error::Status { context: "storage download (short body)", status: 503, time_left: None });
+                return Err(short_body());
             }
             Ok(body.to_vec())
         })
         .await
+    }
+
+    /// One ranged GET of a storage URL, its status checked (the body not read yet).
+    async fn get_range(&self, url: &str, range: &Range<u64>) -> Result<reqwest::Response> {
+        let target = format!("{url}/{}-{}", range.start, range.end - 1);
+        let resp = self
+            .http()
+            .get(&target)
+            .timeout(self.config().request_timeout)
+            .send()
+            .await
+            .map_err(|e| Error::network("storage download", e))?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let time_left = resp
+                .headers()
+                .get("x-mega-time-left")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            return Err(Error::Status { context: "storage download", status, time_left });
+        }
+        Ok(resp)
     }
 
     /// Fetches chunks `chunk_indices` of a file, decrypts them and computes their MACs.
@@ -221,6 +313,36 @@ impl Client {
         let mut data = self.fetch_range(&url.url, span.clone()).await?;
         let macs = process_chunks(&ContentCipher::new(key), Direction::Decrypt, span.start, &mut data, url.size)?;
         Ok(Chunks { offset: span.start, data, macs })
+    }
+
+    /// Opens chunks `chunk_indices` of a file as one request whose chunks are handed over as
+    /// they arrive ([`ChunkStream::next`]): a transfer cut off half-way keeps the whole chunks
+    /// it got. Opening retries like [`Client::fetch_range`]; a failure after that is returned
+    /// by `next` (the caller fetches the rest again).
+    pub async fn open_chunks(
+        &self,
+        url: &DownloadUrl,
+        key: &FileKey,
+        chunk_indices: Range<u64>,
+        patience: Duration,
+    ) -> Result<ChunkStream> {
+        let span = chunk_span(chunk_indices.clone(), url.size);
+        let resp = if span.is_empty() {
+            None
+        } else {
+            let config = self.config().clone();
+            Some(with_retries(config.retry, "storage download", || self.get_range(&url.url, &span)).await?)
+        };
+        Ok(ChunkStream {
+            resp,
+            cipher: ContentCipher::new(key),
+            size: url.size,
+            index: chunk_indices.start,
+            offset: span.start,
+            end: span.end,
+            buf: Vec::new(),
+            patience,
+        })
     }
 
     /// Downloads a whole file into memory, verifying its meta-MAC (for small files; the
@@ -291,7 +413,8 @@ impl Session {
 
     /// An upload URL for a file of `size` bytes (`u`).
     pub async fn upload_url(&self, size: u64) -> Result<String> {
-        let r = self.command(json!({"a": "u", "s": size, "ssl": self.client.ssl()})).await?;
+        let cmd = json!({"a": "u", "s": size, "ssl": self.client.ssl()});
+        let r = self.client.command_batched(&self.auth(), cmd).await?;
         r.get("p").and_then(Value::as_str).map(str::to_string).ok_or(Error::protocol("u", "no upload URL"))
     }
 
@@ -306,6 +429,36 @@ impl Session {
         key: &FileKey,
         fingerprint: Option<&Fingerprint>,
     ) -> Result<NodeHandle> {
+        let cmd = self.finish_command(tree, parent, token, name, key, fingerprint)?;
+        let reply = self.client.command_batched(&self.auth(), cmd).await?;
+        first_created(add_put_reply(tree, &reply)?)
+    }
+
+    /// [`Session::finish_upload`] on a shared tree, locked only to build the command and to
+    /// add the new node: many uploads finishing at once share their `p` requests.
+    pub async fn finish_upload_shared(
+        &self,
+        tree: &tokio::sync::Mutex<Tree>,
+        parent: NodeHandle,
+        token: &str,
+        name: &str,
+        key: &FileKey,
+        fingerprint: Option<&Fingerprint>,
+    ) -> Result<NodeHandle> {
+        let cmd = self.finish_command(&*tree.lock().await, parent, token, name, key, fingerprint)?;
+        let reply = self.client.command_batched(&self.auth(), cmd).await?;
+        first_created(add_put_reply(&mut *tree.lock().await, &reply)?)
+    }
+
+    fn finish_command(
+        &self,
+        tree: &Tree,
+        parent: NodeHandle,
+        token: &str,
+        name: &str,
+        key: &FileKey,
+        fingerprint: Option<&Fingerprint>,
+    ) -> Result<Value> {
         check_name(name)?;
         let mut attrs = Attributes::with_name(name);
         if let Some(fp) = fingerprint {
@@ -319,8 +472,7 @@ impl Session {
             "k": b64::encode(&self.master().wrap(&node_key[..])?),
         });
         let keys = [(token.to_string(), node_key.to_vec())];
-        let created = self.put(tree, parent, vec![entry], &keys).await?;
-        created.first().copied().ok_or(Error::protocol("p", "no node created"))
+        self.put_command(tree, parent, vec![entry], &keys)
     }
 
     /// Uploads bytes held in memory as a file (small files; the transfer engine streams and
@@ -369,7 +521,8 @@ impl Session {
         let mut handles = Vec::with_capacity(attrs.len());
         for (kind, plain) in attrs {
             let data = mega_proto::attr::encrypt_file_attribute(plain, &key.attr_key());
-            let r = self.command(json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()})).await?;
+            let cmd = json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()});
+            let r = self.client.command_batched(&self.auth(), cmd).await?;
             let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
             let config = self.client.config().clone();
             let data = &data;
@@ -396,7 +549,8 @@ impl Session {
             .await?;
             handles.push(format!("{kind}*{handle}"));
         }
-        let r = self.command(json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")})).await?;
+        let cmd = json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")});
+        let r = self.client.command_batched(&self.auth(), cmd).await?;
         r.as_str().map(str::to_string).ok_or(Error::protocol("pfa", "no fa string"))
     }
 }

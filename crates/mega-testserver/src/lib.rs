@@ -156,6 +156,7 @@ async fn cs(
                 .filter(|root| store.nodes.get(root).is_some_and(|n| n.t == store::kind::FOLDER))
                 .ok_or(mega_proto::ErrorCode::NotFound)
         });
+        count_commands(&mut store.command_stats, &cmds);
         let mut ctx = api::Ctx { store, user, sid, base: &app.base, folder_link };
         let results: Vec<String> = cmds.iter().map(|c| api::dispatch(&mut ctx, c)).collect();
         let reply = format!("[{}]", results.join(",")).into_bytes();
@@ -172,6 +173,20 @@ async fn cs(
         app.mark_dirty();
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], reply).into_response()
+}
+
+/// Counts the commands of one request by name.
+fn count_commands(stats: &mut HashMap<String, store::CommandStats>, cmds: &[Value]) {
+    let mut here: HashMap<&str, u64> = HashMap::new();
+    for c in cmds {
+        *here.entry(c.get("a").and_then(Value::as_str).unwrap_or("")).or_default() += 1;
+    }
+    for (name, n) in here {
+        let s = stats.entry(name.to_string()).or_default();
+        s.commands += n;
+        s.requests += 1;
+        s.largest = s.largest.max(n);
+    }
 }
 
 /// True if every command in the request only reads (nothing to save afterwards).
@@ -326,6 +341,21 @@ impl TestServer {
             .to_bytes()
             .map_err(|e| format!("bad base32 secret: {e:?}"))?;
         self.with_account(email, |a| a.mfa = Some(secret))
+    }
+
+    /// How the commands named `name` arrived so far (how many, in how many requests, the
+    /// most in one request).
+    pub fn command_stats(&self, name: &str) -> store::CommandStats {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.command_stats.get(name).copied().unwrap_or_default()
+    }
+
+    /// The download bytes an account has asked for in the current transfer-quota window (each
+    /// ranged request counts its whole range, as the quota does).
+    pub fn transfer_used(&self, email: &str) -> Option<u64> {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = store.by_email.get(&email.to_lowercase())?;
+        store.accounts.get(user).map(|a| a.transfer_used)
     }
 
     /// Sets an account's transfer quota (bytes per window); downloads past it get HTTP 509.

@@ -260,6 +260,19 @@ pub struct Store {
     pub quota_window: i64,
     /// Injected faults.
     pub faults: crate::faults::Faults,
+    /// How commands arrived: per command name, for tests of request batching.
+    pub command_stats: HashMap<String, CommandStats>,
+}
+
+/// How one kind of command arrived at `cs`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommandStats {
+    /// Commands of this kind, in all.
+    pub commands: u64,
+    /// Requests that carried at least one.
+    pub requests: u64,
+    /// The most carried by one request.
+    pub largest: u64,
 }
 
 /// How long a transfer-quota window lasts by default (seconds).
@@ -312,6 +325,7 @@ impl Store {
             file_attrs: HashMap::new(),
             packets: HashMap::new(),
             replies: HashMap::new(),
+            command_stats: HashMap::new(),
             hashcash: None,
             challenges: HashMap::new(),
             anon_transfer: (0, u64::MAX),

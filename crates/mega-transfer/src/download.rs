@@ -23,6 +23,7 @@ use crate::engine::{file_key, Control, Inner, Outcome, TransferError};
 use crate::events::Event;
 use crate::journal::{JobRecord, JobSpec, Source};
 use crate::pieces;
+use crate::slots::Pool;
 
 /// How often finished chunks are fsynced and journaled (and progress reported).
 pub(crate) const SYNC_EVERY: Duration = Duration::from_millis(250);
@@ -138,9 +139,11 @@ pub(crate) async fn run(
     let mut fetched_again = false;
     loop {
         let done = inner.journal.chunks(&rec.id)?;
-        let job = FileJob { inner, rec, source, key: &key, size: *size, file: &file, part: &part };
-        fetch_missing(&job, &done, &control).await?;
-        let all = inner.journal.chunks(&rec.id)?;
+        let durable = Pool::of_size(*size) == Pool::Big;
+        let job = FileJob { durable, inner, rec, source, key: &key, size: *size, file: &file, part: &part };
+        let fetched = fetch_missing(&job, &done, &control).await?;
+        let mut all = inner.journal.chunks(&rec.id)?;
+        all.extend(fetched);
         let macs: Option<Vec<[u8; 16]>> = (0..count).map(|i| all.get(&i).copied()).collect();
         let macs = macs.ok_or_else(|| TransferError::Unavailable("chunks missing after the download".into()))?;
         // An empty file has no content to check, and clients disagree on the meta-MAC of no
@@ -165,20 +168,33 @@ pub(crate) async fn run(
             }
         }
     }
+    // mtime, fsync, rename and the folder's fsync on a blocking thread: many small files
+    // finishing at once wait on the disk side by side, not one after another.
+    let (mtime, part_c, path_c) = (*mtime, part.clone(), path.clone());
+    tokio::task::spawn_blocking(move || finish(&file, mtime, &part_c, &path_c))
+        .await
+        .map_err(|e| TransferError::Unavailable(e.to_string()))??;
+    Ok(Outcome::Done { path: Some(path.clone()), node: None })
+}
+
+/// Gives a verified `.part` its mtime, fsyncs it and renames it to its final name.
+fn finish(file: &File, mtime: Option<i64>, part: &Path, path: &Path) -> Result<(), TransferError> {
     if let Some(t) = mtime.and_then(|m| u64::try_from(m).ok()) {
         let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(t));
     }
-    file.sync_all().map_err(TransferError::local(&part))?;
-    drop(file);
-    std::fs::rename(&part, path).map_err(TransferError::local(path))?;
+    file.sync_all().map_err(TransferError::local(part))?;
+    std::fs::rename(part, path).map_err(TransferError::local(path))?;
     if let Some(dir) = path.parent() {
         let _ = File::open(dir).and_then(|d| d.sync_all());
     }
-    Ok(Outcome::Done { path: Some(path.clone()), node: None })
+    Ok(())
 }
 
 /// One file's download, as its workers see it.
 struct FileJob<'a> {
+    /// Chunks journaled as they finish (not for small files: one piece, fetched again whole
+    /// after a crash, so fsyncing and journaling it would only cost time).
+    durable: bool,
     inner: &'a Inner,
     rec: &'a JobRecord,
     source: &'a Source,
@@ -188,16 +204,17 @@ struct FileJob<'a> {
     part: &'a Path,
 }
 
-/// Fetches every chunk not in `done` with the file's workers.
+/// Fetches every chunk not in `done` with the file's workers; returns the MACs of chunks
+/// fetched but not journaled (those of a small file).
 async fn fetch_missing(
     job: &FileJob<'_>,
     done: &BTreeMap<u64, [u8; 16]>,
     control: &watch::Receiver<Control>,
-) -> Result<(), TransferError> {
+) -> Result<Vec<(u64, [u8; 16])>, TransferError> {
     let inner = job.inner;
     let (pieces, before) = pieces::plan(job.size, done, inner.config.piece_size);
     if pieces.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let url = url_for(inner, &job.rec.id, job.source, job.size, control).await?;
     let workers = inner.config.connections_per_file.min(pieces.len());
@@ -225,11 +242,16 @@ async fn fetch_missing(
     // Whatever finished is kept, also when a pause, cancel or error stopped the rest.
     flush(job, &shared).await?;
     inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
-    result
+    result?;
+    let unjournaled = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(unjournaled)
 }
 
 /// Fsyncs the file, then journals the chunks written since the last flush.
 async fn flush(job: &FileJob<'_>, shared: &Shared) -> Result<(), TransferError> {
+    if !job.durable {
+        return Ok(());
+    }
     let (inner, id, file) = (job.inner, &job.rec.id, job.file);
     let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
     if pending.is_empty() {
@@ -245,28 +267,36 @@ async fn flush(job: &FileJob<'_>, shared: &Shared) -> Result<(), TransferError> 
 }
 
 async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Control>) -> Result<(), TransferError> {
-    let FileJob { inner, rec, source, key, size, file, part } = *job;
+    let FileJob { inner, rec, source, key, size, file, part, .. } = *job;
     loop {
         pieces::check(&control)?;
         let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
         let span = mega_api::chunk_span(piece.clone(), size);
         inner.down.take(span.end - span.start).await;
         let (url, generation) = shared.url.lock().await.clone();
-        match inner.client.fetch_chunks(&url, key, piece.clone()).await {
-            Ok(c) => {
-                let f = file.clone();
-                let offset = c.offset;
-                let len = c.data.len() as u64;
+        // Chunks are written and queued for the journal as they arrive: a piece cut off
+        // half-way (a kill, a broken connection) keeps its whole chunks.
+        let mut at = piece.start;
+        let result = async {
+            let mut stream = inner.client.open_chunks(&url, key, piece.clone(), SYNC_EVERY).await?;
+            while let Some(c) = stream.next().await? {
+                let (f, offset, len, n) = (file.clone(), c.offset, c.data.len() as u64, c.macs.len() as u64);
                 tokio::task::spawn_blocking(move || f.write_all_at(&c.data, offset))
                     .await
                     .map_err(|e| TransferError::Unavailable(e.to_string()))?
                     .map_err(TransferError::local(part))?;
-                let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
-                pending.extend((piece.start..piece.end).zip(c.macs));
+                shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((at..at + n).zip(c.macs));
+                at += n;
                 shared.bytes.fetch_add(len, Ordering::Relaxed);
                 shared.failures.store(0, Ordering::Relaxed);
             }
-            Err(e) => {
+            Ok::<(), TransferError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {}
+            Err(TransferError::Api(e)) => {
+                let piece = at..piece.end;
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
                 match e.kind() {
                     ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left, &control).await?,
@@ -287,6 +317,7 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
                     _ => return Err(e.into()),
                 }
             }
+            Err(e) => return Err(e),
         }
     }
 }

@@ -1,166 +1,31 @@
 //! The queue: jobs, the file slots they take, and their control (pause, resume, cancel,
 //! priority). Each running job moves one file with several chunk workers (`download`,
-//! `upload`).
+//! `upload`). Split by concern: the public types (`types`), where jobs come from (`sources`),
+//! running them (`jobs`), and here the engine itself and its controls.
+
+mod jobs;
+mod limits;
+mod sources;
+mod types;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use mega_api::{Client, ErrorKind, FileKey, Link, LinkKind, NodeHandle, NodeKey, Session, Tree};
+use mega_api::{Client, Session, Tree};
 use mega_proto::b64;
-use mega_proto::fingerprint::Fingerprint;
-use tokio::sync::{broadcast, watch, Semaphore};
+use tokio::sync::{broadcast, watch};
 
-use crate::events::{Direction, Event, JobId, WaitReason};
-use crate::journal::{JobRecord, JobSpec, Journal, JournalError, Source};
+use crate::events::{Event, JobId, WaitReason};
+use crate::journal::{JobRecord, Journal, JournalError};
 use crate::limit::Limit;
-use crate::names;
-use crate::{download, upload};
+use crate::schedule::{Clock, LocalClock, Rates};
+use crate::slots::Slots;
 
-/// How the engine runs.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Where the journal lives (in the app's data directory).
-    pub journal_dir: PathBuf,
-    /// Chunk workers per file (1 to 32).
-    pub connections_per_file: usize,
-    /// Files moving at once.
-    pub max_files: usize,
-    /// Bytes per request: whole chunks up to about this much.
-    pub piece_size: u64,
-    /// Download limit, bytes per second.
-    pub download_limit: Option<u64>,
-    /// Upload limit, bytes per second.
-    pub upload_limit: Option<u64>,
-    /// How often a job retries a temporary failure before it fails (the journal keeps it).
-    pub max_retries: u32,
-}
-
-impl EngineConfig {
-    /// Defaults: 8 connections per file, 4 files, 4 MiB pieces, no limits.
-    pub fn new(journal_dir: impl Into<PathBuf>) -> Self {
-        EngineConfig {
-            journal_dir: journal_dir.into(),
-            connections_per_file: 8,
-            max_files: 4,
-            piece_size: 4 << 20,
-            download_limit: None,
-            upload_limit: None,
-            max_retries: 5,
-        }
-    }
-}
-
-/// What happens when a download's file exists already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Conflict {
-    /// Skip it when identical (size and content fingerprint), else save under a new name.
-    #[default]
-    Rename,
-    /// Skip it when identical, else replace it (only once the new one is verified).
-    Overwrite,
-}
-
-/// Why a job stopped short of done.
-#[derive(Debug, thiserror::Error)]
-pub enum TransferError {
-    /// The API or storage failed.
-    #[error(transparent)]
-    Api(#[from] mega_api::Error),
-    /// The journal could not be written or read.
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-    /// Local file trouble (disk full, permission denied, folder removed).
-    #[error("{path}: {source}")]
-    Local {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The job needs something the engine was not given (a session for own files).
-    #[error("{0}")]
-    Unavailable(String),
-    /// Paused by the user (not a failure).
-    #[error("paused")]
-    Paused,
-    /// Cancelled by the user.
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl TransferError {
-    /// The kind, for callers and events.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            TransferError::Api(e) => e.kind(),
-            TransferError::Journal(_) | TransferError::Local { .. } | TransferError::Unavailable(_) => {
-                ErrorKind::Failed
-            }
-            TransferError::Paused | TransferError::Cancelled => ErrorKind::Cancelled,
-        }
-    }
-
-    /// Worth trying again later (network, busy servers, quota).
-    pub fn is_temporary(&self) -> bool {
-        matches!(self, TransferError::Api(e) if e.is_temporary() || matches!(e.kind(), ErrorKind::Network | ErrorKind::Expired))
-    }
-
-    pub(crate) fn local(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
-        move |source| TransferError::Local { path: path.to_path_buf(), source }
-    }
-}
-
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Done and verified.
-    Done {
-        /// Downloads: the file.
-        path: Option<PathBuf>,
-        /// Uploads: the node.
-        node: Option<NodeHandle>,
-    },
-    /// An identical file was there already.
-    Skipped,
-    /// Failed (kept in the journal if it can resume).
-    Failed {
-        /// The kind.
-        kind: ErrorKind,
-        /// The message.
-        message: String,
-    },
-    /// Cancelled.
-    Cancelled,
-}
-
-/// What the engine knows of one job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobInfo {
-    /// The job.
-    pub id: JobId,
-    /// Which way.
-    pub direction: Direction,
-    /// The file name.
-    pub name: String,
-    /// Its size.
-    pub size: u64,
-    /// Position in the queue.
-    pub priority: i64,
-    /// Paused by the user.
-    pub paused: bool,
-    /// How it ended, once it has.
-    pub outcome: Option<Outcome>,
-}
-
-/// Pause/cancel signals of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Control {
-    Run,
-    Pause,
-    Cancel,
-}
+pub(crate) use sources::file_key;
+pub(crate) use types::Control;
+pub use types::{Conflict, EngineConfig, JobInfo, Outcome, TransferError};
 
 struct JobState {
     record: JobRecord,
@@ -178,13 +43,15 @@ pub(crate) struct Inner {
     pub(crate) tree: Option<Arc<tokio::sync::Mutex<Tree>>>,
     pub(crate) events: broadcast::Sender<Event>,
     jobs: Mutex<BTreeMap<JobId, JobState>>,
-    slots: Semaphore,
+    slots: Arc<Slots>,
     /// Until when the transfer quota is exhausted (every job waits).
     pub(crate) quota_until: Mutex<Option<Instant>>,
     /// Local paths that jobs of this run write to.
     claimed: Mutex<std::collections::HashSet<PathBuf>>,
     pub(crate) down: Limit,
     pub(crate) up: Limit,
+    /// Base limits and the schedule that set `down` and `up`.
+    limits: limits::Limits,
 }
 
 impl Inner {
@@ -241,7 +108,7 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-fn new_id() -> JobId {
+pub(crate) fn new_id() -> JobId {
     let mut b = [0u8; 9];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
     let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
@@ -262,10 +129,15 @@ impl Engine {
         let mut config = config;
         config.connections_per_file = config.connections_per_file.clamp(1, 32);
         config.max_files = config.max_files.max(1);
+        config.small_files = config.small_files.max(1);
         let inner = Inner {
             down: Limit::new(config.download_limit),
             up: Limit::new(config.upload_limit),
-            slots: Semaphore::new(config.max_files),
+            slots: Slots::new(config.max_files, config.small_files),
+            limits: limits::Limits::new(
+                Rates { download: config.download_limit, upload: config.upload_limit },
+                config.schedule.clone(),
+            ),
             config,
             journal,
             client,
@@ -276,18 +148,17 @@ impl Engine {
             quota_until: Mutex::new(None),
             claimed: Mutex::new(std::collections::HashSet::new()),
         };
-        Ok(Engine { inner: Arc::new(inner) })
+        let engine = Engine { inner: Arc::new(inner) };
+        if engine.inner.config.schedule.is_some() {
+            engine.inner.apply_limits(LocalClock.now());
+            engine.follow(Arc::new(LocalClock));
+        }
+        Ok(engine)
     }
 
     /// Events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
-    }
-
-    /// Changes the speed limits (bytes per second; `None` unlimited), at once.
-    pub fn set_limits(&self, download: Option<u64>, upload: Option<u64>) {
-        self.inner.down.set(download);
-        self.inner.up.set(upload);
     }
 
     /// Continues every unfinished job in the journal. Damaged entries are returned as errors
@@ -301,7 +172,7 @@ impl Engine {
                         continue;
                     }
                     ids.push(rec.id.clone());
-                    self.start(rec);
+                    self.start(rec, false);
                 }
                 Err(e) => errors.push(e),
             }
@@ -316,16 +187,21 @@ impl Engine {
             return Ok(());
         }
         let (rec, _) = self.inner.journal.load(id)?;
-        self.start(rec);
+        self.start(rec, false);
         Ok(())
     }
 
     /// The jobs this engine knows (running, queued, finished in this run).
     pub fn jobs(&self) -> Vec<JobInfo> {
         let jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<JobInfo> = jobs.values().map(info).collect();
+        let mut out: Vec<JobInfo> = jobs.values().map(jobs::info).collect();
         out.sort_by_key(|j| j.priority);
         out
+    }
+
+    /// What the engine knows of one job.
+    pub fn job(&self, id: &str) -> Option<JobInfo> {
+        self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(jobs::info)
     }
 
     /// Waits until a job ends.
@@ -388,7 +264,7 @@ impl Engine {
             return false;
         }
         self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
-        self.start(rec);
+        self.start(rec, false);
         true
     }
 
@@ -413,6 +289,7 @@ impl Engine {
         let Some(j) = jobs.get_mut(id).filter(|j| j.outcome.borrow().is_none()) else { return false };
         j.record.priority = top;
         let _ = self.inner.journal.save(&j.record);
+        self.inner.slots.reprioritise(&j.record.id, top);
         true
     }
 
@@ -422,410 +299,5 @@ impl Engine {
         j.record.paused = paused;
         let _ = self.inner.journal.save(&j.record);
         true
-    }
-
-    pub(crate) fn session(&self) -> Result<&Session, TransferError> {
-        self.inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))
-    }
-
-    pub(crate) fn tree(&self) -> Result<&Arc<tokio::sync::Mutex<Tree>>, TransferError> {
-        self.inner.tree.as_ref().ok_or_else(|| TransferError::Unavailable("no node tree".into()))
-    }
-
-    /// Downloads a node of the account (a file, or a folder recursively, keeping its structure)
-    /// into `dest_dir`.
-    pub async fn download_node(
-        &self,
-        h: NodeHandle,
-        dest_dir: &Path,
-        conflict: Conflict,
-    ) -> Result<Vec<JobId>, TransferError> {
-        self.session()?;
-        let tree = self.tree()?.lock().await;
-        let mut ids = Vec::new();
-        self.download_from_tree(&tree, h, dest_dir, conflict, &|n| Source::Own { node: n.to_b64() }, &mut ids)?;
-        Ok(ids)
-    }
-
-    /// Downloads what a public link points at: a file link, or a folder link (all of it, or the
-    /// sub-node the link names).
-    pub async fn download_link(
-        &self,
-        link: &Link,
-        dest_dir: &Path,
-        conflict: Conflict,
-    ) -> Result<Vec<JobId>, TransferError> {
-        match link.kind {
-            LinkKind::File => {
-                let file = self.inner.client.open_file_link(link).await?;
-                let source = Source::Public { handle: link.handle.to_b64() };
-                let fp = file.attributes.fingerprint().and_then(|c| Fingerprint::parse(c).ok());
-                let meta = FileMeta {
-                    size: file.size,
-                    name: &file.name,
-                    mtime: fp.as_ref().map(|f| f.mtime),
-                    fingerprint: fp,
-                };
-                let id = self.add_download(source, file.key(), meta, dest_dir, conflict)?;
-                Ok(id.into_iter().collect())
-            }
-            LinkKind::Folder => {
-                let folder = self.inner.client.open_folder_link(link)?;
-                let tree = folder.fetch_tree().await?;
-                let start = match &link.sub {
-                    Some(sub) => sub.handle(),
-                    None => tree.root().ok_or_else(|| TransferError::Unavailable("the folder link is empty".into()))?,
-                };
-                let url = link.to_url();
-                let mut ids = Vec::new();
-                let source = |n: NodeHandle| Source::InFolderLink { link: url.clone(), node: n.to_b64() };
-                self.download_from_tree(&tree, start, dest_dir, conflict, &source, &mut ids)?;
-                Ok(ids)
-            }
-        }
-    }
-
-    fn download_from_tree(
-        &self,
-        tree: &Tree,
-        h: NodeHandle,
-        dest_dir: &Path,
-        conflict: Conflict,
-        source: &dyn Fn(NodeHandle) -> Source,
-        ids: &mut Vec<JobId>,
-    ) -> Result<(), TransferError> {
-        let node = tree.node(h)?;
-        if node.is_file() {
-            let key = node
-                .file_key()
-                .ok_or_else(|| TransferError::Unavailable(format!("{} cannot be decrypted", node.name())))?;
-            let meta =
-                FileMeta { size: node.size(), name: node.name(), mtime: node.mtime(), fingerprint: node.fingerprint() };
-            if let Some(id) = self.add_download(source(h), &key, meta, dest_dir, conflict)? {
-                ids.push(id);
-            }
-            return Ok(());
-        }
-        let dir =
-            if node.kind().is_root() { dest_dir.to_path_buf() } else { names::join_inside(dest_dir, &[node.name()]) };
-        std::fs::create_dir_all(&dir).map_err(TransferError::local(&dir))?;
-        let kids: Vec<NodeHandle> = tree.children(h).map(|n| n.handle()).collect();
-        for k in kids {
-            self.download_from_tree(tree, k, &dir, conflict, source, ids)?;
-        }
-        Ok(())
-    }
-
-    fn add_download(
-        &self,
-        source: Source,
-        key: &FileKey,
-        meta: FileMeta<'_>,
-        dest_dir: &Path,
-        conflict: Conflict,
-    ) -> Result<Option<JobId>, TransferError> {
-        let FileMeta { size, name, mtime, fingerprint } = meta;
-        std::fs::create_dir_all(dest_dir).map_err(TransferError::local(dest_dir))?;
-        let wanted = names::join_inside(dest_dir, &[name]);
-        let id = new_id();
-        let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
-        let path = if !claimed.contains(&wanted)
-            && wanted.exists()
-            && download::is_identical(&wanted, size, fingerprint.as_ref())?
-        {
-            drop(claimed);
-            self.inner
-                .emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", wanted.display()) });
-            self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
-            return Ok(Some(id));
-        } else if claimed.contains(&wanted) {
-            // Another running job writes there (MEGA allows duplicate names, and safe names can
-            // coincide): this one gets a name of its own.
-            names::unique_among(&wanted, &claimed)
-        } else if wanted.exists() {
-            match conflict {
-                Conflict::Rename => names::unique_among(&wanted, &claimed),
-                Conflict::Overwrite => wanted,
-            }
-        } else {
-            wanted
-        };
-        claimed.insert(path.clone());
-        drop(claimed);
-        let rec = JobRecord {
-            id: id.clone(),
-            spec: JobSpec::Download { source, key: b64::encode(&key.to_node_key()), size, path, mtime },
-            priority: self.next_priority(),
-            paused: false,
-        };
-        self.inner.journal.save(&rec)?;
-        self.start(rec);
-        Ok(Some(id))
-    }
-
-    /// Uploads a local file, or a folder recursively (its folders created remotely), into the
-    /// remote folder `parent`. Files already there with the same name and fingerprint are
-    /// skipped.
-    pub async fn upload_path(&self, local: &Path, parent: NodeHandle) -> Result<Vec<JobId>, TransferError> {
-        let session = self.session()?.clone();
-        let tree = self.tree()?.clone();
-        let mut ids = Vec::new();
-        let meta = std::fs::metadata(local).map_err(TransferError::local(local))?;
-        let name = local
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| TransferError::Unavailable(format!("{} has no file name", local.display())))?;
-        if meta.is_dir() {
-            let existing = {
-                let t = tree.lock().await;
-                let found = t.children_named(parent, &name).find(|n| n.is_container()).map(|n| n.handle());
-                found
-            };
-            let folder = match existing {
-                Some(h) => h,
-                None => session.mkdir(&mut *tree.lock().await, parent, &name).await?,
-            };
-            let mut entries: Vec<PathBuf> =
-                std::fs::read_dir(local).map_err(TransferError::local(local))?.flatten().map(|e| e.path()).collect();
-            entries.sort();
-            for e in entries {
-                ids.extend(Box::pin(self.upload_path(&e, folder)).await?);
-            }
-            return Ok(ids);
-        }
-        let mtime = upload::mtime_of(&meta);
-        let id = new_id();
-        if upload::is_on_server(&*tree.lock().await, parent, &name, local, meta.len())? {
-            self.inner.emit(Event::Skipped { id: id.clone(), reason: format!("{name} is already in the folder") });
-            self.finished_now(id.clone(), Direction::Upload, &name, meta.len(), Outcome::Skipped);
-            return Ok(vec![id]);
-        }
-        let rec = JobRecord {
-            id: id.clone(),
-            spec: JobSpec::Upload {
-                local: local.to_path_buf(),
-                parent: parent.to_b64(),
-                name,
-                size: meta.len(),
-                mtime,
-                url: None,
-                cipher: None,
-            },
-            priority: self.next_priority(),
-            paused: false,
-        };
-        self.inner.journal.save(&rec)?;
-        self.start(rec);
-        ids.push(id);
-        Ok(ids)
-    }
-
-    fn next_priority(&self) -> i64 {
-        let jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.values().map(|j| j.record.priority).max().map_or(0, |p| p + 1)
-    }
-
-    /// Records a job that ended before it started (skipped).
-    fn finished_now(&self, id: JobId, direction: Direction, name: &str, size: u64, outcome: Outcome) {
-        let (control, _) = watch::channel(Control::Run);
-        let (tx, _) = watch::channel(Some(outcome));
-        let spec = match direction {
-            Direction::Download => JobSpec::Download {
-                source: Source::Public { handle: String::new() },
-                key: String::new(),
-                size,
-                path: PathBuf::from(name),
-                mtime: None,
-            },
-            Direction::Upload => JobSpec::Upload {
-                local: PathBuf::from(name),
-                parent: String::new(),
-                name: name.to_string(),
-                size,
-                mtime: 0,
-                url: None,
-                cipher: None,
-            },
-        };
-        let record = JobRecord { id: id.clone(), spec, priority: self.next_priority(), paused: false };
-        self.inner
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, JobState { record, running: false, control, outcome: tx });
-    }
-
-    fn start(&self, rec: JobRecord) {
-        let (control, control_rx) = watch::channel(if rec.paused { Control::Pause } else { Control::Run });
-        let (outcome, _) = watch::channel(None);
-        let id = rec.id.clone();
-        let i = info_of(&rec);
-        self.inner.emit(Event::Queued { id: id.clone(), direction: i.0, name: i.1, size: i.2 });
-        self.inner
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), JobState { record: rec, running: false, control, outcome });
-        let engine = self.clone();
-        tokio::spawn(async move { engine.run(id, control_rx).await });
-    }
-
-    async fn run(&self, id: JobId, mut control: watch::Receiver<Control>) {
-        let mut retries = 0;
-        let outcome = loop {
-            // Paused: wait for resume (or cancel) before taking a slot.
-            while *control.borrow_and_update() == Control::Pause {
-                self.inner.emit(Event::Paused { id: id.clone() });
-                if control.changed().await.is_err() {
-                    return;
-                }
-            }
-            if *control.borrow() == Control::Cancel {
-                break self.cancelled(&id);
-            }
-            let slot = match self.wait_for_slot(&id, &control).await {
-                Ok(slot) => slot,
-                Err(Some(Control::Cancel)) => break self.cancelled(&id),
-                Err(Some(_)) => continue,
-                Err(None) => return,
-            };
-            let Some(rec) = self.record(&id) else { return };
-            self.set_running(&id, true);
-            self.inner.emit(Event::Started { id: id.clone() });
-            let result = match &rec.spec {
-                JobSpec::Download { .. } => download::run(&self.inner, &rec, control.clone()).await,
-                JobSpec::Upload { .. } => upload::run(&self.inner, &rec, control.clone()).await,
-            };
-            self.set_running(&id, false);
-            drop(slot);
-            match result {
-                Ok(o) => {
-                    let _ = self.inner.journal.remove(&id);
-                    if let Outcome::Done { path, node } = &o {
-                        self.inner.emit(Event::Done { id: id.clone(), path: path.clone(), node: *node });
-                    }
-                    break o;
-                }
-                Err(TransferError::Paused) => continue,
-                Err(TransferError::Cancelled) => break self.cancelled(&id),
-                Err(e) if e.is_temporary() && retries < self.inner.config.max_retries => {
-                    retries += 1;
-                    self.inner.emit(Event::Retrying { id: id.clone(), reason: e.to_string() });
-                    let backoff = Duration::from_millis(500 * (1 << retries.min(6)));
-                    tokio::time::sleep(backoff).await;
-                }
-                Err(e) => {
-                    if e.kind() == ErrorKind::Crypto {
-                        // A verified failure (MAC mismatch twice): nothing to resume.
-                        let _ = self.inner.journal.remove(&id);
-                    }
-                    let (kind, message) = (e.kind(), e.to_string());
-                    self.inner.emit(Event::Failed { id: id.clone(), kind, message: message.clone() });
-                    break Outcome::Failed { kind, message };
-                }
-            }
-        };
-        if let Some(JobSpec::Download { path, .. }) = self.record(&id).map(|r| r.spec) {
-            self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner()).remove(&path);
-        }
-        if let Some(j) = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-            j.outcome.send_replace(Some(outcome));
-        }
-    }
-
-    fn cancelled(&self, id: &str) -> Outcome {
-        if let Some(rec) = self.record(id) {
-            if let JobSpec::Download { path, .. } = &rec.spec {
-                let _ = std::fs::remove_file(download::part_path(path));
-            }
-        }
-        let _ = self.inner.journal.remove(id);
-        self.inner.emit(Event::Cancelled { id: id.to_string() });
-        Outcome::Cancelled
-    }
-
-    /// A file slot, taken in priority order; a pause or cancel while queued is returned as
-    /// `Err(Some(control))`, a job that vanished as `Err(None)`.
-    async fn wait_for_slot(
-        &self,
-        id: &str,
-        control: &watch::Receiver<Control>,
-    ) -> Result<tokio::sync::SemaphorePermit<'_>, Option<Control>> {
-        loop {
-            let c = *control.borrow();
-            if c != Control::Run {
-                return Err(Some(c));
-            }
-            if self.is_next(id) {
-                if let Ok(p) = self.inner.slots.try_acquire() {
-                    return Ok(p);
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if self.record(id).is_none() {
-                return Err(None);
-            }
-        }
-    }
-
-    /// Is `id` the first waiting job in priority order?
-    fn is_next(&self, id: &str) -> bool {
-        let jobs = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = jobs.get(id).map_or(i64::MAX, |j| j.record.priority);
-        !jobs.values().any(|j| {
-            j.outcome.borrow().is_none()
-                && !j.running
-                && *j.control.borrow() == Control::Run
-                && j.record.priority < mine
-        })
-    }
-
-    fn set_running(&self, id: &str, running: bool) {
-        if let Some(j) = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
-            j.running = running;
-        }
-    }
-
-    fn record(&self, id: &str) -> Option<JobRecord> {
-        self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|j| j.record.clone())
-    }
-}
-
-fn info_of(rec: &JobRecord) -> (Direction, String, u64) {
-    match &rec.spec {
-        JobSpec::Download { path, size, .. } => {
-            (Direction::Download, path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), *size)
-        }
-        JobSpec::Upload { name, size, .. } => (Direction::Upload, name.clone(), *size),
-    }
-}
-
-fn info(j: &JobState) -> JobInfo {
-    let (direction, name, size) = info_of(&j.record);
-    JobInfo {
-        id: j.record.id.clone(),
-        direction,
-        name,
-        size,
-        priority: j.record.priority,
-        paused: j.record.paused,
-        outcome: j.outcome.borrow().clone(),
-    }
-}
-
-/// What a download needs to know of its file.
-struct FileMeta<'a> {
-    size: u64,
-    name: &'a str,
-    mtime: Option<i64>,
-    fingerprint: Option<Fingerprint>,
-}
-
-/// The file key of a journal record.
-pub(crate) fn file_key(b64_key: &str) -> Result<FileKey, TransferError> {
-    let raw = b64::decode(b64_key);
-    match NodeKey::from_bytes(&raw) {
-        Ok(NodeKey::File(k)) => Ok(k),
-        _ => Err(TransferError::Unavailable("the journal's file key is damaged".into())),
     }
 }

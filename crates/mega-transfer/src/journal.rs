@@ -187,7 +187,10 @@ impl Journal {
     /// Writes a job record atomically.
     pub fn save(&self, rec: &JobRecord) -> Result<(), JournalError> {
         let path = self.record_path(&rec.id);
-        let tmp = self.dir.join(format!("{}.json.tmp", rec.id));
+        // A temporary name of its own: two saves of one job at once never share a file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!("{}.{n}.json.tmp", rec.id));
         let data = serde_json::to_vec_pretty(rec)
             .map_err(|e| JournalError::Damaged { path: path.clone(), why: e.to_string() })?;
         write_atomic(&tmp, &path, &data).map_err(io(&path))

@@ -16,8 +16,16 @@
 //!   missing chunks; uploads continue on the same upload URL while it is valid. A damaged
 //!   journal entry is reported, never a crash.
 //! * **Control**: pause, resume, cancel, move to top, global limits on files at once, speed
-//!   limits that change while running, retries with backoff, URL refresh on expiry, and waiting
-//!   out the transfer quota (every job waits, with the server's time left) instead of failing.
+//!   limits that change while running, with an optional time-of-day [`Schedule`] (rclone's
+//!   `--bwlimit` timetable, or daily windows; a window boundary changes the limits of running
+//!   jobs, nothing restarts), retries with backoff, URL refresh on expiry, and waiting out the
+//!   transfer quota (every job waits, with the server's time left) instead of failing.
+//! * **Many small files** do not serialise on the API's round trip: files up to 1 MiB take
+//!   slots of their own (32 at once by default, beside the big files' slots, handed out in
+//!   priority order without polling), their `g`, `u` and `p` commands share requests
+//!   (`mega-api` coalesces whatever is queued while a request is out; each command keeps its own
+//!   result, so one failure fails only its file), and their one piece is not journaled chunk by
+//!   chunk (after a crash such a file is fetched or sent again whole; its job is journaled).
 //! * **Events** ([`Event`]) are plain Rust values on a broadcast channel; the app and the CLI
 //!   turn them into progress bars.
 //! * **Names are made safe** ([`names`]): nothing is ever written outside the chosen folder.
@@ -27,8 +35,9 @@
 //! * **Thumbnails**: uploaded pictures get a 120x120 thumbnail and a preview as file
 //!   attributes, as MEGA's own clients make them.
 //!
-//! Not yet here: a time-of-day speed schedule, and batching the API commands of thousands of
-//! small files.
+//! Not yet here: continuing after `-15` with a fresh login by itself (such a job fails as
+//! `SessionExpired` and stays in the journal; `resume` after a new login continues it), and
+//! CloudRAID downloads (`g` with six URLs).
 
 mod download;
 mod engine;
@@ -37,6 +46,8 @@ pub mod journal;
 mod limit;
 pub mod names;
 mod pieces;
+pub mod schedule;
+mod slots;
 mod thumbnails;
 mod upload;
 pub mod watch;
@@ -45,3 +56,4 @@ pub use download::part_path;
 pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
 pub use events::{Direction, Event, JobId, WaitReason};
 pub use limit::Limit;
+pub use schedule::{Rates, Schedule, ScheduleError};

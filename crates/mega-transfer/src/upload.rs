@@ -22,6 +22,7 @@ use crate::download::{local_crc, Meter, SYNC_EVERY};
 use crate::engine::{Control, Inner, Outcome, TransferError};
 use crate::events::Event;
 use crate::journal::{JobRecord, JobSpec};
+use crate::slots::Pool;
 use crate::{pieces, thumbnails};
 
 /// A file's modification time, unix seconds.
@@ -108,20 +109,25 @@ pub(crate) async fn run(
             }
         };
         let (local, parent_b64, name) = (local.clone(), parent.clone(), name.clone());
-        inner.journal.save(&rec)?;
-        match send_missing(inner, &rec.id, &local, size, &c, &upload_url, &control).await {
-            Ok(token) => {
-                let done = inner.journal.chunks(&rec.id)?;
+        // A small file (one piece) starts over after a crash: its URL, key and chunks are not
+        // worth an fsync each.
+        let durable = Pool::of_size(size) == Pool::Big;
+        if durable {
+            inner.journal.save(&rec)?;
+        }
+        match send_missing(inner, &rec.id, &local, size, &c, &upload_url, durable, &control).await {
+            Ok((token, sent)) => {
+                let mut done = inner.journal.chunks(&rec.id)?;
+                done.extend(sent);
                 let macs: Vec<[u8; 16]> =
                     (0..chunks::chunk_count(size)).filter_map(|i| done.get(&i).copied()).collect();
                 let key = c.file_key(&macs);
                 let crc = local_crc(&local, size)?;
                 let parent = NodeHandle::from_b64(&parent_b64).map_err(|_| damaged())?;
                 let fp = Fingerprint { crc, mtime };
-                let node = {
-                    let mut t = tree.lock().await;
-                    session.finish_upload(&mut t, parent, &token, &name, &key, Some(&fp)).await?
-                };
+                // The tree is locked only around the command, so that the `p`s of many small
+                // files go out together.
+                let node = session.finish_upload_shared(tree, parent, &token, &name, &key, Some(&fp)).await?;
                 if thumbnails::is_picture(&local) {
                     let path = local.clone();
                     let attrs = tokio::task::spawn_blocking(move || thumbnails::make(&path)).await.ok().flatten();
@@ -155,7 +161,9 @@ fn damaged() -> TransferError {
     TransferError::Unavailable("the journal's upload entry is damaged".into())
 }
 
-/// Sends every chunk not journaled yet; returns the completion token.
+/// Sends every chunk not journaled yet; returns the completion token, and the MACs of chunks
+/// sent but not journaled (when not `durable`).
+#[allow(clippy::too_many_arguments)]
 async fn send_missing(
     inner: &Inner,
     id: &str,
@@ -163,8 +171,9 @@ async fn send_missing(
     size: u64,
     cipher: &UploadCipher,
     url: &str,
+    durable: bool,
     control: &watch::Receiver<Control>,
-) -> Result<String, TransferError> {
+) -> Result<(String, Vec<(u64, [u8; 16])>), TransferError> {
     let done = inner.journal.chunks(id)?;
     let count = chunks::chunk_count(size);
     let (mut pieces, before) = pieces::plan(size, &done, inner.config.piece_size);
@@ -191,20 +200,25 @@ async fn send_missing(
         tokio::select! {
             r = &mut work => break r.map(|_| ()),
             _ = tick.tick() => {
-                let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
-                inner.journal.append_chunks(id, &pending)?;
+                if durable {
+                    let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+                    inner.journal.append_chunks(id, &pending)?;
+                }
                 inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
             }
         }
     };
     let pending = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
-    inner.journal.append_chunks(id, &pending)?;
+    if durable {
+        inner.journal.append_chunks(id, &pending)?;
+    }
     inner.emit(meter.progress(id, before + shared.bytes.load(Ordering::Relaxed)));
     result?;
     let token = shared.token.lock().unwrap_or_else(|e| e.into_inner()).take();
-    token.ok_or_else(|| {
+    let token = token.ok_or_else(|| {
         TransferError::Unavailable("the storage server gave no completion token after the last chunk".into())
-    })
+    })?;
+    Ok((token, if durable { Vec::new() } else { pending }))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -411,3 +411,57 @@ async fn duplicate_names_download_side_by_side() {
     assert_eq!(got, [b, a], "both files, each whole, under two names");
     ctx.server.stop().await;
 }
+
+/// Many small files at once: their `u`, `p` and `g` commands share requests (the server
+/// counts them), every byte arrives, and a file whose `g` fails inside a shared request (it
+/// was deleted on the server) fails alone while the others of its request are done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_files_share_requests_and_fail_alone() {
+    let ctx = Ctx::new(Config::default()).await;
+    let up = ctx.tmp.path().join("many");
+    std::fs::create_dir_all(&up).unwrap();
+    let data: Vec<Vec<u8>> = (0..120).map(|i| content(1 + i * 577 % 65_536, i as u8)).collect();
+    for (i, d) in data.iter().enumerate() {
+        std::fs::write(up.join(format!("f{i:03}.bin")), d).unwrap();
+    }
+    let engine = ctx.engine(|_| {});
+    let root = ctx.tree.lock().await.root().unwrap();
+    let ids = engine.upload_path(&up, root).await.unwrap();
+    assert_eq!(ids.len(), data.len());
+    for id in &ids {
+        assert!(matches!(engine.wait(id).await, Some(Outcome::Done { .. })));
+    }
+    for name in ["u", "p"] {
+        let s = ctx.server.command_stats(name);
+        assert!(s.largest > 1 && s.requests < s.commands, "{name} commands were not batched: {s:?}");
+    }
+    // The engine's tree already holds the new nodes (each `p` reply was applied).
+    {
+        let tree = ctx.tree.lock().await;
+        assert_eq!(tree.children(tree.resolve("/many").unwrap()).count(), data.len());
+    }
+
+    // Down, with one file deleted on the server after the tree was read.
+    let folder = ctx.node("/many").await;
+    let gone = ctx.tree.lock().await.resolve("/many/f007.bin").unwrap();
+    let mut other = ctx.session.fetch_tree().await.unwrap();
+    ctx.session.remove(&mut other, gone).await.unwrap();
+    let ids = engine.download_node(folder, &ctx.dest(), Conflict::Rename).await.unwrap();
+    let mut failed = Vec::new();
+    for id in &ids {
+        match engine.wait(id).await.unwrap() {
+            Outcome::Done { .. } => {}
+            Outcome::Failed { kind, .. } => failed.push((engine.job(id).unwrap().name, kind)),
+            o => panic!("{o:?}"),
+        }
+    }
+    assert_eq!(failed, [("f007.bin".to_string(), ErrorKind::NotFound)]);
+    let g = ctx.server.command_stats("g");
+    assert!(g.largest > 1 && g.requests < g.commands, "g commands were not batched: {g:?}");
+    for (i, d) in data.iter().enumerate().filter(|(i, _)| *i != 7) {
+        let got = std::fs::read(ctx.dest().join(format!("many/f{i:03}.bin"))).unwrap();
+        assert!(got == *d, "f{i:03}.bin differs");
+    }
+    assert!(!ctx.dest().join("many/f007.bin").exists());
+    ctx.server.stop().await;
+}

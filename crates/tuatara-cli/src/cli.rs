@@ -147,8 +147,13 @@ pub(crate) struct TransferOpts {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) transfers: u16,
     /// Speed limit in bytes per second (for downloads and uploads each).
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "bwlimit")]
     pub(crate) limit_rate: Option<u64>,
+    /// Speed limits as rclone writes them: one rate for both ways (`10M`), `UP:DOWN`
+    /// (`1M:256K`), or a timetable of `[DAY-]HH:MM,RATE` entries applied while running
+    /// (`"08:00,1M:256K 18:00,off"`). A bare number is KiB/s; `off` is unlimited.
+    #[arg(long, value_name = "LIMITS")]
+    pub(crate) bwlimit: Option<String>,
 }
 
 /// `get`.

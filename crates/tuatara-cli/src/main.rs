@@ -54,6 +54,7 @@
 //! tuatara-cli get /Photos ~/Pictures        # folders recursively; links too (--password for #P!)
 //! tuatara-cli put ./report.pdf /Documents   # --connections 8 --transfers 4 --limit-rate BYTES
 //! tuatara-cli copy ./photos remote:/Photos  # skips identical files; and back the other way
+//! tuatara-cli get /Big . --bwlimit "08:00,256K:1M 18:00,off"  # rclone's timetable, UP:DOWN
 //! tuatara-cli links get links.txt --to dl   # check, de-duplicate, download, ledger of done
 //! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
 //! ```

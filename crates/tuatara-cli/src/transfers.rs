@@ -11,7 +11,7 @@ use std::sync::Arc;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mega_api::{ErrorKind, Session, Tree};
 use mega_transfer::journal::{JobRecord, JobSpec, Journal};
-use mega_transfer::{Direction, Engine, EngineConfig, Event, JobId, Outcome};
+use mega_transfer::{Direction, Engine, EngineConfig, Event, JobId, Outcome, Rates, Schedule};
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
@@ -95,6 +95,15 @@ impl App {
         config.max_files = usize::from(opts.transfers);
         config.download_limit = opts.limit_rate;
         config.upload_limit = opts.limit_rate;
+        if let Some(spec) = &opts.bwlimit {
+            let bad = |e: mega_transfer::ScheduleError| Failure::Usage(format!("--bwlimit {e}"));
+            if spec.contains(',') {
+                config.schedule = Some(spec.parse::<Schedule>().map_err(bad)?);
+            } else {
+                let r = spec.parse::<Rates>().map_err(bad)?;
+                (config.download_limit, config.upload_limit) = (r.download, r.upload);
+            }
+        }
         let engine = Engine::new(config, self.client.clone(), session, tree)
             .map_err(|e| Failure::Other(format!("cannot open the transfer journal: {e}")))?;
         let hidden = self.out.quiet || self.out.json || !std::io::stderr().is_terminal();
@@ -159,7 +168,7 @@ impl Run {
                 }
             };
             let Some(outcome) = outcome else { continue };
-            let info = self.engine.jobs().into_iter().find(|j| &j.id == id);
+            let info = self.engine.job(id);
             let (direction, name, size) =
                 info.map_or((Direction::Download, id.clone(), 0), |j| (j.direction, j.name, j.size));
             ended.push(Ended { id: id.clone(), direction, name, size, outcome });

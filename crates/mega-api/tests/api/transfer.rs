@@ -107,3 +107,91 @@ async fn a_corrupt_key_fails_the_mac_and_quota_says_when_it_frees() {
     assert!(matches!(anon.download_all(&dl, file.key()).await.unwrap_err().kind(), ErrorKind::Quota { .. }));
     server.stop().await;
 }
+
+/// Commands sent at the same time share requests: every caller gets its own result (a node
+/// that does not exist fails alone), and the server saw fewer requests than commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_transfer_commands_share_requests_with_their_own_results() {
+    let (server, a) = logged_in().await;
+    let mut t = a.fetch_tree().await.unwrap();
+    let root = t.root().unwrap();
+    let mut handles = Vec::new();
+    for i in 0..6u8 {
+        let name = format!("s{i}.bin");
+        handles.push(a.upload_bytes(&mut t, root, &name, &[i; 100], 1_650_000_000).await.unwrap());
+    }
+    let gone = mega_api::NodeHandle([9, 9, 9, 9, 9, 9]);
+    let mut asks: Vec<_> = handles.iter().chain(std::iter::once(&gone)).cycle().take(70).copied().collect();
+    asks.rotate_left(3);
+    let before = server.command_stats("g");
+    let results = futures_util::future::join_all(asks.iter().map(|h| a.download_url(*h))).await;
+    for (h, r) in asks.iter().zip(&results) {
+        match r {
+            Ok(url) => assert!(*h != gone && url.size == 100),
+            Err(e) => assert!(*h == gone && e.kind() == ErrorKind::NotFound, "{h}: {e}"),
+        }
+    }
+    let g = server.command_stats("g");
+    assert_eq!(g.commands - before.commands, 70);
+    assert!(g.requests - before.requests < 70 && g.largest > 1, "not batched: {g:?}");
+    // Upload URLs too, each its own.
+    let urls = futures_util::future::join_all((0..10).map(|i| a.upload_url(10 + i))).await;
+    let mut urls: Vec<String> = urls.into_iter().map(Result::unwrap).collect();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), 10);
+    server.stop().await;
+}
+
+/// A ranged download opened as a stream hands its whole chunks over as they arrive: on a slow
+/// connection, in several parts (each on chunk boundaries, in order, with one MAC per chunk),
+/// and together byte for byte what one request gives, every MAC verifying; on a fast one with
+/// a long patience, all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_chunks_arrive_in_parts_that_make_up_the_file() {
+    let (server, a) = logged_in().await;
+    let mut t = a.fetch_tree().await.unwrap();
+    let root = t.root().unwrap();
+    let size = 3 * 1024 * 1024 + 99;
+    let data = content(size);
+    let h = a.upload_bytes(&mut t, root, "streamed.bin", &data, 1_650_000_000).await.unwrap();
+    let key = t.get(h).unwrap().file_key().unwrap();
+    let dl = a.download_url(h).await.unwrap();
+    let n = chunk_count(size as u64);
+    let whole = a.client().fetch_chunks(&dl, &key, 0..n).await.unwrap();
+    // 1 MiB/s: about three seconds, handed over every 100 ms as chunks complete.
+    server.set_throttle(Some(1 << 20), None);
+    let parts = streamed(a.client(), &dl, &key, n, 100).await;
+    assert!(parts.len() > 2, "{} parts", parts.len());
+    let (mut back, mut macs) = (Vec::new(), Vec::new());
+    for p in &parts {
+        assert_eq!(p.offset, back.len() as u64);
+        assert!(!p.macs.is_empty());
+        back.extend_from_slice(&p.data);
+        macs.extend(p.macs.iter().copied());
+    }
+    assert!(back == data && back == whole.data);
+    assert_eq!(macs, whole.macs);
+    verify_meta_mac(&key, &macs).unwrap();
+    server.set_throttle(None, None);
+    let parts = streamed(a.client(), &dl, &key, n, 60_000).await;
+    assert_eq!(parts.len(), 1);
+    assert!(parts[0].data == data);
+    server.stop().await;
+}
+
+async fn streamed(
+    client: &mega_api::Client,
+    dl: &mega_api::DownloadUrl,
+    key: &mega_api::FileKey,
+    chunks: u64,
+    patience_ms: u64,
+) -> Vec<mega_api::Chunks> {
+    let patience = std::time::Duration::from_millis(patience_ms);
+    let mut stream = client.open_chunks(dl, key, 0..chunks, patience).await.unwrap();
+    let mut parts = Vec::new();
+    while let Some(c) = stream.next().await.unwrap() {
+        parts.push(c);
+    }
+    parts
+}

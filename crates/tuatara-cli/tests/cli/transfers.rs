@@ -151,3 +151,24 @@ async fn a_mac_mismatch_fails_plainly_and_leaves_no_file() {
     assert!(!down.path().join("damaged.bin").exists() && !down.path().join("damaged.bin.part").exists());
     server.stop().await;
 }
+
+/// `--bwlimit` as rclone takes it: one rate, `UP:DOWN`, or a timetable; a wrong one is a usage
+/// error (exit 2) naming what is wrong. Limits hold the transfer back, never its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bwlimit_takes_rates_and_timetables() {
+    let (server, cli) = logged_in().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("limited.bin");
+    std::fs::write(&file, content(300_000, 3)).unwrap();
+    let file_s = file.to_string_lossy().into_owned();
+    cli.run(&["put", &file_s, "/", "--bwlimit", "100M"]).await.ok();
+    let down = tmp.path().join("down");
+    let down_s = down.to_string_lossy().into_owned();
+    // Every day from midnight: 50 MiB/s up, 100 MiB/s down; Sundays from 23:59 unlimited.
+    cli.run(&["get", "/limited.bin", &down_s, "--bwlimit", "00:00,50M:100M Sun-23:59,off"]).await.ok();
+    assert_eq!(std::fs::read(down.join("limited.bin")).unwrap(), content(300_000, 3));
+    cli.run(&["get", "/limited.bin", &down_s, "--bwlimit", "25:00,1M"]).await.fails(2, "08:00");
+    cli.run(&["get", "/limited.bin", &down_s, "--bwlimit", "fast"]).await.fails(2, "--bwlimit");
+    cli.run(&["get", "/limited.bin", &down_s, "--bwlimit", "1M", "--limit-rate", "5"]).await.fails(2, "");
+    server.stop().await;
+}
