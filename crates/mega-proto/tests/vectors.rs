@@ -22,8 +22,11 @@ use sha2::{Digest, Sha256};
 fn vectors() -> &'static Value {
     static V: OnceLock<Value> = OnceLock::new();
     V.get_or_init(|| {
+        // The crate's directory as cargo gives it when the test runs, not when it was built: a
+        // target dir shared by clones at other paths keeps a binary built for another clone.
+        let crate_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
         let path = std::env::var("MEGA_VECTORS")
-            .unwrap_or_else(|_| format!("{}/../../../shared/protocol/vectors.json", env!("CARGO_MANIFEST_DIR")));
+            .unwrap_or_else(|_| format!("{crate_dir}/../../../shared/protocol/vectors.json"));
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read the vectors file {path}: {e} (set MEGA_VECTORS)"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("vectors file {path} is not JSON: {e}"))
