@@ -7,6 +7,14 @@ set -euo pipefail
 # libdbus-1-dev: the keyring crate (Secret Service); dbus, gnome-keyring: scripts/with-keyring.sh;
 # libsecret-tools: secret-tool, which the CLI tests use to look into the keyring.
 APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python3-venv libdbus-1-dev dbus gnome-keyring libsecret-tools)
+# The desktop app (src-tauri): WebKitGTK and GTK to build it; Xvfb, WebKitWebDriver, xdotool,
+# python3-gi (a GTK drag source), ImageMagick and fonts to test it end to end and take
+# screenshots headless; chromium for the UI's browser tests.
+APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
+  libayatana-appindicator3-dev libxdo-dev libssl-dev file xvfb xauth dbus-x11 webkit2gtk-driver
+  fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 chromium)
+# Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
+APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -19,8 +27,8 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  as_root "${APT[@]}" update -q
+  as_root "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 if ! command -v cargo >/dev/null; then
@@ -46,8 +54,8 @@ cargo_tool cargo-fuzz cargo-fuzz
 # Node.js for the megajs peer: the machine's own if it has one, else Debian's.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "deps: installing nodejs npm"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+  as_root "${APT[@]}" update -q
+  as_root "${APT[@]}" install -y -q --no-install-recommends nodejs npm
 fi
 "$(dirname "$0")/peers.sh"
 echo "deps: ok"
