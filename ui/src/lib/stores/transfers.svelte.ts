@@ -60,6 +60,7 @@ class Transfers {
     this.jobs = snapshot.map((j) => ({ ...j }));
     this.byId = new Map(this.jobs.map((j) => [j.id, j]));
     this.pending.clear();
+    if (this.jobs.some((j) => LIVE.has(j.state))) this.open = true;
   }
 
   private onEvent(e: TransferEvent): void {

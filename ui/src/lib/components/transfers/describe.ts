@@ -26,7 +26,7 @@ export function stateText(j: TransferDto, now: number): string {
 
 /** The reason, with the error kind's name where the engine gave no sentence. */
 function reasonText(j: TransferDto): string | null {
-  if (j.reason) return j.reason.replace(/; retrying$/i, '').replace(/^./, (c) => c.toLowerCase());
+  if (j.reason) return j.reason.replace(/; retrying$/i, '');
   switch (j.errorKind) {
     case 'crypto':
       return 'MAC mismatch';
