@@ -43,6 +43,18 @@ class Drive {
   /** Read-only places: the rubbish bin and incoming shares accept no uploads or new folders. */
   readonly writable = $derived(this.section === 'cloud' && !this.results);
 
+  /** Forgets everything (sign-out, another account). */
+  reset(): void {
+    this.seq++;
+    this.roots = null;
+    this.listing = null;
+    this.results = null;
+    this.searchQuery = '';
+    this.filter = '';
+    this.sel = emptySelection();
+    this.loading = false;
+  }
+
   async start(): Promise<void> {
     try {
       this.roots = await ipc.roots();

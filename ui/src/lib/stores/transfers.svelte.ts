@@ -41,6 +41,16 @@ class Transfers {
     return { speed, downSpeed, upSpeed, left, live, finished, failed, eta: speed > 0 ? Math.ceil(left / speed) : null };
   });
 
+  /** Forgets every job (sign-out); a new subscription brings them back. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.reset([]);
+    this.subscribed = false;
+    this.open = false;
+    this.pausedAll = false;
+  }
+
   async start(): Promise<void> {
     this.early = [];
     try {

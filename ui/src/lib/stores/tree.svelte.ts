@@ -7,6 +7,12 @@ class Tree {
   children = $state.raw<Record<Handle, NodeDto[]>>({});
   loading = $state<Record<Handle, boolean>>({});
 
+  reset(): void {
+    this.expanded = {};
+    this.children = {};
+    this.loading = {};
+  }
+
   async load(handle: Handle): Promise<void> {
     this.loading[handle] = true;
     try {
