@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeDto } from '../ipc';
-import { filterNodes, sortNodes } from './sorting';
+import { filterNodes, nameKey, sortNodes } from './sorting';
 
 const node = (name: string, kind: 'file' | 'folder', size = 0, mtime = 0): NodeDto => ({
   handle: name + kind,
@@ -49,5 +49,13 @@ describe('filterNodes', () => {
   it('keeps everything for an empty filter and escapes regex characters', () => {
     expect(filterNodes(nodes, '  ')).toHaveLength(5);
     expect(filterNodes(nodes, '(')).toHaveLength(0);
+  });
+});
+
+describe('nameKey', () => {
+  it('folds case and accents and orders digit runs by value', () => {
+    const names = ['file10', 'File2', 'éclair', 'eclair2', 'file02b', 'zebra', 'Ångström'];
+    const sorted = [...names].sort((a, b) => (nameKey(a) < nameKey(b) ? -1 : 1));
+    expect(sorted).toEqual(['Ångström', 'éclair', 'eclair2', 'File2', 'file02b', 'file10', 'zebra']);
   });
 });
