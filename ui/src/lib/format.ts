@@ -54,7 +54,9 @@ export function formatAgo(unix: number | null, now = Date.now() / 1000): string 
   if (!unix) return 'never';
   const s = Math.max(0, now - unix);
   if (s < 60) return 'just now';
-  return `${formatDuration(s).replace(/ \d+ min$/, '')} ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400 * 2) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} days ago`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

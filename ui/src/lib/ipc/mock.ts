@@ -88,7 +88,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     maxFilesAtOnce: 3,
     downloadLimit: null,
     uploadLimit: null,
-    schedule: [{ from: '09:00', to: '18:00', downloadLimit: 2_000_000, uploadLimit: 500_000 }],
+    schedule: [{ from: '09:00', to: '18:00', downloadLimit: 2048 * 1024, uploadLimit: 512 * 1024 }],
     useHttps: false,
     notifications: true,
     watchClipboard: false,
@@ -124,10 +124,12 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     transfers.add({ direction: 'download', name: 'sensor-readings.parquet', size: 150 * 1024 * 1024, rate: 8_000_000, failAt: 0.4, done: 20 * 1024 * 1024 });
     transfers.add({ direction: 'download', name: 'laptop-2025-10.tar.zst', size: 8_412_000_000, rate: 9_000_000, state: 'paused', done: 2_100_000_000 });
     if (quotaUntil) {
-      const j = transfers.add({ direction: 'download', name: 'ubuntu-24.04.iso', size: 6_100_000_000, rate: 9_000_000, done: 5_200_000_000 });
-      transfers.jobs.find((x) => x.id === j)!.state = 'waiting';
-      transfers.jobs.find((x) => x.id === j)!.reason = 'Transfer quota used up';
-      transfers.jobs.find((x) => x.id === j)!.until = Math.round(quotaUntil);
+      transfers.add({ direction: 'download', name: 'ubuntu-24.04.iso', size: 6_100_000_000, rate: 9_000_000, done: 5_200_000_000 });
+      // with the transfer quota used up, every download waits for it; uploads go on
+      for (const j of transfers.jobs) {
+        if (j.direction !== 'download' || ['done', 'paused', 'cancelled'].includes(j.state)) continue;
+        Object.assign(j, { state: 'waiting', reason: 'Transfer quota used up', until: Math.round(quotaUntil), speed: 0, eta: null });
+      }
     }
   }
   if (o.seedTransfers) seed();
