@@ -64,7 +64,7 @@ export function describeError(e: IpcError): string {
     case 'crypto':
       return 'Integrity check failed (wrong key or MAC mismatch).';
     case 'invalid':
-      return e.message || 'That is not allowed.';
+      return `Not allowed${e.message ? `: ${e.message}` : '.'}`;
     case 'internal':
       return `Something went wrong${e.message ? `: ${e.message}` : '.'}`;
   }

@@ -79,6 +79,8 @@ class Drive {
       const idx = focusName ? this.rows.findIndex((n) => n.name === focusName) : -1;
       this.sel = changedFolder || idx >= 0 ? { selected: new Set(idx >= 0 ? [this.keys[idx]] : []), anchor: idx, focus: idx } : this.keep(this.sel);
       this.lastOpenMs = Math.round(performance.now() - t0);
+      // the sidebar tree shows where we are
+      for (const p of listing.path.slice(0, -1)) void tree.expand(p.handle);
     } catch (e) {
       if (seq === this.seq) notify.error(e, 'Opening the folder');
     } finally {

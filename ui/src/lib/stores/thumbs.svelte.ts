@@ -12,10 +12,12 @@ class Thumbs {
   private wanted = new Map<Handle, number>();
   private running = 0;
   private order: Handle[] = [];
+  /** what `urls` holds, readable without subscribing a row's effect to every new thumbnail */
+  private known = new Set<Handle>();
 
   /** A row with a thumbnail appeared; returns the function to call when it goes away. */
   want(handle: Handle): () => void {
-    if (handle in this.urls) return () => {};
+    if (this.known.has(handle)) return () => {};
     this.wanted.set(handle, (this.wanted.get(handle) ?? 0) + 1);
     const t = setTimeout(() => {
       if (this.wanted.has(handle) && !this.queue.includes(handle)) {
@@ -35,7 +37,7 @@ class Thumbs {
     while (this.running < CONCURRENCY && this.queue.length) {
       // newest first: the rows the user is looking at now
       const h = this.queue.pop()!;
-      if (!this.wanted.has(h) || h in this.urls) continue;
+      if (!this.wanted.has(h) || this.known.has(h)) continue;
       this.running++;
       ipc
         .thumbnail({ handle: h })
@@ -50,9 +52,13 @@ class Thumbs {
 
   private store(h: Handle, url: string | null): void {
     this.urls[h] = url;
+    this.known.add(h);
     this.order.push(h);
     if (this.order.length > MAX_CACHED) {
-      for (const old of this.order.splice(0, this.order.length - MAX_CACHED)) delete this.urls[old];
+      for (const old of this.order.splice(0, this.order.length - MAX_CACHED)) {
+        delete this.urls[old];
+        this.known.delete(old);
+      }
     }
   }
 }
