@@ -81,7 +81,7 @@ export interface Backend {
   folderLinkDownload(args: { link: string; handles: Handle[]; dest: string }): Promise<string[]>;
   // watched folders
   watchList(): Promise<WatchDto[]>;
-  watchAdd(args: { local: string; remote: string }): Promise<void>;
+  watchAdd(args: { local: string; remote: string }): Promise<WatchDto>;
   watchPause(args: { id: string; paused: boolean }): Promise<void>;
   watchRemove(args: { id: string }): Promise<void>;
   // settings
@@ -95,6 +95,10 @@ export interface Backend {
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten>;
   // OS dialogs (the dialog plugin); null when the user cancels
   pickPaths(opts: PickOptions): Promise<string[] | null>;
+  /** Puts text on the clipboard (a link, a key, a list of links). */
+  copyText(text: string): Promise<void>;
+  /** Links the app was launched with (`mega:` deep links), if any. */
+  startupLinks(): Promise<string[]>;
   /** Whether this backend is the in-browser mock. */
   readonly isMock: boolean;
 }

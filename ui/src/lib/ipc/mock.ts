@@ -280,7 +280,9 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     watchAdd: (a) =>
       run('watch_add', a, () => {
         if (watches.some((w) => w.local === a.local)) throw ipcError('exists', 'that folder is watched already');
-        watches = [...watches, { id: `w${Date.now()}`, kind: 'upload', local: a.local, remote: a.remote, paused: false, lastActivity: null, error: null, uploaded: 0 }];
+        const w: WatchDto = { id: `w${Date.now()}`, kind: 'upload', local: a.local, remote: a.remote, paused: false, lastActivity: null, error: null, uploaded: 0 };
+        watches = [...watches, w];
+        return w;
       }),
     watchPause: (a) => run('watch_pause', a, () => void (watches = watches.map((w) => (w.id === a.id ? { ...w, paused: a.paused } : w)))),
     watchRemove: (a) => run('watch_remove', a, () => void (watches = watches.filter((w) => w.id !== a.id))),
@@ -317,6 +319,11 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
       if (o.htmlDragDrop) return Promise.resolve(htmlDrops(drops, un));
       return un;
     },
+    copyText: async (text) => {
+      await run('copy_text', { chars: text.length }, () => undefined);
+      await navigator.clipboard?.writeText(text);
+    },
+    startupLinks: () => run('startup_links', undefined, () => []),
     pickPaths: (opts) =>
       run('pick_paths', opts, () =>
         opts.directory ? ['/home/you/Downloads/Tuatara'] : ['/home/you/Pictures/tekapo-sunrise.jpg', '/home/you/Documents/notes-2025.md'],

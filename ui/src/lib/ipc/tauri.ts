@@ -4,6 +4,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open } from '@tauri-apps/plugin-dialog';
+import { writeText } from '@tauri-apps/plugin-clipboard-manager';
+import { getCurrent } from '@tauri-apps/plugin-deep-link';
 import type { Backend, DropEvent, Unlisten } from './backend';
 import { toIpcError } from './errors';
 import type { TransferEvent } from './types';
@@ -88,5 +90,7 @@ export function tauriBackend(): Backend {
       if (picked === null) return null;
       return Array.isArray(picked) ? picked : [picked];
     },
+    copyText: (text) => writeText(text),
+    startupLinks: async () => (await getCurrent().catch(() => null)) ?? [],
   };
 }

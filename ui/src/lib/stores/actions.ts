@@ -107,7 +107,7 @@ export async function pickAndUpload(directory: boolean): Promise<void> {
 
 export async function copy(text: string, what = 'Link'): Promise<void> {
   try {
-    await navigator.clipboard.writeText(text);
+    await ipc.copyText(text);
     notify.show(`${what} copied`, 'success', 2000);
   } catch {
     notify.show('Could not reach the clipboard; select the text and copy it', 'error');
