@@ -141,14 +141,17 @@ export class MockDrive {
     for (let i = 0; i < big; i++) {
       const handle = this.handle();
       const video = i % 23 === 0;
-      const name = `${video ? 'VID' : 'IMG'}_${String(20200101 + Math.floor(i / 300))}_${String(i).padStart(6, '0')}.${video ? 'mp4' : 'jpg'}`;
+      const mtime = start + i * 600 + (i % 7) * 13;
+      // named like a phone names them: IMG_20231104_142233.jpg
+      const stamp = new Date(mtime * 1000).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+      const name = `${video ? 'VID' : 'IMG'}_${stamp}.${video ? 'mp4' : 'jpg'}`;
       this.nodes.set(handle, {
         handle,
         parent: cam,
         name,
         kind: 'file',
         size: video ? 40_000_000 + (i % 97) * 1_000_000 : 1_500_000 + (i % 131) * 29_000,
-        mtime: start + i * 600,
+        mtime,
         thumb: true,
         exported: false,
         shared: false,
