@@ -96,3 +96,15 @@ describe('links dialog', () => {
     await waitFor(() => expect(status()).toEqual(['alive']));
   });
 });
+
+describe('links dialog keys', () => {
+  it('closes on Escape sent to the document', async () => {
+    useMock({ signedIn: true, bigFolderSize: 10 });
+    render(Shell);
+    await waitFor(() => screen.getAllByTestId('file-row'));
+    await fireEvent.click(screen.getByTestId('open-links'));
+    expect(screen.getByTestId('links-dialog')).toBeTruthy();
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await waitFor(() => expect(screen.queryByTestId('links-dialog')).toBeNull());
+  });
+});
