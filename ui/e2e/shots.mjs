@@ -86,7 +86,23 @@ for (const scheme of ['light', 'dark']) {
   await page.waitForTimeout(900);
   await shot(s('drive-100k'));
 
+  // a file dragged over the Photos folder row (the mock maps HTML drag events to OS ones)
   await page.getByTestId('sidebar-cloud').click();
+  await page.locator('[data-testid=file-row][data-name="Photos"]').waitFor();
+  await page.evaluate(() => {
+    const rowEl = document.querySelector('[data-testid=file-row][data-name="Photos"]');
+    const r = rowEl.getBoundingClientRect();
+    const dt = new DataTransfer();
+    dt.items.add(new File(['x'], 'tekapo.jpg', { type: 'image/jpeg' }));
+    dt.items.add(new File(['y'], 'notes.md', { type: 'text/markdown' }));
+    const at = { bubbles: true, cancelable: true, dataTransfer: dt, clientX: r.left + 120, clientY: r.top + r.height / 2 };
+    rowEl.dispatchEvent(new DragEvent('dragenter', at));
+    rowEl.dispatchEvent(new DragEvent('dragover', at));
+  });
+  await page.getByTestId('drop-overlay').waitFor();
+  await shot(s('drop-onto-folder'));
+  await page.evaluate(() => window.dispatchEvent(new DragEvent('dragleave', { bubbles: true })));
+
   await page.locator('[data-testid=transfers-panel] .title').click();
   await page.waitForTimeout(1500);
   await shot(s('transfers'));

@@ -20,6 +20,7 @@ class Transfers {
   readonly totals = $derived.by(() => {
     let speed = 0;
     let left = 0;
+    let moving = 0;
     let live = 0;
     let finished = 0;
     let failed = 0;
@@ -29,6 +30,7 @@ class Transfers {
       if (LIVE.has(j.state) || j.state === 'paused') {
         left += Math.max(0, j.size - j.done);
         if (j.state !== 'paused') live++;
+        if (j.state === 'active' || j.state === 'queued' || j.state === 'retrying') moving += Math.max(0, j.size - j.done);
       }
       if (j.state === 'active') {
         speed += j.speed;
@@ -38,7 +40,7 @@ class Transfers {
       if (j.state === 'done' || j.state === 'cancelled') finished++;
       if (j.state === 'failed') failed++;
     }
-    return { speed, downSpeed, upSpeed, left, live, finished, failed, eta: speed > 0 ? Math.ceil(left / speed) : null };
+    return { speed, downSpeed, upSpeed, left, live, finished, failed, eta: speed > 0 ? Math.ceil(moving / speed) : null };
   });
 
   /** Forgets every job (sign-out); a new subscription brings them back. */

@@ -3,7 +3,9 @@ import type { TransferDto } from '../../ipc';
 import { formatDuration } from '../../format';
 
 export function stateText(j: TransferDto, now: number): string {
+  // waits count down in whole minutes, rounded up like the banner's clock
   const left = j.until !== null ? Math.max(0, j.until - now) : null;
+  const wait = left !== null && left >= 60 ? Math.ceil(Math.floor(left) / 60) * 60 : left;
   switch (j.state) {
     case 'active':
       return j.direction === 'download' ? 'Downloading' : 'Uploading';
@@ -12,7 +14,7 @@ export function stateText(j: TransferDto, now: number): string {
     case 'paused':
       return 'Paused';
     case 'waiting':
-      return `Waiting for transfer quota${left !== null ? `: ${formatDuration(left)}` : ''}`;
+      return `Waiting for transfer quota${wait !== null ? `: ${formatDuration(wait)}` : ''}`;
     case 'retrying':
       return `Retrying: ${reasonText(j) ?? 'temporary error'}${left ? ` in ${formatDuration(left)}` : ''}`;
     case 'failed':
