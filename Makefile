@@ -24,8 +24,10 @@ deps:
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 APP_BIN := $(TARGET_DIR)/debug/tuatara
 
+# The app's build of the UI has no mock backend in it (only `npm run dev`/`build:mock` do).
 ui: deps
 	cd ui && npm ci --no-audit --no-fund && npx vite build
+	@! grep -l 'Trip to Wanaka' ui/dist/assets/*.js || { echo "ui: the mock backend is in the app's bundle" >&2; exit 1; }
 
 ui-check: ui
 	cd ui && npx svelte-check && npx vitest run

@@ -6,5 +6,6 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step");
 }
 
+#[allow(unreachable_pub)]
 #[path = "src/command_list.rs"]
 mod tuatara_commands;

@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mega_transfer::{Direction, Event, WaitReason};
 use tauri::ipc::Channel;
 
-use crate::dto::{DirectionDto, TransferProgress, RemovedDto, TransferStateChange, TransferDto, TransferEvent, TransferState};
+use crate::dto::{
+    DirectionDto, RemovedDto, TransferDto, TransferEvent, TransferProgress, TransferState, TransferStateChange,
+};
 use crate::error::kind_of;
 
 /// How often byte progress goes out.
@@ -154,7 +156,7 @@ impl Bridge {
             }
             Event::Progress { id, done, speed, eta, .. } => {
                 let eta = eta.map(|d| d.as_secs());
-                let Some(job) = t.jobs.get_mut(&id) else { return None };
+                let job = t.jobs.get_mut(&id)?;
                 (job.done, job.speed, job.eta) = (done, speed, eta);
                 if job.state != TransferState::Active {
                     job.state = TransferState::Active;

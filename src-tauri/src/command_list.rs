@@ -2,7 +2,7 @@
 //! (so the capabilities decide what the webview may call) and the invoke handler registers them.
 
 /// The app's commands.
-pub(crate) const ALL: &[&str] = &[
+pub const ALL: &[&str] = &[
     "app_info",
     "session_restore",
     "login",

@@ -6,7 +6,7 @@ use futures_util::{stream, StreamExt};
 use mega_api::{Client, ErrorKind, Link, LinkKind};
 use mega_proto::link::ParsedLink;
 
-use crate::dto::{LinkCheck, NodeKindDto, LinkStatus};
+use crate::dto::{LinkCheck, LinkStatus, NodeKindDto};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
 
 /// Links checked at once.
@@ -33,18 +33,23 @@ pub async fn check_link(client: &Client, link: &Link) -> LinkCheck {
     let opened = match link.kind {
         LinkKind::File => client.open_file_link(link).await.map(|f| (f.name.clone(), f.size)),
         LinkKind::Folder => match client.open_folder_link(link) {
-            Ok(folder) => folder.fetch_tree().await.and_then(|tree| {
+            Ok(folder) => folder.fetch_tree().await.map(|tree| {
                 let root = tree.root().and_then(|r| tree.get(r)).map(|n| n.name().to_string()).unwrap_or_default();
                 let size = tree.nodes().filter(|n| n.is_file()).map(|n| n.size()).sum();
-                Ok((root, size))
+                (root, size)
             }),
             Err(e) => Err(e),
         },
     };
     match opened {
-        Ok((name, size)) => {
-            LinkCheck { link: url, kind: k, status: LinkStatus::Alive, name: Some(name), size: Some(size), message: None }
-        }
+        Ok((name, size)) => LinkCheck {
+            link: url,
+            kind: k,
+            status: LinkStatus::Alive,
+            name: Some(name),
+            size: Some(size),
+            message: None,
+        },
         Err(e) => {
             let status = match e.kind() {
                 ErrorKind::NotFound => LinkStatus::Removed,
@@ -91,7 +96,9 @@ pub async fn resolve(text: &str, password: Option<&str>, key: Option<&str>) -> I
         Err(e) => return Err(bad(format!("not a MEGA link: {e}"))),
     };
     match key.map(str::trim).filter(|k| !k.is_empty()) {
-        Some(k) => link.with_key(k.trim_start_matches(['#', '!'])).map_err(|_| bad("the key does not fit this link".into())),
+        Some(k) => {
+            link.with_key(k.trim_start_matches(['#', '!'])).map_err(|_| bad("the key does not fit this link".into()))
+        }
         None => Ok(link),
     }
 }

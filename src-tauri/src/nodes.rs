@@ -39,8 +39,8 @@ impl<'a> Dtos<'a> {
         let parent = n.parent();
         let folder = n.kind() != NodeKind::File;
         let top = self.tree.top(h);
-        let duplicate = !n.kind().is_root()
-            && parent.is_some_and(|p| self.tree.children_named(p, n.name()).nth(1).is_some());
+        let duplicate =
+            !n.kind().is_root() && parent.is_some_and(|p| self.tree.children_named(p, n.name()).nth(1).is_some());
         NodeDto {
             handle: h.to_b64(),
             parent: parent.map(|p| p.to_b64()),

@@ -157,9 +157,8 @@ impl AppState {
         };
         let mut tasks = Vec::new();
         let notify_app = app.clone();
-        tasks.push(tokio::spawn(bridge::pump(self.bridge.clone(), engine.subscribe(), move |n| {
-            notice(&notify_app, n)
-        })));
+        tasks
+            .push(tokio::spawn(bridge::pump(self.bridge.clone(), engine.subscribe(), move |n| notice(&notify_app, n))));
         let (resumed, damaged) = engine.resume_journal();
         if !resumed.is_empty() {
             log::info!("{} transfers continue from the last run", resumed.len());
@@ -223,7 +222,10 @@ fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
     let (title, body) = match n {
         Notice::QuotaWait { seconds } => {
             let _ = app.emit("quota://waiting", QuotaWaiting { seconds });
-            ("Transfer quota used up".to_string(), format!("Transfers continue in about {} minutes", seconds.div_ceil(60)))
+            (
+                "Transfer quota used up".to_string(),
+                format!("Transfers continue in about {} minutes", seconds.div_ceil(60)),
+            )
         }
         Notice::Done { name, download } => {
             let what = if download { "Downloaded" } else { "Uploaded" };

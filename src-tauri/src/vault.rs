@@ -77,9 +77,8 @@ impl Vault {
 
     /// The session to restore: API URL, whether it is the demo, and the session.
     pub fn load(&self) -> Option<(String, bool, SavedSession)> {
-        let last: Last = std::fs::read(self.dirs.config.join("app.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())?;
+        let last: Last =
+            std::fs::read(self.dirs.config.join("app.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())?;
         let api_url = last.api_url?;
         let email = self.accounts().remove(&api_url)?;
         let secret = keyring::Entry::new(SERVICE, &account_name(&email, &api_url))

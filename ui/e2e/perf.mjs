@@ -1,6 +1,6 @@
 // Opens the 100,000-entry folder of the mock drive in Chromium and logs how long it takes and
 // how smoothly it scrolls. Logs numbers; it checks only that few rows are in the DOM.
-// Run `npm run build` first.
+// Run `npm run build:mock` first.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';

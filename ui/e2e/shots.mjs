@@ -1,5 +1,5 @@
 // Screenshots of every screen against `vite preview` with the mock backend, light and dark.
-// Run `npm run build` first; PNGs land in target-shots/. Uses Debian's /usr/bin/chromium.
+// Run `npm run build:mock` first; PNGs land in target-shots/. Uses Debian's /usr/bin/chromium.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';

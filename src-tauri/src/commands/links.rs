@@ -71,7 +71,8 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
             LinkKind::Folder => {
                 let folder = client.open_folder_link(&link)?;
                 let folder_tree = folder.fetch_tree().await?;
-                let root = folder_tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
+                let root =
+                    folder_tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
                 let mut tree = signed.tree.lock().await;
                 signed.session.import_from_folder(&mut tree, &folder, &folder_tree, root, parent).await?;
             }

@@ -33,7 +33,11 @@ pub(crate) fn download_dir(state: &AppState, dest: Option<String>) -> IpcResult<
 
 /// Downloads nodes (folders recursively) into `dest` or the download folder.
 #[tauri::command]
-pub async fn download(state: State<'_, AppState>, handles: Vec<String>, dest: Option<String>) -> IpcResult<Vec<String>> {
+pub async fn download(
+    state: State<'_, AppState>,
+    handles: Vec<String>,
+    dest: Option<String>,
+) -> IpcResult<Vec<String>> {
     let list = crate::nodes::handles(&handles)?;
     let dir = download_dir(&state, dest)?;
     let signed = state.signed().await?;

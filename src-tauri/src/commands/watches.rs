@@ -67,9 +67,8 @@ pub async fn watch_pause(state: State<'_, AppState>, id: String, paused: bool) -
         if let Some(h) = running.remove(&id) {
             h.stop().await;
         }
-    } else if !running.contains_key(&id) {
-        let h = watch::start(&signed.engine, &state.watch_store, &id, watch::RunOptions::default()).await?;
-        running.insert(id, h);
+    } else if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(id.clone()) {
+        slot.insert(watch::start(&signed.engine, &state.watch_store, &id, watch::RunOptions::default()).await?);
     }
     Ok(())
 }

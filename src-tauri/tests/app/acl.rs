@@ -18,3 +18,13 @@ fn commands_the_capabilities_do_not_grant_are_refused() {
     // A command nobody registered.
     assert!(h.invoke("shell_exec", json!({"cmd": "true"})).is_err());
 }
+
+#[test]
+fn the_capabilities_grant_every_listed_command_but_the_test_record() {
+    let caps: serde_json::Value = serde_json::from_str(include_str!("../../capabilities/default.json")).unwrap();
+    let granted: Vec<&str> = caps["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    for cmd in tuatara_app::command_list::ALL {
+        let permission = format!("allow-{}", cmd.replace('_', "-"));
+        assert_eq!(granted.contains(&permission.as_str()), *cmd != "dropped_paths", "{permission}");
+    }
+}

@@ -40,7 +40,8 @@ fn two_factor_login_asks_for_the_code() {
     let h = Harness::new();
     let secret = "JBSWY3DPEHPK3PXP";
     h.server.set_mfa(EMAIL, secret).unwrap();
-    let step = h.ok("login", json!({"email": EMAIL, "password": PASSWORD, "remember": false, "apiUrl": h.server.url()}));
+    let step =
+        h.ok("login", json!({"email": EMAIL, "password": PASSWORD, "remember": false, "apiUrl": h.server.url()}));
     assert_eq!(step, json!({"step": "needsMfa"}));
     assert_eq!(h.err_kind("submit_mfa", json!({"code": "12"})), "invalid");
     let wrong = if crate::support::totp(secret) == "000000" { "111111" } else { "000000" };

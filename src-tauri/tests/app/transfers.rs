@@ -13,7 +13,10 @@ fn content(len: usize, seed: u8) -> Vec<u8> {
 fn finished(h: &Harness, id: &str) -> Value {
     wait_for(60, "the transfer to finish", || {
         let jobs = h.ok("transfers_subscribe", json!({"onEvent": "__CHANNEL__:1"}));
-        jobs.as_array()?.iter().find(|j| j["id"] == id && ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap_or(""))).cloned()
+        jobs.as_array()?
+            .iter()
+            .find(|j| j["id"] == id && ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap_or("")))
+            .cloned()
     })
 }
 

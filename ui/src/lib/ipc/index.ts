@@ -1,5 +1,8 @@
-// Picks the backend: Tauri inside the app, the mock drive in a plain browser (vite dev/preview)
-// and in tests. Feature code imports `ipc` from here and nothing from @tauri-apps.
+// Picks the backend: Tauri inside the app, the mock drive in a plain browser (`npm run dev`, or
+// a `npm run build:mock` preview) and in tests. The app's own build (`vite build`, production
+// mode) has no mock: `mockAllowed` is false there at build time, so the mock is left out of the
+// bundle and the app always talks to Rust. Feature code imports `ipc` from here and nothing
+// from @tauri-apps.
 import type { Backend } from './backend';
 import { mockBackend } from './mock';
 import { tauriBackend } from './tauri';
@@ -12,10 +15,12 @@ function inTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 }
 
+const mockAllowed = import.meta.env.DEV || import.meta.env.MODE === 'mock';
+
 let current: Backend | null = null;
 
 export function backend(): Backend {
-  current ??= inTauri() ? tauriBackend() : mockBackend();
+  current ??= mockAllowed && !inTauri() ? mockBackend() : tauriBackend();
   return current;
 }
 
