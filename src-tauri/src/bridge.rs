@@ -194,6 +194,11 @@ impl Bridge {
                 (TransferState::Failed, Some(message), None, Some(kind_name(kind)))
             }
             Event::Done { path, .. } => {
+                // Held-back progress before the final snapshot, never after it (the UI would
+                // show less done than the snapshot said).
+                if let Some(p) = t.pending.remove(&id) {
+                    t.send(&TransferEvent::Progress(p));
+                }
                 if let Some(job) = t.jobs.get_mut(&id) {
                     job.done = job.size;
                     job.path = path.map(|p| p.to_string_lossy().into_owned());

@@ -26,9 +26,13 @@ fn folders_are_made_renamed_moved_trashed_restored_and_deleted() {
     h.ok("rename", json!({"handle": made["handle"], "name": "Work"}));
     h.ok("move_nodes", json!({"handles": [readme["handle"]], "target": made["handle"]}));
     assert!(h.child(made["handle"].as_str().unwrap(), "readme.txt").is_some());
-    let subs = h.ok("subfolders", json!({"handle": cloud}));
-    let names: Vec<_> = subs.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
-    assert!(names.contains(&"Work".to_string()) && names.contains(&"Docs".to_string()), "{names:?}");
+    // The server's own action packet for the mkdir may land after the rename and name the
+    // folder Projects again for a moment; the rename's packet follows it.
+    wait_for(10, "the renamed folder among the subfolders", || {
+        let subs = h.ok("subfolders", json!({"handle": cloud}));
+        let names: Vec<_> = subs.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
+        (names.contains(&"Work".to_string()) && names.contains(&"Docs".to_string())).then_some(())
+    });
 
     let found = h.ok("search", json!({"query": "README"}));
     assert_eq!(found.as_array().unwrap().len(), 1, "case-insensitive: {found}");
@@ -39,15 +43,19 @@ fn folders_are_made_renamed_moved_trashed_restored_and_deleted() {
     assert_eq!(props["path"], "/Work");
 
     assert_eq!(h.err_kind("delete_forever", json!({"handles": [made["handle"]]})), "invalid", "not in the rubbish");
+    // Each step waits for the tree to settle: the server's packets for earlier steps may still
+    // be on their way (see the rename above).
+    let settles = |what: &str, f: &dyn Fn() -> bool| wait_for(10, what, || f().then_some(()));
     h.ok("trash", json!({"handles": [made["handle"]]}));
-    assert!(h.child(&cloud, "Work").is_none());
+    settles("Work gone from the drive", &|| h.child(&cloud, "Work").is_none());
     let rubbish = h.ok("roots", json!({}))["rubbish"]["handle"].as_str().unwrap().to_string();
-    assert_eq!(h.child(&rubbish, "Work").unwrap()["inRubbish"], true);
+    settles("Work in the rubbish bin", &|| h.child(&rubbish, "Work").is_some_and(|n| n["inRubbish"] == true));
     h.ok("restore", json!({"handles": [made["handle"]]}));
-    assert!(h.child(&cloud, "Work").is_some());
+    settles("Work back in the drive", &|| h.child(&cloud, "Work").is_some());
     h.ok("trash", json!({"handles": [made["handle"]]}));
+    settles("Work in the rubbish bin again", &|| h.child(&rubbish, "Work").is_some());
     h.ok("delete_forever", json!({"handles": [made["handle"]]}));
-    assert!(h.child(&rubbish, "Work").is_none());
+    settles("Work deleted for good", &|| h.child(&rubbish, "Work").is_none() && h.child(&cloud, "Work").is_none());
 }
 
 #[test]

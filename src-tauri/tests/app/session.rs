@@ -8,7 +8,12 @@ use crate::support::{Harness, EMAIL, PASSWORD};
 fn login_errors_have_kinds_and_nothing_works_before_sign_in() {
     let h = Harness::new();
     assert_eq!(h.err_kind("roots", json!({})), "notSignedIn");
-    assert_eq!(h.err_kind("download", json!({"handles": ["AAAAAAAA"]})), "invalid", "a handle that does not parse");
+    assert_eq!(h.err_kind("download", json!({"handles": ["AAAAAAAA"]})), "notSignedIn");
+    assert_eq!(
+        h.err_kind("download", json!({"handles": ["not a handle!"]})),
+        "invalid",
+        "a handle that does not parse"
+    );
     let wrong = json!({"email": EMAIL, "password": "wrong", "remember": false, "apiUrl": h.server.url()});
     assert_eq!(h.err_kind("login", wrong), "auth");
     let empty = json!({"email": " ", "password": "x", "remember": false, "apiUrl": h.server.url()});
