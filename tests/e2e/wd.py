@@ -10,7 +10,6 @@ import urllib.error
 import urllib.request
 
 BASE = os.environ.get("WD", "http://127.0.0.1:4445")
-EL = "element-6066-11e4-a52e-4f735466cecc"
 
 
 class WebDriverError(Exception):
@@ -87,8 +86,11 @@ class App:
         return call("GET", f"{self.s}/element/{el}/selected")
 
     def _pointer(self, el, actions):
-        origin = {EL: el}
-        seq = [{"type": "pointerMove", "origin": origin, "x": 0, "y": 0}] + actions
+        # WebKitWebDriver refuses an element as the origin: move to the element's centre in
+        # viewport coordinates instead.
+        r = self.rect(el)
+        x, y = int(r["x"] + r["width"] / 2), int(r["y"] + r["height"] / 2)
+        seq = [{"type": "pointerMove", "origin": "viewport", "x": x, "y": y}] + actions
         call("POST", f"{self.s}/actions", {"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": seq}]})
         call("DELETE", f"{self.s}/actions")
 
