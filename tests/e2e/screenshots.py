@@ -26,15 +26,23 @@ try:
     app.click(app.wait('[data-testid="menu-download"]'))
     t.step("a download runs", lambda: wait_until(
         "an active transfer", lambda: app.find_all('[data-testid="transfer-row"][data-state="active"]'), 60))
-    panel = app.find_all('[data-testid="transfers-panel"]')
-    if not panel:
-        app.click(app.wait('[data-testid="transfers-totals"]'))
+    if not app.find_all('[data-testid="transfers-panel"].open'):
+        app.click(app.wait('[data-testid="transfers-panel"] button[aria-expanded]'))
+    # A shot with bytes moving: past the first verified chunks.
+    t.step("the download shows progress", lambda: wait_until("progress", lambda: app.script(
+        "const b = document.querySelector('[data-testid=\"transfer-row\"] [role=progressbar]');"
+        "return b && Number(b.getAttribute('aria-valuenow')) >= 2;"), 60))
     app.screenshot(SHOTS / "transfers.png")
 
     handle = app.attr(big, "data-handle")
     link = app.invoke("get_link", {"handle": handle})["ok"]["link"]
     app.click(app.wait('[data-testid="open-links"]'))
-    app.type(app.wait('[data-testid="links-text"]'), f"Links from a forum post:\n{link}\nhttps://mega.nz/file/AAAAAAAA#bad\n")
+    # Typed keys under Xvfb lose shifted characters (':' '#' capitals), which a link has many
+    # of: the text goes in as a paste would, through the textarea's input event.
+    app.wait('[data-testid="links-text"]')
+    app.script("const el = document.querySelector('[data-testid=\"links-text\"]');"
+               "el.value = arguments[0]; el.dispatchEvent(new Event('input', {bubbles: true}));",
+               f"Links from a forum post:\n{link}\nhttps://mega.nz/file/AAAAAAAA#bad\n")
     app.click(app.wait('[data-testid="links-check"]'))
     t.step("the links dialog checked them", lambda: wait_until(
         "checked links", lambda: len(app.find_all('[data-testid="link-row"]')) >= 2, 30))
@@ -45,6 +53,9 @@ try:
     app.invoke("plugin:event|emit", {"event": "quota://waiting", "payload": {"seconds": 1740}})
     t.step("the quota banner", lambda: app.wait('[data-testid="quota-banner"]', 10))
     app.screenshot(SHOTS / "quota.png")
+except Exception:
+    app.screenshot(SHOTS / "failure.png")  # what the window showed when a step failed
+    raise
 finally:
     app.close()
 t.finish()
