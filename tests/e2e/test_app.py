@@ -12,6 +12,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -153,16 +154,34 @@ secret = subprocess.run(["secret-tool", "lookup", "service", "tuatara", "account
 t.check("the session is in gnome-keyring", len(secret) > 20)
 t.check("the password is not what was stored", PASSWORD not in secret)
 
-# Relaunch: no password asked, the download resumes and finishes verified.
+# Relaunch: no password asked, the download resumes and finishes verified. From the relaunch
+# on, the journal is watched until it holds more chunks than at the kill: resuming from zero
+# would clear it first (the engine forgets chunks whose bytes it cannot trust).
+journal_low = [chunks_at_kill]
+
+
+def watch_journal():
+    until = time.time() + 120
+    while time.time() < until:
+        n = journal_chunks()
+        journal_low[0] = min(journal_low[0], n)
+        if n > chunks_at_kill:
+            return
+        time.sleep(0.05)
+
+
+watcher = threading.Thread(target=watch_journal, daemon=True)
+watcher.start()
 app = App(APP)
 try:
     t.step("relaunched: signed in without the password", lambda: app.wait('[data-testid="file-list"]', 60))
     t.check("no login form", not app.find_all('[data-testid="login-password"]'))
     t.step("the interrupted download is listed again", lambda: wait_until(
         "the transfer row", lambda: transfer_state(app, BIG.name) is not None, 30))
-    resumed_from = journal_chunks()
-    t.check("it resumes from the verified chunks, not from zero", resumed_from >= chunks_at_kill,
-            f"{resumed_from} < {chunks_at_kill}")
+    watcher.join(120)
+    t.check("it resumes from the verified chunks, not from zero",
+            not watcher.is_alive() and journal_low[0] >= chunks_at_kill,
+            f"the journal went down to {journal_low[0]} of {chunks_at_kill} chunks")
     t.step("the download finishes", lambda: wait_until(
         "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 240))
     t.check("the downloaded bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
