@@ -5,10 +5,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help
+.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help ui ui-check app e2e screenshot
 
 help:
-	@echo "make run    - start Tuatara (see README)"
+	@echo "make run    - build the UI and the desktop app and open it (see README)"
+	@echo "make screenshot - the real app under Xvfb on the demo drive: PNGs in target/screenshots/"
 	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built"
 	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
 	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"
@@ -18,15 +19,38 @@ help:
 deps:
 	@scripts/deps.sh
 
-run: deps
-	@echo "Tuatara's desktop app (src-tauri + ui/) is not in this tree yet; 'make run' will build"
-	@echo "and open it, with its offline demo drive. What runs today:"
-	@echo "  cargo run --release -p mega-testserver -- --demo --data ~/.local/share/tuatara/demo"
-	@echo "a MEGA-compatible server on 127.0.0.1 with the demo drive (demo@tuatara.test /"
-	@echo "tuatara-demo; megajs and rclone work against it), and the"
-	@echo "protocol library mega-proto, which 'make test' checks and 'make bench' measures."
+# The desktop app embeds the built UI (ui/dist), so everything that compiles src-tauri
+# (clippy, docs, tests) comes after `ui`. TARGET_DIR is where cargo puts binaries.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+APP_BIN := $(TARGET_DIR)/debug/tuatara
 
-test: deps fmt lint doc unit fuzz-build
+# The app's build of the UI has no mock backend in it (only `npm run dev`/`build:mock` do).
+ui: deps
+	cd ui && npm ci --no-audit --no-fund && npx vite build
+	@! grep -l 'Trip to Wanaka' ui/dist/assets/*.js || { echo "ui: the mock backend is in the app's bundle" >&2; exit 1; }
+
+ui-check: ui
+	cd ui && npx svelte-check && npx vitest run
+
+# The app with its frontend embedded (its default feature custom-protocol), as users run it.
+app: ui
+	$(CARGO) build -p tuatara-app --locked
+
+run: app
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "No display here: 'make screenshot' runs the app under Xvfb on the demo drive and writes"; \
+	  echo "PNGs to target/screenshots/. With a display, $(APP_BIN) opens the app (try the demo drive)."; \
+	else $(APP_BIN); fi
+
+screenshot: app
+	scripts/screenshot.sh $(APP_BIN)
+
+# The real app window through WebKitWebDriver under Xvfb, a private D-Bus and gnome-keyring.
+e2e: app
+	$(CARGO) build -p mega-testserver -p tuatara-cli --locked
+	scripts/e2e.sh $(APP_BIN)
+
+test: deps fmt ui ui-check lint doc unit fuzz-build e2e
 
 fmt:
 	$(CARGO) fmt --all --check

@@ -1,0 +1,75 @@
+//! Signing in and out, errors by kind, and the keyring (under scripts/with-keyring.sh).
+
+use serde_json::json;
+
+use crate::support::{Harness, EMAIL, PASSWORD};
+
+#[test]
+fn login_errors_have_kinds_and_nothing_works_before_sign_in() {
+    let h = Harness::new();
+    assert_eq!(h.err_kind("roots", json!({})), "notSignedIn");
+    assert_eq!(h.err_kind("download", json!({"handles": ["AAAAAAAA"]})), "notSignedIn");
+    assert_eq!(
+        h.err_kind("download", json!({"handles": ["not a handle!"]})),
+        "invalid",
+        "a handle that does not parse"
+    );
+    let wrong = json!({"email": EMAIL, "password": "wrong", "remember": false, "apiUrl": h.server.url()});
+    assert_eq!(h.err_kind("login", wrong), "auth");
+    let empty = json!({"email": " ", "password": "x", "remember": false, "apiUrl": h.server.url()});
+    assert_eq!(h.err_kind("login", empty), "invalid");
+    assert_eq!(h.err_kind("submit_mfa", json!({"code": "123456"})), "invalid", "no login waits for a code");
+    let info = h.ok("app_info", json!({}));
+    assert_eq!(info["demoAvailable"], true);
+    assert!(info["defaultApiUrl"].as_str().unwrap().starts_with("https://"));
+}
+
+#[test]
+fn sign_in_and_out() {
+    let h = Harness::new();
+    let account = h.sign_in();
+    assert_eq!(account["email"], EMAIL);
+    assert_eq!(account["apiUrl"], h.server.url());
+    assert_eq!(account["remembered"], false);
+    assert_eq!(account["demo"], false);
+    let quota = h.ok("quota", json!({}));
+    assert!(quota["storageTotal"].as_u64().unwrap() > 0, "{quota}");
+    assert_eq!(h.ok("session_restore", json!({}))["email"], EMAIL, "restore while signed in: the account");
+    h.ok("logout", json!({}));
+    assert_eq!(h.err_kind("roots", json!({})), "notSignedIn");
+    assert!(h.ok("session_restore", json!({})).is_null(), "nothing was remembered");
+}
+
+#[test]
+fn two_factor_login_asks_for_the_code() {
+    let h = Harness::new();
+    let secret = "JBSWY3DPEHPK3PXP";
+    h.server.set_mfa(EMAIL, secret).unwrap();
+    let step =
+        h.ok("login", json!({"email": EMAIL, "password": PASSWORD, "remember": false, "apiUrl": h.server.url()}));
+    assert_eq!(step, json!({"step": "needsMfa"}));
+    assert_eq!(h.err_kind("submit_mfa", json!({"code": "12"})), "invalid");
+    let wrong = if crate::support::totp(secret) == "000000" { "111111" } else { "000000" };
+    assert_eq!(h.err_kind("submit_mfa", json!({"code": wrong})), "auth");
+    let account = h.ok("submit_mfa", json!({"code": crate::support::totp(secret)}));
+    assert_eq!(account["email"], EMAIL);
+}
+
+/// Runs only inside scripts/with-keyring.sh (a throwaway gnome-keyring): a remembered session
+/// comes back in a new app over the same directories, without the password.
+#[test]
+fn remembered_sessions_come_back_from_the_keyring() {
+    if std::env::var_os("TUATARA_KEYRING").is_none() {
+        eprintln!("skipped: no keyring (run under scripts/with-keyring.sh)");
+        return;
+    }
+    let h = Harness::new();
+    let step = h.ok("login", json!({"email": EMAIL, "password": PASSWORD, "remember": true, "apiUrl": h.server.url()}));
+    assert_eq!(step["account"]["remembered"], true);
+    let again = h.reopen();
+    assert_eq!(again.ok("session_restore", json!({}))["email"], EMAIL);
+    assert!(again.ok("roots", json!({}))["cloud"]["handle"].is_string());
+    again.ok("logout", json!({}));
+    let third = h.reopen();
+    assert!(third.ok("session_restore", json!({})).is_null(), "logged out: forgotten");
+}

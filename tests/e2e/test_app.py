@@ -1,0 +1,197 @@
+"""End to end, the real app binary in a real WebKitGTK window (Xvfb), through WebKitWebDriver:
+sign in with "keep me signed in", browse into a folder, drop local files on the window with a
+real XDND drag (a GTK source driven by xdotool) and find them on the server with tuatara-cli,
+start a throttled download of a big file, kill -9 the app mid-download, find the session in
+gnome-keyring, relaunch (no password asked), watch the download resume and finish with the same
+bytes, and see a command the capabilities do not grant refused.
+
+Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
+APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
+import filecmp
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wd import App, Tally, run, wait_until  # noqa: E402
+
+APP, URL = os.environ["APP"], os.environ["SERVER_URL"]
+EMAIL, PASSWORD = os.environ["E2E_EMAIL"], os.environ["E2E_PASSWORD"]
+WORK, BIG, CLI = pathlib.Path(os.environ["WORK"]), pathlib.Path(os.environ["BIG_FILE"]), os.environ["CLI"]
+SHOTS = pathlib.Path(os.environ.get("SHOTS", WORK / "shots"))
+DOWNLOADS = WORK / "downloads"
+HERE = pathlib.Path(__file__).resolve().parent
+t = Tally()
+
+
+def row(app, name, timeout=30):
+    return app.wait(f'[data-testid="file-row"][data-name="{name}"]', timeout, what=f"the row of {name}")
+
+
+def open_transfers(app):
+    """Unfolds the transfers panel when it is folded."""
+    if not app.find_all('[data-testid="transfers-panel"].open'):
+        app.click(app.wait('[data-testid="transfers-panel"] button[aria-expanded]'))
+
+
+def transfer_state(app, name):
+    open_transfers(app)
+    rows = app.find_all(f'[data-testid="transfer-row"][data-name="{name}"]')
+    return app.attr(rows[0], "data-state") if rows else None
+
+
+def journal_chunks():
+    """Verified chunks recorded in the transfer journal (all jobs)."""
+    files = (pathlib.Path(os.environ["TUATARA_DATA_DIR"]) / "transfers").glob("*.chunks")
+    return sum(len(f.read_text().splitlines()) for f in files)
+
+
+def app_pid():
+    """The app process: the child of the WebKitWebDriver this run started."""
+    out = subprocess.run(["pgrep", "-P", os.environ["WD_PID"], "-x", "tuatara"], capture_output=True, text=True).stdout
+    pids = [int(p) for p in out.split()]
+    return pids[0] if pids else None
+
+
+def cli(*args, stdin=None):
+    # Its own config dir and no D-Bus: the CLI keeps its session in a file there and never
+    # touches the keyring item the app saved.
+    env = dict(os.environ, XDG_CONFIG_HOME=str(WORK / "cli-config"), XDG_DATA_HOME=str(WORK / "cli-data"),
+               DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent", TUATARA_API_URL=URL)
+    return subprocess.run([CLI, *args], input=stdin, env=env, check=True, text=True, capture_output=True).stdout
+
+
+def drag_files(app, files):
+    """A real OS drag: a GTK window offering text/uri-list, pressed and moved onto the file list
+    by xdotool (XTEST), dropped there."""
+    target = app.rect(app.wait('[data-testid="file-list"]'))
+    tx, ty = int(target["x"] + target["width"] / 2), int(target["y"] + min(target["height"] / 2, 200))
+    src = subprocess.Popen(["/usr/bin/python3", str(HERE / "drag_source.py"), "1000", "560", *map(str, files)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert src.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        xd = lambda *a: subprocess.run(["xdotool", *map(str, a)], check=True)  # noqa: E731
+        sx, sy = 1100, 610
+        xd("mousemove", sx, sy)
+        time.sleep(0.2)
+        xd("mousedown", 1)
+        time.sleep(0.2)
+        for i in range(1, 21):
+            xd("mousemove", sx + (tx - sx) * i // 20, sy + (ty - sy) * i // 20)
+            time.sleep(0.05)
+        time.sleep(0.3)
+        xd("mouseup", 1)
+        time.sleep(0.5)
+    finally:
+        src.kill()
+
+
+SHOTS.mkdir(parents=True, exist_ok=True)
+DOWNLOADS.mkdir(parents=True, exist_ok=True)
+app = App(APP)
+try:
+    # Sign in, keeping the session.
+    email = t.step("the login form shows", lambda: app.wait('[data-testid="login-email"]', 60))
+    if not app.find_all('[data-testid="login-api-url"]'):  # behind "Advanced"
+        app.click(app.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
+    app.type(app.wait('[data-testid="login-api-url"]'), URL)
+    app.type(email, EMAIL)
+    app.type(app.wait('[data-testid="login-password"]'), PASSWORD)
+    remember = app.wait('[data-testid="login-remember"]')
+    if not app.selected(remember):
+        app.click(remember)
+    app.click(app.wait('[data-testid="login-submit"]'))
+    t.step("signed in: the drive lists the seeded folder", lambda: row(app, "Inbox", 60))
+    app.screenshot(SHOTS / "e2e-drive.png")
+
+    # Browse into a folder.
+    app.double_click(row(app, "Inbox"))
+    t.step("browsed into Inbox: its file shows", lambda: row(app, "welcome.txt"))
+    crumbs = app.script("return [...document.querySelectorAll('[data-testid=\"crumb\"]')].map(c => c.textContent.trim())")
+    t.check("the breadcrumb ends at Inbox", crumbs[-1:] == ["Inbox"], crumbs)
+
+    # A real OS drag-and-drop of two local files onto the window: uploaded into Inbox.
+    dropped = [WORK / "dropped-notes.txt", WORK / "dropped-photo.bin"]
+    dropped[0].write_text("dropped on the window by a real XDND drag\n" * 100)
+    dropped[1].write_bytes(os.urandom(300_000))
+    drag_files(app, dropped)
+    for f in dropped:
+        t.step(f"the dropped {f.name} is listed in Inbox", lambda f=f: row(app, f.name, 60))
+    wait_until("the drop uploads finish", lambda: all(transfer_state(app, f.name) == "done" for f in dropped), 60)
+    cli("login", EMAIL, "--password-stdin", stdin=PASSWORD + "\n")
+    back = WORK / "from-server"
+    back.mkdir(exist_ok=True)
+    for f in dropped:
+        cli("copy", f"remote:/Inbox/{f.name}", str(back))
+        t.check(f"{f.name} is on the server with the same bytes", filecmp.cmp(f, back / f.name, shallow=False))
+
+    # A throttled big download, killed mid-way.
+    app.double_click(app.wait('[data-testid="crumb"]'))  # back to the root
+    big = row(app, BIG.name)
+    app.right_click(big)
+    app.click(app.wait('[data-testid="menu-download"]'))
+    part = DOWNLOADS / (BIG.name + ".part")
+    t.step("the download runs", lambda: wait_until("the download to be active",
+                                                      lambda: transfer_state(app, BIG.name) == "active", 30))
+    app.screenshot(SHOTS / "e2e-transfers.png")
+    # The journal records each verified chunk (one line each): kill once a few are in.
+    chunks_at_kill = wait_until("a few verified chunks in the journal", lambda: journal_chunks() >= 8 and journal_chunks(), 60)
+    pid = app_pid()
+    t.check("the app process is found", pid is not None)
+    os.kill(pid, 9)
+    wait_until("the app to be gone", lambda: app_pid() is None, 10)
+    t.check("killed mid-download: the file is not complete", not (DOWNLOADS / BIG.name).exists(), chunks_at_kill)
+finally:
+    app.close()
+
+# The session is in gnome-keyring, under the CLI's scheme.
+secret = subprocess.run(["secret-tool", "lookup", "service", "tuatara", "account", f"{EMAIL} @ {URL}"],
+                        capture_output=True, text=True).stdout
+t.check("the session is in gnome-keyring", len(secret) > 20)
+t.check("the password is not what was stored", PASSWORD not in secret)
+
+# Relaunch: no password asked, the download resumes and finishes verified. From the relaunch
+# on, the journal is watched until it holds more chunks than at the kill: resuming from zero
+# would clear it first (the engine forgets chunks whose bytes it cannot trust).
+journal_low = [chunks_at_kill]
+
+
+def watch_journal():
+    until = time.time() + 120
+    while time.time() < until:
+        n = journal_chunks()
+        journal_low[0] = min(journal_low[0], n)
+        if n > chunks_at_kill:
+            return
+        time.sleep(0.05)
+
+
+watcher = threading.Thread(target=watch_journal, daemon=True)
+watcher.start()
+app = App(APP)
+try:
+    t.step("relaunched: signed in without the password", lambda: app.wait('[data-testid="file-list"]', 60))
+    t.check("no login form", not app.find_all('[data-testid="login-password"]'))
+    t.step("the interrupted download is listed again", lambda: wait_until(
+        "the transfer row", lambda: transfer_state(app, BIG.name) is not None, 30))
+    watcher.join(120)
+    t.check("it resumes from the verified chunks, not from zero",
+            not watcher.is_alive() and journal_low[0] >= chunks_at_kill,
+            f"the journal went down to {journal_low[0]} of {chunks_at_kill} chunks")
+    t.step("the download finishes", lambda: wait_until(
+        "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 240))
+    t.check("the downloaded bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
+    t.check("no partial file is left", not part.exists())
+
+    # The capabilities: a registered command they do not grant is refused.
+    refused = app.invoke("dropped_paths")
+    t.check("a command the capabilities do not grant is refused", "err" in refused and "not allowed" in str(refused["err"]), refused)
+    t.check("a granted command runs", "ok" in app.invoke("app_info"))
+    app.screenshot(SHOTS / "e2e-resumed.png")
+finally:
+    app.close()
+t.finish()
