@@ -279,6 +279,11 @@ impl Engine {
         Ok(Engine { inner: Arc::new(inner) })
     }
 
+    /// The journal's directory (watches continue their own unfinished jobs from it).
+    pub fn journal_dir(&self) -> &Path {
+        self.inner.journal.dir()
+    }
+
     /// Events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
