@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use mega_api::{NodeHandle, Session, Tree};
+use mega_api::{NodeHandle, Session};
 use mega_testserver::{TestServer, Version};
 use serde_json::Value;
 
@@ -29,20 +29,13 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl Fn
 
 /// Every file below a remote folder: relative path -> nodes.
 async fn remote_files(session: &Session, path: &str) -> BTreeMap<String, Vec<NodeHandle>> {
-    fn collect(t: &Tree, h: NodeHandle, prefix: &str, out: &mut BTreeMap<String, Vec<NodeHandle>>) {
-        for n in t.children(h) {
-            let p = format!("{prefix}{}", n.name());
-            if n.is_file() {
-                out.entry(p).or_default().push(n.handle());
-            } else {
-                collect(t, n.handle(), &format!("{p}/"), out);
-            }
-        }
-    }
     let tree = session.fetch_tree().await.unwrap();
-    let mut out = BTreeMap::new();
-    if let Some(h) = tree.resolve(path) {
-        collect(&tree, h, "", &mut out);
+    let mut out: BTreeMap<String, Vec<NodeHandle>> = BTreeMap::new();
+    let Some(top) = tree.resolve(path) else { return out };
+    let prefix = format!("{}/", path.trim_end_matches('/'));
+    for h in tree.subtree(top).into_iter().filter(|h| tree.get(*h).is_some_and(|n| n.is_file())) {
+        let full = tree.path(h).unwrap();
+        out.entry(full.strip_prefix(&prefix).unwrap_or(&full).to_string()).or_default().push(h);
     }
     out
 }
