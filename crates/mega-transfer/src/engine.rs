@@ -156,6 +156,11 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The journal's directory (watches continue their own unfinished jobs from it).
+    pub fn journal_dir(&self) -> &std::path::Path {
+        self.inner.journal.dir()
+    }
+
     /// Events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()

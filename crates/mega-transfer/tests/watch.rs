@@ -17,6 +17,9 @@ use mega_testserver::{TestServer, Version};
 use mega_transfer::watch::{self, LinkState, RunOptions, WatchHandle, WatchKind, WatchStore};
 use mega_transfer::{Engine, EngineConfig, Event};
 
+#[path = "watch/restart.rs"]
+mod restart;
+
 const EMAIL: &str = "w@example.com";
 // Only a guard against a hang (two shared cores: 5,000 uploads took 77-108 s here).
 const DEADLINE: Duration = Duration::from_secs(600);

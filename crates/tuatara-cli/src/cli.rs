@@ -131,6 +131,12 @@ pub(crate) enum Command {
     /// The remote side is written `remote:PATH` (`remote:/Backup`); the other side is a local
     /// path. `copy ./photos remote:/Photos` uploads, `copy remote:/Photos ./photos` downloads.
     Copy(CopyArgs),
+    /// Watched folders (uploaded as files settle) and watched links files (new links
+    /// downloaded): add, list, pause, resume, remove, and run them in the foreground.
+    Watch {
+        #[command(subcommand)]
+        action: WatchAction,
+    },
     /// Continue every unfinished transfer in the journal.
     Resume(TransferOpts),
     /// List the unfinished transfers in the journal.
@@ -269,11 +275,109 @@ pub(crate) enum LinksAction {
         #[arg(long, value_name = "P")]
         password: Option<String>,
         /// Only check the links; download nothing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         check: bool,
+        /// Keep watching the file after the links in it are done: links added to it later are
+        /// downloaded too, until Ctrl-C or SIGTERM (the file must be a file, not `-`).
+        #[arg(long)]
+        watch: bool,
+        #[command(flatten)]
+        timing: WatchTiming,
         #[command(flatten)]
         opts: TransferOpts,
     },
+}
+
+/// `watch`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WatchAction {
+    /// Watch a local folder: every file that appears or changes in it (recursively) is uploaded
+    /// into the remote folder once it has stopped changing. A backup: local deletions are not
+    /// propagated unless --propagate-deletes is given (then remote copies go to the rubbish bin).
+    ///
+    /// With --links: watch a links file (or a folder of .txt and .links files) instead and
+    /// download the MEGA links added to it into the local folder.
+    ///
+    /// Nothing moves until `watch run` (or the app) runs the watch.
+    Add(WatchAddArgs),
+    /// List the watches: id, kind, what is watched and where it goes, paused or running, last
+    /// activity, files done, last error.
+    List,
+    /// Pause watches (a running `watch run` stops starting transfers for them).
+    Pause {
+        /// Watch ids (see `watch list`).
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Resume paused watches.
+    Resume {
+        /// Watch ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Remove watches (nothing local or remote is deleted; a running `watch run` stops them).
+    Remove {
+        /// Watch ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Run watches in the foreground until Ctrl-C or SIGTERM (for servers and services): every
+    /// watch (also those added while it runs), or the ones given. Interrupted transfers of a
+    /// watch are continued; a start-up scan catches up with what changed while nothing ran.
+    Run(WatchRunArgs),
+}
+
+/// `watch add`.
+#[derive(Debug, Args)]
+pub(crate) struct WatchAddArgs {
+    /// The local folder to back up (with --links: the links file, or a folder of them).
+    #[arg(value_name = "LOCAL")]
+    pub(crate) src: String,
+    /// The remote folder, created when missing (with --links: the local download folder).
+    #[arg(value_name = "REMOTE|LOCALDIR")]
+    pub(crate) dst: String,
+    /// Watch a links file (or folder of links files) and download new links into LOCALDIR.
+    #[arg(long)]
+    pub(crate) links: bool,
+    /// Move remote copies of files deleted locally to the rubbish bin (never deleted for good).
+    #[arg(long, conflicts_with = "links")]
+    pub(crate) propagate_deletes: bool,
+    /// Also ignore files and folders whose name matches this glob (`*`, `?`); repeatable.
+    /// Partial downloads, temporary and lock files and .DS_Store are always ignored.
+    #[arg(long, value_name = "GLOB", conflicts_with = "links")]
+    pub(crate) ignore: Vec<String>,
+}
+
+/// `watch run`.
+#[derive(Debug, Args)]
+pub(crate) struct WatchRunArgs {
+    /// The watches to run (default: every watch, also those added while it runs).
+    pub(crate) ids: Vec<String>,
+    /// A password to try on #P! links of links watches; repeatable (never stored).
+    #[arg(long, value_name = "P")]
+    pub(crate) password: Vec<String>,
+    #[command(flatten)]
+    pub(crate) timing: WatchTiming,
+    #[command(flatten)]
+    pub(crate) opts: TransferOpts,
+}
+
+/// How watches wait and rescan.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WatchTiming {
+    /// Seconds a file must stay unchanged before it is uploaded (or a links file read).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = seconds)]
+    pub(crate) settle: f64,
+    /// Seconds between full rescans (filesystem events can be lost).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900.0, value_parser = seconds)]
+    pub(crate) rescan_every: f64,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.05..=86_400.0 * 7.0).contains(&v) => Ok(v),
+        _ => Err("a number of seconds between 0.05 and 604800".into()),
+    }
 }
 
 /// `dedupe`.
@@ -332,6 +436,10 @@ mod tests {
         assert!(matches!(c.command, Command::Link(LinkArgs { action: Some(LinkAction::Decrypt { .. }), .. })));
         assert!(Cli::try_parse_from(["t", "link"]).is_err());
         assert!(Cli::try_parse_from(["t", "link", "/a", "--no-key", "--password", "p"]).is_err());
+        let c = Cli::try_parse_from(["t", "watch", "add", "--links", "l.txt", "dl"]).unwrap();
+        assert!(matches!(c.command, Command::Watch { action: WatchAction::Add(WatchAddArgs { links: true, .. }) }));
+        assert!(Cli::try_parse_from(["t", "watch", "add", "--links", "l.txt", "dl", "--propagate-deletes"]).is_err());
+        assert!(Cli::try_parse_from(["t", "watch", "run", "--settle", "0"]).is_err());
         let c = Cli::try_parse_from(["t", "dedupe", "--mode", "newest", "/D"]).unwrap();
         assert!(matches!(c.command, Command::Dedupe(DedupeArgs { mode: DedupeMode::Newest, .. })));
     }

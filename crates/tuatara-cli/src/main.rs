@@ -59,8 +59,21 @@
 //! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
 //! ```
 //!
-//! Not here: long-running watching of the event channel, and pausing or reordering jobs from
-//! the command line.
+//! * **Watches** (`watch add|list|pause|resume|remove|run`, `links get FILE --watch`) use
+//!   `mega_transfer::watch`: the store in the data dir (`.../tuatara/watches`) is shared with
+//!   any other process of the same user (the app, another `watch add`) and locked across
+//!   processes; `watch run` follows it (watches added, removed or paused elsewhere are picked up
+//!   within a second) and takes each watch's run lock, so no watch runs twice. It runs until
+//!   Ctrl-C or SIGTERM and exits 0; transfers cut short continue on the next run.
+//!
+//! ```text
+//! tuatara-cli watch add ~/Pictures/camera /Backups/camera --ignore '*.xmp'
+//! tuatara-cli watch add --links ~/links.txt ~/Downloads
+//! tuatara-cli watch list --json; tuatara-cli watch pause ID; tuatara-cli watch run
+//! tuatara-cli links get links.txt --watch --to dl  # new links appended later come down too
+//! ```
+//!
+//! Not here: pausing or reordering single jobs from the command line.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -76,8 +89,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, LinksAction};
-use crate::commands::{account, change, dedupe, ledger, links, listing, transfer};
+use crate::cli::{Cli, Command, LinksAction, WatchAction};
+use crate::commands::{account, change, dedupe, ledger, links, listing, transfer, watch};
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
@@ -143,8 +156,19 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Copy(args) => transfer::copy(&app, args).await,
         Command::Resume(opts) => transfer::resume(&app, opts).await,
         Command::Transfers => transfer::list(&app).await,
-        Command::Links { action: LinksAction::Get { file, to, password, check, opts } } => {
+        Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
+            watch::links_file(&app, &file, to, password, &timing, &opts).await
+        }
+        Command::Links { action: LinksAction::Get { file, to, password, check, opts, .. } } => {
             ledger::get(&app, &file, to, password, check, opts).await
         }
+        Command::Watch { action } => match action {
+            WatchAction::Add(args) => watch::add(&app, args),
+            WatchAction::List => watch::list(&app),
+            WatchAction::Pause { ids } => watch::set_paused(&app, &ids, true),
+            WatchAction::Resume { ids } => watch::set_paused(&app, &ids, false),
+            WatchAction::Remove { ids } => watch::remove(&app, &ids),
+            WatchAction::Run(args) => watch::run(&app, args).await,
+        },
     }
 }

@@ -176,6 +176,15 @@ impl Run {
         Ok(ended)
     }
 
+    /// A data line while bars may be drawn: above the bars on a terminal, else on stdout.
+    pub(crate) fn say(&self, line: String) {
+        if self.multi.is_hidden() {
+            println!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
+    }
+
     /// Stops the progress display.
     pub(crate) fn close(&self) {
         self.display.abort();

@@ -29,3 +29,6 @@ mod interrupt;
 
 #[path = "cli/linkfile.rs"]
 mod linkfile;
+
+#[path = "cli/watch.rs"]
+mod watch;

@@ -18,6 +18,7 @@ use super::{
     WatchStore,
 };
 use crate::engine::{Conflict, Engine, Outcome};
+use crate::journal::{JobSpec, Journal};
 
 /// What became of a link.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -92,6 +93,9 @@ pub(crate) struct LinksRun {
     done_tx: mpsc::UnboundedSender<(String, Result<(), String>)>,
     done_rx: mpsc::UnboundedReceiver<(String, Result<(), String>)>,
     status: WatchStatus,
+    /// Unfinished downloads into the folder, continued from the journal: nothing new starts
+    /// before they end (a link queued again then finds its files there and skips them).
+    adopting: Vec<crate::JobId>,
 }
 
 impl LinksRun {
@@ -119,6 +123,7 @@ impl LinksRun {
             done_tx,
             done_rx,
             status: WatchStatus::default(),
+            adopting: Vec::new(),
         })
     }
 
@@ -131,6 +136,7 @@ impl LinksRun {
         };
         let (_watcher, mut events) = fs_watch_or_report(&watched, false, self.options.settle, |e| self.error(e));
         self.status.paused = is_paused(&self.store, &self.id);
+        self.adopt_journal();
         self.read_sources();
         let mut tick = ticker(self.options.settle);
         let mut last_scan = Instant::now();
@@ -157,7 +163,7 @@ impl LinksRun {
                 }
             }
             self.status.pending = self.waiting.len() + usize::from(self.dirty.is_some());
-            self.status.in_flight = self.in_flight.len();
+            self.status.in_flight = self.in_flight.len() + self.adopting.len();
             self.status.needs_password = self.ledger.values().filter(|e| e.state == LinkState::NeedsPassword).count();
             sig.publish(&self.status);
         }
@@ -270,7 +276,27 @@ impl LinksRun {
         self.status.scans += 1;
     }
 
+    /// Continues the journal's unfinished downloads into the destination folder.
+    fn adopt_journal(&mut self) {
+        let Ok(journal) = Journal::open(self.engine.journal_dir()) else { return };
+        for (rec, _) in journal.load_all().into_iter().flatten() {
+            if matches!(&rec.spec, JobSpec::Download { path, .. } if path.starts_with(&self.dest)) {
+                match self.engine.resume_job(&rec.id) {
+                    Ok(()) => self.adopting.push(rec.id),
+                    Err(e) => self.error(&format!("continuing an interrupted download: {e}")),
+                }
+            }
+        }
+    }
+
     async fn dispatch(&mut self) {
+        if !self.adopting.is_empty() {
+            let jobs = self.engine.jobs();
+            self.adopting.retain(|id| jobs.iter().any(|j| j.id == *id && j.outcome.is_none()));
+            if !self.adopting.is_empty() {
+                return;
+            }
+        }
         while self.in_flight.len() < self.options.max_in_flight.max(1) && !self.waiting.is_empty() {
             let (id, link) = self.waiting.remove(0);
             match self.engine.download_link(&link, &self.dest, Conflict::Rename).await {

@@ -5,8 +5,17 @@
 //!   written atomically): [`WatchStore::add`], [`WatchStore::list`],
 //!   [`WatchStore::set_paused`], [`WatchStore::remove`], with each watch's last activity and
 //!   recent errors.
+//!   Several processes may share one store (the app, `tuatara-cli watch add` and
+//!   `watch run`): changes are locked across processes (flock on `watches.lock`) and re-read
+//!   before they are made; files are replaced atomically.
 //! * [`start`] runs one watch on an [`Engine`] and returns a [`WatchHandle`] (status, rescan,
-//!   wait until idle, stop).
+//!   wait until idle, stop). It holds the watch's [`RunLock`] while it runs: a watch never runs
+//!   twice, in one process or in two ([`WatchError::Busy`] names the process that has it).
+//! * [`supervise`] runs every watch of a store (or a chosen few) and follows the store: watches
+//!   added elsewhere start, removed ones stop, busy ones are taken over when freed
+//!   ([`Supervisor`], [`SupervisorEvent`]).
+//! * A restarted watch continues its own unfinished jobs from the engine's journal (a run
+//!   killed mid-transfer), counted as in flight, so nothing is uploaded or downloaded twice.
 //!
 //! **Upload watches.** Filesystem events come from `notify` through its full debouncer
 //! (renames paired, rescans flagged). A file that appears or changes is uploaded only once its
@@ -16,7 +25,10 @@
 //! older copy moved to the rubbish bin. Events are not trusted alone: a scan on start catches
 //! up with what changed while nothing ran, and a rescan runs periodically and whenever the
 //! watcher reports an overflow or an error. Local deletions are propagated only when the watch
-//! says so, and then to the rubbish bin (never destroyed). Ignored: [`DEFAULT_IGNORES`] and the
+//! says so, and then to the rubbish bin (never destroyed): a deletion seen as an event, and one
+//! made while nothing ran, which a scan finds in the watch's list of files known to be on the
+//! server (`<id>.files.json`, each with its node) and no longer on disk. A watched folder that
+//! is missing (unmounted) is reported, never taken for deleted files. Ignored: [`DEFAULT_IGNORES`] and the
 //! watch's own globs. The engine is fed at most [`RunOptions::max_in_flight`] files at once: a
 //! burst of thousands of files waits in the watcher's de-duplicated queue, not in the engine.
 //!
@@ -27,9 +39,11 @@
 //! matching password they wait in the ledger ([`LinkState::NeedsPassword`]). The ledger keeps
 //! public handles only, never link keys.
 
+mod files;
 mod ignore;
 mod links;
 mod store;
+mod supervise;
 mod upload;
 
 use std::path::PathBuf;
@@ -42,7 +56,8 @@ use crate::engine::{Engine, TransferError};
 
 pub use ignore::{Ignore, DEFAULT_IGNORES};
 pub use links::{ledger, LedgerEntry, LinkState};
-pub use store::{Watch, WatchErrorEntry, WatchId, WatchKind, WatchStore};
+pub use store::{RunLock, Watch, WatchErrorEntry, WatchId, WatchKind, WatchStore};
+pub use supervise::{supervise, Supervisor, SupervisorEvent};
 
 /// The ledger of a links watch.
 pub type Ledger = std::collections::BTreeMap<String, LedgerEntry>;
@@ -79,6 +94,14 @@ pub enum WatchError {
         path: PathBuf,
         /// Why it failed.
         message: String,
+    },
+    /// The watch is running already (in this process or another).
+    #[error("watch {id} is already running{}", pid.map(|p| format!(" (process {p})")).unwrap_or_default())]
+    Busy {
+        /// The watch.
+        id: String,
+        /// The process that runs it, when known.
+        pid: Option<u32>,
     },
     /// The engine or the API failed (e.g. creating the remote folder).
     #[error(transparent)]
@@ -217,7 +240,9 @@ pub(crate) fn report_error(store: &WatchStore, id: &str, status: &mut WatchStatu
 }
 
 /// Starts running the watch `id` of `store` on `engine` (which must have a session and a tree
-/// for upload watches).
+/// for upload watches). The watch's run lock is held while it runs: a second start, in this
+/// process or another, fails with [`WatchError::Busy`]. Unfinished jobs of the watch in the
+/// engine's journal (a run killed mid-transfer) are continued, not started over.
 pub async fn start(
     engine: &Engine,
     store: &WatchStore,
@@ -225,6 +250,9 @@ pub async fn start(
     options: RunOptions,
 ) -> Result<WatchHandle, WatchError> {
     let watch = store.get(id)?;
+    let lock = store
+        .try_run_lock(id)?
+        .ok_or_else(|| WatchError::Busy { id: id.to_string(), pid: store.run_lock_holder(id) })?;
     let (stop_tx, stop) = signal::channel(false);
     let (rescan_tx, rescan) = mpsc::unbounded_channel();
     let (status_tx, status) = signal::channel(WatchStatus { paused: watch.paused, ..Default::default() });
@@ -232,11 +260,17 @@ pub async fn start(
     let task = match &watch.kind {
         WatchKind::Upload { .. } => {
             let run = upload::UploadRun::new(engine, store, &watch, options).await?;
-            tokio::spawn(run.run(signals))
+            tokio::spawn(async move {
+                run.run(signals).await;
+                drop(lock);
+            })
         }
         WatchKind::Links { .. } => {
             let run = links::LinksRun::new(engine, store, &watch, options)?;
-            tokio::spawn(run.run(signals))
+            tokio::spawn(async move {
+                run.run(signals).await;
+                drop(lock);
+            })
         }
     };
     Ok(WatchHandle { id: watch.id, stop: stop_tx, rescan: rescan_tx, status, task })

@@ -1,6 +1,13 @@
 //! The watch configuration: one JSON file (`watches.json`, 0600, written atomically) in a
 //! directory the caller gives, beside each watch's own state (`<id>.ledger.json` for links
-//! files). Add, list, pause, remove; the runners record their last activity and errors here.
+//! files, `<id>.files.json` for upload folders). Add, list, pause, remove; the runners record
+//! their last activity and errors here.
+//!
+//! Several processes share the store (the app, `tuatara-cli watch run`, `watch add`): every
+//! change takes an exclusive lock on `watches.lock` (flock), reads the file again, changes it
+//! and writes it atomically, so no change of another process is lost; reads need no lock (the
+//! file is only ever replaced whole). A running watch holds `<id>.run.lock`, so one watch is
+//! never run twice at once ([`RunLock`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -84,7 +91,8 @@ struct File {
     watches: Vec<Watch>,
 }
 
-/// The persisted list of watches. Cheap to clone; clones share a lock (one process).
+/// The persisted list of watches. Cheap to clone; clones share a lock (one process), and
+/// changes are locked across processes too (see the module docs).
 #[derive(Debug, Clone)]
 pub struct WatchStore {
     dir: PathBuf,
@@ -152,9 +160,20 @@ impl WatchStore {
         self.list()?.into_iter().find(|w| w.id == id).ok_or_else(|| WatchError::NoSuchWatch(id.to_string()))
     }
 
-    /// Changes the file under the lock.
+    /// When `watches.json` last changed (`None` before the first watch is added): a running
+    /// process polls it to pick up what another one changed.
+    pub fn modified(&self) -> Option<SystemTime> {
+        std::fs::metadata(self.path()).and_then(|m| m.modified()).ok()
+    }
+
+    /// Changes the file under both locks, reading it again first (another process may have
+    /// changed it).
     fn update<R>(&self, f: impl FnOnce(&mut Vec<Watch>) -> Result<R, WatchError>) -> Result<R, WatchError> {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let lock_path = self.dir.join("watches.lock");
+        let io = |e| WatchError::Io { path: lock_path.clone(), source: e };
+        let lock = open_private(&lock_path).map_err(io)?;
+        fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io)?;
         let path = self.path();
         let mut file: File = read_json(&path)?;
         let r = f(&mut file.watches)?;
@@ -197,14 +216,55 @@ impl WatchStore {
         })
     }
 
-    /// Removes a watch (and its ledger). Nothing local or remote is deleted.
+    /// Where an upload watch keeps the files it knows are on the server.
+    pub(crate) fn files_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.files.json"))
+    }
+
+    fn run_lock_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.run.lock"))
+    }
+
+    /// Removes a watch (and its ledger). Nothing local or remote is deleted. A process running
+    /// it stops it on its own when it sees the change.
     pub fn remove(&self, id: &str) -> Result<Watch, WatchError> {
         let w = self.update(|ws| {
             let i = ws.iter().position(|w| w.id == id).ok_or_else(|| WatchError::NoSuchWatch(id.to_string()))?;
             Ok(ws.remove(i))
         })?;
         let _ = std::fs::remove_file(self.ledger_path(id));
+        let _ = std::fs::remove_file(self.files_path(id));
+        if let Ok(Some(lock)) = self.try_run_lock(id) {
+            let _ = std::fs::remove_file(self.run_lock_path(id));
+            drop(lock);
+        }
         Ok(w)
+    }
+
+    /// Takes the run lock of a watch: `None` when another runner (this process or another)
+    /// holds it.
+    pub fn try_run_lock(&self, id: &str) -> Result<Option<RunLock>, WatchError> {
+        use std::io::Write;
+        let path = self.run_lock_path(id);
+        let io = |e| WatchError::Io { path: path.clone(), source: e };
+        let mut file = open_private(&path).map_err(io)?;
+        if !fs4::fs_std::FileExt::try_lock_exclusive(&file).map_err(io)? {
+            return Ok(None);
+        }
+        // Who holds it, for the message another runner prints.
+        file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).map_err(io)?;
+        Ok(Some(RunLock { _file: file }))
+    }
+
+    /// Is the watch running now (in this process or another)? Changes nothing.
+    pub fn is_running(&self, id: &str) -> bool {
+        let Ok(file) = std::fs::File::open(self.run_lock_path(id)) else { return false };
+        !fs4::fs_std::FileExt::try_lock_shared(&file).unwrap_or(true)
+    }
+
+    /// The process id written by the holder of a watch's run lock (when it is held).
+    pub fn run_lock_holder(&self, id: &str) -> Option<u32> {
+        std::fs::read_to_string(self.run_lock_path(id)).ok()?.trim().parse().ok()
     }
 
     /// Pauses or resumes a watch (a running watcher sees it on its next tick).
@@ -233,6 +293,19 @@ impl WatchStore {
     pub fn clear_errors(&self, id: &str) -> Result<(), WatchError> {
         self.with_watch(id, |w| w.errors.clear())
     }
+}
+
+/// A watch's run lock: held while it runs, released when dropped (or when the process ends,
+/// however it ends).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+/// Opens (creating, 0600) a lock file without truncating it.
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
 }
 
 fn watched_path(k: &WatchKind) -> &Path {

@@ -1,6 +1,8 @@
 //! The runner of an upload watch: events and scans feed a de-duplicated queue of paths; a path
 //! is handed to the engine once its size and mtime have settled; at most `max_in_flight` at
-//! once.
+//! once. What is known to be on the server is kept ([`Files`]) so that a scan notices files
+//! deleted while nothing ran; unfinished uploads of the folder left in the engine's journal
+//! are continued, not started over.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -12,11 +14,13 @@ use notify::EventKind;
 use notify_debouncer_full::DebounceEventResult;
 use tokio::sync::{mpsc, Mutex};
 
+use super::files::Files;
 use super::{
     fs_watch_or_report, is_paused, ticker, Ignore, RunOptions, Signals, Watch, WatchError, WatchKind, WatchStatus,
     WatchStore,
 };
 use crate::engine::{Engine, Outcome};
+use crate::journal::{JobSpec, Journal};
 
 /// What a file looked like when last seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +65,8 @@ pub(crate) struct UploadRun {
     status: WatchStatus,
     /// Finished since the store was last told.
     unrecorded: u64,
+    /// What is known to be on the server.
+    files: Files,
 }
 
 impl UploadRun {
@@ -103,6 +109,7 @@ impl UploadRun {
             done_rx,
             status: WatchStatus::default(),
             unrecorded: 0,
+            files: Files::load(store, &watch.id)?,
         })
     }
 
@@ -112,6 +119,7 @@ impl UploadRun {
             fs_watch_or_report(&root, true, settle, |e| self.error(e))
         };
         self.status.paused = is_paused(&self.store, &self.id);
+        self.adopt_journal();
         self.scan().await;
         let mut tick = ticker(self.options.settle);
         let mut last_scan = Instant::now();
@@ -137,6 +145,7 @@ impl UploadRun {
                         if self.unrecorded > 0 && self.store.record_activity(&self.id, self.unrecorded).is_ok() {
                             self.unrecorded = 0;
                         }
+                        self.save_files();
                     }
                     if last_scan.elapsed() >= self.options.rescan_every {
                         self.scan().await;
@@ -153,6 +162,42 @@ impl UploadRun {
         if self.unrecorded > 0 {
             let _ = self.store.record_activity(&self.id, self.unrecorded);
         }
+        self.save_files();
+    }
+
+    fn save_files(&mut self) {
+        if let Err(e) = self.files.save() {
+            self.error(&e.to_string());
+        }
+    }
+
+    /// Continues the unfinished uploads of this folder that the engine's journal holds (a run
+    /// stopped or killed mid-upload): they count as in flight, so no scan queues them again.
+    fn adopt_journal(&mut self) {
+        let Ok(journal) = Journal::open(self.engine.journal_dir()) else { return };
+        for (rec, _) in journal.load_all().into_iter().flatten() {
+            let JobSpec::Upload { local, .. } = &rec.spec else { continue };
+            if self.rel(local).is_none() || self.in_flight.contains(local) || !local.is_file() {
+                continue;
+            }
+            match self.engine.resume_job(&rec.id) {
+                Ok(()) => self.follow(local.clone(), vec![rec.id.clone()]),
+                Err(e) => self.error(&format!("continuing {}: {e}", local.display())),
+            }
+        }
+    }
+
+    /// Counts `path` in flight until its jobs end.
+    fn follow(&mut self, path: PathBuf, ids: Vec<crate::JobId>) {
+        self.in_flight.insert(path.clone());
+        let (engine, tx) = (self.engine.clone(), self.done_tx.clone());
+        tokio::spawn(async move {
+            let mut last = None;
+            for id in ids {
+                last = engine.wait(&id).await;
+            }
+            let _ = tx.send((path, last));
+        });
     }
 
     fn publish(&mut self, sig: &Signals) {
@@ -294,32 +339,64 @@ impl UploadRun {
                 self.error(&format!("{}: {e}", d.display()));
             }
         }
-        let stale: Vec<PathBuf> = {
+        let mut stale = Vec::new();
+        {
             let t = self.tree.lock().await;
-            let rubbish = t.rubbish();
-            files
-                .into_iter()
-                .filter(|(rel, s)| {
-                    let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-                    let parent = rel.parent().unwrap_or(Path::new(""));
-                    let up_to_date = self.find_remote_dir(&t, parent).is_some_and(|p| {
-                        t.children_named(p, &name).any(|n| {
-                            n.is_file()
-                                && n.size() == s.size
-                                && rubbish.is_none_or(|r| !t.is_within(n.handle(), r))
-                                && n.fingerprint().is_some_and(|fp| fp.mtime == unix_secs(s.mtime))
-                        })
-                    });
-                    !up_to_date
-                })
-                .map(|(rel, _)| root.join(rel))
-                .collect()
-        };
+            for (rel, s) in files {
+                match self.on_server(&t, &rel, s) {
+                    Some(node) => self.files.insert(&rel, node),
+                    None => stale.push(root.join(rel)),
+                }
+            }
+        }
         for p in stale {
             self.touch(&p);
         }
+        self.deleted_meanwhile().await;
+        self.save_files();
         self.status.scanned = true;
         self.status.scans += 1;
+    }
+
+    /// The node that holds this local file (same name, size and mtime, not in the rubbish bin).
+    fn on_server(&self, t: &Tree, rel: &Path, s: Seen) -> Option<NodeHandle> {
+        let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let parent = self.find_remote_dir(t, rel.parent().unwrap_or(Path::new("")))?;
+        let rubbish = t.rubbish();
+        let found = t.children_named(parent, &name).find(|n| {
+            n.is_file()
+                && n.size() == s.size
+                && rubbish.is_none_or(|r| !t.is_within(n.handle(), r))
+                && n.fingerprint().is_some_and(|fp| fp.mtime == unix_secs(s.mtime))
+        });
+        found.map(|n| n.handle())
+    }
+
+    /// Files known to be on the server whose local file is gone (deleted while nothing ran, or
+    /// an event lost): with propagation on, their nodes go to the rubbish bin (never deleted);
+    /// without it nothing remote changes. Either way they are forgotten.
+    async fn deleted_meanwhile(&mut self) {
+        let missing = self.files.take_missing(&self.root);
+        if !self.trash_deleted || missing.is_empty() {
+            return;
+        }
+        let mut t = self.tree.lock().await;
+        let mut failed = Vec::new();
+        for (rel, node) in missing {
+            let Some(h) = node else { continue };
+            let live = t.get(h).is_some() && t.rubbish().is_none_or(|r| !t.is_within(h, r));
+            if !live {
+                continue;
+            }
+            match self.session.trash(&mut t, h).await {
+                Ok(()) => self.status.trashed += 1,
+                Err(e) => failed.push(format!("{}: moving to the rubbish bin: {e}", rel.display())),
+            }
+        }
+        drop(t);
+        for f in failed {
+            self.error(&f);
+        }
     }
 
     /// Moves settled files to the ready queue.
@@ -368,17 +445,7 @@ impl UploadRun {
                 }
             };
             match self.engine.upload_path(&path, parent).await {
-                Ok(ids) => {
-                    self.in_flight.insert(path.clone());
-                    let (engine, tx) = (self.engine.clone(), self.done_tx.clone());
-                    tokio::spawn(async move {
-                        let mut last = None;
-                        for id in ids {
-                            last = engine.wait(&id).await;
-                        }
-                        let _ = tx.send((path, last));
-                    });
-                }
+                Ok(ids) => self.follow(path, ids),
                 Err(crate::TransferError::Local { .. }) if !path.exists() => {}
                 Err(e) => {
                     self.status.failed += 1;
@@ -394,6 +461,9 @@ impl UploadRun {
             Some(Outcome::Done { node: Some(node), .. }) => {
                 self.status.done += 1;
                 self.unrecorded += 1;
+                if let Some(rel) = self.rel(&path).map(Path::to_path_buf) {
+                    self.files.insert(&rel, node);
+                }
                 self.trash_older(node).await;
             }
             Some(Outcome::Done { node: None, .. }) => self.status.done += 1,
@@ -443,6 +513,7 @@ impl UploadRun {
         }
         drop(t);
         self.dirs.retain(|d, _| !d.starts_with(&rel));
+        self.files.remove_below(&rel);
         if let Some(e) = failed {
             self.error(&format!("{}: moving to the rubbish bin: {e}", rel.display()));
         }

@@ -8,3 +8,4 @@ pub(crate) mod ledger;
 pub(crate) mod links;
 pub(crate) mod listing;
 pub(crate) mod transfer;
+pub(crate) mod watch;
