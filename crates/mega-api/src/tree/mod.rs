@@ -9,6 +9,7 @@
 //! learnt later can still open them.
 
 mod apply;
+mod dedupe;
 mod fetch;
 mod keyring;
 mod node;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 use mega_proto::NodeHandle;
 
 pub use apply::{ActionPacket, Change};
+pub use dedupe::{keeper, Keep, Numbering};
 pub(crate) use fetch::fetch_tree;
 pub(crate) use keyring::{handle_auth, Keyring};
 pub use node::{Node, NodeKind, RawNode};

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, Write};
 
+use mega_api::tree::{keeper, Keep, Numbering};
 use mega_api::{Node, NodeHandle, Session, Tree};
 use serde_json::{json, Value};
 
@@ -30,27 +31,16 @@ fn mtime(n: &Node) -> i64 {
 
 /// The decision of a non-interactive mode for a set of nodes (in listing order).
 fn decide(mode: DedupeMode, nodes: &[&Node]) -> Decision {
-    let pick = |f: &dyn Fn(&&&Node, &&&Node) -> std::cmp::Ordering| {
-        // max_by keeps the last of equals; iterate reversed so the first listed wins ties.
-        nodes.iter().rev().max_by(f).map_or(Decision::Skip, |n| Decision::Keep(n.handle()))
+    let keep = match mode {
+        DedupeMode::Skip | DedupeMode::Interactive => return Decision::Skip,
+        DedupeMode::Rename => return Decision::Rename,
+        DedupeMode::First => Keep::First,
+        DedupeMode::Newest => Keep::Newest,
+        DedupeMode::Oldest => Keep::Oldest,
+        DedupeMode::Largest => Keep::Largest,
+        DedupeMode::Smallest => Keep::Smallest,
     };
-    match mode {
-        DedupeMode::Skip | DedupeMode::Interactive => Decision::Skip,
-        DedupeMode::Rename => Decision::Rename,
-        DedupeMode::First => nodes.first().map_or(Decision::Skip, |n| Decision::Keep(n.handle())),
-        DedupeMode::Newest => pick(&|a, b| mtime(a).cmp(&mtime(b))),
-        DedupeMode::Oldest => pick(&|a, b| mtime(b).cmp(&mtime(a))),
-        DedupeMode::Largest => pick(&|a, b| a.size().cmp(&b.size())),
-        DedupeMode::Smallest => pick(&|a, b| b.size().cmp(&a.size())),
-    }
-}
-
-/// `name.ext` -> `name-N.ext` (the extension is what follows the last dot, if any).
-fn numbered(name: &str, n: usize) -> String {
-    match name.rsplit_once('.') {
-        Some((base, ext)) if !base.is_empty() => format!("{base}-{n}.{ext}"),
-        _ => format!("{name}-{n}"),
-    }
+    keeper(keep, nodes).map_or(Decision::Skip, Decision::Keep)
 }
 
 /// Asks rclone's question for one set on stderr; answers come from stdin.
@@ -197,13 +187,7 @@ impl Run<'_> {
             Decision::Rename => {
                 let mut n = 0;
                 for &h in handles {
-                    let new = loop {
-                        n += 1;
-                        let candidate = numbered(name, n);
-                        if tree.children_named(folder, &candidate).next().is_none() {
-                            break candidate;
-                        }
-                    };
+                    let new = tree.free_numbered_name(folder, name, Numbering::Dash, &mut n);
                     let path = path_of(tree, h);
                     if !self.args.dry_run {
                         self.session.rename(tree, h, &new).await.map_err(|e| self.half_done(e, &path))?;
@@ -231,17 +215,4 @@ pub(crate) async fn dedupe(app: &App, args: DedupeArgs) -> Result<()> {
     }
     app.out.emit(&[], &Value::Array(actions));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbered_names() {
-        assert_eq!(numbered("report.pdf", 1), "report-1.pdf");
-        assert_eq!(numbered("a.tar.gz", 2), "a.tar-2.gz");
-        assert_eq!(numbered("Notes", 3), "Notes-3");
-        assert_eq!(numbered(".hidden", 1), ".hidden-1");
-    }
 }
