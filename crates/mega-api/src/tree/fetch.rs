@@ -1,11 +1,12 @@
 //! `f`: fetching the whole tree, parsed as it streams in.
 //!
 //! A million-node reply is hundreds of megabytes of JSON; it is never held whole. The body is
-//! fed chunk by chunk to a blocking thread where a serde visitor reads one node object at a
-//! time and hands them on in batches to a second thread, which decrypts them and builds the
-//! tree. Parsing and decrypting so run on two cores at once, in the wire's order (a share
-//! root's key is learnt before its children are opened), and the peak memory is the tree plus
-//! a few batches.
+//! fed chunk by chunk to a blocking thread. A reply that starts with the node array (the usual
+//! shape) is cut into batches of whole node objects ([`split`]) that worker threads parse and
+//! decrypt; any other shape goes through a serde visitor that reads one node at a time. Either
+//! way a builder thread puts the nodes into the tree in the wire's order (a share root's key
+//! is learnt before its children are opened), and the peak memory is the tree plus a few
+//! batches.
 
 use std::cell::Cell;
 use std::fmt;
