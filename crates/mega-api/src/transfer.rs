@@ -6,6 +6,8 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use mega_proto::attr::Attributes;
 use mega_proto::content::{ChunkBatch, ContentCipher, Direction};
 use mega_proto::fingerprint::Fingerprint;
@@ -55,6 +57,8 @@ pub struct ChunkStream {
     offset: u64,
     end: u64,
     buf: Vec<u8>,
+    /// Storage handed back by the caller, for the bytes still to come.
+    spare: Option<Vec<u8>>,
     patience: Duration,
 }
 
@@ -79,6 +83,13 @@ impl ChunkStream {
             return Ok(None);
         }
         let since = tokio::time::Instant::now();
+        if self.buf.capacity() == 0 {
+            self.buf = self.spare.take().unwrap_or_default();
+            self.buf.clear();
+        }
+        // Room for the rest of the range at once: no growing copies, and a recycled buffer of
+        // a piece's size is reused as it is.
+        self.buf.reserve_exact((self.end - self.offset) as usize - self.buf.len());
         loop {
             let have = self.offset + self.buf.len() as u64;
             if have >= self.end {
@@ -115,12 +126,36 @@ impl ChunkStream {
     /// Decrypts and MACs the buffered bytes up to `end` (the start of chunk `index`, or the
     /// range's end) and hands them over.
     fn hand_over(&mut self, index: u64, end: u64) -> Result<Chunks> {
-        let rest = self.buf.split_off((end - self.offset) as usize);
+        let cut = (end - self.offset) as usize;
+        let mut rest = Vec::new();
+        if cut < self.buf.len() {
+            rest = self.spare.take().unwrap_or_default();
+            rest.clear();
+            rest.reserve_exact((self.end - end) as usize);
+            rest.extend_from_slice(&self.buf[cut..]);
+            self.buf.truncate(cut);
+        }
         let mut data = std::mem::replace(&mut self.buf, rest);
         let macs = process_chunks(&self.cipher, Direction::Decrypt, self.offset, &mut data, self.size)?;
         let offset = self.offset;
         (self.offset, self.index) = (end, index);
         Ok(Chunks { offset, data, macs })
+    }
+}
+
+impl ChunkStream {
+    /// Hands back the storage of chunks handed over earlier, once the caller is done with
+    /// them: the stream fills it again instead of allocating, so a download's memory stays the
+    /// size of the pieces in flight. One buffer is kept; others are dropped.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.as_ref().is_none_or(|s| s.capacity() < buf.capacity()) {
+            self.spare = Some(buf);
+        }
+    }
+
+    /// The storage the stream holds, for the next stream ([`ChunkStream::recycle`]).
+    pub fn into_buffer(self) -> Option<Vec<u8>> {
+        [self.spare, Some(self.buf)].into_iter().flatten().max_by_key(Vec::capacity).filter(|b| b.capacity() > 0)
     }
 }
 
@@ -341,6 +376,7 @@ impl Client {
             offset: span.start,
             end: span.end,
             buf: Vec::new(),
+            spare: None,
             patience,
         })
     }
@@ -367,7 +403,11 @@ impl Client {
     /// `offset`) to an upload URL, with the `?d=` integrity check. Retries network failures,
     /// 5xx, `-3` and `-14`; `-4`/`-5`/`-8` are [`crate::ErrorKind::RestartUpload`] or
     /// [`crate::ErrorKind::Expired`].
-    pub async fn send_chunk(&self, upload_url: &str, offset: u64, ciphertext: Vec<u8>) -> Result<ChunkAck> {
+    ///
+    /// The body is shared with reqwest, not copied (also on a retry): a caller that keeps a
+    /// clone of it gets its storage back with [`bytes::Bytes::try_into_mut`] once this returns.
+    pub async fn send_chunk(&self, upload_url: &str, offset: u64, ciphertext: impl Into<Bytes>) -> Result<ChunkAck> {
+        let ciphertext: Bytes = ciphertext.into();
         let target = format!("{upload_url}/{offset}{}", upload_query(&ciphertext));
         let config = self.config().clone();
         let ciphertext = &ciphertext;

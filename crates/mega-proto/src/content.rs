@@ -508,8 +508,21 @@ fn xor_into(acc: &mut Block, data: &[u8]) {
 
 /// The optional upload integrity check (`?d=`, spec §5.2): the body XOR-folded into 12 bytes.
 pub fn upload_checksum(body: &[u8]) -> [u8; 12] {
+    // Folded 96 bytes (eight 12-byte rows) at a time as machine words, which the compiler
+    // vectorises; byte `i` of a block is still byte `i % 12` of the fold, as 96 is a multiple
+    // of 12. A byte at a time, this was a third of an upload's CPU.
+    const BLOCK: usize = 96;
+    let mut wide = [0u64; BLOCK / 8];
+    let blocks = body.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for (w, b) in wide.iter_mut().zip(block.chunks_exact(8)) {
+            *w ^= u64::from_ne_bytes(b.try_into().expect("8 bytes"));
+        }
+    }
     let mut crc = [0u8; 12];
-    for (i, b) in body.iter().enumerate() {
+    let folded = wide.iter().flat_map(|w| w.to_ne_bytes());
+    for (i, b) in folded.chain(tail.iter().copied()).enumerate() {
         crc[i % 12] ^= b;
     }
     crc
@@ -521,6 +534,18 @@ mod tests {
 
     fn cipher() -> ContentCipher {
         ContentCipher::from_parts(&[7; 16], &[1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    #[test]
+    fn upload_checksum_matches_the_byte_fold_at_every_length() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        for len in (0..300).chain([959, 960, 961, 1000]) {
+            let mut want = [0u8; 12];
+            for (i, b) in data[..len].iter().enumerate() {
+                want[i % 12] ^= b;
+            }
+            assert_eq!(upload_checksum(&data[..len]), want, "length {len}");
+        }
     }
 
     #[test]

@@ -268,6 +268,9 @@ async fn flush(job: &FileJob<'_>, shared: &Shared) -> Result<(), TransferError> 
 
 async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Control>) -> Result<(), TransferError> {
     let FileJob { inner, rec, source, key, size, file, part, .. } = *job;
+    // The worker's piece buffer, refilled from one piece to the next: memory stays at the
+    // pieces in flight instead of growing with the allocator's leftovers.
+    let mut buffer: Option<Vec<u8>> = None;
     loop {
         pieces::check(&control)?;
         let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
@@ -279,17 +282,23 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
         let mut at = piece.start;
         let result = async {
             let mut stream = inner.client.open_chunks(&url, key, piece.clone(), SYNC_EVERY).await?;
+            if let Some(b) = buffer.take() {
+                stream.recycle(b);
+            }
             while let Some(c) = stream.next().await? {
                 let (f, offset, len, n) = (file.clone(), c.offset, c.data.len() as u64, c.macs.len() as u64);
-                tokio::task::spawn_blocking(move || f.write_all_at(&c.data, offset))
+                let data = c.data;
+                let data = tokio::task::spawn_blocking(move || f.write_all_at(&data, offset).map(|()| data))
                     .await
                     .map_err(|e| TransferError::Unavailable(e.to_string()))?
                     .map_err(TransferError::local(part))?;
+                stream.recycle(data);
                 shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((at..at + n).zip(c.macs));
                 at += n;
                 shared.bytes.fetch_add(len, Ordering::Relaxed);
                 shared.failures.store(0, Ordering::Relaxed);
             }
+            buffer = stream.into_buffer();
             Ok::<(), TransferError>(())
         }
         .await;

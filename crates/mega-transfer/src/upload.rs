@@ -9,9 +9,10 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::future::try_join_all;
 use mega_api::{ChunkAck, ErrorKind, NodeHandle, Tree, UploadCipher};
 use mega_proto::chunks;
@@ -87,7 +88,7 @@ pub(crate) async fn run(
         if is_on_server(&*tree.lock().await, parent_h, name, local, size)? {
             return Ok(Outcome::Skipped);
         }
-        let c = match cipher {
+        let c = Arc::new(match cipher {
             Some((k, n)) => {
                 let k: [u8; 16] = mega_proto::b64::decode_exact(k, "key").map_err(|_| damaged())?;
                 let n: [u8; 8] = mega_proto::b64::decode_exact(n, "nonce").map_err(|_| damaged())?;
@@ -99,7 +100,7 @@ pub(crate) async fn run(
                 *cipher = Some((mega_proto::b64::encode(&k[..]), mega_proto::b64::encode(&n)));
                 c
             }
-        };
+        });
         let upload_url = match url {
             Some(u) => u.clone(),
             None => {
@@ -169,7 +170,7 @@ async fn send_missing(
     id: &str,
     local: &Path,
     size: u64,
-    cipher: &UploadCipher,
+    cipher: &Arc<UploadCipher>,
     url: &str,
     durable: bool,
     control: &watch::Receiver<Control>,
@@ -182,7 +183,7 @@ async fn send_missing(
     if pieces.is_empty() {
         pieces.push_back(count.saturating_sub(1)..count);
     }
-    let file = File::open(local).map_err(TransferError::local(local))?;
+    let file = Arc::new(File::open(local).map_err(TransferError::local(local))?);
     let shared = Shared {
         pieces: Mutex::new(pieces),
         pending: Mutex::new(Vec::new()),
@@ -225,23 +226,39 @@ async fn send_missing(
 async fn worker(
     inner: &Inner,
     local: &Path,
-    file: &File,
+    file: &Arc<File>,
     size: u64,
-    cipher: &UploadCipher,
+    cipher: &Arc<UploadCipher>,
     url: &str,
     shared: &Shared,
     control: watch::Receiver<Control>,
 ) -> Result<(), TransferError> {
     let mut failures = 0;
+    // The worker's piece buffer, refilled from one piece to the next (see the download's).
+    let mut buffer = Vec::new();
     loop {
         pieces::check(&control)?;
         let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
         let span = mega_api::chunk_span(piece.clone(), size);
-        let mut buf = vec![0u8; (span.end - span.start) as usize];
-        file.read_exact_at(&mut buf, span.start).map_err(TransferError::local(local))?;
-        let macs = cipher.encrypt_chunks(span.start, &mut buf, size)?;
+        let len = (span.end - span.start) as usize;
+        // Read, encrypted and MACed on a blocking thread, beside the other workers' requests.
+        let (f, c, path, mut buf) = (file.clone(), cipher.clone(), local.to_path_buf(), std::mem::take(&mut buffer));
+        let (buf, macs) = tokio::task::spawn_blocking(move || {
+            buf.resize(len, 0);
+            f.read_exact_at(&mut buf, span.start).map_err(TransferError::local(&path))?;
+            let macs = c.encrypt_chunks(span.start, &mut buf, size)?;
+            Ok::<_, TransferError>((buf, macs))
+        })
+        .await
+        .map_err(|e| TransferError::Unavailable(e.to_string()))??;
         inner.up.take(span.end - span.start).await;
-        match inner.client.send_chunk(url, span.start, buf).await {
+        let body = Bytes::from(buf);
+        let sent = inner.client.send_chunk(url, span.start, body.clone()).await;
+        // The storage comes back once the request has let go of it.
+        if let Ok(b) = body.try_into_mut() {
+            buffer = b.into();
+        }
+        match sent {
             Ok(ack) => {
                 if let ChunkAck::Done(token) = ack {
                     *shared.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);

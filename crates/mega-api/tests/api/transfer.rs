@@ -191,7 +191,15 @@ async fn streamed(
     let mut stream = client.open_chunks(dl, key, 0..chunks, patience).await.unwrap();
     let mut parts = Vec::new();
     while let Some(c) = stream.next().await.unwrap() {
+        // The caller's storage goes back to the stream, scribbled over: what comes next must
+        // not depend on what it held.
+        let mut storage = c.data.clone();
+        storage.fill(0xA5);
         parts.push(c);
+        stream.recycle(storage);
+    }
+    if let Some(b) = stream.into_buffer() {
+        assert!(b.capacity() > 0);
     }
     parts
 }
