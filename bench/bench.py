@@ -195,6 +195,9 @@ def measure(table, workload, client, fn, runs=RUNS):
     samples = []
     try:
         for i in range(runs):
+            # Every run starts with the page cache's dirty bytes on disk (untimed): otherwise
+            # whoever runs after a big write waits for its writeback, whatever its own speed.
+            os.sync()
             samples.append(fn(i))
             log(f"  {workload} / {client} run {i + 1}: {samples[-1][0]:.2f} s")
         table.add(workload, client, samples)

@@ -29,7 +29,12 @@ pub(crate) struct ClientInner {
     pub(crate) config: Config,
     next_id: AtomicU64,
     pub(crate) batcher: crate::batch::Batcher,
+    /// The `i` tags of this client's recent attribute changes, newest last.
+    own_tags: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many of a client's own attribute-change tags are remembered.
+const OWN_TAGS: usize = 1024;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +109,24 @@ pub(crate) fn request_tag() -> String {
 }
 
 impl Client {
+    /// A request tag for an attribute change that the caller also makes in its own tree: the
+    /// server echoes it in a `u` action packet, which [`crate::Events::next`] then skips (as
+    /// the SDK does), so a late echo of an earlier change cannot undo a newer one.
+    pub(crate) fn own_tag(&self) -> String {
+        let tag = request_tag();
+        let mut tags = self.inner.own_tags.lock().unwrap_or_else(|e| e.into_inner());
+        if tags.len() == OWN_TAGS {
+            tags.pop_front();
+        }
+        tags.push_back(tag.clone());
+        tag
+    }
+
+    /// Was `tag` made by [`Client::own_tag`]?
+    pub(crate) fn is_own_tag(&self, tag: &str) -> bool {
+        self.inner.own_tags.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|t| t == tag)
+    }
+
     /// A client with the default settings (the API URL from `TUATARA_API_URL` or the service).
     pub fn new() -> Result<Self> {
         ClientBuilder::new().build()
@@ -117,7 +140,13 @@ impl Client {
     pub(crate) fn from_parts(http: reqwest::Client, config: Config) -> Self {
         let start = rand_core::OsRng.next_u32() as u64;
         Client {
-            inner: Arc::new(ClientInner { http, config, next_id: AtomicU64::new(start), batcher: Default::default() }),
+            inner: Arc::new(ClientInner {
+                http,
+                config,
+                next_id: AtomicU64::new(start),
+                batcher: Default::default(),
+                own_tags: Default::default(),
+            }),
         }
     }
 

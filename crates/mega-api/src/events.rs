@@ -81,7 +81,14 @@ impl Events {
             if let Some(packets) = reply.get("a").and_then(Value::as_array) {
                 let sn = reply.get("sn").and_then(Value::as_str).ok_or(Error::protocol("sc", "packets without sn"))?;
                 self.sn = sn.to_string();
-                let packets = packets.iter().map(ActionPacket::parse).collect();
+                // Echoes of this client's own attribute changes are already in the caller's
+                // tree (and may be older than its latest change): skipped. Node additions and
+                // removals are applied even when they are ours, as the SDK does.
+                let own = |p: &&Value| {
+                    p.get("a").and_then(Value::as_str) == Some("u")
+                        && p.get("i").and_then(Value::as_str).is_some_and(|i| self.client.is_own_tag(i))
+                };
+                let packets = packets.iter().filter(|p| !own(p)).map(ActionPacket::parse).collect();
                 return Ok(EventBatch::Packets { packets, sn: self.sn.clone() });
             }
             let Some(wait) = reply.get("w").and_then(Value::as_str) else {

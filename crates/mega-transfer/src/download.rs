@@ -273,7 +273,7 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
     let mut buffer: Option<Vec<u8>> = None;
     loop {
         pieces::check(&control)?;
-        let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
+        let Some(piece) = pieces::next(&shared.pieces, size, inner.down.rate()) else { return Ok(()) };
         let span = mega_api::chunk_span(piece.clone(), size);
         inner.down.take(span.end - span.start).await;
         let (url, generation) = shared.url.lock().await.clone();

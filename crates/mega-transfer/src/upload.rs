@@ -238,7 +238,7 @@ async fn worker(
     let mut buffer = Vec::new();
     loop {
         pieces::check(&control)?;
-        let Some(piece) = shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { return Ok(()) };
+        let Some(piece) = pieces::next(&shared.pieces, size, inner.up.rate()) else { return Ok(()) };
         let span = mega_api::chunk_span(piece.clone(), size);
         let len = (span.end - span.start) as usize;
         // Read, encrypted and MACed on a blocking thread, beside the other workers' requests.

@@ -1,7 +1,7 @@
 //! The tree: fetch and decrypt, paths, children, duplicates, search; node operations observed
 //! in the tree and through a second session's event stream.
 
-use mega_api::{Change, ErrorKind, NodeKind};
+use mega_api::{ActionPacket, Change, ErrorKind, EventBatch, NodeKind};
 
 use crate::support::{client, logged_in, sync_until, EMAIL, PASSWORD};
 
@@ -120,6 +120,35 @@ async fn operations_change_the_tree_and_reach_another_session() {
         }
     }
     assert_eq!(a.remove(&mut ta, root).await.unwrap_err().kind(), ErrorKind::BadInput);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn late_echoes_of_our_own_renames_never_undo_a_newer_one() {
+    let (server, a) = logged_in().await;
+    let b = client(&server).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut ta = a.fetch_tree().await.unwrap();
+    let root = ta.root().unwrap();
+    let f = a.upload_bytes(&mut ta, root, "one.txt", b"1", 1_700_000_000).await.unwrap();
+    let mut events = a.events(&ta);
+    a.rename(&mut ta, f, "two.txt").await.unwrap();
+    a.rename(&mut ta, f, "three.txt").await.unwrap();
+    // Another client's rename is not ours: it arrives.
+    let mut tb = b.fetch_tree().await.unwrap();
+    b.rename(&mut tb, f, "four.txt").await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut renames = 0;
+    while ta.get(f).unwrap().name() != "four.txt" {
+        let batch = tokio::time::timeout_at(deadline, events.next()).await.expect("b's rename").unwrap();
+        if let EventBatch::Packets { packets, .. } = &batch {
+            renames +=
+                packets.iter().filter(|p| matches!(p, ActionPacket::Attributes { handle, .. } if *handle == f)).count();
+        }
+        ta.apply_batch(&batch);
+        let name = ta.get(f).unwrap().name();
+        assert!(name == "three.txt" || name == "four.txt", "an older name came back: {name}");
+    }
+    assert_eq!(renames, 1, "only the other client's rename comes through the event channel");
     server.stop().await;
 }
 

@@ -8,11 +8,14 @@ class QuotaStore {
   now = $state(Date.now());
   private ticker: ReturnType<typeof setInterval> | null = null;
   private poller: ReturnType<typeof setInterval> | null = null;
+  private lastRefresh = 0;
+  private trailing: ReturnType<typeof setTimeout> | null = null;
 
   readonly secondsLeft = $derived(this.waitUntil === null ? 0 : Math.max(0, Math.ceil((this.waitUntil - this.now) / 1000)));
   readonly waiting = $derived(this.waitUntil !== null && this.secondsLeft > 0);
 
   async refresh(): Promise<void> {
+    this.lastRefresh = Date.now();
     try {
       const q = await ipc.quota();
       this.quota = q;
@@ -31,7 +34,21 @@ class QuotaStore {
   stop(): void {
     if (this.poller) clearInterval(this.poller);
     if (this.ticker) clearInterval(this.ticker);
-    this.poller = this.ticker = null;
+    if (this.trailing) clearTimeout(this.trailing);
+    this.poller = this.ticker = this.trailing = null;
+  }
+
+  /**
+   * Bytes moved (a transfer's progress or its end): the transfer meter follows within
+   * `everyMs`, at most one `quota` call per `everyMs`, and a last one after the final bytes.
+   */
+  moved(everyMs = 5_000): void {
+    if (!this.poller || this.trailing) return;
+    const wait = Math.max(0, this.lastRefresh + everyMs - Date.now());
+    this.trailing = setTimeout(() => {
+      this.trailing = null;
+      void this.refresh();
+    }, wait);
   }
 
   /** `quota://waiting` or `transferWaitSeconds`: count down from `seconds`. */

@@ -2,6 +2,7 @@
 // events are coalesced and applied at most every FLUSH_MS, so a busy queue repaints calmly.
 import { ipc, type TransferAction, type TransferDto, type TransferEvent } from '../ipc';
 import { notify } from './notify.svelte';
+import { quota } from './quota.svelte';
 
 const FLUSH_MS = 100;
 const LIVE = new Set(['active', 'queued', 'waiting', 'retrying']);
@@ -95,6 +96,7 @@ class Transfers {
       }
       case 'progress': {
         this.pending.set(e.data.id, { done: e.data.done, speed: e.data.speed, eta: e.data.eta });
+        quota.moved();
         this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
         break;
       }
@@ -110,7 +112,10 @@ class Transfers {
           j.speed = 0;
           j.eta = null;
         }
-        if (j.state === 'done') j.done = j.size;
+        if (j.state === 'done') {
+          j.done = j.size;
+          quota.moved();
+        }
         break;
       }
       case 'removed': {
