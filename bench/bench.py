@@ -301,7 +301,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tuatara-bench-")
     big = os.path.join(tmp, "big.bin")
     label = f"{SIZE // (1024 * 1024)} MiB"
-    server = Server(os.path.join(tmp, "server"), "--upload-urls", f"{EMAIL}:{SIZE}:{RUNS}")
+    # Every client downloads the big file RUNS times: the account's transfer quota (the
+    # server's default, as on a free account) is raised to fit, or the last runs get 509.
+    quota = (2 * RUNS + 3 * max(RUNS, PEER_RUNS) + 4) * SIZE
+    server = Server(os.path.join(tmp, "server"), "--upload-urls", f"{EMAIL}:{SIZE}:{RUNS}",
+                    "--transfer-quota", f"{EMAIL}:{quota}")
     try:
         c = Clients(server, tmp)
         c.tuatara_login()

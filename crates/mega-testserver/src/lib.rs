@@ -61,10 +61,27 @@ pub struct App {
     persist_dir: Option<std::path::PathBuf>,
     /// Held while saving: one save at a time, and a final save waits for one in flight.
     saving: Mutex<()>,
+    /// One writer at a time per upload file ([`App::upload_writer`]).
+    upload_writers: Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Weak<tokio::sync::Mutex<()>>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl App {
+    /// The turn to write into an upload's file. The chunk POSTs of one upload arrive side by
+    /// side; writing them into the file at once makes them contend for its inode lock in the
+    /// kernel, spinning (a fifth of the server's CPU during an 8-connection upload): they take
+    /// turns instead, waiting without spinning.
+    pub(crate) fn upload_writer(&self, path: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut writers = self.upload_writers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = writers.get(path).and_then(std::sync::Weak::upgrade) {
+            return w;
+        }
+        writers.retain(|_, w| w.strong_count() > 0);
+        let w = Arc::new(tokio::sync::Mutex::new(()));
+        writers.insert(path.to_path_buf(), Arc::downgrade(&w));
+        w
+    }
+
     /// Notes that the state changed, to be saved soon (`--data`).
     pub fn mark_dirty(&self) {
         self.dirty.store(true, std::sync::atomic::Ordering::Release);
@@ -258,6 +275,7 @@ impl TestServer {
             dirty: std::sync::atomic::AtomicBool::new(false),
             persist_dir: config.data.clone(),
             saving: Mutex::new(()),
+            upload_writers: Mutex::new(Default::default()),
             _dir: tmp,
         });
         let router = Router::new()

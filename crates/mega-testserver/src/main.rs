@@ -53,6 +53,10 @@ struct Args {
     /// endpoint with curl): EMAIL:SIZE:COUNT.
     #[arg(long, value_name = "EMAIL:SIZE:COUNT")]
     upload_urls: Option<String>,
+    /// Set an account's transfer quota, bytes per hour (downloads past it get HTTP 509, as on
+    /// the service): EMAIL:BYTES. Repeatable.
+    #[arg(long, value_name = "EMAIL:BYTES")]
+    transfer_quota: Vec<String>,
     /// Turn on two-factor authentication for an account: EMAIL:BASE32SECRET. Repeatable.
     #[arg(long, value_name = "EMAIL:BASE32SECRET")]
     mfa: Vec<String>,
@@ -183,6 +187,17 @@ async fn main() -> std::process::ExitCode {
                     return std::process::ExitCode::FAILURE;
                 }
             }
+        }
+    }
+    for spec in &args.transfer_quota {
+        let parsed = spec.rsplit_once(':').and_then(|(email, b)| b.parse::<u64>().ok().map(|b| (email, b)));
+        let Some((email, bytes)) = parsed else {
+            eprintln!("mega-testserver: --transfer-quota {spec:?}: expected EMAIL:BYTES");
+            return std::process::ExitCode::from(2);
+        };
+        if let Err(e) = server.set_transfer_quota(email, bytes) {
+            eprintln!("mega-testserver: --transfer-quota: {e}");
+            return std::process::ExitCode::FAILURE;
         }
     }
     server.set_hashcash(args.hashcash);

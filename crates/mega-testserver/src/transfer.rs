@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use mega_proto::{b64, chunks, ErrorCode, NodeHandle};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::api::{arg_int, CmdResult, Ctx};
 use crate::faults::Faults;
@@ -156,7 +156,8 @@ struct Written {
     checksum: [u8; 12],
 }
 
-/// Streams a request body into the upload's file at `offset`, never past `size`.
+/// Streams a request body into the upload's file at `offset`, never past `size`, in writes of
+/// up to [`STREAM_BUFFER`] bytes that take turns with the upload's other requests.
 async fn write_body(
     app: &App,
     path: &std::path::Path,
@@ -166,39 +167,67 @@ async fn write_body(
     checksum: bool,
 ) -> Result<Written, Response> {
     let mut own = app.throttle.connection_bucket();
-    let failed = || code(ErrorCode::Failed);
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(path)
-        .await
-        .map_err(|_| failed())?;
-    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|_| failed())?;
-    let mut file = tokio::io::BufWriter::with_capacity(STREAM_BUFFER, file);
+    let failed = |_| code(ErrorCode::Failed);
+    let file =
+        tokio::fs::OpenOptions::new().create(true).write(true).truncate(false).open(path).await.map_err(failed)?;
+    let file = Arc::new(file.into_std().await);
+    let writer = app.upload_writer(path);
     let mut stream = body.into_data_stream();
     let mut len = 0u64;
     let mut crc = [0u8; 12];
+    // File offset of `buf[0]`.
+    let mut at = offset;
+    let mut buf = Vec::with_capacity(STREAM_BUFFER);
     while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|_| failed())?;
+        let piece = piece.map_err(|_| code(ErrorCode::Failed))?;
         if offset + len + piece.len() as u64 > size {
             return Err(code(ErrorCode::Range));
         }
         if checksum {
-            for (i, b) in piece.iter().enumerate() {
+            // The piece's own fold, turned to where the piece starts in the body.
+            for (i, b) in mega_proto::content::upload_checksum(&piece).into_iter().enumerate() {
                 crc[(len as usize + i) % 12] ^= b;
             }
         }
         app.throttle.pace(&mut own, piece.len() as u64).await;
-        file.write_all(&piece).await.map_err(|_| failed())?;
+        buf.extend_from_slice(&piece);
         len += piece.len() as u64;
+        if buf.len() >= STREAM_BUFFER {
+            let n = buf.len() as u64;
+            buf = write_at(&writer, &file, at, buf).await.map_err(failed)?;
+            at += n;
+        }
     }
-    file.flush().await.map_err(|_| failed())?;
-    let file = file.into_inner();
+    if !buf.is_empty() {
+        write_at(&writer, &file, at, buf).await.map_err(failed)?;
+    }
     if offset + len == size {
-        file.set_len(size).await.map_err(|_| failed())?;
+        let f = file.clone();
+        tokio::task::spawn_blocking(move || f.set_len(size))
+            .await
+            .map_err(|_| code(ErrorCode::Failed))?
+            .map_err(failed)?;
     }
     Ok(Written { len, checksum: crc })
+}
+
+/// Writes `buf` at `at` on a blocking thread, in the upload's turn; gives the buffer back empty.
+async fn write_at(
+    writer: &tokio::sync::Mutex<()>,
+    file: &Arc<std::fs::File>,
+    at: u64,
+    mut buf: Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let _turn = writer.lock().await;
+    let f = file.clone();
+    tokio::task::spawn_blocking(move || {
+        f.write_all_at(&buf, at)?;
+        buf.clear();
+        Ok(buf)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// `GET|POST /dl/<id>[/<start>-<end>]`: the ciphertext, whole or an inclusive range.
