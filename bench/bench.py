@@ -206,6 +206,28 @@ def measure(table, workload, client, fn, runs=RUNS):
         table.add(workload, client, samples, f"failed: {str(e).splitlines()[0][:80]}")
 
 
+def measure_interleaved(table, workload, entries):
+    """Like `measure` for several clients, taking turns run by run (client A run 1, client B run
+    1, ..., A run 2, ...): a server's disk and page cache fill as the runs go, and whoever ran
+    last would otherwise pay for everyone's writes. `entries`: (client, fn, runs)."""
+    entries = [e for e in entries if not CLIENTS or e[0].split()[0] in CLIENTS]
+    samples = {client: [] for client, _, _ in entries}
+    failed = {}
+    for i in range(max((runs for _, _, runs in entries), default=0)):
+        for client, fn, runs in entries:
+            if i >= runs or client in failed:
+                continue
+            try:
+                os.sync()
+                samples[client].append(fn(i))
+                log(f"  {workload} / {client} run {i + 1}: {samples[client][-1][0]:.2f} s")
+            except Failed as e:
+                log(f"  {workload} / {client}: {e}")
+                failed[client] = f"failed: {str(e).splitlines()[0][:80]}"
+    for client, _, _ in entries:
+        table.add(workload, client, samples[client], failed.get(client, ""))
+
+
 def make_file(path, size):
     with open(path, "wb") as f:
         chunk = os.urandom(1 << 20)
@@ -325,17 +347,12 @@ def main():
                 r = run(["curl", "-sS", "--fail", "-o", out, url])
                 os.remove(out)  # ciphertext: nothing to compare with but its size
                 return r
-            measure(table, w, "curl (raw ciphertext)", curl_down)
-
             def curl_sync_down(i):
                 url = cs(server.url, [{"a": "g", "g": 1, "p": ph}])[0]["g"]
                 out = os.path.join(c.fresh("curls"), "big.bin")
                 r = run(["sh", "-c", 'curl -sS --fail -o "$1" "$2" && sync "$1"', "sh", out, url])
                 os.remove(out)
                 return r
-            # Tuatara fsyncs a download before it gets its name (crash safety); this is curl
-            # held to the same.
-            measure(table, w, "curl + sync (as durable)", curl_sync_down)
 
             def verified_download(who, fetch):
                 """A run that downloads into a fresh folder with `fetch(path)` and checks the bytes."""
@@ -347,23 +364,30 @@ def main():
                     shutil.rmtree(d)
                     return r
                 return one
-            measure(table, w, "tuatara-cli", verified_download("tuatara-cli", lambda d, out: c.tuatara("get", "/big.bin", d)))
-            measure(table, w, "rclone", verified_download("rclone", lambda d, out: c.rclone("copyto", "REMOTE:big.bin", out)))
-            measure(table, w, "megajs", verified_download("megajs", lambda d, out: c.megajs("download", "big.bin", out)),
-                    runs=PEER_RUNS)
+            # "curl + sync": Tuatara fsyncs a download before it gets its name (crash safety);
+            # this is curl held to the same.
+            measure_interleaved(table, w, [
+                ("curl (raw ciphertext)", curl_down, RUNS),
+                ("curl + sync (as durable)", curl_sync_down, RUNS),
+                ("tuatara-cli", verified_download("tuatara-cli", lambda d, out: c.tuatara("get", "/big.bin", d)), RUNS),
+                ("rclone", verified_download("rclone", lambda d, out: c.rclone("copyto", "REMOTE:big.bin", out)), RUNS),
+                ("megajs", verified_download("megajs", lambda d, out: c.megajs("download", "big.bin", out)), PEER_RUNS),
+            ])
         if "big-up" not in SKIP:
             w = f"upload {label}"
             urls = [l.split("upload URL: ")[1] for l in server.stderr_lines(RUNS) if "upload URL: " in l]
-            measure(table, w, "curl (raw ciphertext)", lambda i: run(["curl", "-sS", "--fail", "-o", "/dev/null",
-                                                                         "-X", "POST", "-T", big, f"{urls[i]}/0"]))
 
             def named(prefix, i):
                 p = os.path.join(c.fresh(prefix), f"{prefix}-{i}.bin")
                 os.link(big, p)
                 return p
-            measure(table, w, "tuatara-cli", lambda i: c.tuatara("put", named("t-up", i), "/"))
-            measure(table, w, "rclone", lambda i: c.rclone("copyto", big, f"REMOTE:r-up-{i}.bin"))
-            measure(table, w, "megajs", lambda i: c.megajs("upload", big, f"m-up-{i}.bin"), runs=PEER_RUNS)
+            measure_interleaved(table, w, [
+                ("curl (raw ciphertext)", lambda i: run(["curl", "-sS", "--fail", "-o", "/dev/null",
+                                                         "-X", "POST", "-T", big, f"{urls[i]}/0"]), RUNS),
+                ("tuatara-cli", lambda i: c.tuatara("put", named("t-up", i), "/"), RUNS),
+                ("rclone", lambda i: c.rclone("copyto", big, f"REMOTE:r-up-{i}.bin"), RUNS),
+                ("megajs", lambda i: c.megajs("upload", big, f"m-up-{i}.bin"), PEER_RUNS),
+            ])
         if "small" not in SKIP:
             small = os.path.join(tmp, "small")
             os.makedirs(small)
