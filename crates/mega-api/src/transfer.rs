@@ -7,7 +7,6 @@ use std::ops::Range;
 use std::time::Duration;
 
 use bytes::Bytes;
-
 use mega_proto::attr::Attributes;
 use mega_proto::content::{ChunkBatch, ContentCipher, Direction};
 use mega_proto::fingerprint::Fingerprint;
@@ -141,9 +140,7 @@ impl ChunkStream {
         (self.offset, self.index) = (end, index);
         Ok(Chunks { offset, data, macs })
     }
-}
 
-impl ChunkStream {
     /// Hands back the storage of chunks handed over earlier, once the caller is done with
     /// them: the stream fills it again instead of allocating, so a download's memory stays the
     /// size of the pieces in flight. One buffer is kept; others are dropped.
