@@ -30,7 +30,7 @@ pub(crate) struct ClientInner {
     next_id: AtomicU64,
     pub(crate) batcher: crate::batch::Batcher,
     /// The `i` tags of this client's recent attribute changes, newest last.
-    own_tags: std::sync::Mutex<std::collections::VecDeque<String>>,
+    own_tags: std::sync::Mutex<std::collections::VecDeque<(String, NodeHandle)>>,
 }
 
 /// How many of a client's own attribute-change tags are remembered.
@@ -109,22 +109,28 @@ pub(crate) fn request_tag() -> String {
 }
 
 impl Client {
-    /// A request tag for an attribute change that the caller also makes in its own tree: the
-    /// server echoes it in a `u` action packet, which [`crate::Events::next`] then skips (as
-    /// the SDK does), so a late echo of an earlier change cannot undo a newer one.
-    pub(crate) fn own_tag(&self) -> String {
+    /// A request tag for an attribute change of `node` that the caller also makes in its own
+    /// tree. The server echoes it in a `u` action packet; [`crate::Events::next`] skips the
+    /// echo once a newer own change of the same node was sent, so a late echo of an earlier
+    /// change cannot undo a newer one. The echo of the newest change still arrives: a `t` for
+    /// the node (the echo of its mkdir, upload or move) may have brought older attributes back
+    /// in between, and that echo puts the newest ones back on top.
+    pub(crate) fn own_tag(&self, node: NodeHandle) -> String {
         let tag = request_tag();
         let mut tags = self.inner.own_tags.lock().unwrap_or_else(|e| e.into_inner());
         if tags.len() == OWN_TAGS {
             tags.pop_front();
         }
-        tags.push_back(tag.clone());
+        tags.push_back((tag.clone(), node));
         tag
     }
 
-    /// Was `tag` made by [`Client::own_tag`]?
-    pub(crate) fn is_own_tag(&self, tag: &str) -> bool {
-        self.inner.own_tags.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|t| t == tag)
+    /// Is `tag` one of this client's changes of `node` with a newer own change after it?
+    pub(crate) fn is_superseded_own_tag(&self, tag: &str, node: NodeHandle) -> bool {
+        let tags = self.inner.own_tags.lock().unwrap_or_else(|e| e.into_inner());
+        tags.iter()
+            .position(|(t, n)| t == tag && *n == node)
+            .is_some_and(|at| tags.iter().skip(at + 1).any(|(_, n)| *n == node))
     }
 
     /// A client with the default settings (the API URL from `TUATARA_API_URL` or the service).

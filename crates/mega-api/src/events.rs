@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use mega_proto::ErrorCode;
+use mega_proto::{ErrorCode, NodeHandle};
 use serde_json::Value;
 
 use crate::client::{Auth, Client};
@@ -81,12 +81,15 @@ impl Events {
             if let Some(packets) = reply.get("a").and_then(Value::as_array) {
                 let sn = reply.get("sn").and_then(Value::as_str).ok_or(Error::protocol("sc", "packets without sn"))?;
                 self.sn = sn.to_string();
-                // Echoes of this client's own attribute changes are already in the caller's
-                // tree (and may be older than its latest change): skipped. Node additions and
-                // removals are applied even when they are ours, as the SDK does.
+                // Echoes of this client's own attribute changes that a newer own change of the
+                // same node superseded: skipped (the caller's tree already has the newer one).
+                // Node additions and removals are applied even when they are ours, as the SDK
+                // does, and so is the echo of the newest change (see `Client::own_tag`).
                 let own = |p: &&Value| {
                     p.get("a").and_then(Value::as_str) == Some("u")
-                        && p.get("i").and_then(Value::as_str).is_some_and(|i| self.client.is_own_tag(i))
+                        && p.get("i").and_then(Value::as_str).zip(p.get("n").and_then(Value::as_str)).is_some_and(
+                            |(i, n)| NodeHandle::from_b64(n).is_ok_and(|n| self.client.is_superseded_own_tag(i, n)),
+                        )
                 };
                 let packets = packets.iter().filter(|p| !own(p)).map(ActionPacket::parse).collect();
                 return Ok(EventBatch::Packets { packets, sn: self.sn.clone() });

@@ -248,7 +248,7 @@ impl Session {
             return Err(Error::BadInput(format!("the attributes of {h} cannot be changed")));
         }
         let key = n.attr_key().ok_or_else(|| Error::BadInput(format!("node {h} has no key")))?;
-        Ok(json!({"a": "a", "n": h.to_b64(), "at": attrs.encrypt_b64(&key), "i": self.client().own_tag()}))
+        Ok(json!({"a": "a", "n": h.to_b64(), "at": attrs.encrypt_b64(&key), "i": self.client().own_tag(h)}))
     }
 
     fn move_command(&self, tree: &Tree, h: NodeHandle, to: NodeHandle) -> Result<Value> {

@@ -2,6 +2,7 @@
 //! in the tree and through a second session's event stream.
 
 use mega_api::{ActionPacket, Change, ErrorKind, EventBatch, NodeKind};
+use mega_proto::NodeHandle;
 
 use crate::support::{client, logged_in, sync_until, EMAIL, PASSWORD};
 
@@ -148,7 +149,45 @@ async fn late_echoes_of_our_own_renames_never_undo_a_newer_one() {
         let name = ta.get(f).unwrap().name();
         assert!(name == "three.txt" || name == "four.txt", "an older name came back: {name}");
     }
-    assert_eq!(renames, 1, "only the other client's rename comes through the event channel");
+    assert_eq!(renames, 2, "the superseded echo is skipped; the newest one and the other client's rename arrive");
+    server.stop().await;
+}
+
+/// The echo of a mkdir, an upload or a move is a `t` packet carrying the node as it was then.
+/// When it lands after a later own rename, the rename's echo must still follow it, or the
+/// older name would stay for good.
+#[tokio::test]
+async fn a_late_echo_of_a_mkdir_or_move_does_not_keep_an_older_name() {
+    let (server, a) = logged_in().await;
+    let mut ta = a.fetch_tree().await.unwrap();
+    let root = ta.root().unwrap();
+    let mut events = a.events(&ta);
+    let made = a.mkdir(&mut ta, root, "Projects").await.unwrap();
+    a.rename(&mut ta, made, "Work").await.unwrap();
+    let f = a.upload_bytes(&mut ta, root, "a.txt", b"a", 1_700_000_000).await.unwrap();
+    a.move_node(&mut ta, f, made).await.unwrap();
+    a.rename(&mut ta, f, "b.txt").await.unwrap();
+    a.rename(&mut ta, f, "c.txt").await.unwrap();
+    // Every packet above is on the server now: the poll brings them all, each after the local
+    // change it echoes.
+    let marker = a.mkdir(&mut ta, root, "marker").await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while !seen.contains(&marker) {
+        let batch = tokio::time::timeout_at(deadline, events.next()).await.expect("the echoes").unwrap();
+        if let EventBatch::Packets { packets, .. } = &batch {
+            for p in packets {
+                if let ActionPacket::Nodes(nodes) = p {
+                    seen.extend(nodes.iter().filter_map(|n| NodeHandle::from_b64(&n.h).ok()));
+                }
+            }
+        }
+        ta.apply_batch(&batch);
+    }
+    assert_eq!(ta.path(made).as_deref(), Some("/Work"));
+    assert_eq!(ta.path(f).as_deref(), Some("/Work/c.txt"));
+    let fresh = a.fetch_tree().await.unwrap();
+    assert_eq!(fresh.path(f).as_deref(), Some("/Work/c.txt"));
     server.stop().await;
 }
 
