@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use mega_proto::{ErrorCode, NodeHandle};
+use mega_proto::ErrorCode;
 use serde_json::Value;
 
 use crate::client::{Auth, Client};
@@ -85,13 +85,17 @@ impl Events {
                 // same node superseded: skipped (the caller's tree already has the newer one).
                 // Node additions and removals are applied even when they are ours, as the SDK
                 // does, and so is the echo of the newest change (see `Client::own_tag`).
-                let own = |p: &&Value| {
-                    p.get("a").and_then(Value::as_str) == Some("u")
-                        && p.get("i").and_then(Value::as_str).zip(p.get("n").and_then(Value::as_str)).is_some_and(
-                            |(i, n)| NodeHandle::from_b64(n).is_ok_and(|n| self.client.is_superseded_own_tag(i, n)),
-                        )
-                };
-                let packets = packets.iter().filter(|p| !own(p)).map(ActionPacket::parse).collect();
+                let packets = packets
+                    .iter()
+                    .map(|p| (p, ActionPacket::parse(p)))
+                    .filter(|(p, packet)| {
+                        let ActionPacket::Attributes { handle, .. } = packet else { return true };
+                        !p.get("i")
+                            .and_then(Value::as_str)
+                            .is_some_and(|i| self.client.is_superseded_own_tag(i, *handle))
+                    })
+                    .map(|(_, packet)| packet)
+                    .collect();
                 return Ok(EventBatch::Packets { packets, sn: self.sn.clone() });
             }
             let Some(wait) = reply.get("w").and_then(Value::as_str) else {
