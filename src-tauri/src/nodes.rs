@@ -47,7 +47,7 @@ impl<'a> Dtos<'a> {
             name: self.name(n),
             kind: if folder { NodeKindDto::Folder } else { NodeKindDto::File },
             size: n.size(),
-            mtime: n.mtime().unwrap_or_else(|| n.created()),
+            mtime: n.modified(),
             has_thumbnail: n.file_attributes().is_some_and(|fa| fa.contains(":0*") || fa.starts_with("0*")),
             duplicate,
             exported: self.tree.public_handle(h).is_some(),

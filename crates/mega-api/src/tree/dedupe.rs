@@ -20,11 +20,6 @@ pub enum Keep {
     Smallest,
 }
 
-/// A node's modification time, or its creation time where it has none.
-fn mtime(n: &Node) -> i64 {
-    n.mtime().unwrap_or_else(|| n.created())
-}
-
 /// The node to keep among `nodes` (in listing order); the first listed wins ties.
 pub fn keeper(keep: Keep, nodes: &[&Node]) -> Option<NodeHandle> {
     let pick = |f: &dyn Fn(&Node, &Node) -> std::cmp::Ordering| {
@@ -33,8 +28,8 @@ pub fn keeper(keep: Keep, nodes: &[&Node]) -> Option<NodeHandle> {
     };
     match keep {
         Keep::First => nodes.first().map(|n| n.handle()),
-        Keep::Newest => pick(&|a, b| mtime(a).cmp(&mtime(b))),
-        Keep::Oldest => pick(&|a, b| mtime(b).cmp(&mtime(a))),
+        Keep::Newest => pick(&|a, b| a.modified().cmp(&b.modified())),
+        Keep::Oldest => pick(&|a, b| b.modified().cmp(&a.modified())),
         Keep::Largest => pick(&|a, b| a.size().cmp(&b.size())),
         Keep::Smallest => pick(&|a, b| b.size().cmp(&a.size())),
     }

@@ -316,6 +316,11 @@ impl Node {
         self.fingerprint().map(|f| f.mtime).or_else(|| self.attribute("t").and_then(|t| t.as_i64()))
     }
 
+    /// The modification time, or the creation time where the node has none (folders).
+    pub fn modified(&self) -> i64 {
+        self.mtime().unwrap_or(self.ts)
+    }
+
     /// For a node in the rubbish bin: the folder it was deleted from (`rr`), if recorded.
     pub fn restore_parent(&self) -> Option<NodeHandle> {
         self.attribute("rr").and_then(|v| v.as_str().and_then(|s| NodeHandle::from_b64(s).ok()))

@@ -25,10 +25,6 @@ enum Decision {
     Rename,
 }
 
-fn mtime(n: &Node) -> i64 {
-    n.mtime().unwrap_or(n.created())
-}
-
 /// The decision of a non-interactive mode for a set of nodes (in listing order).
 fn decide(mode: DedupeMode, nodes: &[&Node]) -> Decision {
     let keep = match mode {
@@ -47,7 +43,7 @@ fn decide(mode: DedupeMode, nodes: &[&Node]) -> Decision {
 fn ask(tree: &Tree, name: &str, nodes: &[&Node]) -> Result<Decision> {
     eprintln!("{name}: {} duplicates", nodes.len());
     for (i, n) in nodes.iter().enumerate() {
-        eprintln!("  {}: {:>10}  {}  {}", i + 1, size(n.size()), time(mtime(n)), n.handle());
+        eprintln!("  {}: {:>10}  {}  {}", i + 1, size(n.size()), time(n.modified()), n.handle());
     }
     let _ = tree;
     let stdin = std::io::stdin();

@@ -25,7 +25,7 @@ impl Entry {
             path: path_of(tree, n.handle()),
             folder: n.is_container(),
             size: if n.is_file() { n.size() } else { folder_size(tree, n.handle()) },
-            mtime: Some(n.mtime().unwrap_or(n.created())),
+            mtime: Some(n.modified()),
             handle: n.handle().to_string(),
         }
     }
