@@ -527,6 +527,17 @@ impl TestServer {
         std::os::unix::fs::FileExt::write_all_at(&file, &b, offset)
     }
 
+    /// What an account's clients must never print or store in clear, for tests that look for
+    /// leaks: the master key (the real service never has it; see [`account::Account::master`])
+    /// and the b64 ids of the sessions the server handed out to the account.
+    pub fn account_secrets(&self, email: &str) -> Option<([u8; 16], Vec<String>)> {
+        let store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let master = *store.accounts.get(&user)?.master.as_bytes();
+        let sids = store.sessions.iter().filter(|(_, s)| s.user == user).map(|(raw, _)| b64::encode(raw)).collect();
+        Some((master, sids))
+    }
+
     /// Replaces a node's key field with `k`, as a client that uploaded it with a key nobody
     /// else holds (or a damaged share) would leave it: the node stays listed, and no client can
     /// decrypt it. Returns `None` when there is no such account or path.

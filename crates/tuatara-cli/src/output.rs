@@ -115,6 +115,31 @@ impl Lines {
     }
 }
 
+/// The libraries' `tracing` events on stderr: errors only by default; with `-v` warnings and
+/// notes, `-vv` debug, `-vvv` trace, for Tuatara's own crates (the HTTP stack below stays at
+/// warnings: its traces would add nothing a user can act on). `TUATARA_LOG` overrides it.
+pub(crate) fn init_logging(verbose: u8) {
+    use std::io::IsTerminal;
+    let ours = match verbose {
+        0 => "error",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let default = if verbose == 0 {
+        "error".to_string()
+    } else {
+        format!("warn,mega_proto={ours},mega_api={ours},mega_transfer={ours},tuatara_cli={ours}")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TUATARA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
 /// `s` as it may be shown on a terminal: C0 and C1 control characters (escape, bell, line
 /// breaks, tab, DEL) and the bidirectional controls that reorder text (embeddings, overrides,
 /// isolates, marks) are written out as `\x1b` or `\u{202e}`. Ordinary names print unchanged;

@@ -4,7 +4,9 @@
 //! file name raw; a file nobody can decrypt fails alone, named, while the rest of its folder
 //! comes down and nothing is left in the journal.
 
-use crate::support::{client, content, files_below, logged_in, EMAIL, PASSWORD};
+use mega_testserver::{TestServer, Version};
+
+use crate::support::{client, content, files_below, logged_in, Cli, EMAIL, PASSWORD};
 
 /// A name that sets the window title, turns the terminal red, fakes a second listing line and
 /// reverses the extension; a folder with a clear-screen escape.
@@ -99,4 +101,56 @@ async fn one_undecryptable_file_fails_alone_and_the_folder_still_downloads() {
     // No job was left behind in the journal.
     assert_eq!(cli.run(&["--json", "transfers"]).await.json(), serde_json::json!([]));
     server.stop().await;
+}
+
+/// `-v`/`-vv`/`-vvv` bring the libraries' `tracing` events to stderr (issue 15's "logs that
+/// arrive"), and a full login, upload, listing and download at every level, with the server
+/// failing requests so that retries are logged with their errors, prints neither the
+/// password nor a session id nor the master key (raw, b64 or hex).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_of_a_login_and_transfers_hold_no_secret() {
+    let server = TestServer::start().await.unwrap();
+    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let cli = Cli::new(server.url()).without_dbus();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("log-me.bin");
+    std::fs::write(&file, content(300_000, 5)).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let down = tmp.path().join("down").to_string_lossy().into_owned();
+
+    let mut logs = String::new();
+    for level in ["-v", "-vv", "-vvv"] {
+        server.set_faults(mega_testserver::faults::Faults::default());
+        let login = cli.run_with_stdin(&[level, "login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n")).await;
+        login.ok();
+        logs.push_str(&login.stderr);
+        server.set_faults(mega_testserver::faults::Faults { eagain: 0.2, http500: 0.2, ..Default::default() });
+        let down = format!("{down}/{level}");
+        for args in [
+            &[level, "put", &file, "/"][..],
+            &[level, "ls", "-l", "/"],
+            &[level, "get", "/log-me.bin", &down],
+            &[level, "whoami"],
+        ] {
+            let run = cli.run(args).await;
+            run.ok();
+            logs.push_str(&run.stderr);
+        }
+    }
+    assert!(logs.contains("mega_api"), "-vvv shows the client's own events: {logs}");
+    assert!(logs.contains("retrying request"), "the server's faults were retried and logged: {logs}");
+
+    let (master, sids) = server.account_secrets(EMAIL).unwrap();
+    assert!(!sids.is_empty());
+    let mut secrets = vec![PASSWORD.to_string(), mega_proto::b64::encode(&master), hex(&master)];
+    secrets.extend(sids);
+    for s in &secrets {
+        assert!(!logs.contains(s.as_str()), "a secret reached the log");
+    }
+    assert!(!logs.as_bytes().windows(16).any(|w| w == master), "the raw master key reached the log");
+    server.stop().await;
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
