@@ -45,6 +45,10 @@ pub enum JobSpec {
         path: PathBuf,
         /// Modification time to set (from the fingerprint), if known.
         mtime: Option<i64>,
+        /// A file at `path` when the download is done may be replaced (`Conflict::Overwrite`);
+        /// otherwise it never is (absent in journals of older versions: never).
+        #[serde(default)]
+        overwrite: bool,
     },
     /// A local file to a MEGA folder.
     Upload {
@@ -320,6 +324,7 @@ mod tests {
                 size: 10,
                 path: "/tmp/x".into(),
                 mtime: None,
+                overwrite: false,
             },
             priority: 0,
             paused: false,

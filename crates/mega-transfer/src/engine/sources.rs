@@ -119,8 +119,10 @@ impl Engine {
         let wanted = names::join_inside(dest_dir, &[name]);
         let id = new_id();
         let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        // Anything at the path counts (a dangling symbolic link too); a folder is never replaced.
+        let there = std::fs::symlink_metadata(&wanted).ok().map(|m| m.is_dir());
         let path = if !claimed.contains(&wanted)
-            && wanted.exists()
+            && there.is_some()
             && download::is_identical(&wanted, size, fingerprint.as_ref())?
         {
             drop(claimed);
@@ -132,19 +134,24 @@ impl Engine {
             // Another running job writes there (MEGA allows duplicate names, and safe names can
             // coincide): this one gets a name of its own.
             names::unique_among(&wanted, &claimed)
-        } else if wanted.exists() {
-            match conflict {
-                Conflict::Rename => names::unique_among(&wanted, &claimed),
-                Conflict::Overwrite => wanted,
-            }
         } else {
-            wanted
+            match (there, conflict) {
+                (None, _) | (Some(false), Conflict::Overwrite) => wanted,
+                (Some(true), _) | (Some(false), Conflict::Rename) => names::unique_among(&wanted, &claimed),
+            }
         };
         claimed.insert(path.clone());
         drop(claimed);
         let rec = JobRecord {
             id: id.clone(),
-            spec: JobSpec::Download { source, key: b64::encode(&key.to_node_key()), size, path, mtime },
+            spec: JobSpec::Download {
+                source,
+                key: b64::encode(&key.to_node_key()),
+                size,
+                path,
+                mtime,
+                overwrite: conflict == Conflict::Overwrite,
+            },
             priority: self.next_priority(),
             paused: false,
         };
