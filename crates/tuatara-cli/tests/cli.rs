@@ -32,3 +32,6 @@ mod linkfile;
 
 #[path = "cli/watch.rs"]
 mod watch;
+
+#[path = "cli/hardening_files.rs"]
+mod hardening_files;

@@ -1,0 +1,60 @@
+//! Issue 21, local files: `get` and `copy` of a folder holding `x` and `x.part` bring both (the
+//! temporary name of one download was the final name of the other: exit 0, "2 transferred",
+//! one file lost), a user's own `NAME.part` in the destination is left alone, and a name of
+//! 255 bytes downloads.
+
+use crate::support::{content, files_below, EMAIL};
+use crate::transfers::logged_in;
+
+fn s(p: &std::path::Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_x_beside_x_part_downloads_both() {
+    let (server, cli) = logged_in().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let up = tmp.path().join("pair");
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::write(up.join("x"), content(6 * 1024 * 1024, 1)).unwrap();
+    std::fs::write(up.join("x.part"), content(1024, 2)).unwrap();
+    cli.run(&["put", &s(&up), "/"]).await.ok();
+    // As in the report: the big file still running when the small one is done.
+    server.set_throttle(Some(12_000_000), None);
+
+    let got = tmp.path().join("got");
+    let run = cli.run(&["get", "/pair", &s(&got)]).await;
+    assert!(run.ok().stderr.contains("2 transferred"), "{}", run.stderr);
+    assert_eq!(files_below(&got.join("pair")), files_below(&up));
+
+    let copied = tmp.path().join("copied");
+    cli.run(&["copy", "remote:/pair", &s(&copied)]).await.ok();
+    assert_eq!(files_below(&copied), files_below(&up));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_own_name_part_file_is_never_touched() {
+    let (server, cli) = logged_in().await;
+    let long = format!("a{}.txt", "é".repeat(125));
+    server.seed_bytes(EMAIL, "/in/notes.txt", &content(3 * 1024 * 1024, 3), 1).unwrap();
+    server.seed_bytes(EMAIL, "/in/b.bin", &content(70_000, 4), 1).unwrap();
+    server.seed_bytes(EMAIL, &format!("/in/{long}"), b"long", 1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let down = tmp.path().join("down");
+    std::fs::create_dir_all(&down).unwrap();
+    std::fs::write(down.join("notes.txt.part"), b"mine").unwrap();
+    let victim = tmp.path().join("outside");
+    std::fs::write(&victim, b"outside").unwrap();
+    std::os::unix::fs::symlink(&victim, down.join("b.bin.part")).unwrap();
+
+    cli.run(&["get", "/in/notes.txt", "/in/b.bin", &format!("/in/{long}"), &s(&down)]).await.ok();
+    assert_eq!(std::fs::read(down.join("notes.txt")).unwrap(), content(3 * 1024 * 1024, 3));
+    assert_eq!(std::fs::read(down.join(&long)).unwrap(), b"long", "a 255-byte name downloads");
+    assert_eq!(std::fs::read(down.join("notes.txt.part")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(down.join("b.bin")).unwrap(), content(70_000, 4));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"outside");
+    assert!(down.join("b.bin.part").symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_dir(&down).unwrap().count(), 5, "nothing else left");
+    server.stop().await;
+}
