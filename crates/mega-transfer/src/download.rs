@@ -9,6 +9,11 @@
 //! The temporary file is created exclusively and never through a symbolic link; a resumed job
 //! takes up only a plain file of this user's with no other name. Anything else in its place is
 //! reported and left alone.
+//!
+//! Journals of earlier versions kept a job's bytes in `NAME.part`. Such a job starts over in
+//! its new temporary file and leaves any `NAME.part` where it is: that name cannot be told apart
+//! from a user's file or another download's final name (which is how files were lost), so it is
+//! never taken up.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fs::File;

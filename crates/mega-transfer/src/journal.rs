@@ -331,6 +331,16 @@ mod tests {
         }
     }
 
+    /// A record written before downloads knew their conflict policy loads, as one that never
+    /// replaces a file.
+    #[test]
+    fn an_older_download_record_loads_without_overwrite() {
+        let old = r#"{"id":"a","spec":{"kind":"download","source":{"from":"own","node":"AAAAAAAA"},
+            "key":"k","size":10,"path":"/tmp/x","mtime":null},"priority":0,"paused":false}"#;
+        let rec: JobRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec, record("a"));
+    }
+
     #[test]
     fn records_and_chunks_round_trip_and_torn_lines_are_ignored() {
         let d = tempfile::tempdir().unwrap();
