@@ -269,6 +269,17 @@ fn finish(
         let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(t));
     }
     file.sync_all().map_err(TransferError::local(part))?;
+    // The name still holds the verified file: someone who can write to the folder could have
+    // swapped it while the download ran, and what they put there is never renamed into place.
+    let same_file = |now: std::fs::Metadata| -> std::io::Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let ours = file.metadata()?;
+        Ok((ours.dev(), ours.ino()) == (now.dev(), now.ino()))
+    };
+    if !std::fs::symlink_metadata(part).and_then(same_file).unwrap_or(false) {
+        let why = format!("was replaced or removed while the download ran; nothing was put at {}", path.display());
+        return Err(TransferError::Local { path: part.to_path_buf(), source: std::io::Error::other(why) });
+    }
     let placed = place(file, part, path, overwrite, claimed).map_err(|e| {
         let why = format!("the verified file could not be put in place ({e}); it is kept as {}", part.display());
         TransferError::Local { path: path.to_path_buf(), source: std::io::Error::new(e.kind(), why) }

@@ -21,6 +21,18 @@ async fn download(engine: &Engine, h: mega_api::NodeHandle, dest: &Path, conflic
     outcomes
 }
 
+/// A server with a 3 MiB file at `path` (from `seed`), throttled so that its download takes
+/// about a second and a half, and an engine.
+async fn slow_download(path: &str, seed: u8) -> (Ctx, Engine, mega_api::NodeHandle, Vec<u8>) {
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(3 * 1024 * 1024, seed);
+    ctx.server.seed_bytes(EMAIL, path, &data, 1).unwrap();
+    let h = ctx.node(path).await;
+    ctx.server.set_throttle(Some(2 << 20), None);
+    let engine = ctx.engine(|c| c.connections_per_file = 2);
+    (ctx, engine, h, data)
+}
+
 /// A file of the account moved into the folder `to` (so that a folder can hold two nodes of
 /// one name, as MEGA allows).
 async fn move_into(ctx: &Ctx, from: &str, to: &str) {
@@ -203,12 +215,7 @@ async fn a_folder_with_the_files_name_is_reported_and_no_temp_left() {
 /// replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_appears_meanwhile_is_not_replaced() {
-    let ctx = Ctx::new(Config::default()).await;
-    let data = content(3 * 1024 * 1024, 28);
-    ctx.server.seed_bytes(EMAIL, "/late.bin", &data, 1).unwrap();
-    let h = ctx.node("/late.bin").await;
-    ctx.server.set_throttle(Some(2 << 20), None);
-    let engine = ctx.engine(|c| c.connections_per_file = 2);
+    let (ctx, engine, h, data) = slow_download("/late.bin", 28).await;
     for conflict in [Conflict::Rename, Conflict::Overwrite] {
         let dest = ctx.dest().join(format!("{conflict:?}"));
         let id = engine.download_node(h, &dest, conflict).await.unwrap().remove(0);
@@ -226,5 +233,29 @@ async fn a_file_that_appears_meanwhile_is_not_replaced() {
         }
         assert_eq!(temp_files(&dest), Vec::<String>::new());
     }
+    ctx.server.stop().await;
+}
+
+/// Someone who can write to the folder swaps the temporary file for one of their own while
+/// the download runs: what they put there is never renamed to the final name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temp_file_swapped_while_downloading_is_never_put_in_place() {
+    let (ctx, engine, h, _) = slow_download("/swap.bin", 29).await;
+    let id = engine.download_node(h, &ctx.dest(), Conflict::Rename).await.unwrap().remove(0);
+    let temp = mega_transfer::part_path(&ctx.dest().join("swap.bin"), &id);
+    for _ in 0..200 {
+        if temp.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    std::fs::remove_file(&temp).unwrap();
+    std::fs::write(&temp, b"planted").unwrap();
+    match engine.wait(&id).await {
+        Some(Outcome::Failed { message, .. }) => assert!(message.contains("was replaced"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!ctx.dest().join("swap.bin").exists(), "nothing at the final name");
+    assert!(std::fs::read(&temp).unwrap() == b"planted", "and the planted file left alone");
     ctx.server.stop().await;
 }
