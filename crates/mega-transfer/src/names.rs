@@ -70,15 +70,15 @@ pub fn unique(path: &Path) -> PathBuf {
 /// Like [`unique`], also avoiding the paths in `taken` (claimed by other transfers). Anything
 /// at a path takes it, a dangling symbolic link too; the new name fits in 255 bytes.
 pub fn unique_among(path: &Path, taken: &std::collections::HashSet<PathBuf>) -> PathBuf {
-    let free = |p: &Path| p.symlink_metadata().is_err() && !taken.contains(p);
-    if free(path) {
-        return path.to_path_buf();
-    }
+    let free = |p: &PathBuf| p.symlink_metadata().is_err() && !taken.contains(p);
+    numbered(path).find(free).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// `path`, then `name (1).ext`, `name (2).ext`, ... (each within 255 bytes).
+pub fn numbered(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    (1..)
-        .map(|i| path.with_file_name(fit(&name, &format!(" ({i})"), MAX_NAME)))
-        .find(|p| free(p))
-        .unwrap_or_else(|| path.to_path_buf())
+    let others = (1u32..).map(move |i| path.with_file_name(fit(&name, &format!(" ({i})"), MAX_NAME)));
+    std::iter::once(path.to_path_buf()).chain(others)
 }
 
 #[cfg(test)]

@@ -121,16 +121,22 @@ impl Engine {
         let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
         // Anything at the path counts (a dangling symbolic link too); a folder is never replaced.
         let there = std::fs::symlink_metadata(&wanted).ok().map(|m| m.is_dir());
-        let path = if !claimed.contains(&wanted)
-            && there.is_some()
-            && download::is_identical(&wanted, size, fingerprint.as_ref())?
-        {
-            drop(claimed);
-            self.inner
-                .emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", wanted.display()) });
-            self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
-            return Ok(Some(id));
-        } else if claimed.contains(&wanted) {
+        // An identical file there counts as done; unless the file is to be replaced, so does one
+        // at a numbered name that an earlier run took (beside a folder or another file).
+        let candidates: Vec<PathBuf> = match (there, conflict) {
+            (None, _) => Vec::new(),
+            (Some(false), Conflict::Overwrite) => vec![wanted.clone()],
+            (Some(_), _) => names::numbered(&wanted).take_while(|p| p.symlink_metadata().is_ok()).collect(),
+        };
+        for p in candidates.iter().filter(|p| !claimed.contains(*p)) {
+            if download::is_identical(p, size, fingerprint.as_ref())? {
+                drop(claimed);
+                self.inner.emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", p.display()) });
+                self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
+                return Ok(Some(id));
+            }
+        }
+        let path = if claimed.contains(&wanted) {
             // Another running job writes there (MEGA allows duplicate names, and safe names can
             // coincide): this one gets a name of its own.
             names::unique_among(&wanted, &claimed)

@@ -54,8 +54,9 @@ impl EngineConfig {
 /// time the download is verified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Conflict {
-    /// Skip it when identical (size and content fingerprint), else save under a new name
-    /// (`NAME (1).EXT`): nothing at the final name is ever replaced.
+    /// Skip it when identical (size and content fingerprint; also when an identical copy is at
+    /// one of its numbered names), else save under a new name (`NAME (1).EXT`): nothing at the
+    /// final name is ever replaced.
     #[default]
     Rename,
     /// Skip it when identical, else replace it (only once the new one is verified). A folder

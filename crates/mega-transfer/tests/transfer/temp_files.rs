@@ -173,7 +173,7 @@ async fn a_255_byte_name_downloads() {
 /// A file and a folder of the same name in one folder: the file's rename failed with "Is a
 /// directory" and its verified copy stayed behind as `.part`. Now the folder keeps its name and
 /// the file takes the next free one (the conflict policy's rename), said in its outcome, in
-/// either order and with either policy.
+/// either order and with either policy; the same download again finds it there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_with_the_files_name_is_reported_and_no_temp_left() {
     let ctx = Ctx::new(Config::default()).await;
@@ -205,6 +205,10 @@ async fn a_folder_with_the_files_name_is_reported_and_no_temp_left() {
             assert!(std::fs::read(here.join("a (1)")).unwrap() == data, "{top} {conflict:?}");
             assert!(std::fs::read(here.join("a/inner.txt")).unwrap() == b"inner");
             assert_eq!(temp_files(&dest), Vec::<String>::new(), "{top} {conflict:?}");
+            // Again: the file at its numbered name is found identical, no third copy is made.
+            let again = download(&engine, folder, &dest, conflict).await;
+            assert!(again.iter().all(|o| *o == Outcome::Skipped), "{top} {conflict:?}: {again:?}");
+            assert!(!here.join("a (2)").exists());
         }
     }
     ctx.server.stop().await;
