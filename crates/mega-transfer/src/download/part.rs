@@ -206,3 +206,29 @@ fn same_bytes(file: &File, path: &Path) -> std::io::Result<bool> {
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_are_hidden_per_job_and_fit() {
+        let dir = Path::new("/downloads");
+        let job = "1733390000000-AbCdEfGhIjKl";
+        assert_eq!(
+            part_path(&dir.join("x.part"), job),
+            dir.join(format!(".x.part.{job}.tuatara.part")),
+            "never the final name of a file called x.part.part"
+        );
+        let long = format!("a{}.txt", "é".repeat(125));
+        let p = part_path(&dir.join(&long), job);
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() <= 255 && name.starts_with(".aé") && name.ends_with(&format!(".{job}{PART_SUFFIX}")));
+        assert_eq!(p.parent(), Some(dir));
+        // A damaged journal's id stays one name inside the folder.
+        let odd = part_path(&dir.join("f"), "../../x/y");
+        assert_eq!(odd, dir.join(".f.xy.tuatara.part"));
+        let huge = part_path(&dir.join(&long), &"z".repeat(300));
+        assert!(huge.file_name().unwrap().len() <= 255);
+    }
+}

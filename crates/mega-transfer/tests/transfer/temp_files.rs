@@ -263,3 +263,52 @@ async fn a_temp_file_swapped_while_downloading_is_never_put_in_place() {
     assert!(std::fs::read(&temp).unwrap() == b"planted", "and the planted file left alone");
     ctx.server.stop().await;
 }
+
+/// A journal entry of an earlier version (no conflict policy in it) kept its bytes in
+/// `NAME.part`: resumed, the job starts over in its own temporary file, ends verified, and
+/// leaves `NAME.part` (which may as well be anyone's) alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_journal_entry_starts_over_and_leaves_name_part_alone() {
+    use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
+    let ctx = Ctx::new(Config::default()).await;
+    let data = content(2 * 1024 * 1024 + 5, 30);
+    ctx.server.seed_bytes(EMAIL, "/old.bin", &data, 1).unwrap();
+    let h = ctx.node("/old.bin").await;
+    let key = ctx.tree.lock().await.get(h).unwrap().file_key().unwrap();
+    let dest = ctx.dest();
+    std::fs::create_dir_all(&dest).unwrap();
+    let name_part = vec![7u8; data.len()];
+    std::fs::write(dest.join("old.bin.part"), &name_part).unwrap();
+    let rec = JobRecord {
+        id: "1700000000000-olderjob".into(),
+        spec: JobSpec::Download {
+            source: Source::Own { node: h.to_b64() },
+            key: mega_proto::b64::encode(&key.to_node_key()),
+            size: data.len() as u64,
+            path: dest.join("old.bin"),
+            mtime: None,
+            overwrite: false,
+        },
+        priority: 0,
+        paused: false,
+    };
+    let journal_dir = ctx.tmp.path().join("journal");
+    let journal = Journal::open(&journal_dir).unwrap();
+    journal.save(&rec).unwrap();
+    journal.append_chunks(&rec.id, &[(0, [1; 16]), (1, [2; 16])]).unwrap();
+    // As an earlier version wrote it: no `overwrite`.
+    let file = journal_dir.join(format!("{}.json", rec.id));
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    json["spec"].as_object_mut().unwrap().remove("overwrite").unwrap();
+    std::fs::write(&file, json.to_string()).unwrap();
+
+    let engine = ctx.engine(|_| {});
+    let (ids, errors) = engine.resume_journal();
+    assert!(errors.is_empty() && ids == [rec.id.clone()], "{errors:?}");
+    done(engine.wait(&rec.id).await);
+    assert!(std::fs::read(dest.join("old.bin")).unwrap() == data);
+    assert!(std::fs::read(dest.join("old.bin.part")).unwrap() == name_part);
+    assert_eq!(temp_files(&dest), Vec::<String>::new());
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 2, "the file and the old NAME.part");
+    ctx.server.stop().await;
+}
