@@ -121,9 +121,13 @@ pub(crate) async fn run(
         None => None,
     };
     let journaled = !inner.journal.chunks(&rec.id)?.is_empty();
-    if part_len.is_none() && journaled && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == *size)
-    {
-        // Renamed into place just before a crash, before the journal was cleared.
+    // Renamed into place just before a crash, before the journal was cleared: a file of the
+    // size at the final name, with the mtime it was given (when the remote file has one).
+    let placed_before = |m: std::fs::Metadata| {
+        let secs = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs());
+        m.is_file() && m.len() == *size && mtime.is_none_or(|t| u64::try_from(t).ok() == secs)
+    };
+    if part_len.is_none() && journaled && std::fs::symlink_metadata(path).is_ok_and(placed_before) {
         return Ok(Outcome::Done { path: Some(path.clone()), node: None });
     }
     if part_len != Some(*size) {

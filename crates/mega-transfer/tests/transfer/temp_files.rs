@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use mega_testserver::Config;
+use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
 use mega_transfer::{Conflict, Engine, Outcome};
 
 use super::{content, crash_mid_download, done, temp_files, Ctx, EMAIL};
@@ -21,13 +22,21 @@ async fn download(engine: &Engine, h: mega_api::NodeHandle, dest: &Path, conflic
     outcomes
 }
 
-/// A server with a 3 MiB file at `path` (from `seed`), throttled so that its download takes
-/// about a second and a half, and an engine.
-async fn slow_download(path: &str, seed: u8) -> (Ctx, Engine, mega_api::NodeHandle, Vec<u8>) {
+/// A server with one file at `path`, `len` bytes from `seed` with `mtime`, and the
+/// destination folder made.
+async fn one_file(path: &str, len: usize, seed: u8, mtime: i64) -> (Ctx, mega_api::NodeHandle, Vec<u8>) {
     let ctx = Ctx::new(Config::default()).await;
-    let data = content(3 * 1024 * 1024, seed);
-    ctx.server.seed_bytes(EMAIL, path, &data, 1).unwrap();
+    let data = content(len, seed);
+    ctx.server.seed_bytes(EMAIL, path, &data, mtime).unwrap();
     let h = ctx.node(path).await;
+    std::fs::create_dir_all(ctx.dest()).unwrap();
+    (ctx, h, data)
+}
+
+/// [`one_file`] of 3 MiB, throttled so that its download takes about a second and a half,
+/// and an engine.
+async fn slow_download(path: &str, seed: u8) -> (Ctx, Engine, mega_api::NodeHandle, Vec<u8>) {
+    let (ctx, h, data) = one_file(path, 3 * 1024 * 1024, seed, 1).await;
     ctx.server.set_throttle(Some(2 << 20), None);
     let engine = ctx.engine(|c| c.connections_per_file = 2);
     (ctx, engine, h, data)
@@ -264,40 +273,42 @@ async fn a_temp_file_swapped_while_downloading_is_never_put_in_place() {
     ctx.server.stop().await;
 }
 
-/// A journal entry of an earlier version (no conflict policy in it) kept its bytes in
-/// `NAME.part`: resumed, the job starts over in its own temporary file, ends verified, and
-/// leaves `NAME.part` (which may as well be anyone's) alone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_journal_entry_starts_over_and_leaves_name_part_alone() {
-    use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
-    let ctx = Ctx::new(Config::default()).await;
-    let data = content(2 * 1024 * 1024 + 5, 30);
-    ctx.server.seed_bytes(EMAIL, "/old.bin", &data, 1).unwrap();
-    let h = ctx.node("/old.bin").await;
+/// A download of `h` to `path` in the journal as a crash leaves it: its record and two
+/// journaled chunks, no temporary file.
+async fn journaled(ctx: &Ctx, h: mega_api::NodeHandle, path: &Path, mtime: Option<i64>) -> JobRecord {
     let key = ctx.tree.lock().await.get(h).unwrap().file_key().unwrap();
-    let dest = ctx.dest();
-    std::fs::create_dir_all(&dest).unwrap();
-    let name_part = vec![7u8; data.len()];
-    std::fs::write(dest.join("old.bin.part"), &name_part).unwrap();
+    let size = ctx.tree.lock().await.get(h).unwrap().size();
     let rec = JobRecord {
-        id: "1700000000000-olderjob".into(),
+        id: format!("1700000000000-{}", path.file_stem().unwrap().to_string_lossy()),
         spec: JobSpec::Download {
             source: Source::Own { node: h.to_b64() },
             key: mega_proto::b64::encode(&key.to_node_key()),
-            size: data.len() as u64,
-            path: dest.join("old.bin"),
-            mtime: None,
+            size,
+            path: path.to_path_buf(),
+            mtime,
             overwrite: false,
         },
         priority: 0,
         paused: false,
     };
-    let journal_dir = ctx.tmp.path().join("journal");
-    let journal = Journal::open(&journal_dir).unwrap();
+    let journal = Journal::open(&ctx.tmp.path().join("journal")).unwrap();
     journal.save(&rec).unwrap();
     journal.append_chunks(&rec.id, &[(0, [1; 16]), (1, [2; 16])]).unwrap();
+    rec
+}
+
+/// A journal entry of an earlier version (no conflict policy in it) kept its bytes in
+/// `NAME.part`: resumed, the job starts over in its own temporary file, ends verified, and
+/// leaves `NAME.part` (which may as well be anyone's) alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_journal_entry_starts_over_and_leaves_name_part_alone() {
+    let (ctx, h, data) = one_file("/old.bin", 2 * 1024 * 1024 + 5, 30, 1).await;
+    let dest = ctx.dest();
+    let name_part = vec![7u8; data.len()];
+    std::fs::write(dest.join("old.bin.part"), &name_part).unwrap();
+    let rec = journaled(&ctx, h, &dest.join("old.bin"), None).await;
     // As an earlier version wrote it: no `overwrite`.
-    let file = journal_dir.join(format!("{}.json", rec.id));
+    let file = ctx.tmp.path().join(format!("journal/{}.json", rec.id));
     let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     json["spec"].as_object_mut().unwrap().remove("overwrite").unwrap();
     std::fs::write(&file, json.to_string()).unwrap();
@@ -310,5 +321,25 @@ async fn an_older_journal_entry_starts_over_and_leaves_name_part_alone() {
     assert!(std::fs::read(dest.join("old.bin.part")).unwrap() == name_part);
     assert_eq!(temp_files(&dest), Vec::<String>::new());
     assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 2, "the file and the old NAME.part");
+    ctx.server.stop().await;
+}
+
+/// A crashed job whose temporary file is gone counted any file of its size at the final name
+/// as its own, renamed just before the crash: the user's file was reported as the download,
+/// and the download was never made. Now the file must carry the download's mtime too; the
+/// user's file stays and the download takes the next name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_size_file_at_the_final_name_is_not_taken_for_the_download() {
+    let (ctx, h, data) = one_file("/same.bin", 1_500_000, 31, 1_700_000_000).await;
+    let dest = ctx.dest();
+    let users = vec![9u8; data.len()];
+    std::fs::write(dest.join("same.bin"), &users).unwrap();
+    let rec = journaled(&ctx, h, &dest.join("same.bin"), Some(1_700_000_000)).await;
+    let engine = ctx.engine(|_| {});
+    engine.resume_journal();
+    let Some(Outcome::Done { path: Some(placed), .. }) = engine.wait(&rec.id).await else { panic!() };
+    assert_eq!(placed, dest.join("same (1).bin"));
+    assert!(std::fs::read(&placed).unwrap() == data);
+    assert!(std::fs::read(dest.join("same.bin")).unwrap() == users);
     ctx.server.stop().await;
 }
