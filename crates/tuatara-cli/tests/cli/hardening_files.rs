@@ -1,9 +1,9 @@
 //! Issue 21, local files: `get` and `copy` of a folder holding `x` and `x.part` bring both (the
 //! temporary name of one download was the final name of the other: exit 0, "2 transferred",
-//! one file lost), a user's own `NAME.part` in the destination is left alone, and a name of
-//! 255 bytes downloads.
+//! one file lost), a user's own `NAME.part` in the destination is left alone, a name of 255
+//! bytes downloads, and a file beside a folder of its name takes the next free name.
 
-use crate::support::{content, files_below, EMAIL};
+use crate::support::{content, files_below, EMAIL, PASSWORD};
 use crate::transfers::logged_in;
 
 fn s(p: &std::path::Path) -> String {
@@ -66,5 +66,37 @@ async fn a_users_own_name_part_file_is_never_touched() {
     assert_eq!(std::fs::read(&victim).unwrap(), b"outside");
     assert!(down.join("b.bin.part").symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read_dir(&down).unwrap().count(), 5, "nothing else left");
+    server.stop().await;
+}
+
+/// A file and a folder of one name in one folder: the file's rename failed with "Is a
+/// directory" and its verified copy was left as `.part`. Now the file takes the next free name
+/// and `get` and `copy` say where it went (the `done PATH` lines, `path` with `--json`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_with_the_files_name_is_reported_and_no_temp_left() {
+    let (server, cli) = logged_in().await;
+    server.seed_bytes(EMAIL, "/clash/a/inner.txt", b"inner", 1).unwrap();
+    server.seed_bytes(EMAIL, "/stage/a", &content(1_200_000, 5), 1).unwrap();
+    let session = crate::support::client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut tree = session.fetch_tree().await.unwrap();
+    let (file, clash) = (tree.resolve("/stage/a").unwrap(), tree.resolve("/clash").unwrap());
+    session.move_node(&mut tree, file, clash).await.unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    for (how, dest) in [("get", tmp.path().join("got")), ("copy", tmp.path().join("copied"))] {
+        let out = match how {
+            "get" => cli.run(&["--json", "get", "/clash", &s(&dest)]).await.json(),
+            _ => cli.run(&["--json", "copy", "remote:/clash", &s(&dest)]).await.json(),
+        };
+        let here = if how == "get" { dest.join("clash") } else { dest.clone() };
+        let mut paths: Vec<&str> = out.as_array().unwrap().iter().filter_map(|e| e["path"].as_str()).collect();
+        paths.sort();
+        let want = [here.join("a (1)"), here.join("a/inner.txt")];
+        assert_eq!(paths, want.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>(), "{how}: {out}");
+        let files = files_below(&here);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a (1)", "a/inner.txt"], "{how}: no temporary file left");
+        assert!(files[0].1 == content(1_200_000, 5), "{how}");
+    }
     server.stop().await;
 }
