@@ -41,7 +41,8 @@ pub enum JobSpec {
         key: String,
         /// Size in bytes.
         size: u64,
-        /// The final local path (already made safe and unique).
+        /// The final local path (made safe and unique when queued; if something of that name
+        /// is there when the file is verified, the file takes the next free name instead).
         path: PathBuf,
         /// Modification time to set (from the fingerprint), if known.
         mtime: Option<i64>,
