@@ -42,7 +42,8 @@ pub enum JobSpec {
         /// Size in bytes.
         size: u64,
         /// The final local path (made safe and unique when queued; if something of that name
-        /// is there when the file is verified, the file takes the next free name instead).
+        /// that may not be replaced is there when the file is verified, the file takes the
+        /// next free name instead).
         path: PathBuf,
         /// Modification time to set (from the fingerprint), if known.
         mtime: Option<i64>,
