@@ -527,6 +527,18 @@ impl TestServer {
         std::os::unix::fs::FileExt::write_all_at(&file, &b, offset)
     }
 
+    /// Replaces a node's key field with `k`, as a client that uploaded it with a key nobody
+    /// else holds (or a damaged share) would leave it: the node stays listed, and no client can
+    /// decrypt it. Returns `None` when there is no such account or path.
+    pub fn replace_node_key(&self, email: &str, path: &str, k: &str) -> Option<()> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let node = seed::find_path(&store, user, path)?;
+        self.app.mark_dirty();
+        store.nodes.get_mut(&node)?.k = k.to_string();
+        Some(())
+    }
+
     /// Exports one of an account's folders as a folder link (as `s2` + `l` would) and returns
     /// the link with its key.
     pub fn folder_link(&self, email: &str, path: &str) -> Option<String> {

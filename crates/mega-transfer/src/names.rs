@@ -22,11 +22,21 @@ pub(crate) fn cut(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// One path component made safe: separators (`/`, `\`), NUL and control characters become
-/// `_`; `.`, `..` and empty names become `_`; trailing dots and spaces are dropped; reserved
-/// device names get a leading `_`; the result fits in 255 bytes (the extension is kept).
+/// Unicode's bidirectional controls: the embeddings, overrides and isolates that reorder the
+/// text after them (the "Trojan Source" characters: `invoice\u{202e}fdp.exe` shows as
+/// `invoiceexe.pdf`) and the marks. They have no place in a file name or on a terminal.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One path component made safe: separators (`/`, `\`), NUL, control characters and
+/// bidirectional controls ([`is_bidi_control`]) become `_`; `.`, `..` and empty names become
+/// `_`; trailing dots and spaces are dropped; reserved device names get a leading `_`; the result fits in 255 bytes (the extension is kept).
 pub fn safe_name(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() || is_bidi_control(c) { '_' } else { c })
+        .collect();
     while s.ends_with('.') || s.ends_with(' ') {
         s.pop();
     }
@@ -95,6 +105,8 @@ mod tests {
             ("a/b\\c", "a_b_c"),
             ("nul\0byte", "nul_byte"),
             ("tab\tand\nnewline", "tab_and_newline"),
+            ("invoice\u{202e}fdp.exe", "invoice_fdp.exe"),
+            ("\u{2067}isolate\u{2069} \u{200f}mark", "_isolate_ _mark"),
             ("CON", "_CON"),
             ("com1.txt", "_com1.txt"),
             ("trailing. . ", "trailing"),

@@ -114,7 +114,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {f}");
+            eprintln!("error: {}", output::escaped(&f.to_string()));
             ExitCode::from(f.exit_code())
         }
     }

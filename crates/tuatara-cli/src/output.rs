@@ -1,6 +1,13 @@
 //! What the CLI writes: data on stdout (text, or JSON with `--json`), human notes on stderr,
 //! spinners on stderr while something takes time (hidden when stderr is not a terminal).
+//!
+//! Every text line goes through [`escaped`] on its way out: node names, link names and server
+//! messages come from other people, and a name holding terminal escapes, line breaks or
+//! bidirectional overrides must not set the window title, colour the terminal, fake extra
+//! lines or show `exe.txt` for `txt.exe`. The `--json` output is escaped by JSON itself.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,7 +25,7 @@ pub(crate) struct Out {
 impl Out {
     /// A data line on stdout (text mode).
     pub(crate) fn line(&self, s: impl AsRef<str>) {
-        println!("{}", s.as_ref());
+        println!("{}", escaped(s.as_ref()));
     }
 
     /// The JSON document on stdout.
@@ -46,13 +53,13 @@ impl Out {
     /// A human note on stderr.
     pub(crate) fn note(&self, s: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", s.as_ref());
+            eprintln!("{}", escaped(s.as_ref()));
         }
     }
 
     /// A warning on stderr (printed even with `--quiet`).
     pub(crate) fn warn(&self, s: impl AsRef<str>) {
-        eprintln!("warning: {}", s.as_ref());
+        eprintln!("warning: {}", escaped(s.as_ref()));
     }
 
     /// A spinner on stderr with a message; finish it with [`ProgressBar::finish_and_clear`].
@@ -64,7 +71,7 @@ impl Out {
         pb.set_style(
             ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or(ProgressStyle::default_spinner()),
         );
-        pb.set_message(msg.to_string());
+        pb.set_message(escaped(msg).into_owned());
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
@@ -78,7 +85,7 @@ impl Out {
         pb.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}").unwrap_or(ProgressStyle::default_bar()),
         );
-        pb.set_message(msg.to_string());
+        pb.set_message(escaped(msg).into_owned());
         pb
     }
 }
@@ -94,7 +101,7 @@ impl Lines {
     /// Writes one line.
     pub(crate) fn line(&mut self, s: &str) {
         use std::io::Write;
-        if !self.broken && writeln!(self.out, "{s}").is_err() {
+        if !self.broken && writeln!(self.out, "{}", escaped(s)).is_err() {
             self.broken = true;
         }
     }
@@ -106,6 +113,36 @@ impl Lines {
             let _ = self.out.flush();
         }
     }
+}
+
+/// `s` as it may be shown on a terminal: C0 and C1 control characters (escape, bell, line
+/// breaks, tab, DEL) and the bidirectional controls that reorder text (embeddings, overrides,
+/// isolates, marks) are written out as `\x1b` or `\u{202e}`. Ordinary names print unchanged;
+/// in a name that needed escaping backslashes are doubled too, so what was escaped can be
+/// told from a name that holds a literal `\x1b`.
+pub(crate) fn escaped(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if needs_escape(c) && u32::from(c) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Characters that a terminal acts on or that change how the text around them reads.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || mega_transfer::names::is_bidi_control(c)
 }
 
 /// A size in binary units: `0 B`, `1023 B`, `1.5 KiB`, `20.0 GiB`.
@@ -154,6 +191,23 @@ pub(crate) fn time(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_cannot_drive_the_terminal() {
+        assert_eq!(escaped("ordinary name.jpg"), "ordinary name.jpg");
+        assert_eq!(escaped("C:\\dir ✓ Ünï"), "C:\\dir ✓ Ünï", "nothing to escape: unchanged");
+        assert_eq!(escaped("title\x1b]0;pwned\x07.txt"), "title\\x1b]0;pwned\\x07.txt");
+        assert_eq!(escaped("a\nfake line"), "a\\x0afake line");
+        assert_eq!(escaped("red\x1b[31m\r\t\x7f\u{9b}"), "red\\x1b[31m\\x0d\\x09\\x7f\\x9b");
+        assert_eq!(escaped("invoice\u{202e}fdp.exe"), "invoice\\u{202e}fdp.exe");
+        assert_eq!(escaped("a\u{2066}b\u{200f}c\u{61c}"), "a\\u{2066}b\\u{200f}c\\u{61c}");
+        assert_eq!(escaped("emoji 👨\u{200d}👩 joiners stay"), "emoji 👨\u{200d}👩 joiners stay");
+        // A backslash in a name that needed escaping is doubled.
+        assert_eq!(escaped("\\x1b\x1b"), "\\\\x1b\\x1b");
+        for s in ["\x1b", "\n", "\u{202e}", "x\u{85}y"] {
+            assert!(!escaped(s).chars().any(needs_escape), "{s:?}");
+        }
+    }
 
     #[test]
     fn human_sizes() {

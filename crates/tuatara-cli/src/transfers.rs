@@ -151,7 +151,7 @@ impl Run {
 
     fn note(&self, s: String) {
         if !self.out.quiet {
-            let _ = self.multi.println(s);
+            let _ = self.multi.println(output::escaped(&s));
         }
     }
 
@@ -179,9 +179,9 @@ impl Run {
     /// A data line while bars may be drawn: above the bars on a terminal, else on stdout.
     pub(crate) fn say(&self, line: String) {
         if self.multi.is_hidden() {
-            println!("{line}");
+            println!("{}", output::escaped(&line));
         } else {
-            let _ = self.multi.println(line);
+            let _ = self.multi.println(output::escaped(&line));
         }
     }
 
@@ -201,7 +201,7 @@ impl Run {
         } else {
             // Data on stdout only on success: on failure what each file did goes to stderr.
             for l in &text {
-                eprintln!("{l}");
+                eprintln!("{}", output::escaped(l));
             }
         }
         let Some(first) = failed.first() else {
@@ -223,7 +223,7 @@ impl Run {
 /// A failed outcome said plainly (a MAC mismatch names what it means for the file).
 fn describe(o: &Outcome) -> String {
     match o {
-        Outcome::Failed { kind: ErrorKind::Crypto, message } => format!(
+        Outcome::Failed { kind: ErrorKind::Crypto, message } if message.contains("MAC") => format!(
             "the data does not match the file's MAC (corrupted or tampered with); nothing was saved at the final path ({message})"
         ),
         Outcome::Failed { message, kind } if kind.is_resumable() => {
@@ -290,7 +290,7 @@ async fn show(mut rx: broadcast::Receiver<Event>, multi: MultiProgress, out: Out
             Event::Queued { id, name, size, .. } => {
                 let pb = multi.insert_before(&total, ProgressBar::new(size));
                 pb.set_style(style("{msg:30!} {bytes}/{total_bytes} [{bar:25}] {binary_bytes_per_sec} ETA {eta}"));
-                pb.set_message(name);
+                pb.set_message(output::escaped(&name).into_owned());
                 total.inc_length(size);
                 files += 1;
                 bars.insert(id, (pb, 0));
@@ -303,7 +303,7 @@ async fn show(mut rx: broadcast::Receiver<Event>, multi: MultiProgress, out: Out
                 }
             }
             Event::Retrying { reason, .. } if !out.quiet => {
-                let _ = multi.println(format!("retrying: {reason}"));
+                let _ = multi.println(output::escaped(&format!("retrying: {reason}")));
             }
             Event::Waiting { until, .. } if !out.quiet => {
                 let left = until.and_then(|u| u.duration_since(std::time::SystemTime::now()).ok());

@@ -33,5 +33,8 @@ mod linkfile;
 #[path = "cli/watch.rs"]
 mod watch;
 
+#[path = "cli/hostile.rs"]
+mod hostile;
+
 #[path = "cli/hardening_files.rs"]
 mod hardening_files;

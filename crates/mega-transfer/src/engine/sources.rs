@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mega_api::{FileKey, Link, LinkKind, NodeHandle, NodeKey, Session, Tree};
+use mega_api::{ErrorKind, FileKey, Link, LinkKind, NodeHandle, NodeKey, Session, Tree};
 use mega_proto::b64;
 use mega_proto::fingerprint::Fingerprint;
 
@@ -75,6 +75,9 @@ impl Engine {
         }
     }
 
+    /// Queues every file below `h`. A file that cannot be queued (no key this account holds
+    /// opens it, its folder cannot be made) becomes a failed job that names it, and the walk
+    /// goes on: one bad node never stops a folder, and what was queued before it still runs.
     fn download_from_tree(
         &self,
         tree: &Tree,
@@ -85,25 +88,52 @@ impl Engine {
         ids: &mut Vec<JobId>,
     ) -> Result<(), TransferError> {
         let node = tree.node(h)?;
+        let shown = || tree.path(h).unwrap_or_else(|| h.to_string());
         if node.is_file() {
-            let key = node
-                .file_key()
-                .ok_or_else(|| TransferError::Unavailable(format!("{} cannot be decrypted", node.name())))?;
+            let Some(key) = node.file_key() else {
+                let message = format!(
+                    "{}: cannot be decrypted (no key this account holds opens it); nothing was written for it",
+                    shown()
+                );
+                self.refused(ids, &shown(), node.size(), ErrorKind::Crypto, message);
+                return Ok(());
+            };
             let meta =
                 FileMeta { size: node.size(), name: node.name(), mtime: node.mtime(), fingerprint: node.fingerprint() };
-            if let Some(id) = self.add_download(source(h), &key, meta, dest_dir, conflict)? {
-                ids.push(id);
+            match self.add_download(source(h), &key, meta, dest_dir, conflict) {
+                Ok(id) => ids.extend(id),
+                Err(e) => self.refused(ids, &shown(), node.size(), e.kind(), format!("{}: {e}", shown())),
             }
             return Ok(());
         }
-        let dir =
-            if node.kind().is_root() { dest_dir.to_path_buf() } else { names::join_inside(dest_dir, &[node.name()]) };
-        std::fs::create_dir_all(&dir).map_err(TransferError::local(&dir))?;
+        let dir = if node.kind().is_root() {
+            dest_dir.to_path_buf()
+        } else if node.is_decrypted() {
+            names::join_inside(dest_dir, &[node.name()])
+        } else {
+            // A folder whose name nobody can read still keeps its files apart from its siblings'.
+            names::join_inside(dest_dir, &[&format!("undecryptable-{h}")])
+        };
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            let e = TransferError::local(&dir)(e);
+            self.refused(ids, &shown(), 0, e.kind(), format!("{}: {e}; nothing below it was queued", shown()));
+            return Ok(());
+        }
         let kids: Vec<NodeHandle> = tree.children(h).map(|n| n.handle()).collect();
         for k in kids {
             self.download_from_tree(tree, k, &dir, conflict, source, ids)?;
         }
         Ok(())
+    }
+
+    /// A download that failed before it could be queued, reported as a job of its own.
+    fn refused(&self, ids: &mut Vec<JobId>, name: &str, size: u64, kind: ErrorKind, message: String) {
+        let id = new_id();
+        let outcome = Outcome::Failed { kind, message: message.clone() };
+        self.finished_now(id.clone(), Direction::Download, name, size, outcome);
+        tracing::warn!(%message, "a download was not queued");
+        self.inner.emit(Event::Failed { id: id.clone(), kind, message });
+        ids.push(id);
     }
 
     fn add_download(

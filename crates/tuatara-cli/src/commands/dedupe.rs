@@ -41,7 +41,7 @@ fn decide(mode: DedupeMode, nodes: &[&Node]) -> Decision {
 
 /// Asks rclone's question for one set on stderr; answers come from stdin.
 fn ask(tree: &Tree, name: &str, nodes: &[&Node]) -> Result<Decision> {
-    eprintln!("{name}: {} duplicates", nodes.len());
+    eprintln!("{}: {} duplicates", crate::output::escaped(name), nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         eprintln!("  {}: {:>10}  {}  {}", i + 1, size(n.size()), time(n.modified()), n.handle());
     }

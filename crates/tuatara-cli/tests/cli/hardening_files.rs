@@ -3,8 +3,7 @@
 //! one file lost), a user's own `NAME.part` in the destination is left alone, a name of 255
 //! bytes downloads, and a file beside a folder of its name takes the next free name.
 
-use crate::support::{content, files_below, EMAIL, PASSWORD};
-use crate::transfers::logged_in;
+use crate::support::{content, files_below, logged_in, EMAIL, PASSWORD};
 
 fn s(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()

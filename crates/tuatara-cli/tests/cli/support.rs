@@ -135,6 +135,15 @@ impl Cli {
     }
 }
 
+/// A fresh test server with one v2 account, and the CLI logged in to it.
+pub(crate) async fn logged_in() -> (TestServer, Cli) {
+    let server = TestServer::start().await.unwrap();
+    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    (server, cli)
+}
+
 /// Fast retries.
 pub(crate) fn policy() -> RetryPolicy {
     RetryPolicy { max_attempts: 30, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(40) }

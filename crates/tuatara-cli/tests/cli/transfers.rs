@@ -2,20 +2,11 @@
 //! too), folders recursively, file links, folder links and `#P!` links, identical files
 //! skipped, and the exit codes of what goes wrong.
 
-use mega_testserver::{TestServer, Version};
 use serde_json::Value;
 
-use crate::support::{content, files_below, Cli, EMAIL, PASSWORD};
+use crate::support::{content, files_below, logged_in, Cli, EMAIL};
 
 const SIZES: [usize; 6] = [0, 1, 15, 16 * 1024 + 3, 1024 * 1024 + 5, 5 * 1024 * 1024 + 17];
-
-pub(crate) async fn logged_in() -> (TestServer, Cli) {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
-    let cli = Cli::new(server.url());
-    cli.login(EMAIL, PASSWORD).await.ok();
-    (server, cli)
-}
 
 fn statuses(v: &Value) -> Vec<String> {
     let mut s: Vec<String> =

@@ -1,0 +1,102 @@
+//! What other people's node names and keys can do to a terminal and to a folder download
+//! (issue 21, items 6 and 7): names that carry terminal escapes, line breaks and
+//! bidirectional overrides are escaped wherever the CLI prints them, and never reach a local
+//! file name raw; a file nobody can decrypt fails alone, named, while the rest of its folder
+//! comes down and nothing is left in the journal.
+
+use crate::support::{client, content, files_below, logged_in, EMAIL, PASSWORD};
+
+/// A name that sets the window title, turns the terminal red, fakes a second listing line and
+/// reverses the extension; a folder with a clear-screen escape.
+const EVIL_FILE: &str = "title\x1b]0;pwned\x07red\x1b[31m\nfake.txt   0 B\u{202e}fdp.exe";
+const EVIL_FOLDER: &str = "dir\x1b[2J\u{2067}x";
+
+fn assert_inert(what: &str, text: &str) {
+    for bad in ['\x1b', '\x07', '\u{202e}', '\u{2067}', '\r'] {
+        assert!(!text.contains(bad), "{what} printed {bad:?} raw: {text:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_escapes_in_node_names_are_printed_escaped() {
+    let (server, cli) = logged_in().await;
+    server.seed_bytes(EMAIL, "/in/plain.txt", b"plain", 1_700_000_000).unwrap();
+    server.seed_bytes(EMAIL, "/in/sub/evil.bin", &content(1000, 1), 1_700_000_000).unwrap();
+    // The names are set as any other client could set them.
+    let session = client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut tree = session.fetch_tree().await.unwrap();
+    let file = tree.resolve("/in/sub/evil.bin").unwrap();
+    let folder = tree.resolve("/in/sub").unwrap();
+    session.rename(&mut tree, file, EVIL_FILE).await.unwrap();
+    session.rename(&mut tree, folder, EVIL_FOLDER).await.unwrap();
+
+    for args in [
+        &["ls", "-R", "/in"][..],
+        &["ls", "-l", "-R", "/in"],
+        &["lsd", "/in"],
+        &["tree", "/in"],
+        &["find", "*", "--in", "/in"],
+    ] {
+        let run = cli.run(args).await;
+        run.ok();
+        assert_inert(&args.join(" "), &run.stdout);
+        assert_inert(&args.join(" "), &run.stderr);
+        // One line per entry: the newline in the name does not fake a line.
+        let expected = match args[0] {
+            "lsd" => 1,
+            "tree" => 4,
+            _ => 3,
+        };
+        assert_eq!(run.lines().len(), expected, "`{}`: {:?}", args.join(" "), run.stdout);
+        if args[0] != "lsd" {
+            assert!(run.stdout.contains("\\x1b]0;pwned\\x07"), "the escape is shown, escaped: {:?}", run.stdout);
+            assert!(run.stdout.contains("\\u{202e}fdp.exe"), "{:?}", run.stdout);
+        }
+        assert!(run.stdout.contains("dir\\x1b[2J\\u{2067}x"), "{:?}", run.stdout);
+    }
+    // --json carries the names exactly, escaped by JSON itself.
+    let json = cli.run(&["--json", "ls", "-R", "/in"]).await.json();
+    let names: Vec<&str> = json.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&EVIL_FILE) && names.contains(&EVIL_FOLDER), "{names:?}");
+
+    // Downloaded, the names are made safe: no control or bidirectional character on disk, and
+    // the report lines are escaped too.
+    let down = tempfile::tempdir().unwrap();
+    let run = cli.run(&["get", "/in", &down.path().to_string_lossy()]).await;
+    run.ok();
+    assert_inert("get", &run.stdout);
+    assert_inert("get", &run.stderr);
+    let files = files_below(&down.path().join("in"));
+    assert_eq!(files.len(), 2, "{files:?}");
+    for (path, _) in &files {
+        assert!(!path.chars().any(|c| c.is_control() || mega_transfer::names::is_bidi_control(c)), "{path:?}");
+    }
+    assert!(files.iter().any(|(p, b)| p.ends_with("_fdp.exe") && b == &content(1000, 1)), "{files:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_undecryptable_file_fails_alone_and_the_folder_still_downloads() {
+    let (server, cli) = logged_in().await;
+    for (i, name) in ["a.bin", "b.bin", "sub/c.bin", "z.bin"].iter().enumerate() {
+        server.seed_bytes(EMAIL, &format!("/Mixed/{name}"), &content(50_000 + i, i as u8), 1_700_000_000).unwrap();
+    }
+    // b.bin's key is wrapped for a user this account is not: nobody here can open it.
+    let foreign = format!("AAAAAAAAAAA:{}", mega_proto::b64::encode(&[7u8; 32]));
+    server.replace_node_key(EMAIL, "/Mixed/b.bin", &foreign).unwrap();
+
+    let down = tempfile::tempdir().unwrap();
+    let run = cli.run(&["get", "/Mixed", &down.path().to_string_lossy()]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(errors[0].contains("1 of 4 transfers failed"), "{}", errors[0]);
+    assert!(errors[0].contains("/Mixed/") && errors[0].contains("cannot be decrypted"), "{}", errors[0]);
+    // Every other file came down whole; nothing was written for the undecryptable one.
+    let files: Vec<String> = files_below(&down.path().join("Mixed")).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(files, ["a.bin", "sub/c.bin", "z.bin"], "{}", run.stderr);
+    assert_eq!(std::fs::read(down.path().join("Mixed/z.bin")).unwrap(), content(50_003, 3));
+    // No job was left behind in the journal.
+    assert_eq!(cli.run(&["--json", "transfers"]).await.json(), serde_json::json!([]));
+    server.stop().await;
+}
