@@ -134,7 +134,9 @@ try:
     big = row(app, BIG.name)
     app.right_click(big)
     app.click(app.wait('[data-testid="menu-download"]'))
-    part = DOWNLOADS / (BIG.name + ".part")
+    # The download's temporary file: `.NAME.JOBID.tuatara.part` beside it (mega-transfer).
+    def partial_files():
+        return sorted(p.name for p in DOWNLOADS.glob(f".{BIG.name}.*.tuatara.part"))
     t.step("the download runs", lambda: wait_until("the download to be active",
                                                       lambda: transfer_state(app, BIG.name) == "active", 30))
     app.screenshot(SHOTS / "e2e-transfers.png")
@@ -185,7 +187,7 @@ try:
     t.step("the download finishes", lambda: wait_until(
         "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 240))
     t.check("the downloaded bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
-    t.check("no partial file is left", not part.exists())
+    t.check("no partial file is left", not partial_files())
 
     # The capabilities: a registered command they do not grant is refused.
     refused = app.invoke("dropped_paths")

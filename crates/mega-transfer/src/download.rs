@@ -1,14 +1,16 @@
 //! One file down: pieces of whole chunks fetched by several workers, decrypted and MACed
-//! (interleaved, in `mega-proto`), written at their offsets into `NAME.part`; finished chunks
-//! journaled after their bytes are fsynced; the meta-MAC checked over every chunk MAC; then
-//! fsync and an atomic rename. A mismatch fetches the whole file once more, then fails: a file
-//! at the final name is always complete and verified.
+//! (interleaved, in `mega-proto`), written at their offsets into the job's own hidden
+//! temporary file ([`part_path`]); finished chunks journaled after their bytes are fsynced; the
+//! meta-MAC checked over every chunk MAC; then fsync and an atomic rename that never replaces
+//! what is at the final name unless the job may overwrite ([`crate::Conflict`]). A mismatch
+//! fetches the whole file once more, then fails: a file at the final name is always complete
+//! and verified. The temporary file and the rename are in [`part`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,15 +27,14 @@ use crate::journal::{JobRecord, JobSpec, Source};
 use crate::pieces;
 use crate::slots::Pool;
 
+mod part;
+
+pub(crate) use part::remove_part;
+use part::{create_part, finish, open_left};
+pub use part::{part_path, PART_SUFFIX};
+
 /// How often finished chunks are fsynced and journaled (and progress reported).
 pub(crate) const SYNC_EVERY: Duration = Duration::from_millis(250);
-
-/// Where a download's bytes go until they are verified.
-pub fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".part");
-    path.with_file_name(name)
-}
 
 /// Is the local file the same as the remote one (size, and the content fingerprint when the
 /// remote one has it)?
@@ -109,29 +110,35 @@ pub(crate) async fn run(
     rec: &JobRecord,
     control: watch::Receiver<Control>,
 ) -> Result<Outcome, TransferError> {
-    let JobSpec::Download { source, key, size, path, mtime } = &rec.spec else {
+    let JobSpec::Download { source, key, size, path, mtime, overwrite } = &rec.spec else {
         return Err(TransferError::Unavailable("not a download".into()));
     };
     let key = file_key(key)?;
-    let part = part_path(path);
-    let part_len = std::fs::metadata(&part).ok().map(|m| m.len());
+    let part = part_path(path, &rec.id);
+    let left = open_left(&part)?;
+    let part_len = match &left {
+        Some(f) => Some(f.metadata().map_err(TransferError::local(&part))?.len()),
+        None => None,
+    };
     let journaled = !inner.journal.chunks(&rec.id)?.is_empty();
-    if part_len.is_none() && journaled && std::fs::metadata(path).is_ok_and(|m| m.len() == *size) {
-        // Renamed into place just before a crash, before the journal was cleared.
+    // Renamed into place just before a crash, before the journal was cleared: a file of the
+    // size at the final name, with the mtime it was given (when the remote file has one).
+    let placed_before = |m: std::fs::Metadata| {
+        let secs = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs());
+        m.is_file() && m.len() == *size && mtime.is_none_or(|t| u64::try_from(t).ok() == secs)
+    };
+    if part_len.is_none() && journaled && std::fs::symlink_metadata(path).is_ok_and(placed_before) {
         return Ok(Outcome::Done { path: Some(path.clone()), node: None });
     }
     if part_len != Some(*size) {
         // The journal's chunks describe bytes that are not there (any more): fetch them again.
         inner.journal.clear_chunks(&rec.id)?;
     }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&part)
-        .map_err(TransferError::local(&part))?;
-    if file.metadata().map_err(TransferError::local(&part))?.len() != *size {
+    let file = match left {
+        Some(f) => f,
+        None => create_part(&part)?,
+    };
+    if part_len != Some(*size) {
         file.set_len(*size).map_err(TransferError::local(&part))?;
     }
     let file = Arc::new(file);
@@ -170,24 +177,12 @@ pub(crate) async fn run(
     }
     // mtime, fsync, rename and the folder's fsync on a blocking thread: many small files
     // finishing at once wait on the disk side by side, not one after another.
-    let (mtime, part_c, path_c) = (*mtime, part.clone(), path.clone());
-    tokio::task::spawn_blocking(move || finish(&file, mtime, &part_c, &path_c))
+    let (mtime, part_c, path_c, overwrite) = (*mtime, part.clone(), path.clone(), *overwrite);
+    let claimed = inner.claimed.clone();
+    let placed = tokio::task::spawn_blocking(move || finish(&file, mtime, &part_c, &path_c, overwrite, &claimed))
         .await
         .map_err(|e| TransferError::Unavailable(e.to_string()))??;
-    Ok(Outcome::Done { path: Some(path.clone()), node: None })
-}
-
-/// Gives a verified `.part` its mtime, fsyncs it and renames it to its final name.
-fn finish(file: &File, mtime: Option<i64>, part: &Path, path: &Path) -> Result<(), TransferError> {
-    if let Some(t) = mtime.and_then(|m| u64::try_from(m).ok()) {
-        let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(t));
-    }
-    file.sync_all().map_err(TransferError::local(part))?;
-    std::fs::rename(part, path).map_err(TransferError::local(path))?;
-    if let Some(dir) = path.parent() {
-        let _ = File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(())
+    Ok(Outcome::Done { path: Some(placed), node: None })
 }
 
 /// One file's download, as its workers see it.

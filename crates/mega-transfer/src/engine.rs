@@ -47,7 +47,7 @@ pub(crate) struct Inner {
     /// Until when the transfer quota is exhausted (every job waits).
     pub(crate) quota_until: Mutex<Option<Instant>>,
     /// Local paths that jobs of this run write to.
-    claimed: Mutex<std::collections::HashSet<PathBuf>>,
+    pub(crate) claimed: Arc<Mutex<std::collections::HashSet<PathBuf>>>,
     pub(crate) down: Limit,
     pub(crate) up: Limit,
     /// Base limits and the schedule that set `down` and `up`.
@@ -146,7 +146,7 @@ impl Engine {
             events,
             jobs: Mutex::new(BTreeMap::new()),
             quota_until: Mutex::new(None),
-            claimed: Mutex::new(std::collections::HashSet::new()),
+            claimed: Arc::new(Mutex::new(std::collections::HashSet::new())),
         };
         let engine = Engine { inner: Arc::new(inner) };
         if engine.inner.config.schedule.is_some() {

@@ -41,10 +41,16 @@ pub enum JobSpec {
         key: String,
         /// Size in bytes.
         size: u64,
-        /// The final local path (already made safe and unique).
+        /// The final local path (made safe and unique when queued; if something of that name
+        /// that may not be replaced is there when the file is verified, the file takes the
+        /// next free name instead).
         path: PathBuf,
         /// Modification time to set (from the fingerprint), if known.
         mtime: Option<i64>,
+        /// A file at `path` when the download is done may be replaced (`Conflict::Overwrite`);
+        /// otherwise it never is (absent in journals of older versions: never).
+        #[serde(default)]
+        overwrite: bool,
     },
     /// A local file to a MEGA folder.
     Upload {
@@ -320,10 +326,21 @@ mod tests {
                 size: 10,
                 path: "/tmp/x".into(),
                 mtime: None,
+                overwrite: false,
             },
             priority: 0,
             paused: false,
         }
+    }
+
+    /// A record written before downloads knew their conflict policy loads, as one that never
+    /// replaces a file.
+    #[test]
+    fn an_older_download_record_loads_without_overwrite() {
+        let old = r#"{"id":"a","spec":{"kind":"download","source":{"from":"own","node":"AAAAAAAA"},
+            "key":"k","size":10,"path":"/tmp/x","mtime":null},"priority":0,"paused":false}"#;
+        let rec: JobRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(rec, record("a"));
     }
 
     #[test]

@@ -6,11 +6,14 @@
 //!
 //! * **One file, many connections.** A file is cut into pieces of whole chunks; several
 //!   workers fetch (or send) them in parallel. Downloads are decrypted and MACed as they arrive
-//!   (several chunks MACed interleaved, in `mega-proto`) and written at their offsets into
-//!   `NAME.part` beside the destination.
+//!   (several chunks MACed interleaved, in `mega-proto`) and written at their offsets into the
+//!   job's own hidden temporary file beside the destination ([`part_path`],
+//!   `.NAME.JOBID.tuatara.part`, always within 255 bytes): no remote name collides with it, it
+//!   is created exclusively and never through a symbolic link, and a resumed job finds it again.
 //! * **Verified or nothing.** Every chunk MAC is kept; at the end the meta-MAC is checked over
 //!   all of them. A mismatch fetches the file once more, then fails loudly. Only a verified file
-//!   is fsynced and renamed to its final name.
+//!   is fsynced and renamed to its final name, never over a file that is there (unless the job
+//!   may overwrite, [`Conflict::Overwrite`]) nor over a folder: it takes the next free name.
 //! * **A journal that survives kill -9 and reboots** ([`journal`]): each job, and each finished
 //!   chunk with its MAC, recorded after the chunk's bytes are fsynced. A restart fetches only the
 //!   missing chunks; uploads continue on the same upload URL while it is valid. A damaged
@@ -52,7 +55,7 @@ mod thumbnails;
 mod upload;
 pub mod watch;
 
-pub use download::part_path;
+pub use download::{part_path, PART_SUFFIX};
 pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
 pub use events::{Direction, Event, JobId, WaitReason};
 pub use limit::Limit;

@@ -11,7 +11,16 @@ const RESERVED: [&str; 22] = [
 ];
 
 /// The longest name most file systems take, in bytes.
-const MAX_NAME: usize = 255;
+pub(crate) const MAX_NAME: usize = 255;
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
 /// Unicode's bidirectional controls: the embeddings, overrides and isolates that reorder the
 /// text after them (the "Trojan Source" characters: `invoice\u{202e}fdp.exe` shows as
@@ -39,14 +48,19 @@ pub fn safe_name(name: &str) -> String {
         s.insert(0, '_');
     }
     if s.len() > MAX_NAME {
-        let ext = s.rfind('.').map(|i| s[i..].to_string()).filter(|e| e.len() < 32).unwrap_or_default();
-        let mut cut = MAX_NAME - ext.len();
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s = format!("{}{ext}", &s[..cut]);
+        s = fit(&s, "", MAX_NAME);
     }
     s
+}
+
+/// `name` with `tag` before its extension (`a.txt`, ` (1)`: `a (1).txt`), the stem cut so that
+/// the whole fits in `max` bytes (an extension of 32 bytes or more counts as stem).
+fn fit(name: &str, tag: &str, max: usize) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 && name.len() - i < 32 => name.split_at(i),
+        _ => (name, ""),
+    };
+    format!("{}{tag}{ext}", cut(stem, max.saturating_sub(tag.len() + ext.len())))
 }
 
 /// `dir` joined with each component made safe: always inside `dir`.
@@ -63,20 +77,18 @@ pub fn unique(path: &Path) -> PathBuf {
     unique_among(path, &std::collections::HashSet::new())
 }
 
-/// Like [`unique`], also avoiding the paths in `taken` (claimed by other transfers).
+/// Like [`unique`], also avoiding the paths in `taken` (claimed by other transfers). Anything
+/// at a path takes it, a dangling symbolic link too; the new name fits in 255 bytes.
 pub fn unique_among(path: &Path, taken: &std::collections::HashSet<PathBuf>) -> PathBuf {
-    if !path.exists() && !taken.contains(path) {
-        return path.to_path_buf();
-    }
+    let free = |p: &PathBuf| p.symlink_metadata().is_err() && !taken.contains(p);
+    numbered(path).find(free).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// `path`, then `name (1).ext`, `name (2).ext`, ... (each within 255 bytes).
+pub fn numbered(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (stem, ext) = match name.rfind('.') {
-        Some(i) if i > 0 => (&name[..i], &name[i..]),
-        _ => (name.as_str(), ""),
-    };
-    (1..)
-        .map(|i| path.with_file_name(format!("{stem} ({i}){ext}")))
-        .find(|p| !p.exists() && !taken.contains(p))
-        .unwrap_or_else(|| path.to_path_buf())
+    let others = (1u32..).map(move |i| path.with_file_name(fit(&name, &format!(" ({i})"), MAX_NAME)));
+    std::iter::once(path.to_path_buf()).chain(others)
 }
 
 #[cfg(test)]
@@ -124,5 +136,15 @@ mod tests {
         std::fs::write(d.path().join("a (1).txt"), b"x").unwrap();
         assert_eq!(unique(&p), d.path().join("a (2).txt"));
         assert_eq!(unique(&d.path().join("noext")), d.path().join("noext"));
+        // A dangling symbolic link takes its name too.
+        std::os::unix::fs::symlink(d.path().join("nowhere"), d.path().join("link")).unwrap();
+        assert_eq!(unique(&d.path().join("link")), d.path().join("link (1)"));
+        // A name of 255 bytes still fits with its number.
+        let long = d.path().join(format!("{}.txt", "é".repeat(125)));
+        std::fs::write(&long, b"x").unwrap();
+        let other = unique(&long);
+        let name = other.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() <= 255 && name.ends_with(" (1).txt"), "{name}");
+        std::fs::write(&other, b"y").unwrap();
     }
 }

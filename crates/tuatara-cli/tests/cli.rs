@@ -35,3 +35,6 @@ mod watch;
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+
+#[path = "cli/hardening_files.rs"]
+mod hardening_files;

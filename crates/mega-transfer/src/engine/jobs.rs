@@ -30,6 +30,7 @@ impl Engine {
                 size,
                 path: PathBuf::from(name),
                 mtime: None,
+                overwrite: false,
             },
             Direction::Upload => JobSpec::Upload {
                 local: PathBuf::from(name),
@@ -86,10 +87,14 @@ impl Engine {
             .map_err(Into::into)
     }
 
-    /// Records how a job ended (its local path free for others again).
+    /// Records how a job ended (its local paths free for others again).
     fn finish(&self, id: &str, outcome: Outcome) {
         if let Some(JobSpec::Download { path, .. }) = self.record(id).map(|r| r.spec) {
-            self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner()).remove(&path);
+            let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
+            claimed.remove(&path);
+            if let Outcome::Done { path: Some(placed), .. } = &outcome {
+                claimed.remove(placed);
+            }
         }
         if let Some(j) = self.inner.jobs.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
             j.outcome.send_replace(Some(outcome));
@@ -163,7 +168,7 @@ impl Engine {
     fn cancelled(&self, id: &str) -> Outcome {
         if let Some(rec) = self.record(id) {
             if let JobSpec::Download { path, .. } = &rec.spec {
-                let _ = std::fs::remove_file(download::part_path(path));
+                download::remove_part(path, id);
             }
         }
         let _ = self.inner.journal.remove(id);

@@ -149,32 +149,45 @@ impl Engine {
         let wanted = names::join_inside(dest_dir, &[name]);
         let id = new_id();
         let mut claimed = self.inner.claimed.lock().unwrap_or_else(|e| e.into_inner());
-        let path = if !claimed.contains(&wanted)
-            && wanted.exists()
-            && download::is_identical(&wanted, size, fingerprint.as_ref())?
-        {
-            drop(claimed);
-            self.inner
-                .emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", wanted.display()) });
-            self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
-            return Ok(Some(id));
-        } else if claimed.contains(&wanted) {
+        // Anything at the path counts (a dangling symbolic link too); a folder is never replaced.
+        let there = std::fs::symlink_metadata(&wanted).ok().map(|m| m.is_dir());
+        // An identical file there counts as done; unless the file is to be replaced, so does one
+        // at a numbered name that an earlier run took (beside a folder or another file).
+        let candidates: Vec<PathBuf> = match (there, conflict) {
+            (None, _) => Vec::new(),
+            (Some(false), Conflict::Overwrite) => vec![wanted.clone()],
+            (Some(_), _) => names::numbered(&wanted).take_while(|p| p.symlink_metadata().is_ok()).collect(),
+        };
+        for p in candidates.iter().filter(|p| !claimed.contains(*p)) {
+            if download::is_identical(p, size, fingerprint.as_ref())? {
+                drop(claimed);
+                self.inner.emit(Event::Skipped { id: id.clone(), reason: format!("{} is already there", p.display()) });
+                self.finished_now(id.clone(), Direction::Download, name, size, Outcome::Skipped);
+                return Ok(Some(id));
+            }
+        }
+        let path = if claimed.contains(&wanted) {
             // Another running job writes there (MEGA allows duplicate names, and safe names can
             // coincide): this one gets a name of its own.
             names::unique_among(&wanted, &claimed)
-        } else if wanted.exists() {
-            match conflict {
-                Conflict::Rename => names::unique_among(&wanted, &claimed),
-                Conflict::Overwrite => wanted,
-            }
         } else {
-            wanted
+            match (there, conflict) {
+                (None, _) | (Some(false), Conflict::Overwrite) => wanted,
+                (Some(true), _) | (Some(false), Conflict::Rename) => names::unique_among(&wanted, &claimed),
+            }
         };
         claimed.insert(path.clone());
         drop(claimed);
         let rec = JobRecord {
             id: id.clone(),
-            spec: JobSpec::Download { source, key: b64::encode(&key.to_node_key()), size, path, mtime },
+            spec: JobSpec::Download {
+                source,
+                key: b64::encode(&key.to_node_key()),
+                size,
+                path,
+                mtime,
+                overwrite: conflict == Conflict::Overwrite,
+            },
             priority: self.next_priority(),
             paused: false,
         };

@@ -50,13 +50,17 @@ impl EngineConfig {
     }
 }
 
-/// What happens when a download's file exists already.
+/// What happens when a download's file exists already (when it is queued, or appears by the
+/// time the download is verified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Conflict {
-    /// Skip it when identical (size and content fingerprint), else save under a new name.
+    /// Skip it when identical (size and content fingerprint; also when an identical copy is at
+    /// one of its numbered names), else save under a new name (`NAME (1).EXT`): nothing at the
+    /// final name is ever replaced.
     #[default]
     Rename,
-    /// Skip it when identical, else replace it (only once the new one is verified).
+    /// Skip it when identical, else replace it (only once the new one is verified). A folder
+    /// of the same name is never replaced: the file gets a new name as with `Rename`.
     Overwrite,
 }
 
