@@ -17,3 +17,9 @@ mod transfer;
 
 #[path = "api/faults.rs"]
 mod faults;
+
+#[path = "api/malformed.rs"]
+mod malformed;
+
+#[path = "api/at_rest.rs"]
+mod at_rest;

@@ -47,7 +47,18 @@ impl App {
         let spinner = self.out.spinner("resuming the session");
         let r = self.client.resume(&saved).await;
         spinner.finish_and_clear();
-        Ok(r?)
+        let session = r?;
+        // A session saved before the master key was sealed with the server's sek: stored
+        // again, sealed, now that the resume brought the sek back.
+        if !saved.is_sealed() {
+            let sealed = session.save();
+            if sealed.is_sealed() {
+                if let Err(e) = self.store.save(self.client.api_url(), &sealed) {
+                    self.out.warn(format!("the stored session could not be upgraded (it keeps working): {e}"));
+                }
+            }
+        }
+        Ok(session)
     }
 
     /// The session and its whole tree.

@@ -166,7 +166,9 @@ fn open_batch(keyring: &Keyring, batch: &Batch) -> Result<Vec<Item>, ()> {
     for &end in &batch.ends {
         let raw: RawNodeRef<'_> = serde_json::from_slice(&batch.bytes[from..end]).map_err(|_| ())?;
         from = end;
-        if raw.has_share_key() {
+        // A node carrying a share key changes the keyring; a malformed one is refused, with a
+        // warning: the builder handles both, in order.
+        if raw.has_share_key() || raw.is_malformed() {
             items.push(Item::Raw(raw.to_owned_node()));
             continue;
         }
