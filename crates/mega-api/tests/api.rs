@@ -23,3 +23,6 @@ mod malformed;
 
 #[path = "api/at_rest.rs"]
 mod at_rest;
+
+#[path = "api/protected.rs"]
+mod protected;
