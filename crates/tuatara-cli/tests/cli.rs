@@ -32,3 +32,6 @@ mod linkfile;
 
 #[path = "cli/watch.rs"]
 mod watch;
+
+#[path = "cli/at_rest.rs"]
+mod at_rest;
