@@ -1,8 +1,8 @@
 //! One malformed node in a reply (issue 21, 8b): a hostile server in front of mega-testserver
 //! rewrites fields of chosen nodes in the `f` reply and in `t` action packets (a negative or text
-//! size, a text type, a number for a key field, an array for a handle, a node that is not an
-//! object). Only those nodes are left out, each with a warning naming its handle; every other
-//! node is in the tree, on the fast and the general parse path alike.
+//! size, a text type, a number for a key field, an object for the attributes, a node that is not
+//! an object, a node that is not JSON). Only those nodes are left out, each with a warning naming
+//! its handle; every other node is in the tree, on the fast and the general parse path alike.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,6 +26,8 @@ struct Rewrite {
     nodes: HashMap<String, (&'static str, Value)>,
     /// Handles to replace by something that is not a node object.
     not_objects: Vec<String>,
+    /// Handles whose node is made invalid JSON: a doubled comma, a byte that is not UTF-8.
+    not_json: Vec<String>,
     /// Put the node array after `ok`/`sn` (so the client takes its general parse path).
     nodes_last: bool,
     /// In every `t` action packet of two nodes or more, make the second one's size text.
@@ -85,7 +87,18 @@ fn rewrite_f(mut v: Value, rw: &Rewrite) -> Vec<u8> {
         let nodes = reply.shift_remove("f").unwrap();
         reply.insert("f".into(), nodes);
     }
-    serde_json::to_vec(&v).unwrap()
+    let mut body = serde_json::to_vec(&v).unwrap();
+    for (i, h) in rw.not_json.iter().enumerate() {
+        let at = |body: &[u8], s: &str| body.windows(s.len()).position(|w| w == s.as_bytes()).unwrap() + s.len();
+        let after = at(&body, &format!(r#"{{"h":"{h}","#));
+        if i % 2 == 0 {
+            body.insert(after, b',');
+        } else {
+            let a = after + at(&body[after..], r#""a":""#);
+            body[a] = 0xff;
+        }
+    }
+    body
 }
 
 fn rewrite_packets(mut v: Value, rw: &mut Rewrite) -> Vec<u8> {
@@ -153,8 +166,9 @@ async fn through(proxy: &str) -> Session {
 
 /// A drive of folders and files, and the handles of the nodes to spoil, each with its field.
 fn seed(server: &TestServer) -> Vec<(NodeHandle, &'static str, Value)> {
-    for (i, p) in
-        ["/docs/a.txt", "/docs/b.txt", "/docs/c.txt", "/docs/d.txt", "/docs/sub/e.txt", "/f.txt"].iter().enumerate()
+    for (i, p) in ["/docs/a.txt", "/docs/b.txt", "/docs/c.txt", "/docs/d.txt", "/docs/sub/e.txt", "/f.txt", "/f2.txt"]
+        .iter()
+        .enumerate()
     {
         server.seed_bytes(EMAIL, p, &vec![b'x'; 10 + i], 1_700_000_000).unwrap();
     }
@@ -177,12 +191,17 @@ async fn one_malformed_field_leaves_out_only_its_node(nodes_last: bool) {
     let mut rw = Rewrite { nodes_last, ..Rewrite::default() };
     rw.nodes = bad.iter().map(|(h, f, v)| (h.to_b64(), (*f, v.clone()))).collect();
     let mut left_out: Vec<NodeHandle> = bad.iter().map(|(h, ..)| *h).collect();
-    // The fast path cuts the node array into objects and refuses anything else in it (a reply
-    // not of MEGA's making); the general path reads a non-object as one malformed node.
-    if nodes_last {
-        let not_an_object = server.find(EMAIL, "/docs/d.txt").unwrap();
-        rw.not_objects.push(not_an_object.to_b64());
-        left_out.push(not_an_object);
+    // Something that is not a node object in the node array.
+    let not_an_object = server.find(EMAIL, "/docs/d.txt").unwrap();
+    rw.not_objects.push(not_an_object.to_b64());
+    left_out.push(not_an_object);
+    // Nodes that are not JSON: the fast path cuts the array into elements first, so only they
+    // are lost (a general JSON parser cannot read on past them).
+    let mut not_json = Vec::new();
+    if !nodes_last {
+        not_json = vec![server.find(EMAIL, "/docs/a.txt").unwrap(), server.find(EMAIL, "/docs/sub/e.txt").unwrap()];
+        rw.not_json = not_json.iter().map(|h| h.to_b64()).collect();
+        left_out.extend(&not_json);
     }
     let proxy = hostile(server.url(), Arc::new(Mutex::new(rw))).await;
     let session = through(&proxy).await;
@@ -198,17 +217,20 @@ async fn one_malformed_field_leaves_out_only_its_node(nodes_last: bool) {
         }
     }
     assert_eq!(tree.len(), whole.len() - left_out.len());
-    assert_eq!(tree.resolve("/docs/a.txt").map(|h| tree.get(h).unwrap().size()), Some(10));
-    // A child of a left-out folder is kept, outside the drive's paths (as an orphan is).
-    let e = server.find(EMAIL, "/docs/sub/e.txt").unwrap();
-    assert!(tree.get(e).is_some() && tree.resolve("/docs/sub/e.txt").is_none());
+    assert_eq!(tree.resolve("/f2.txt").map(|h| tree.get(h).unwrap().size()), Some(16));
+    if nodes_last {
+        // A child of a left-out folder is kept, outside the drive's paths (as an orphan is).
+        let e = server.find(EMAIL, "/docs/sub/e.txt").unwrap();
+        assert!(tree.get(e).is_some() && tree.resolve("/docs/sub/e.txt").is_none());
+    }
     for (h, field, _) in &bad {
         assert!(logged(&h.to_b64(), field), "no warning names {h} and its field {field}");
     }
-    if nodes_last {
-        // What is not an object has no handle to name.
-        assert!(logged("(none)", "node"));
+    for h in &not_json {
+        assert!(logged(&h.to_b64(), "node"), "no warning names {h}, which is not JSON");
     }
+    // What is not an object has no handle to name.
+    assert!(logged("(none)", "node"));
     server.stop().await;
 }
 
