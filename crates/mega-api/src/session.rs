@@ -274,10 +274,7 @@ impl Client {
         if user != Some(saved.user) {
             return Err(Error::protocol("us", "the session belongs to another user"));
         }
-        let sek = match r.get("sek").and_then(Value::as_str) {
-            Some(s) => Some(Key128::from_b64(s).map_err(|_| Error::protocol("us", "malformed sek"))?),
-            None => None,
-        };
+        let sek = r.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok());
         let master = match (&saved.key, &sek) {
             (SavedKey::Clear(master), _) => master.clone(),
             (SavedKey::Sealed(sealed), Some(sek)) => open_master(sek, sealed),
@@ -289,15 +286,23 @@ impl Client {
                 ))
             }
         };
+        let wrong_sek = || {
+            Error::protocol(
+                "us",
+                "the session key (sek) the server returned does not open the saved session: log in again",
+            )
+        };
         let private_key = match r.get("privk").and_then(Value::as_str) {
             // With a sealed key, a privk that does not decrypt means the sek did not open it.
             Some(p) => Some(Arc::new(PrivateKey::decrypt_privk(p, &master).map_err(|e| match saved.key {
-                SavedKey::Sealed(_) => Error::protocol(
-                    "us",
-                    "the session key (sek) the server returned does not open the saved session: log in again",
-                ),
+                SavedKey::Sealed(_) => wrong_sek(),
                 SavedKey::Clear(_) => e.into(),
             })?)),
+            // Without an RSA key the sid is a tsid, which the master key checks (spec §2.6).
+            None if saved.is_sealed() => {
+                login::check_tsid(&saved.sid.to_b64(), &master).map_err(|_| wrong_sek())?;
+                None
+            }
             None => None,
         };
         let creds = Credentials {

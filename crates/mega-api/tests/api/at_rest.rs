@@ -128,3 +128,15 @@ async fn an_old_session_with_the_key_in_clear_resumes_and_saves_sealed() {
     assert!(opens(&client(&server).resume(&upgraded).await.unwrap(), "kept").await);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_sealed_key_the_sek_does_not_open_is_a_clear_error() {
+    let (server, session) = logged_in().await;
+    let mut raw = b64::decode_all(&session.save().to_secret_string(), "saved session").unwrap();
+    raw[1] ^= 1;
+    let tampered = SavedSession::from_secret_string(&b64::encode(&raw)).unwrap();
+    let err = client(&server).resume(&tampered).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(err.to_string().contains("does not open the saved session"), "{err}");
+    server.stop().await;
+}
