@@ -83,6 +83,9 @@ fn rewrite_f(mut v: Value, rw: &Rewrite) -> Vec<u8> {
             }
         }
     }
+    // Entries of the wrong shape in the lists that follow the nodes.
+    reply["ok"].as_array_mut().unwrap().push(json!({"h": 5, "ha": [], "k": null}));
+    reply["ph"] = json!([{"h": {"x": 1}, "ph": 7}]);
     if rw.nodes_last {
         let nodes = reply.shift_remove("f").unwrap();
         reply.insert("f".into(), nodes);
