@@ -109,7 +109,8 @@ where
 }
 
 /// `f` of every item, computed once per distinct item, the distinct items shared out among
-/// scoped threads (one per core) that each take the next item not yet taken.
+/// the calling thread and scoped helpers (one thread per core), each taking the next item not
+/// yet taken.
 fn once_each_in_parallel<T, F>(items: &[&str], f: F) -> Vec<T>
 where
     T: Clone + Send,
@@ -128,21 +129,24 @@ where
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(distinct.len()).max(1);
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = distinct.get(i) else { break out };
+            out.push((i, f(item)));
+        }
+    };
     let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = distinct.get(i) else { break out };
-                        out.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        // A worker only ends early by panicking; the panic is passed on.
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        // The calling thread works too, so a helper that cannot be started is only missed.
+        let helpers: Vec<_> =
+            (1..threads).filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok()).collect();
+        let mut done = work();
+        for h in helpers {
+            // A helper only fails by panicking; the panic is passed on.
+            done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
     });
     done.sort_unstable_by_key(|(i, _)| *i);
     let results: Vec<T> = done.into_iter().map(|(_, t)| t).collect();
