@@ -2,7 +2,9 @@
 //! link (`g` with `p`: name, size, and a check that the key fits), listing a folder link
 //! (`f` with `&n=`), and importing either into the own drive.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mega_proto::attr::Attributes;
 use mega_proto::link::{self, Link, LinkKind, ParsedLink};
@@ -32,6 +34,123 @@ pub async fn resolve_link(input: &str, password: Option<&str>) -> Result<Link> {
                 .map_err(Error::from)
         }
     }
+}
+
+/// [`resolve_link`] for many links at once: every `#P!` link among `inputs` is opened with
+/// `password` by [`decrypt_protected_links`] (each distinct link once, on all cores, on a
+/// blocking thread). One result per input, in order.
+pub async fn resolve_links(inputs: &[&str], password: Option<&str>) -> Vec<Result<Link>> {
+    let parsed: Vec<Result<ParsedLink>> = inputs.iter().map(|i| link::parse(i).map_err(Error::from)).collect();
+    let payloads: Vec<String> = parsed
+        .iter()
+        .filter_map(|p| match p {
+            Ok(ParsedLink::Protected(payload)) => Some(payload.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut opened = match password {
+        Some(pw) if !payloads.is_empty() => {
+            let pw = Zeroizing::new(pw.to_string());
+            let batch = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = payloads.iter().map(String::as_str).collect();
+                decrypt_protected_links(&refs, &[pw.as_str()])
+            })
+            .await;
+            match batch {
+                Ok(results) => results,
+                Err(_) => return inputs.iter().map(|_| Err(Error::Cancelled)).collect(),
+            }
+        }
+        _ => Vec::new(),
+    }
+    .into_iter();
+    parsed
+        .into_iter()
+        .map(|p| match p? {
+            ParsedLink::Plain(l) => Ok(l),
+            ParsedLink::Protected(_) if password.is_none() => {
+                Err(Error::BadInput("this link is password-protected".into()))
+            }
+            ParsedLink::Protected(_) => opened.next().unwrap_or(Err(Error::Cancelled)),
+        })
+        .collect()
+}
+
+/// Opens many `#P!` payloads: each is tried with `passwords` in order until one fits. A PBKDF2
+/// takes tens of milliseconds per payload and password, so each distinct payload is derived
+/// once (duplicates share its result) and the distinct ones are spread over all cores. Blocking:
+/// call it from a blocking thread (see [`resolve_links`]). One result per payload, in order; a
+/// payload no password fits is an error of kind [`crate::ErrorKind::Crypto`] (no password at
+/// all: [`crate::ErrorKind::BadInput`]).
+pub fn decrypt_protected_links(payloads: &[&str], passwords: &[&str]) -> Vec<Result<Link>> {
+    decrypt_each_once(payloads, passwords, &mega_proto::protected::decrypt)
+}
+
+/// [`decrypt_protected_links`] with the decryption passed in (tests count its calls).
+fn decrypt_each_once<D>(payloads: &[&str], passwords: &[&str], decrypt: &D) -> Vec<Result<Link>>
+where
+    D: Fn(&str, &str) -> std::result::Result<Link, mega_proto::Error> + Sync,
+{
+    if passwords.is_empty() {
+        return payloads.iter().map(|_| Err(Error::BadInput("this link is password-protected".into()))).collect();
+    }
+    let open = |payload: &str| {
+        let mut last = Err(mega_proto::Error::WrongPassword);
+        for pw in passwords {
+            last = decrypt(payload, pw);
+            // Only a wrong password is worth trying the next one for.
+            if !matches!(last, Err(mega_proto::Error::WrongPassword)) {
+                break;
+            }
+        }
+        last
+    };
+    once_each_in_parallel(payloads, open).into_iter().map(|r| r.map_err(Error::from)).collect()
+}
+
+/// `f` of every item, computed once per distinct item, the distinct items shared out among
+/// the calling thread and scoped helpers (one thread per core), each taking the next item not
+/// yet taken.
+fn once_each_in_parallel<T, F>(items: &[&str], f: F) -> Vec<T>
+where
+    T: Clone + Send,
+    F: Fn(&str) -> T + Sync,
+{
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let slots: Vec<usize> = items
+        .iter()
+        .map(|&item| {
+            *index.entry(item).or_insert_with(|| {
+                distinct.push(item);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(distinct.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = distinct.get(i) else { break out };
+            out.push((i, f(item)));
+        }
+    };
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        // The calling thread works too, so a helper that cannot be started is only missed.
+        let helpers: Vec<_> =
+            (1..threads).filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok()).collect();
+        let mut done = work();
+        for h in helpers {
+            // A helper only fails by panicking; the panic is passed on.
+            done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let results: Vec<T> = done.into_iter().map(|(_, t)| t).collect();
+    slots.into_iter().map(|i| results[i].clone()).collect()
 }
 
 /// Protects a link with a password: the `#P!` URL (PBKDF2 on a blocking thread).
@@ -210,5 +329,82 @@ impl Session {
         let reply = self.client.command(&auth, cmd).await?;
         let created = crate::ops::add_put_reply(tree, &reply)?;
         created.first().copied().ok_or(Error::protocol("p", "nothing imported"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use mega_proto::protected;
+
+    use super::*;
+
+    #[test]
+    fn each_distinct_protected_link_is_derived_once_and_results_match_serial() {
+        let mut rng = rand_core::OsRng;
+        let distinct: Vec<String> = (0..6u8)
+            .map(|i| {
+                let link = Link {
+                    kind: if i % 2 == 0 { LinkKind::File } else { LinkKind::Folder },
+                    handle: NodeHandle([i; 6]),
+                    key: Some(if i % 2 == 0 {
+                        NodeKey::File(FileKey::from_node_key(&[i + 1; 32]).unwrap())
+                    } else {
+                        NodeKey::Folder(Key128::new([i + 1; 16]))
+                    }),
+                    sub: None,
+                };
+                // Links 4 and 5 take the second password; the others the first.
+                let pw = if i >= 4 { "second" } else { "first" };
+                let url = protected::encrypt(&link, pw, &mut rng).unwrap();
+                let ParsedLink::Protected(payload) = link::parse(&url).unwrap() else { unreachable!() };
+                payload
+            })
+            .collect();
+        // 14 links, 6 distinct, plus one malformed (twice).
+        let order = [0, 1, 0, 2, 3, 3, 3, 4, 5, 1, 4, 0, 5, 2];
+        let mut payloads: Vec<&str> = order.iter().map(|&i| distinct[i].as_str()).collect();
+        payloads.insert(3, "AQAAAA");
+        payloads.push("AQAAAA");
+        let passwords = ["first", "second"];
+        let calls: Mutex<HashMap<(String, String), usize>> = Mutex::default();
+        let counting = |payload: &str, pw: &str| {
+            *calls.lock().unwrap().entry((payload.to_string(), pw.to_string())).or_default() += 1;
+            protected::decrypt(payload, pw)
+        };
+        let batch = decrypt_each_once(&payloads, &passwords, &counting);
+        let calls = calls.into_inner().unwrap();
+        assert!(calls.values().all(|&n| n == 1), "a payload derived twice with one password: {calls:?}");
+        for (i, d) in distinct.iter().enumerate() {
+            let tried: Vec<&str> =
+                passwords.iter().copied().filter(|pw| calls.contains_key(&(d.clone(), pw.to_string()))).collect();
+            assert_eq!(tried, if i >= 4 { vec!["first", "second"] } else { vec!["first"] }, "link {i}");
+        }
+        assert_eq!(calls.len(), 4 + 2 * 2 + 1, "each distinct payload and password once");
+        let serial: Vec<Result<Link>> = payloads
+            .iter()
+            .map(|p| {
+                let first = protected::decrypt(p, "first");
+                match first {
+                    Err(mega_proto::Error::WrongPassword) => protected::decrypt(p, "second"),
+                    r => r,
+                }
+                .map_err(Error::from)
+            })
+            .collect();
+        assert_eq!(batch.len(), serial.len());
+        for (b, s) in batch.iter().zip(&serial) {
+            match (b, s) {
+                (Ok(b), Ok(s)) => assert_eq!(b.to_url(), s.to_url()),
+                (Err(b), Err(s)) => assert_eq!(b.kind(), s.kind()),
+                _ => panic!("batch {b:?} but serial {s:?}"),
+            }
+        }
+        assert_eq!(batch.iter().filter(|r| r.is_err()).count(), 2, "only the malformed payload fails");
+        let wrong = decrypt_protected_links(&payloads[..1], &["nope"]);
+        assert_eq!(wrong[0].as_ref().unwrap_err().kind(), crate::ErrorKind::Crypto);
+        let none = decrypt_protected_links(&payloads[..1], &[]);
+        assert_eq!(none[0].as_ref().unwrap_err().kind(), crate::ErrorKind::BadInput);
     }
 }

@@ -14,7 +14,7 @@ use mega_proto::rsa::PrivateKey;
 use mega_proto::{b64, ErrorCode, Key128, UserHandle};
 use rand_core::RngCore;
 use serde_json::{json, Value};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::client::{Auth, Client, SidParam};
 use crate::error::{Error, Result};
@@ -77,6 +77,9 @@ struct Credentials {
     sid: Sid,
     sid_param: Arc<SidParam>,
     master: Key128,
+    /// The session encryption key the server keeps with the sid (spec §2.4): the saved
+    /// session holds the master key encrypted with it. `None` when the server keeps none.
+    sek: Option<Key128>,
     user: UserHandle,
     email: String,
     private_key: Option<Arc<PrivateKey>>,
@@ -98,18 +101,35 @@ impl fmt::Debug for Session {
     }
 }
 
-/// A saved session: sid, master key, user handle and e-mail. Serialises (serde) as one secret
+/// A saved session: sid, user handle, e-mail and the master key encrypted with the session
+/// encryption key (`sek`) the server keeps for this sid, as the official SDK keeps it (spec
+/// §2.7). The saved session alone does not give the master key: resuming asks the server for
+/// the `sek`, which it hands out only while the sid is alive. Serialises (serde) as one secret
 /// string; keep it in the OS keyring, never in a plain file or a log. `Debug` is redacted and
 /// the secrets are zeroized on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SavedSession {
     sid: Sid,
-    master: Key128,
+    key: SavedKey,
     user: UserHandle,
     email: String,
 }
 
-const SAVED_VERSION: u8 = 1;
+/// The master key as a saved session holds it.
+#[derive(Clone, PartialEq, Eq)]
+enum SavedKey {
+    /// `AES-ECB(sek, master)`: opened with the `sek` the server returns on resume.
+    Sealed(Key128),
+    /// The master key itself: sessions saved before the `sek` was used, or from a server that
+    /// keeps no `sek`. Still read; such a session is sealed when saved again.
+    Clear(Key128),
+}
+
+/// `b64(1 || master(16) || sid(43) || user(8) || e-mail)`: the master key in clear (read only).
+const SAVED_CLEAR: u8 = 1;
+/// `b64(2 || AES-ECB(sek, master)(16) || sid(43) || user(8) || e-mail)`: the SDK's session blob
+/// (`1 || AES-ECB(sek, master) || sid`, spec §2.7) with the user handle and e-mail after it.
+const SAVED_SEALED: u8 = 2;
 
 impl SavedSession {
     /// The e-mail of the account.
@@ -122,32 +142,50 @@ impl SavedSession {
         self.user
     }
 
-    /// The secret string: `b64(1 || master(16) || sid(43) || user(8) || e-mail)`.
+    /// True when the master key is held encrypted with the server-kept `sek` (the saved
+    /// session alone does not give it); false for an old session that holds it in clear, which
+    /// is worth saving again after [`Client::resume`] (the resumed session saves sealed when
+    /// the server keeps a `sek` for it).
+    pub fn is_sealed(&self) -> bool {
+        matches!(self.key, SavedKey::Sealed(_))
+    }
+
+    /// The secret string: `b64(2 || AES-ECB(sek, master)(16) || sid(43) || user(8) || e-mail)`,
+    /// or, for a session that has no `sek`, the older `b64(1 || master(16) || ...)`.
     pub fn to_secret_string(&self) -> Zeroizing<String> {
         let mut raw = Zeroizing::new(Vec::with_capacity(68 + self.email.len()));
-        raw.push(SAVED_VERSION);
-        raw.extend_from_slice(self.master.as_bytes());
+        let (version, key) = match &self.key {
+            SavedKey::Sealed(k) => (SAVED_SEALED, k),
+            SavedKey::Clear(k) => (SAVED_CLEAR, k),
+        };
+        raw.push(version);
+        raw.extend_from_slice(key.as_bytes());
         raw.extend_from_slice(self.sid.as_bytes());
         raw.extend_from_slice(&self.user.0);
         raw.extend_from_slice(self.email.as_bytes());
         Zeroizing::new(b64::encode(&raw))
     }
 
-    /// Parses [`SavedSession::to_secret_string`]'s output.
+    /// Parses [`SavedSession::to_secret_string`]'s output (either version).
     pub fn from_secret_string(s: &str) -> Result<Self> {
         let bad = || Error::BadInput("not a saved session".into());
         let raw = Zeroizing::new(b64::decode_all(s.trim(), "saved session").map_err(|_| bad())?);
-        if raw.len() < 68 || raw[0] != SAVED_VERSION {
+        if raw.len() < 68 {
             return Err(bad());
         }
-        let master = Key128::from_slice(&raw[1..17]).map_err(|_| bad())?;
+        let key = Key128::from_slice(&raw[1..17]).map_err(|_| bad())?;
+        let key = match raw[0] {
+            SAVED_SEALED => SavedKey::Sealed(key),
+            SAVED_CLEAR => SavedKey::Clear(key),
+            _ => return Err(bad()),
+        };
         let mut sid = [0u8; 43];
         sid.copy_from_slice(&raw[17..60]);
         let sid = Sid::new(sid);
         let mut user = [0u8; 8];
         user.copy_from_slice(&raw[60..68]);
         let email = String::from_utf8(raw[68..].to_vec()).map_err(|_| bad())?;
-        Ok(SavedSession { sid, master, user: UserHandle(user), email })
+        Ok(SavedSession { sid, key, user: UserHandle(user), email })
     }
 }
 
@@ -226,7 +264,8 @@ impl Client {
     }
 
     /// Resumes a saved session without the password. The server checks the sid (`us` with no
-    /// user); an expired one is an error of kind [`crate::ErrorKind::SessionExpired`].
+    /// user, a fresh `sek`) and returns the `sek` it keeps for the sid, which opens the saved
+    /// master key; an expired sid is an error of kind [`crate::ErrorKind::SessionExpired`].
     pub async fn resume(&self, saved: &SavedSession) -> Result<Session> {
         let sid_param = Arc::new(SidParam(Zeroizing::new(saved.sid.to_b64())));
         let auth = Auth::Session(sid_param.clone());
@@ -235,20 +274,67 @@ impl Client {
         if user != Some(saved.user) {
             return Err(Error::protocol("us", "the session belongs to another user"));
         }
+        let sek = r.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok());
+        let master = match (&saved.key, &sek) {
+            (SavedKey::Clear(master), _) => master.clone(),
+            (SavedKey::Sealed(sealed), Some(sek)) => open_master(sek, sealed),
+            (SavedKey::Sealed(_), None) => {
+                return Err(Error::protocol(
+                    "us",
+                    "the server returned no session key (sek), so the saved session's master key cannot be \
+                     opened: log in again",
+                ))
+            }
+        };
+        let wrong_sek = || {
+            Error::protocol(
+                "us",
+                "the session key (sek) the server returned does not open the saved session: log in again",
+            )
+        };
         let private_key = match r.get("privk").and_then(Value::as_str) {
-            Some(p) => Some(Arc::new(PrivateKey::decrypt_privk(p, &saved.master)?)),
+            // With a sealed key, a privk that does not decrypt means the sek did not open it.
+            Some(p) => Some(Arc::new(PrivateKey::decrypt_privk(p, &master).map_err(|e| match saved.key {
+                SavedKey::Sealed(_) => wrong_sek(),
+                SavedKey::Clear(_) => e.into(),
+            })?)),
+            // Without an RSA key the sid is a tsid, which the master key checks (spec §2.6).
+            None if saved.is_sealed() => {
+                login::check_tsid(&saved.sid.to_b64(), &master).map_err(|_| wrong_sek())?;
+                None
+            }
             None => None,
         };
         let creds = Credentials {
             sid: saved.sid.clone(),
             sid_param,
-            master: saved.master.clone(),
+            master,
+            sek,
             user: saved.user,
             email: saved.email.clone(),
             private_key,
         };
         Ok(Session { client: self.clone(), creds: Arc::new(creds) })
     }
+}
+
+/// `AES-ECB(sek, master)`: the master key as a saved session holds it.
+fn seal_master(sek: &Key128, master: &Key128) -> Key128 {
+    let mut block = *master.as_bytes();
+    // One 16-byte block: cannot fail.
+    let _ = sek.ecb_encrypt(&mut block);
+    let sealed = Key128::new(block);
+    block.zeroize();
+    sealed
+}
+
+/// The inverse of [`seal_master`].
+fn open_master(sek: &Key128, sealed: &Key128) -> Key128 {
+    let mut block = *sealed.as_bytes();
+    let _ = sek.ecb_decrypt(&mut block);
+    let master = Key128::new(block);
+    block.zeroize();
+    master
 }
 
 fn random_key_b64() -> String {
@@ -291,11 +377,15 @@ async fn us(client: &Client, email: &str, secrets: &LoginSecrets, mfa: Option<&s
     } else {
         return Err(Error::protocol("us", "neither csid nor tsid"));
     };
-    tracing::debug!(%user, "logged in");
+    // The server keeps the sek it echoes and returns it on resume; one that echoes none (or
+    // not a key) keeps none (spec §2.4).
+    let sek = r.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok());
+    tracing::debug!(%user, sek = sek.is_some(), "logged in");
     let creds = Credentials {
         sid_param: Arc::new(SidParam(Zeroizing::new(sid.to_b64()))),
         sid,
         master,
+        sek,
         user,
         email: email.to_string(),
         private_key,
@@ -335,14 +425,18 @@ impl Session {
         &self.creds.sid_param
     }
 
-    /// What to store to resume later without the password.
+    /// What to store to resume later without the password: the master key sealed with the
+    /// server-kept `sek` (see [`SavedSession`]). A server that keeps no `sek` for the session
+    /// leaves no other way than the master key in clear ([`SavedSession::is_sealed`] is false).
     pub fn save(&self) -> SavedSession {
-        SavedSession {
-            sid: self.creds.sid.clone(),
-            master: self.creds.master.clone(),
-            user: self.creds.user,
-            email: self.creds.email.clone(),
-        }
+        let key = match &self.creds.sek {
+            Some(sek) => SavedKey::Sealed(seal_master(sek, &self.creds.master)),
+            None => {
+                tracing::warn!("the server keeps no session key (sek): the saved session holds the master key");
+                SavedKey::Clear(self.creds.master.clone())
+            }
+        };
+        SavedSession { sid: self.creds.sid.clone(), key, user: self.creds.user, email: self.creds.email.clone() }
     }
 
     /// Sends commands in one batch with this session; see [`Client::request`].
@@ -396,20 +490,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_master_key_is_sealed_and_opened_with_the_sek() {
+        let (sek, master) = (Key128::new([3; 16]), Key128::new([9; 16]));
+        let sealed = seal_master(&sek, &master);
+        assert_ne!(sealed, master);
+        assert_eq!(open_master(&sek, &sealed), master);
+        assert_ne!(open_master(&Key128::new([4; 16]), &sealed), master);
+    }
+
+    #[test]
     fn saved_session_round_trips_and_hides_secrets() {
-        let saved = SavedSession {
+        let master = Key128::new([9; 16]);
+        let sealed = SavedSession {
             sid: Sid::new([7; 43]),
-            master: Key128::new([9; 16]),
+            key: SavedKey::Sealed(seal_master(&Key128::new([3; 16]), &master)),
             user: UserHandle([1; 8]),
             email: "a@example.com".into(),
         };
-        let json = serde_json::to_string(&saved).unwrap();
-        let back: SavedSession = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, saved);
+        let clear = SavedSession { key: SavedKey::Clear(master.clone()), ..sealed.clone() };
+        for saved in [sealed, clear] {
+            let json = serde_json::to_string(&saved).unwrap();
+            let back: SavedSession = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, saved);
+            assert_eq!(back.is_sealed(), matches!(saved.key, SavedKey::Sealed(_)));
+        }
+        let saved = SavedSession {
+            sid: Sid::new([7; 43]),
+            key: SavedKey::Clear(master),
+            user: UserHandle([1; 8]),
+            email: "a@example.com".into(),
+        };
         let dbg = format!("{saved:?}");
         assert!(dbg.contains("a@example.com") && dbg.contains("redacted"));
         assert!(!dbg.contains(&Key128::new([9; 16]).to_b64()));
         assert!(SavedSession::from_secret_string("AAAA").is_err());
+        let mut unknown = b64::decode_all(&saved.to_secret_string(), "t").unwrap();
+        unknown[0] = 3;
+        assert!(SavedSession::from_secret_string(&b64::encode(&unknown)).is_err(), "an unknown version");
         assert!(serde_json::from_str::<SavedSession>("\"junk!\"").is_err());
     }
 }

@@ -17,3 +17,12 @@ mod transfer;
 
 #[path = "api/faults.rs"]
 mod faults;
+
+#[path = "api/malformed.rs"]
+mod malformed;
+
+#[path = "api/at_rest.rs"]
+mod at_rest;
+
+#[path = "api/protected.rs"]
+mod protected;

@@ -47,7 +47,18 @@ impl App {
         let spinner = self.out.spinner("resuming the session");
         let r = self.client.resume(&saved).await;
         spinner.finish_and_clear();
-        Ok(r?)
+        let session = r?;
+        // A session saved before the master key was sealed with the server's sek: stored
+        // again, sealed, now that the resume brought the sek back.
+        if !saved.is_sealed() {
+            let sealed = session.save();
+            if sealed.is_sealed() {
+                if let Err(e) = self.store.save(self.client.api_url(), &sealed) {
+                    self.out.warn(format!("the stored session could not be upgraded (it keeps working): {e}"));
+                }
+            }
+        }
+        Ok(session)
     }
 
     /// The session and its whole tree.
@@ -63,24 +74,57 @@ impl App {
     /// `--link-key`) and checks it has a key.
     pub(crate) async fn link(&self, arg: &str, password: Option<&str>) -> Result<Link> {
         let parsed = mega_proto::link::parse(arg).map_err(|e| Failure::BadLink(format!("malformed link: {e}")))?;
+        let mut one = self.links(std::slice::from_ref(&parsed), password).await;
+        one.pop().unwrap_or_else(|| Err(Failure::Other("no link".into())))
+    }
+
+    /// [`App::link`] for many parsed links: the `#P!` ones are opened together (each distinct
+    /// one once, on all cores). One result per link, in order.
+    pub(crate) async fn links(&self, parsed: &[ParsedLink], password: Option<&str>) -> Vec<Result<Link>> {
         let password = password.or(self.link_password.as_deref());
-        let link = match parsed {
-            ParsedLink::Protected(_) if password.is_none() => {
-                return Err(Failure::BadLink(
-                    "this link is password-protected (#P!): give its password with --password".into(),
-                ));
-            }
-            ParsedLink::Protected(_) => {
-                let spinner = self.out.spinner("decrypting the #P! link");
-                let r = mega_api::resolve_link(arg, password).await;
+        let protected: Vec<String> =
+            parsed.iter().filter(|p| matches!(p, ParsedLink::Protected(_))).map(ParsedLink::to_url).collect();
+        let opened = match password {
+            Some(pw) if !protected.is_empty() => {
+                let what = match protected.len() {
+                    1 => "decrypting the #P! link".to_string(),
+                    n => format!("decrypting {n} #P! links"),
+                };
+                let spinner = self.out.spinner(&what);
+                let refs: Vec<&str> = protected.iter().map(String::as_str).collect();
+                let r = mega_api::resolve_links(&refs, Some(pw)).await;
                 spinner.finish_and_clear();
-                r.map_err(|e| match e.kind() {
-                    mega_api::ErrorKind::Crypto => Failure::BadLink("wrong password for this #P! link".into()),
-                    _ => Failure::from_link(e),
-                })?
+                r
             }
-            ParsedLink::Plain(l) => l,
+            _ => Vec::new(),
         };
+        let mut opened = opened.into_iter();
+        parsed
+            .iter()
+            .map(|p| {
+                let link = match p {
+                    ParsedLink::Protected(_) if password.is_none() => {
+                        return Err(Failure::BadLink(
+                            "this link is password-protected (#P!): give its password with --password".into(),
+                        ));
+                    }
+                    ParsedLink::Protected(_) => match opened.next() {
+                        Some(Ok(l)) => l,
+                        Some(Err(e)) if e.kind() == mega_api::ErrorKind::Crypto => {
+                            return Err(Failure::BadLink("wrong password for this #P! link".into()))
+                        }
+                        Some(Err(e)) => return Err(Failure::from_link(e)),
+                        None => return Err(Failure::Other("a #P! link was not decrypted".into())),
+                    },
+                    ParsedLink::Plain(l) => l.clone(),
+                };
+                self.with_key(link)
+            })
+            .collect()
+    }
+
+    /// A link with the `--link-key` given apart where it has none; an error if it still has none.
+    fn with_key(&self, link: Link) -> Result<Link> {
         let link = match (&link.key, &self.link_key) {
             (None, Some(k)) => {
                 link.with_key(k).map_err(|e| Failure::BadLink(format!("the key given does not fit the link: {e}")))?

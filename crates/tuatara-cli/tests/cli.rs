@@ -38,3 +38,6 @@ mod hostile;
 
 #[path = "cli/hardening_files.rs"]
 mod hardening_files;
+
+#[path = "cli/at_rest.rs"]
+mod at_rest;

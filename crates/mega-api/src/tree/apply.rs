@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use mega_proto::attr::Attributes;
 use mega_proto::NodeHandle;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{RawNode, Tree};
@@ -57,7 +58,9 @@ impl ActionPacket {
             "t" => v
                 .get("t")
                 .and_then(|t| t.get("f"))
-                .and_then(|f| serde_json::from_value::<Vec<RawNode>>(f.clone()).ok())
+                // Each node is read leniently: one malformed node is left out when the packet
+                // is applied, the others land.
+                .and_then(|f| Vec::<RawNode>::deserialize(f).ok())
                 .map(ActionPacket::Nodes),
             "u" => handle("n").zip(text("at")).map(|(handle, at)| ActionPacket::Attributes { handle, at }),
             "d" => handle("n")

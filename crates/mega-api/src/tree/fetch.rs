@@ -266,8 +266,8 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "f" => map.next_value_seed(NodesSeed { nodes: self.nodes })?,
-                "ok" => extras.ok = map.next_value::<Option<Vec<OkEntry>>>()?.unwrap_or_default(),
-                "ph" => extras.ph = map.next_value::<Option<Vec<PhEntry>>>()?.unwrap_or_default(),
+                "ok" => extras.ok = entries(map.next_value()?, "ok"),
+                "ph" => extras.ph = entries(map.next_value()?, "ph"),
                 "sn" => extras.sn = map.next_value::<Option<String>>()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -276,6 +276,12 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
         }
         Ok(Outcome::Parsed(extras))
     }
+}
+
+/// The entries of an `ok` or `ph` list; one of the wrong shape is skipped with a warning.
+fn entries<T: serde::de::DeserializeOwned>(list: Option<Vec<serde_json::Value>>, what: &str) -> Vec<T> {
+    let read = |v| serde_json::from_value(v).map_err(|e| tracing::warn!(list = what, "entry skipped: {e}")).ok();
+    list.unwrap_or_default().into_iter().filter_map(read).collect()
 }
 
 /// The node array: each node decrypted into the tree as soon as it is read.

@@ -354,9 +354,17 @@ impl Tree {
     }
 
     /// Decrypts a raw node into the tree (kept sealed when no key opens it). Returns the
-    /// handle and the previous parent if the node was already there.
+    /// handle and the previous parent if the node was already there. A node with a malformed
+    /// field, an invalid handle or an unknown type is left out, with a warning naming it.
     pub(crate) fn add_raw(&mut self, raw: &RawNode) -> Option<(NodeHandle, Option<Option<NodeHandle>>)> {
-        let node = self.keyring.decrypt(raw).ok()?;
+        if let Some(field) = raw.malformed {
+            tracing::warn!(handle = %node::wire_handle(&raw.h), field, "node left out: a field has the wrong type");
+            return None;
+        }
+        let Ok(node) = self.keyring.decrypt(raw) else {
+            tracing::warn!(handle = %node::wire_handle(&raw.h), t = raw.t, "node left out: invalid handle or type");
+            return None;
+        };
         if !node.is_decrypted() {
             if let (Some(k), Some(a)) = (raw.k.as_deref(), raw.a.as_deref()) {
                 self.sealed.insert(node.handle, Sealed { k: k.into(), a: a.into() });

@@ -3,10 +3,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use mega_proto::attr::Attributes;
 use mega_proto::fingerprint::Fingerprint;
 use mega_proto::{FileKey, Key128, NodeHandle, NodeKey, UserHandle};
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
@@ -93,9 +96,11 @@ macro_rules! borrow_fields {
     };
 }
 
-/// A node as the wire shows it (`f`, `t` packets, `p` replies). Unknown fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+/// A node as the wire shows it (`f`, `t` packets, `p` replies). Unknown fields are ignored. A
+/// known field of the wrong type (a negative or text size, a text type, a number for a handle,
+/// ...) does not fail the reply it came in: the node is read with [`RawNode::malformed`] set
+/// and is left out of the tree, with a warning naming its handle.
+#[derive(Debug, Clone, Default)]
 pub struct RawNode {
     /// Handle.
     pub h: String,
@@ -119,6 +124,9 @@ pub struct RawNode {
     pub su: Option<String>,
     /// Share key (incoming share roots).
     pub sk: Option<String>,
+    /// The first field that had the wrong type (`"node"` when the node was not an object);
+    /// such a node is never put into the tree.
+    pub malformed: Option<&'static str>,
 }
 
 impl RawNode {
@@ -128,30 +136,29 @@ impl RawNode {
     }
 }
 
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawNodeRef::deserialize(d).map(RawNodeRef::into_owned_node)
+    }
+}
+
 /// A node as the wire shows it, borrowed from the reply's bytes where no JSON escape is in the
-/// way: what the fast path of `f` parses, without a string allocation per field.
-#[derive(Default, Deserialize)]
-#[serde(default)]
+/// way: what the fast path of `f` parses, without a string allocation per field. Read as
+/// leniently as [`RawNode`].
+#[derive(Default)]
 pub(crate) struct RawNodeRef<'a> {
-    #[serde(borrow)]
     h: Cow<'a, str>,
-    #[serde(borrow)]
     p: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     u: Option<Cow<'a, str>>,
     t: i64,
-    #[serde(borrow)]
     a: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     k: Option<Cow<'a, str>>,
     s: Option<u64>,
     ts: Option<i64>,
-    #[serde(borrow)]
     fa: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     su: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     sk: Option<Cow<'a, str>>,
+    malformed: Option<&'static str>,
 }
 
 impl RawNodeRef<'_> {
@@ -170,6 +177,11 @@ impl RawNodeRef<'_> {
         self.sk.is_some()
     }
 
+    /// True when a field had the wrong type (the node stays out of the tree).
+    pub(crate) fn is_malformed(&self) -> bool {
+        self.malformed.is_some()
+    }
+
     /// An owned copy, for the slow path.
     pub(crate) fn to_owned_node(&self) -> RawNode {
         let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_string);
@@ -185,8 +197,270 @@ impl RawNodeRef<'_> {
             fa: own(&self.fa),
             su: own(&self.su),
             sk: own(&self.sk),
+            malformed: self.malformed,
         }
     }
+
+    /// The owned node, moving the strings that were already owned.
+    fn into_owned_node(self) -> RawNode {
+        let own = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);
+        RawNode {
+            h: self.h.into_owned(),
+            p: own(self.p),
+            u: own(self.u),
+            t: self.t,
+            a: own(self.a),
+            k: own(self.k),
+            s: self.s,
+            ts: self.ts,
+            fa: own(self.fa),
+            su: own(self.su),
+            sk: own(self.sk),
+            malformed: self.malformed,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawNodeRef<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor(PhantomData))
+    }
+}
+
+/// The known fields of a node object.
+enum Field {
+    H,
+    P,
+    U,
+    T,
+    A,
+    K,
+    S,
+    Ts,
+    Fa,
+    Su,
+    Sk,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+                Ok(match v {
+                    "h" => Field::H,
+                    "p" => Field::P,
+                    "u" => Field::U,
+                    "t" => Field::T,
+                    "a" => Field::A,
+                    "k" => Field::K,
+                    "s" => Field::S,
+                    "ts" => Field::Ts,
+                    "fa" => Field::Fa,
+                    "su" => Field::Su,
+                    "sk" => Field::Sk,
+                    _ => Field::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// A field's value whatever its JSON type, so that a wrong type is noted rather than failing
+/// the whole reply. Arrays and objects are skipped over without being kept.
+enum Wire<'a> {
+    Null,
+    Text(Cow<'a, str>),
+    Int(i64),
+    UInt(u64),
+    Other,
+}
+
+impl<'a> Wire<'a> {
+    fn text(self) -> Result<Option<Cow<'a, str>>, ()> {
+        match self {
+            Wire::Null => Ok(None),
+            Wire::Text(s) => Ok(Some(s)),
+            _ => Err(()),
+        }
+    }
+
+    fn int(self) -> Result<Option<i64>, ()> {
+        match self {
+            Wire::Null => Ok(None),
+            Wire::Int(i) => Ok(Some(i)),
+            Wire::UInt(u) => i64::try_from(u).map(Some).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+
+    fn size(self) -> Result<Option<u64>, ()> {
+        match self {
+            Wire::Null => Ok(None),
+            Wire::UInt(u) => Ok(Some(u)),
+            Wire::Int(i) => u64::try_from(i).map(Some).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Wire<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Wire<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Wire<'a>, E> {
+                Ok(Wire::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Wire<'a>, E> {
+                Ok(Wire::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Wire<'a>, E> {
+                Ok(Wire::Text(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Wire<'a>, E> {
+                Ok(Wire::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Wire<'a>, E> {
+                Ok(Wire::UInt(v))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Wire<'a>, E> {
+                Ok(Wire::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Wire<'a>, E> {
+                Ok(Wire::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Wire<'a>, E> {
+                Ok(Wire::Null)
+            }
+            fn visit_none<E>(self) -> Result<Wire<'a>, E> {
+                Ok(Wire::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Wire<'a>, D::Error> {
+                Wire::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Wire<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Wire::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Wire<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Wire::Other)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// Reads a node object field by field; a node that is not an object is read as malformed.
+struct NodeVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'a> NodeVisitor<'a> {
+    fn not_an_object() -> RawNodeRef<'a> {
+        RawNodeRef { malformed: Some("node"), ..RawNodeRef::default() }
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for NodeVisitor<'a> {
+    type Value = RawNodeRef<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a node object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNodeRef<'a>, A::Error> {
+        let mut n = RawNodeRef::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            let name = match field {
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                Field::H => "h",
+                Field::P => "p",
+                Field::U => "u",
+                Field::T => "t",
+                Field::A => "a",
+                Field::K => "k",
+                Field::S => "s",
+                Field::Ts => "ts",
+                Field::Fa => "fa",
+                Field::Su => "su",
+                Field::Sk => "sk",
+            };
+            let v = map.next_value::<Wire<'a>>()?;
+            let ok = match field {
+                Field::H => v.text().and_then(|h| h.ok_or(())).map(|h| n.h = h),
+                Field::T => v.int().and_then(|t| t.ok_or(())).map(|t| n.t = t),
+                Field::P => v.text().map(|x| n.p = x),
+                Field::U => v.text().map(|x| n.u = x),
+                Field::A => v.text().map(|x| n.a = x),
+                Field::K => v.text().map(|x| n.k = x),
+                Field::Fa => v.text().map(|x| n.fa = x),
+                Field::Su => v.text().map(|x| n.su = x),
+                Field::Sk => v.text().map(|x| n.sk = x),
+                Field::S => v.size().map(|x| n.s = x),
+                Field::Ts => v.int().map(|x| n.ts = x),
+                Field::Other => Ok(()),
+            };
+            if ok.is_err() && n.malformed.is_none() {
+                n.malformed = Some(name);
+            }
+        }
+        Ok(n)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNodeRef<'a>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+
+    fn visit_unit<E>(self) -> Result<RawNodeRef<'a>, E> {
+        Ok(Self::not_an_object())
+    }
+}
+
+/// A handle from the wire for a log line: at most 16 characters, control characters escaped
+/// (a hostile server chooses it).
+pub(crate) fn wire_handle(h: &str) -> String {
+    if h.is_empty() {
+        return "(none)".into();
+    }
+    let short: String = h.chars().take(16).collect();
+    let mut out = short.escape_debug().to_string();
+    if short.len() < h.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// The fields of a raw node that opening it needs, borrowed.

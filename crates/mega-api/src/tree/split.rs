@@ -46,11 +46,16 @@ pub(super) enum Item {
 /// What the builder receives: a batch's items, or why the batch could not be read.
 pub(super) type Built = (u64, Result<Vec<Item>, ()>);
 
-/// Cuts the node array into batches of whole objects.
+/// Cuts the node array into batches of whole elements: node objects, and whatever else a
+/// broken or hostile server put in the array (read as malformed nodes).
 pub(super) struct Scanner {
     depth: u32,
     in_str: bool,
     escaped: bool,
+    /// The element being read is a string (it ends with its closing quote).
+    top_str: bool,
+    /// The element being read is a bare number or literal (it ends before `,`, `]` or a space).
+    scalar: bool,
     /// The array's closing `]` was seen; the rest is the tail.
     done: bool,
     batch: Vec<u8>,
@@ -67,6 +72,8 @@ impl Scanner {
             depth: 0,
             in_str: false,
             escaped: false,
+            top_str: false,
+            scalar: false,
             done: false,
             batch: Vec::new(),
             ends: Vec::new(),
@@ -76,21 +83,29 @@ impl Scanner {
     }
 
     /// Scans `chunk`, handing every full batch to `emit`. Fails on bytes that cannot be part of
-    /// an array of objects.
+    /// a JSON array.
     pub(super) fn push(&mut self, chunk: &[u8], emit: &mut dyn FnMut(Batch)) -> Result<(), ()> {
         if self.done {
             self.tail.extend_from_slice(chunk);
             return Ok(());
         }
-        // Where the current object's bytes start in this chunk, when inside one.
+        // Where the current element's bytes start in this chunk, when inside one.
         let mut start = (self.depth > 0).then_some(0);
         let mut i = 0;
         while i < chunk.len() {
             let b = chunk[i];
             if self.depth == 0 {
                 match b {
-                    b'{' => {
+                    b'{' | b'[' => {
                         self.depth = 1;
+                        start = Some(i);
+                    }
+                    b'"' => {
+                        (self.depth, self.in_str, self.top_str) = (1, true, true);
+                        start = Some(i);
+                    }
+                    b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                        (self.depth, self.scalar) = (1, true);
                         start = Some(i);
                     }
                     b',' | b' ' | b'\n' | b'\r' | b'\t' => {}
@@ -101,6 +116,13 @@ impl Scanner {
                     }
                     _ => return Err(()),
                 }
+            } else if self.scalar {
+                if matches!(b, b',' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                    self.scalar = false;
+                    self.end_element(&chunk[start.take().unwrap_or(0)..i], emit);
+                    // The delimiter is read again, outside the element.
+                    continue;
+                }
             } else if self.in_str {
                 if self.escaped {
                     self.escaped = false;
@@ -108,6 +130,10 @@ impl Scanner {
                     self.escaped = true;
                 } else if b == b'"' {
                     self.in_str = false;
+                    if self.top_str {
+                        self.top_str = false;
+                        self.end_element(&chunk[start.take().unwrap_or(0)..=i], emit);
+                    }
                 }
             } else {
                 match b {
@@ -116,12 +142,7 @@ impl Scanner {
                     b'}' | b']' => {
                         self.depth -= 1;
                         if self.depth == 0 {
-                            let from = start.take().unwrap_or(0);
-                            self.batch.extend_from_slice(&chunk[from..=i]);
-                            self.ends.push(self.batch.len());
-                            if self.ends.len() >= BATCH {
-                                emit(self.take());
-                            }
+                            self.end_element(&chunk[start.take().unwrap_or(0)..=i], emit);
                         }
                     }
                     _ => {}
@@ -133,6 +154,16 @@ impl Scanner {
             self.batch.extend_from_slice(&chunk[from..]);
         }
         Ok(())
+    }
+
+    /// Ends the element whose last bytes are `last` (the earlier ones are in the batch).
+    fn end_element(&mut self, last: &[u8], emit: &mut dyn FnMut(Batch)) {
+        self.depth = 0;
+        self.batch.extend_from_slice(last);
+        self.ends.push(self.batch.len());
+        if self.ends.len() >= BATCH {
+            emit(self.take());
+        }
     }
 
     /// The last batch, once the body has ended; fails if the array never closed.
@@ -164,9 +195,16 @@ fn open_batch(keyring: &Keyring, batch: &Batch) -> Result<Vec<Item>, ()> {
     let mut items = Vec::with_capacity(batch.ends.len());
     let mut from = 0;
     for &end in &batch.ends {
-        let raw: RawNodeRef<'_> = serde_json::from_slice(&batch.bytes[from..end]).map_err(|_| ())?;
+        let bytes = &batch.bytes[from..end];
         from = end;
-        if raw.has_share_key() {
+        // Not JSON (the scanner only checks the nesting): this element alone is malformed.
+        let Ok(raw) = serde_json::from_slice::<RawNodeRef<'_>>(bytes) else {
+            items.push(Item::Raw(RawNode { h: handle_in(bytes), malformed: Some("node"), ..RawNode::default() }));
+            continue;
+        };
+        // A node carrying a share key changes the keyring; a malformed one is refused, with a
+        // warning: the builder handles both, in order.
+        if raw.has_share_key() || raw.is_malformed() {
             items.push(Item::Raw(raw.to_owned_node()));
             continue;
         }
@@ -184,6 +222,16 @@ fn open_batch(keyring: &Keyring, batch: &Batch) -> Result<Vec<Item>, ()> {
         }
     }
     Ok(items)
+}
+
+/// The handle of a node object that is not valid JSON, for the warning: the text of its `h`
+/// field, if it is plainly there.
+fn handle_in(bytes: &[u8]) -> String {
+    const KEY: &[u8] = br#""h":""#;
+    let Some(at) = bytes.windows(KEY.len()).position(|w| w == KEY) else { return String::new() };
+    let value = &bytes[at + KEY.len()..];
+    let value = &value[..value.iter().position(|&b| b == b'"').unwrap_or(value.len()).min(16)];
+    String::from_utf8_lossy(value).into_owned()
 }
 
 /// Starts `n` workers taking batches from `batches` and sending what they open to `built`.
@@ -283,10 +331,56 @@ mod tests {
     }
 
     #[test]
+    fn elements_other_than_objects_are_cut_whole_too() {
+        let body = br#"{"h":"a"},7, -1.5e3 ,"x\"]{",[1,{"h":"]"}],true,null,{"h":"b"}],"sn":"s"}]"#;
+        let want = [r#"{"h":"a"}"#, "7", "-1.5e3", r#""x\"]{""#, r#"[1,{"h":"]"}]"#, "true", "null", r#"{"h":"b"}"#];
+        for cut in 0..body.len() {
+            let (batches, tail, r) = scan(&[&body[..cut], &body[cut..]]);
+            assert!(r.is_ok(), "cut at {cut}");
+            let objs: Vec<String> = batches.into_iter().flatten().collect();
+            assert_eq!(objs, want, "cut at {cut}");
+            assert_eq!(tail, br#","sn":"s"}]"#, "cut at {cut}");
+        }
+    }
+
+    #[test]
     fn a_truncated_or_foreign_body_is_refused() {
         assert!(scan(&[br#"{"h":"a"}"#]).2.is_err(), "no closing bracket");
-        assert!(scan(&[br#"{"h":"a"},7]"#]).2.is_err(), "a number in the node array");
+        assert!(scan(&[br#"{"h":"a"},7"#]).2.is_err(), "no closing bracket after a number");
+        assert!(scan(&[br#"{"h":"a"}},{"h":"b"}]"#]).2.is_err(), "a stray closing brace");
+        assert!(scan(&[br#"{"h":"a"},<html>]"#]).2.is_err(), "not JSON");
         let (batches, _, r) = scan(&[b"]"]);
         assert!(r.is_ok() && batches.is_empty(), "an empty array");
+    }
+
+    #[test]
+    fn a_node_that_is_not_json_is_one_malformed_item() {
+        let mut s = Scanner::new();
+        let mut batches = Vec::new();
+        let body =
+            "{\"h\":\"AAAAAAAB\",,\"t\":1},{\"h\":\"AAAAAAAC\",\"a\":\"\u{ff}\"},\"x\",{\"h\":\"AAAAAAAD\",\"t\":1}]";
+        let mut bytes = body.as_bytes().to_vec();
+        // An invalid UTF-8 byte in the second node's `a`.
+        let at = bytes.windows(2).position(|w| w == "\u{ff}".as_bytes()).unwrap();
+        bytes.splice(at..at + 2, [0xff]);
+        s.push(&bytes, &mut |b| batches.push(b)).unwrap();
+        s.finish(&mut |b| batches.push(b)).unwrap();
+        let items = open_batch(&Keyring::default(), &batches[0]).unwrap();
+        let seen: Vec<(String, Option<&str>)> = items
+            .iter()
+            .map(|i| match i {
+                Item::Raw(r) => (r.h.clone(), r.malformed),
+                Item::Opened { node, .. } => (node.handle().to_b64(), None),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("AAAAAAAB".to_string(), Some("node")),
+                ("AAAAAAAC".to_string(), Some("node")),
+                (String::new(), Some("node")),
+                ("AAAAAAAD".to_string(), None),
+            ]
+        );
     }
 }

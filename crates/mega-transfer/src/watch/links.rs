@@ -1,7 +1,7 @@
 //! The runner of a links watch, and its ledger: every link seen, by public handle (never its
 //! key), with what became of it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -222,51 +222,61 @@ impl LinksRun {
         } else {
             vec![self.source.clone()]
         };
-        let mut changed = false;
+        let mut found = Vec::new();
         for f in files {
-            let text = match std::fs::read(&f) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            match std::fs::read(&f) {
+                Ok(b) => found.extend(extract_links(&String::from_utf8_lossy(&b))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    self.error(&format!("{}: {e}", f.display()));
-                    continue;
-                }
-            };
-            for parsed in extract_links(&text) {
-                let link = match parsed {
-                    // Without its key (perhaps still being written): not yet.
-                    ParsedLink::Plain(l) if l.key.is_none() => continue,
-                    ParsedLink::Plain(l) => l,
-                    ParsedLink::Protected(payload) => {
-                        let opened = self
-                            .options
-                            .passwords
-                            .iter()
-                            .find_map(|pw| mega_proto::protected::decrypt(&payload, pw).ok());
-                        match opened {
-                            Some(l) => l,
-                            None => {
-                                let id = protected_id(&payload);
-                                if !self.ledger.contains_key(&id) {
-                                    self.set(&id, LinkState::NeedsPassword, None);
-                                    changed = true;
-                                }
-                                continue;
-                            }
+                Err(e) => self.error(&format!("{}: {e}", f.display())),
+            }
+        }
+        // The #P! links not settled yet, opened together: a PBKDF2 per link and password,
+        // each distinct link once, spread over all cores.
+        let to_open: Vec<(usize, &str)> = found
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                ParsedLink::Protected(payload) if !self.settled(&protected_id(payload)) => Some((i, payload.as_str())),
+                _ => None,
+            })
+            .collect();
+        let mut opened: HashMap<usize, Result<Link, mega_api::Error>> = HashMap::new();
+        if !to_open.is_empty() {
+            let payloads: Vec<&str> = to_open.iter().map(|(_, p)| *p).collect();
+            let passwords: Vec<&str> = self.options.passwords.iter().map(String::as_str).collect();
+            let results = mega_api::decrypt_protected_links(&payloads, &passwords);
+            opened = to_open.iter().map(|(i, _)| *i).zip(results).collect();
+        }
+        let mut changed = false;
+        for (i, parsed) in found.into_iter().enumerate() {
+            let link = match parsed {
+                // Without its key (perhaps still being written): not yet.
+                ParsedLink::Plain(l) if l.key.is_none() => continue,
+                ParsedLink::Plain(l) => l,
+                ParsedLink::Protected(payload) => match opened.remove(&i) {
+                    Some(Ok(l)) => l,
+                    Some(Err(_)) => {
+                        let id = protected_id(&payload);
+                        if !self.ledger.contains_key(&id) {
+                            self.set(&id, LinkState::NeedsPassword, None);
+                            changed = true;
                         }
+                        continue;
                     }
-                };
-                let id = link_id(&link);
-                let fresh = match self.ledger.get(&id).map(|e| e.state) {
-                    None | Some(LinkState::NeedsPassword) => true,
-                    Some(LinkState::Queued) => !self.in_flight.contains(&id),
-                    Some(LinkState::Done | LinkState::Failed) => false,
-                };
-                if fresh && !self.waiting.iter().any(|(w, _)| *w == id) {
-                    self.set(&id, LinkState::Queued, None);
-                    self.waiting.push((id, link));
-                    changed = true;
-                }
+                    // Settled (done, failed, or on its way): nothing to derive again.
+                    None => continue,
+                },
+            };
+            let id = link_id(&link);
+            let fresh = match self.ledger.get(&id).map(|e| e.state) {
+                None | Some(LinkState::NeedsPassword) => true,
+                Some(LinkState::Queued) => !self.in_flight.contains(&id),
+                Some(LinkState::Done | LinkState::Failed) => false,
+            };
+            if fresh && !self.waiting.iter().any(|(w, _)| *w == id) {
+                self.set(&id, LinkState::Queued, None);
+                self.waiting.push((id, link));
+                changed = true;
             }
         }
         if changed {
@@ -274,6 +284,16 @@ impl LinksRun {
         }
         self.status.scanned = true;
         self.status.scans += 1;
+    }
+
+    /// A link id that a scan would not queue again: done, failed, queued and running, or
+    /// waiting already.
+    fn settled(&self, id: &str) -> bool {
+        match self.ledger.get(id).map(|e| e.state) {
+            Some(LinkState::Done | LinkState::Failed) => true,
+            Some(LinkState::Queued) => self.in_flight.contains(id) || self.waiting.iter().any(|(w, _)| w == id),
+            None | Some(LinkState::NeedsPassword) => false,
+        }
     }
 
     /// Continues the journal's unfinished downloads into the destination folder.

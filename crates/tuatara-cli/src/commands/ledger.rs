@@ -111,12 +111,13 @@ impl Checked {
     }
 }
 
-async fn check(app: &App, parsed: &ParsedLink, password: Option<&str>, ledger: &Ledger) -> Checked {
+/// Checks one link, `resolved` from [`App::links`] (its `#P!` decrypted, its key checked).
+async fn check(app: &App, parsed: &ParsedLink, resolved: Result<Link>, has_password: bool, ledger: &Ledger) -> Checked {
     let url = parsed.to_url();
-    if matches!(parsed, ParsedLink::Protected(_)) && password.or(app.link_password.as_deref()).is_none() {
+    if matches!(parsed, ParsedLink::Protected(_)) && !has_password {
         return Checked { url, state: State::NeedsPassword };
     }
-    let link = match app.link(&url, password).await {
+    let link = match resolved {
         Ok(l) => l,
         Err(f) => return Checked { url, state: State::Dead(f) },
     };
@@ -161,10 +162,13 @@ pub(crate) async fn get(
         return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
     }
     let mut ledger = load(app)?;
+    // Every #P! link decrypted up front, together: a PBKDF2 each, spread over all cores.
+    let resolved = app.links(&found, password.as_deref()).await;
+    let has_password = password.is_some() || app.link_password.is_some();
     let bar = app.out.bar(found.len() as u64, "checking");
     let mut checked = Vec::new();
-    for p in &found {
-        checked.push(check(app, p, password.as_deref(), &ledger).await);
+    for (p, r) in found.iter().zip(resolved) {
+        checked.push(check(app, p, r, has_password, &ledger).await);
         bar.inc(1);
     }
     bar.finish_and_clear();
