@@ -23,11 +23,15 @@ enum Behaviour {
     Huge { len: u64, announce: bool },
     /// A valid `f` reply padded to `len` bytes, sent `piece` bytes every `every`.
     SlowF { len: usize, piece: usize, every: Duration },
+    /// An empty tree for `cs`, a wait URL for `sc`, and HTTP 500 at once from that URL.
+    FailingLongPoll,
 }
 
 #[derive(Default)]
 struct Stats {
     requests: AtomicU32,
+    /// Requests to the long poll's URL.
+    polls: AtomicU32,
     /// Body bytes the server managed to write.
     sent: AtomicU64,
     /// The client closed the connection before the whole body was written.
@@ -44,10 +48,10 @@ impl Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         let stats = Arc::new(Stats::default());
-        let s = stats.clone();
+        let (s, base) = (stats.clone(), url.clone());
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                tokio::spawn(serve(conn, behaviour, s.clone()));
+                tokio::spawn(serve(conn, behaviour, s.clone(), base.clone()));
             }
         });
         Hostile { url, stats }
@@ -64,8 +68,9 @@ impl Hostile {
     }
 }
 
-/// Reads one request (head and `Content-Length` body); false when the connection ended.
-async fn read_request(conn: &mut TcpStream) -> bool {
+/// Reads one request (head and `Content-Length` body): its path, or `None` when the
+/// connection ended.
+async fn read_request(conn: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     let head_end = loop {
@@ -73,7 +78,7 @@ async fn read_request(conn: &mut TcpStream) -> bool {
             break i + 4;
         }
         match conn.read(&mut tmp).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&tmp[..n]),
         }
     };
@@ -83,17 +88,15 @@ async fn read_request(conn: &mut TcpStream) -> bool {
     let mut have = buf.len() - head_end;
     while have < len {
         match conn.read(&mut tmp).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => have += n,
         }
     }
-    true
+    head.split(' ').nth(1).map(str::to_string)
 }
 
-async fn serve(mut conn: TcpStream, behaviour: Behaviour, stats: Arc<Stats>) {
-    if !read_request(&mut conn).await {
-        return;
-    }
+async fn serve(mut conn: TcpStream, behaviour: Behaviour, stats: Arc<Stats>, base: String) {
+    let Some(path) = read_request(&mut conn).await else { return };
     stats.requests.fetch_add(1, Ordering::SeqCst);
     let head = |len: Option<u64>| match len {
         Some(n) => format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {n}\r\n\r\n"),
@@ -134,6 +137,19 @@ async fn serve(mut conn: TcpStream, behaviour: Behaviour, stats: Arc<Stats>) {
                 }
                 left -= n as u64;
             }
+        }
+        Behaviour::FailingLongPoll => {
+            let (status, body) = if path.starts_with("/cs") {
+                ("200 OK", r#"[{"f":[],"sn":"s1"}]"#.to_string())
+            } else if path.starts_with("/sc") {
+                ("200 OK", format!(r#"{{"w":"{base}wait"}}"#))
+            } else {
+                stats.polls.fetch_add(1, Ordering::SeqCst);
+                ("500 Internal Server Error", String::new())
+            };
+            let reply =
+                format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            write(&mut conn, reply.as_bytes()).await;
         }
         Behaviour::SlowF { len, piece, every } => {
             let (open, close) = (&br#"[{"f":["#[..], &br#"],"sn":"slowly"}]"#[..]);
@@ -230,4 +246,28 @@ async fn a_1gb_api_reply_is_refused_without_reading_it() {
         assert!(sent < 64 << 20, "{sent} bytes were sent (announced: {announce})");
         assert_eq!(server.stats.requests.load(Ordering::SeqCst), 1);
     }
+}
+
+#[tokio::test]
+async fn a_failing_long_poll_backs_off_and_ends() {
+    let server = Hostile::start(Behaviour::FailingLongPoll).await;
+    let policy = mega_api::RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(400),
+    };
+    let client = Client::builder().api_url(&server.url).retry(policy).build().unwrap();
+    let link = mega_proto::link::parse_plain("https://mega.nz/folder/AAAAAAAA#AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    let folder = client.open_folder_link(&link).unwrap();
+    let tree = folder.fetch_tree().await.unwrap();
+    let mut events = folder.events(&tree);
+    let started = Instant::now();
+    let e = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("the event channel gives up on a wait URL that always fails")
+        .unwrap_err();
+    assert!(e.to_string().contains("sc wait: HTTP status 500"), "{e}");
+    // Four polls in a row, with waits of at least 50 + 100 + 200 ms between them.
+    assert_eq!(server.stats.polls.load(Ordering::SeqCst), 4);
+    assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());
 }
