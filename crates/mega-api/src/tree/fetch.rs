@@ -96,7 +96,7 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring, idle: Durat
     let (built_tx, built_rx) = std::sync::mpsc::channel::<split::Built>();
     let tree = Tree::new(keyring.clone());
     let builder = tokio::task::spawn_blocking(move || split::build(tree, built_rx, add_node, link_root));
-    let parser = tokio::task::spawn_blocking(move || parse(rx, &keyring, built_tx));
+    let parser = tokio::task::spawn_blocking(move || parse(rx, &keyring, built_tx, MAX_HELD));
     let mut feed_error = None;
     let started = std::time::Instant::now();
     let mut first_byte = None;
@@ -154,10 +154,12 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring, idle: Durat
 
 /// Reads the body: the fast path when it starts with [`split::PREFIX`], else the general
 /// streaming parser. Nodes go to the builder through `built`; the rest is the outcome.
+/// [`Outcome::TooLarge`] once more than `max_held` bytes would be held (see [`MAX_HELD`]).
 fn parse(
     mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
     keyring: &Keyring,
     built: std::sync::mpsc::Sender<split::Built>,
+    max_held: usize,
 ) -> std::result::Result<Outcome, ()> {
     let mut head = Vec::new();
     while head.len() < split::PREFIX.len() {
@@ -168,7 +170,7 @@ fn parse(
     }
     if !head.starts_with(split::PREFIX) {
         let over = std::rc::Rc::new(Cell::new(false));
-        let channel = ChannelReader { rx, current: head, pos: 0, read: 0, over: over.clone() };
+        let channel = ChannelReader { rx, current: head, pos: 0, read: 0, limit: max_held, over: over.clone() };
         let reader = BufReader::with_capacity(1 << 16, channel);
         let nodes = Nodes { built, seq: Cell::new(0) };
         let mut de = serde_json::Deserializer::from_reader(reader);
@@ -184,7 +186,7 @@ fn parse(
     scanner.push(&head[split::PREFIX.len()..], &mut emit)?;
     while let Some(chunk) = rx.blocking_recv() {
         scanner.push(&chunk, &mut emit)?;
-        if scanner.held() > MAX_HELD {
+        if scanner.held() > max_held {
             // Dropping the receiver stops the reading.
             return Ok(Outcome::TooLarge);
         }
@@ -217,12 +219,13 @@ fn finish(tree: &mut Tree, extras: Extras) {
 }
 
 /// A `Read` over body chunks arriving through a channel, failing (and setting `over`) past
-/// [`MAX_HELD`] bytes.
+/// `limit` bytes.
 struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
     read: usize,
+    limit: usize,
     over: std::rc::Rc<Cell<bool>>,
 }
 
@@ -232,7 +235,7 @@ impl Read for ChannelReader {
             match self.rx.blocking_recv() {
                 Some(next) => {
                     self.read += next.len();
-                    if self.read > MAX_HELD {
+                    if self.read > self.limit {
                         self.over.set(true);
                         return Err(std::io::Error::other("the f reply is too large"));
                     }
@@ -412,5 +415,45 @@ fn link_root(tree: &mut Tree, (h, own_key): (NodeHandle, bool)) {
     }
     if own_key || tree.get(h).and_then(|n| n.parent()).is_none_or(|p| tree.get(p).is_none()) {
         tree.set_link_root(Some(h));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `parse` fed `chunks` with a limit of `max_held` bytes; the receiving end of the nodes is
+    /// dropped at the end.
+    fn parse_chunks(chunks: Vec<Vec<u8>>, max_held: usize) -> std::result::Result<Outcome, ()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(chunks.len().max(1));
+        for c in chunks {
+            tx.try_send(c).unwrap();
+        }
+        drop(tx);
+        let (built, _nodes) = std::sync::mpsc::channel();
+        parse(rx, &Keyring::default(), built, max_held)
+    }
+
+    #[test]
+    fn a_reply_that_would_be_held_past_the_limit_is_too_large() {
+        let big = |open: &[u8]| {
+            let mut v = open.to_vec();
+            v.resize(10_000, b'a');
+            vec![v[..5_000].to_vec(), v[5_000..].to_vec()]
+        };
+        // The service's shape: a node object that never ends, and a tail that never ends.
+        assert!(matches!(parse_chunks(big(br#"[{"f":[{"a":""#), 4_096), Ok(Outcome::TooLarge)));
+        assert!(matches!(parse_chunks(big(br#"[{"f":[],"x":""#), 4_096), Ok(Outcome::TooLarge)));
+        // Another shape goes through the general parser: a string that never ends.
+        assert!(matches!(parse_chunks(big(br#"[ {"f":[{"a":""#), 4_096), Ok(Outcome::TooLarge)));
+        // Under the limit, the same shapes are read (and found incomplete, or whole).
+        assert!(matches!(parse_chunks(big(br#"[{"f":[{"a":""#), 20_000), Err(())));
+        let whole = br#"[{"f":[],"sn":"abc"}]"#.to_vec();
+        assert!(
+            matches!(parse_chunks(vec![whole.clone()], 4_096), Ok(Outcome::Parsed(e)) if e.sn.as_deref() == Some("abc"))
+        );
+        let mut spaced = b"[ ".to_vec();
+        spaced.extend_from_slice(&whole[1..]);
+        assert!(matches!(parse_chunks(vec![spaced], 4_096), Ok(Outcome::Parsed(_))));
     }
 }
