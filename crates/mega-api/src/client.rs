@@ -26,14 +26,20 @@ pub struct Client {
 
 pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
-    /// For the event channel's long poll: no idle timeout.
-    pub(crate) long_poll_http: reqwest::Client,
+    /// Without the idle timeout, for requests whose silence is legitimate: the event
+    /// channel's long poll, and uploads (reqwest's idle timeout also runs while a body is
+    /// sent, and a chunk may take minutes to send on a slow line). Bounded by their own
+    /// overall timeouts.
+    pub(crate) http_without_idle: reqwest::Client,
     pub(crate) config: Config,
     next_id: AtomicU64,
     pub(crate) batcher: crate::batch::Batcher,
     /// The `i` tags of this client's recent attribute changes, newest last.
     own_tags: std::sync::Mutex<std::collections::VecDeque<(String, NodeHandle)>>,
 }
+
+/// A request body this long goes without the idle timeout (see [`Client::execute`]).
+const BIG_REQUEST: usize = 1 << 20;
 
 /// How many of a client's own attribute-change tags are remembered.
 const OWN_TAGS: usize = 1024;
@@ -145,12 +151,12 @@ impl Client {
         ClientBuilder::new()
     }
 
-    pub(crate) fn from_parts(http: reqwest::Client, long_poll_http: reqwest::Client, config: Config) -> Self {
+    pub(crate) fn from_parts(http: reqwest::Client, http_without_idle: reqwest::Client, config: Config) -> Self {
         let start = rand_core::OsRng.next_u32() as u64;
         Client {
             inner: Arc::new(ClientInner {
                 http,
-                long_poll_http,
+                http_without_idle,
                 config,
                 next_id: AtomicU64::new(start),
                 batcher: Default::default(),
@@ -166,6 +172,11 @@ impl Client {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// The HTTP client without the idle timeout (see [`ClientInner::http_without_idle`]).
+    pub(crate) fn http_without_idle(&self) -> &reqwest::Client {
+        &self.inner.http_without_idle
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -239,14 +250,19 @@ impl Client {
         let url = Zeroizing::new(url);
         let policy = self.inner.config.retry;
         let started = Instant::now();
-        let mut deadline = started + self.inner.config.request_timeout;
+        // A big request (a `p` of thousands of nodes) takes a while to send: reqwest's idle
+        // timeout would run meanwhile, so it goes without it, with a second more of deadline
+        // for each 64 KiB.
+        let big = body.len() > BIG_REQUEST;
+        let sending = Duration::from_secs(if big { (body.len() >> 16) as u64 } else { 0 });
+        let mut deadline = started + self.inner.config.request_timeout + sending;
+        let http = if big { &self.inner.http_without_idle } else { &self.inner.http };
         let mut attempt = 0u32;
         let mut challenges = 0u32;
         let mut answer: Option<String> = None;
         loop {
             attempt += 1;
-            let mut req =
-                self.inner.http.post(url.as_str()).header(CONTENT_TYPE, "application/json").body(body.clone());
+            let mut req = http.post(url.as_str()).header(CONTENT_TYPE, "application/json").body(body.clone());
             if budget == Budget::Bounded {
                 req = req.timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
             }

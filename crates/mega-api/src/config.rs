@@ -221,8 +221,9 @@ impl ClientBuilder {
             }
             http.build().map_err(|e| Error::network("HTTP client set-up", e))
         };
-        // The long poll is silent until something happens: it has its own client, without the
-        // idle timeout, and is bounded by `long_poll_timeout` alone.
+        // The long poll is silent until something happens, and an upload's request is silent
+        // while its body is sent: they have their own client, without the idle timeout, and
+        // are bounded by `long_poll_timeout` and `storage_timeout`.
         let (main, long_poll) = (http(Some(self.idle_timeout))?, http(None)?);
         let config = Config {
             api_url,

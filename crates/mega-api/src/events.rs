@@ -119,7 +119,7 @@ impl Events {
             // again". Failures (an error status too: answered at once, it would make this a
             // busy loop) back off, and end the wait once the policy's attempts are spent in a
             // row.
-            let long_poll = self.client.inner.long_poll_http.clone();
+            let long_poll = self.client.inner.http_without_idle.clone();
             let failure = match long_poll.post(wait).timeout(config.long_poll_timeout).body("").send().await {
                 Ok(resp) if resp.status().is_success() => {
                     let _ = read_limited(resp, "sc wait", WAIT_REPLY_LIMIT).await;

@@ -413,8 +413,9 @@ impl Client {
         let config = self.config().clone();
         let ciphertext = &ciphertext;
         with_retries(config.retry, "storage upload", None, || async {
+            // Sending the body may take long on a slow line: no idle timeout, the storage one.
             let resp = self
-                .http()
+                .http_without_idle()
                 .post(&target)
                 .timeout(config.storage_timeout)
                 .body(ciphertext.clone())
@@ -570,7 +571,7 @@ impl Session {
             let handle = with_retries(config.retry, "file attribute upload", None, || async {
                 let resp = self
                     .client
-                    .http()
+                    .http_without_idle()
                     .post(&url)
                     .timeout(config.storage_timeout)
                     .body(data.clone())

@@ -271,3 +271,25 @@ async fn a_failing_long_poll_backs_off_and_ends() {
     assert_eq!(server.stats.polls.load(Ordering::SeqCst), 4);
     assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn a_slow_upload_is_not_cut_by_the_idle_timeout() {
+    // 700 KB in one request at 200 KB/s: 3.5 s of sending, past an idle timeout of 1 s (which
+    // reqwest also runs while a body is sent).
+    let (server, session) = crate::support::logged_in().await;
+    let client = Client::builder()
+        .api_url(server.url())
+        .retry(crate::support::policy())
+        .idle_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let session = client.resume(&session.save()).await.unwrap();
+    let mut tree = session.fetch_tree().await.unwrap();
+    let root = tree.root().unwrap();
+    server.set_throttle(None, Some(200_000));
+    let data = crate::support::content(700_000);
+    let h = session.upload_bytes(&mut tree, root, "slow.bin", &data, 0).await.unwrap();
+    server.set_throttle(None, None);
+    assert_eq!(session.download_bytes(&tree, h).await.unwrap(), data);
+    server.stop().await;
+}
