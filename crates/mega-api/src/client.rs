@@ -306,7 +306,7 @@ impl Client {
                 of = policy.max_attempts,
                 ?delay,
                 error = %failure,
-                "the request failed; trying again"
+                "retrying request"
             );
             tokio::time::sleep(delay).await;
         }

@@ -187,7 +187,7 @@ where
         let Some(delay) = delay else {
             return Err(Error::gave_up(context, e, attempt, started.elapsed()));
         };
-        tracing::warn!(context, attempt, of = policy.max_attempts, ?delay, error = %e, "failed; trying again");
+        tracing::warn!(context, attempt, of = policy.max_attempts, ?delay, error = %e, "retrying");
         tokio::time::sleep(delay).await;
     }
 }
