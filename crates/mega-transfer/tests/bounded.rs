@@ -122,3 +122,38 @@ async fn a_huge_509_wait_is_capped_and_reported() {
     assert!(patient.cancel(&id));
     ctx.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_refused_at_every_chunk_gives_up_with_backoff() {
+    let retry =
+        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(40), max_delay: Duration::from_millis(160) };
+    let ctx = setup(retry).await;
+    let engine = engine(&ctx, |c| c.max_retries = 2);
+    let mut events = engine.subscribe();
+    let local = ctx.tmp.path().join("up.bin");
+    std::fs::write(&local, vec![7u8; 300_000]).unwrap();
+    let root = ctx.tree.lock().await.root().unwrap();
+    // Every chunk is answered `-8`: the upload URL expired.
+    ctx.server.set_faults("expired=1".parse().unwrap());
+    let urls_before = ctx.server.command_stats("u").commands;
+    let started = Instant::now();
+    let id = engine.upload_path(&local, root).await.unwrap().remove(0);
+    let outcome = outcome(&engine, &id, Duration::from_secs(30)).await;
+    let Outcome::Failed { kind, message } = outcome else { panic!("{outcome:?}") };
+    // `-8` from a storage server: the upload must start over (spec §1.5).
+    assert_eq!(kind, ErrorKind::RestartUpload, "{message}");
+    // Bounded: the file starts over twice (`max_retries`), with a new URL each time.
+    let urls = ctx.server.command_stats("u").commands - urls_before;
+    assert_eq!(urls, 3, "upload URLs asked for");
+    // With backoff, said with its wait.
+    let said: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            Event::Retrying { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert!(said.iter().any(|r| r.contains("starting this file over in")), "{said:?}");
+    // The waits after restarts 1 and 2 are at least 20 + 40 ms.
+    assert!(started.elapsed() >= Duration::from_millis(60), "{:?}", started.elapsed());
+    ctx.server.stop().await;
+}
