@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mega_proto::hashcash::{self, Challenge};
 use mega_proto::{ErrorCode, NodeHandle};
@@ -14,7 +14,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::config::{ClientBuilder, Config};
+use crate::config::{ClientBuilder, Config, RetryPolicy};
 use crate::error::{Error, Result};
 
 /// The unauthenticated client: HTTP, configuration and the request-id counter. Cheap to clone
@@ -26,12 +26,20 @@ pub struct Client {
 
 pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
+    /// Without the idle timeout, for requests whose silence is legitimate: the event
+    /// channel's long poll, and uploads (reqwest's idle timeout also runs while a body is
+    /// sent, and a chunk may take minutes to send on a slow line). Bounded by their own
+    /// overall timeouts.
+    pub(crate) http_without_idle: reqwest::Client,
     pub(crate) config: Config,
     next_id: AtomicU64,
     pub(crate) batcher: crate::batch::Batcher,
     /// The `i` tags of this client's recent attribute changes, newest last.
     own_tags: std::sync::Mutex<std::collections::VecDeque<(String, NodeHandle)>>,
 }
+
+/// A request body this long goes without the idle timeout (see [`Client::execute`]).
+const BIG_REQUEST: usize = 1 << 20;
 
 /// How many of a client's own attribute-change tags are remembered.
 const OWN_TAGS: usize = 1024;
@@ -143,11 +151,12 @@ impl Client {
         ClientBuilder::new()
     }
 
-    pub(crate) fn from_parts(http: reqwest::Client, config: Config) -> Self {
+    pub(crate) fn from_parts(http: reqwest::Client, http_without_idle: reqwest::Client, config: Config) -> Self {
         let start = rand_core::OsRng.next_u32() as u64;
         Client {
             inner: Arc::new(ClientInner {
                 http,
+                http_without_idle,
                 config,
                 next_id: AtomicU64::new(start),
                 batcher: Default::default(),
@@ -165,8 +174,18 @@ impl Client {
         &self.inner.http
     }
 
+    /// The HTTP client without the idle timeout (see [`ClientInner::http_without_idle`]).
+    pub(crate) fn http_without_idle(&self) -> &reqwest::Client {
+        &self.inner.http_without_idle
+    }
+
     pub(crate) fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The retry policy this client was built with (the transfer engine's loops follow it too).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.config.retry
     }
 
     /// The `ssl` argument of `g`/`u`: 2 asks for https URLs.
@@ -189,7 +208,9 @@ impl Client {
         let context = if commands.len() == 1 { command_name(&commands[0]) } else { "batch" };
         let body = serde_json::to_vec(commands).map_err(|_| Error::BadInput("commands are not JSON".into()))?;
         let n = commands.len();
-        let values = self.execute(auth, context, body, move |resp| read_batch(resp, context, n)).await?;
+        let limit = reply_limit(body.len());
+        let values =
+            self.execute(auth, context, body, Budget::Bounded, move |resp| read_batch(resp, context, n, limit)).await?;
         Ok(values.into_iter().zip(commands).map(|(v, c)| command_result(command_name(c), v)).collect())
     }
 
@@ -206,11 +227,18 @@ impl Client {
     /// Posts `body` to `cs` until it succeeds or fails for good: a fresh `id` per call, the
     /// same `id` on every re-send; backoff on network errors, HTTP 5xx/429 and request-level
     /// `-3`/`-4`; hashcash solved when asked. `read` turns a 200 response into a reply.
+    ///
+    /// Bounded three ways: the policy's attempts; the request timeout, for the whole command
+    /// with its retries (a [`Budget::Bounded`] attempt is cut off when it runs out, a
+    /// [`Budget::Streamed`] one is bounded by its progress instead, and no new attempt starts
+    /// after it); the idle timeout of the HTTP client on every read. Each retry is logged as a
+    /// warning with what failed and how long it waits.
     pub(crate) async fn execute<T, F, Fut>(
         &self,
         auth: &Auth,
         context: &'static str,
         body: Vec<u8>,
+        budget: Budget,
         mut read: F,
     ) -> Result<T>
     where
@@ -221,18 +249,23 @@ impl Client {
         let url = format!("{}cs?id={id}{}", self.inner.config.api_url, auth.query());
         let url = Zeroizing::new(url);
         let policy = self.inner.config.retry;
+        let started = Instant::now();
+        // A big request (a `p` of thousands of nodes) takes a while to send: reqwest's idle
+        // timeout would run meanwhile, so it goes without it, with a second more of deadline
+        // for each 64 KiB.
+        let big = body.len() > BIG_REQUEST;
+        let sending = Duration::from_secs(if big { (body.len() >> 16) as u64 } else { 0 });
+        let mut deadline = started + self.inner.config.request_timeout + sending;
+        let http = if big { &self.inner.http_without_idle } else { &self.inner.http };
         let mut attempt = 0u32;
         let mut challenges = 0u32;
         let mut answer: Option<String> = None;
         loop {
             attempt += 1;
-            let mut req = self
-                .inner
-                .http
-                .post(url.as_str())
-                .header(CONTENT_TYPE, "application/json")
-                .timeout(self.inner.config.request_timeout)
-                .body(body.clone());
+            let mut req = http.post(url.as_str()).header(CONTENT_TYPE, "application/json").body(body.clone());
+            if budget == Budget::Bounded {
+                req = req.timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+            }
             if let Some(a) = answer.take() {
                 req = req.header("X-Hashcash", a);
             }
@@ -244,8 +277,10 @@ impl Client {
                         return Err(Error::Hashcash);
                     }
                     let header = resp.headers().get("x-hashcash").and_then(|h| h.to_str().ok()).unwrap_or("");
+                    let solving = Instant::now();
                     answer = Some(self.solve_hashcash(header).await?);
-                    // Solving is not a failed attempt.
+                    // Solving is neither a failed attempt nor time the server took.
+                    deadline += solving.elapsed();
                     attempt -= 1;
                     continue;
                 }
@@ -258,11 +293,21 @@ impl Client {
                     Err(e) => e,
                 },
             };
-            if !failure.is_temporary() || attempt >= policy.max_attempts {
+            if !failure.is_temporary() {
                 return Err(failure);
             }
-            let delay = policy.delay(attempt, crate::config::RetryPolicy::jitter());
-            tracing::debug!(context, attempt, ?delay, error = %failure, "retrying request");
+            let delay = policy.next_delay(attempt).filter(|d| Instant::now() + *d < deadline);
+            let Some(delay) = delay else {
+                return Err(Error::gave_up(context, failure, attempt, started.elapsed()));
+            };
+            tracing::warn!(
+                context,
+                attempt,
+                of = policy.max_attempts,
+                ?delay,
+                error = %failure,
+                "retrying request"
+            );
             tokio::time::sleep(delay).await;
         }
     }
@@ -296,9 +341,46 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// How long an API request may take (see [`Client::execute`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// A reply read whole: each attempt ends when the command's request timeout does.
+    Bounded,
+    /// A streamed reply (`f`): an attempt lasts as long as its bytes keep coming (the reader
+    /// enforces the progress); the request timeout only stops new attempts.
+    Streamed,
+}
+
+/// The most read of a reply to commands other than `f`: their replies are small (a batch of
+/// at most 64 commands, each answered in bytes or a few KiB), except for `p`, whose reply
+/// carries every node it created and so grows with the request. 16 MiB plus four times the
+/// request body covers a `p` of any size (a created node is answered in about 1.5 times the
+/// bytes it took to send) and stops a hostile or broken server from filling the memory.
+pub(crate) fn reply_limit(request_len: usize) -> u64 {
+    const SMALL_REPLY: u64 = 16 << 20;
+    SMALL_REPLY + 4 * request_len as u64
+}
+
+/// Reads a whole reply body, refusing one longer than `limit`: at once when its announced
+/// length is, else as soon as the bytes read pass it (the connection is dropped then, so the
+/// rest is never read).
+pub(crate) async fn read_limited(mut resp: reqwest::Response, context: &'static str, limit: u64) -> Result<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(Error::TooLarge { context, limit });
+    }
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::network(context, e))? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(Error::TooLarge { context, limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Reads a batch reply: an array of `n` results, or a request-level error.
-async fn read_batch(resp: reqwest::Response, context: &'static str, n: usize) -> Result<Reply<Vec<Value>>> {
-    let bytes = resp.bytes().await.map_err(|e| Error::network(context, e))?;
+async fn read_batch(resp: reqwest::Response, context: &'static str, n: usize, limit: u64) -> Result<Reply<Vec<Value>>> {
+    let bytes = read_limited(resp, context, limit).await?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| Error::protocol(context, "not JSON"))?;
     match v {
         Value::Array(results) if results.len() == n => Ok(Reply::Done(results)),

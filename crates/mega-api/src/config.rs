@@ -1,5 +1,13 @@
 //! Client configuration: the API base URL, timeouts, the retry policy (as data), user agent,
 //! https for transfers and a proxy.
+//!
+//! The timeouts bound what a dead or hostile server can hold: a connection that cannot be
+//! opened fails after [`ClientBuilder::connect_timeout`]; a connection on which nothing arrives
+//! for [`ClientBuilder::idle_timeout`] fails (API and storage alike, but not the event
+//! channel's long poll, whose silence is its purpose); an API command gets
+//! [`ClientBuilder::request_timeout`] in all, its retries included, so a server that trickles
+//! a byte every few seconds cannot hold it either. The `f` reply of a big account may take
+//! longer than that and is bounded by its progress instead (see `tree::fetch`).
 
 use std::time::Duration;
 
@@ -41,6 +49,17 @@ impl RetryPolicy {
         full.mul_f64(0.5 + random.clamp(0.0, 1.0) / 2.0)
     }
 
+    /// The jittered delay after failed attempt `attempt`, or `None` when the policy's attempts
+    /// are spent: the one place where retry loops ask whether to go on.
+    pub fn next_delay(&self, attempt: u32) -> Option<Duration> {
+        (attempt < self.max_attempts).then(|| self.backoff(attempt))
+    }
+
+    /// The jittered delay after failed attempt `attempt`, whether or not attempts are left.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.delay(attempt, Self::jitter())
+    }
+
     /// A uniformly random jitter factor in `[0, 1)`.
     pub(crate) fn jitter() -> f64 {
         use rand_core::RngCore;
@@ -55,6 +74,8 @@ pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) https_transfers: bool,
     pub(crate) request_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) storage_timeout: Duration,
     pub(crate) long_poll_timeout: Duration,
     pub(crate) hashcash_budget: Duration,
 }
@@ -66,6 +87,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     connect_timeout: Duration,
     request_timeout: Duration,
+    idle_timeout: Duration,
+    storage_timeout: Duration,
     long_poll_timeout: Duration,
     hashcash_budget: Duration,
     user_agent: String,
@@ -78,8 +101,10 @@ impl Default for ClientBuilder {
         ClientBuilder {
             api_url: None,
             retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(20),
-            request_timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30),
+            storage_timeout: Duration::from_secs(120),
             long_poll_timeout: Duration::from_secs(300),
             hashcash_budget: Duration::from_secs(120),
             user_agent: concat!("tuatara/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -107,15 +132,32 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed to open a connection.
+    /// Time allowed to open a connection (default 10 s).
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
         self
     }
 
-    /// Time allowed for one request (not the long poll of the event channel).
+    /// Time allowed for one API command, its retries included (default 60 s): a dead or
+    /// trickling API fails a command within it. Not the `f` reply (bounded by its progress,
+    /// see [`ClientBuilder::idle_timeout`]) nor the long poll of the event channel.
     pub fn request_timeout(mut self, t: Duration) -> Self {
         self.request_timeout = t;
+        self
+    }
+
+    /// Time allowed without a byte arriving on an API or storage connection (default 30 s),
+    /// from the request sent to the last byte of the reply. A streamed `f` reply must also
+    /// bring at least 16 KiB in each such period, so a trickle does not hold it.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+
+    /// Time allowed for one storage request (a ranged download or an upload chunk; default
+    /// 120 s).
+    pub fn storage_timeout(mut self, t: Duration) -> Self {
+        self.storage_timeout = t;
         self
     }
 
@@ -164,24 +206,36 @@ impl ClientBuilder {
         if self.retry.max_attempts == 0 {
             return Err(Error::BadInput("the retry policy needs at least one attempt".into()));
         }
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent)
-            .pool_idle_timeout(Duration::from_secs(60));
-        if let Some(p) = &self.proxy {
-            let proxy = reqwest::Proxy::all(p).map_err(|_| Error::BadInput("the proxy URL is not valid".into()))?;
-            http = http.proxy(proxy);
-        }
-        let http = http.build().map_err(|e| Error::network("HTTP client set-up", e))?;
+        let http = |idle: Option<Duration>| {
+            let mut http = reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent.clone())
+                .pool_idle_timeout(Duration::from_secs(60));
+            if let Some(idle) = idle {
+                // Applies to each read, the wait for the reply's head included.
+                http = http.read_timeout(idle);
+            }
+            if let Some(p) = &self.proxy {
+                let proxy = reqwest::Proxy::all(p).map_err(|_| Error::BadInput("the proxy URL is not valid".into()))?;
+                http = http.proxy(proxy);
+            }
+            http.build().map_err(|e| Error::network("HTTP client set-up", e))
+        };
+        // The long poll is silent until something happens, and an upload's request is silent
+        // while its body is sent: they have their own client, without the idle timeout, and
+        // are bounded by `long_poll_timeout` and `storage_timeout`.
+        let (main, long_poll) = (http(Some(self.idle_timeout))?, http(None)?);
         let config = Config {
             api_url,
             retry: self.retry,
             https_transfers: self.https_transfers,
             request_timeout: self.request_timeout,
+            idle_timeout: self.idle_timeout,
+            storage_timeout: self.storage_timeout,
             long_poll_timeout: self.long_poll_timeout,
             hashcash_budget: self.hashcash_budget,
         };
-        Ok(Client::from_parts(http, config))
+        Ok(Client::from_parts(main, long_poll, config))
     }
 }
 

@@ -120,6 +120,26 @@ pub enum Error {
     /// Cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The server did not answer in time: nothing arrived for the idle timeout, the reply
+    /// trickled in too slowly, or the command's time ran out, on every attempt.
+    #[error("{context}: the server did not answer in time (gave up after {attempts} attempt(s) in {} s)", waited.as_secs())]
+    TimedOut {
+        /// What was being talked to.
+        context: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// Time spent, retries included.
+        waited: Duration,
+    },
+    /// A reply longer than this client reads of that kind of reply: refused, and the rest
+    /// left unread.
+    #[error("{context}: the server's reply is over the {} MiB this client reads of it; refused", limit >> 20)]
+    TooLarge {
+        /// The command or endpoint.
+        context: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The request that carried this command together with others failed as a whole: the
     /// kind and message of that failure (the first command of the request got the original).
     #[error("{context}: {message}")]
@@ -173,7 +193,8 @@ impl Error {
                 408 | 429 | 500..=599 => ErrorKind::Temporary,
                 _ => ErrorKind::Protocol,
             },
-            Error::Network { .. } => ErrorKind::Network,
+            Error::Network { .. } | Error::TimedOut { .. } => ErrorKind::Network,
+            Error::TooLarge { .. } => ErrorKind::Protocol,
             Error::BadCredentials => ErrorKind::BadCredentials,
             Error::MfaRequired => ErrorKind::MfaRequired,
             Error::Crypto(e) => match e.kind() {
@@ -199,6 +220,10 @@ impl Error {
                 Error::Status { context, status: *status, time_left: *time_left }
             }
             Error::Protocol { context, what } => Error::Protocol { context, what },
+            Error::TimedOut { context, attempts, waited } => {
+                Error::TimedOut { context, attempts: *attempts, waited: *waited }
+            }
+            Error::TooLarge { context, limit } => Error::TooLarge { context, limit: *limit },
             Error::Hashcash => Error::Hashcash,
             Error::Cancelled => Error::Cancelled,
             Error::Network { context, .. } | Error::Request { context, .. } => {
@@ -231,6 +256,16 @@ impl Error {
 
     pub(crate) fn network(context: &'static str, e: reqwest::Error) -> Self {
         Error::Network { context, source: e.without_url() }
+    }
+
+    /// The error a retry loop ends with once its attempts or its time are spent: a timeout
+    /// says so, with the attempts and the time; anything else is returned as it is.
+    pub(crate) fn gave_up(context: &'static str, last: Error, attempts: u32, waited: Duration) -> Self {
+        match last {
+            Error::Network { source, .. } if source.is_timeout() => Error::TimedOut { context, attempts, waited },
+            Error::TimedOut { .. } => Error::TimedOut { context, attempts, waited },
+            other => other,
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! a wait URL to long-poll before asking again with the same `sn`.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use mega_proto::ErrorCode;
 use serde_json::Value;
 
-use crate::client::{Auth, Client};
+use crate::client::{read_limited, Auth, Client};
 use crate::config::RetryPolicy;
 use crate::error::{Error, Result};
 use crate::tree::{ActionPacket, Change, Tree};
@@ -32,11 +33,21 @@ pub struct Events {
     client: Client,
     auth: Auth,
     sn: String,
+    /// Long polls failed in a row.
+    failed_polls: u32,
 }
+
+/// The most read of one `sc` reply. A batch of action packets grows with what changed: a
+/// folder of 100,000 nodes added elsewhere arrives as one `t` packet of about 40 MB. 128 MiB
+/// takes that with room to spare and bounds what a broken server can make this client hold.
+const SC_REPLY_LIMIT: u64 = 128 << 20;
+
+/// The most read of the long poll's answer, a signal of a few bytes.
+const WAIT_REPLY_LIMIT: u64 = 64 << 10;
 
 impl Events {
     pub(crate) fn new(client: Client, auth: Auth, sn: String) -> Self {
-        Events { client, auth, sn }
+        Events { client, auth, sn, failed_polls: 0 }
     }
 
     /// The current position.
@@ -45,14 +56,16 @@ impl Events {
     }
 
     /// Waits for the next packets. Network failures and `-3` are retried with the client's
-    /// policy; `-15` is [`crate::ErrorKind::SessionExpired`].
+    /// policy (within its request timeout); `-15` is [`crate::ErrorKind::SessionExpired`]. The
+    /// long poll waits up to the long-poll timeout; as many failed polls in a row as the
+    /// policy has attempts end the wait with the last failure.
     pub async fn next(&mut self) -> Result<EventBatch> {
         let config = self.client.config().clone();
         let ssl = if config.https_transfers { "&ssl=1" } else { "" };
         loop {
             let url = zeroize::Zeroizing::new(format!("{}sc?sn={}{}{ssl}", config.api_url, self.sn, self.auth.query()));
             let http = self.client.http().clone();
-            let reply = with_retries(config.retry, "sc", || async {
+            let reply = with_retries(config.retry, "sc", Some(config.request_timeout), || async {
                 let resp = http
                     .post(url.as_str())
                     .timeout(config.request_timeout)
@@ -63,7 +76,8 @@ impl Events {
                 if !resp.status().is_success() {
                     return Err(Error::Status { context: "sc", status: resp.status().as_u16(), time_left: None });
                 }
-                let v: Value = resp.json().await.map_err(|e| Error::network("sc", e))?;
+                let body = read_limited(resp, "sc", SC_REPLY_LIMIT).await?;
+                let v: Value = serde_json::from_slice(&body).map_err(|_| Error::protocol("sc", "not JSON"))?;
                 match v.as_i64() {
                     Some(c) if ErrorCode::from_code(c).is_temporary() && c != ErrorCode::TooMany.code() => {
                         Err(Error::api("sc", ErrorCode::from_code(c)))
@@ -101,12 +115,32 @@ impl Events {
             let Some(wait) = reply.get("w").and_then(Value::as_str) else {
                 return Err(Error::protocol("sc", "neither packets nor a wait URL"));
             };
-            // The long poll: its answer is only a signal; a timeout or a failure means "ask again".
-            let waited = http.post(wait).timeout(config.long_poll_timeout).body("").send().await;
-            if let Ok(resp) = waited {
-                let _ = resp.bytes().await;
-            } else {
-                tokio::time::sleep(config.retry.delay(1, RetryPolicy::jitter())).await;
+            // The long poll: its answer is only a signal; the end of its time means "ask
+            // again". Failures (an error status too: answered at once, it would make this a
+            // busy loop) back off, and end the wait once the policy's attempts are spent in a
+            // row.
+            let long_poll = self.client.inner.http_without_idle.clone();
+            let failure = match long_poll.post(wait).timeout(config.long_poll_timeout).body("").send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    let _ = read_limited(resp, "sc wait", WAIT_REPLY_LIMIT).await;
+                    None
+                }
+                Ok(resp) => Some(Error::Status { context: "sc wait", status: resp.status().as_u16(), time_left: None }),
+                Err(e) if e.is_timeout() => None,
+                Err(e) => Some(Error::network("sc wait", e)),
+            };
+            match failure {
+                None => self.failed_polls = 0,
+                Some(e) => {
+                    self.failed_polls += 1;
+                    let Some(delay) = config.retry.next_delay(self.failed_polls) else {
+                        let failed = std::mem::take(&mut self.failed_polls);
+                        tracing::warn!(attempts = failed, error = %e, "the event channel's long poll keeps failing");
+                        return Err(e);
+                    };
+                    tracing::warn!(attempt = self.failed_polls, ?delay, error = %e, "the event channel's long poll failed; waiting");
+                    tokio::time::sleep(delay).await;
+                }
             }
         }
     }
@@ -127,25 +161,34 @@ impl Tree {
     }
 }
 
-/// Runs `op` until it succeeds, fails for good, or the policy's attempts are spent; temporary
-/// failures wait with backoff.
-pub(crate) async fn with_retries<T, F, Fut>(policy: RetryPolicy, context: &'static str, mut op: F) -> Result<T>
+/// Runs `op` until it succeeds, fails for good, the policy's attempts are spent, or (with a
+/// `budget`) no new attempt would start within that time of the first; temporary failures wait
+/// with the policy's backoff, each retry logged as a warning with what failed.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: RetryPolicy,
+    context: &'static str,
+    budget: Option<Duration>,
+    mut op: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
+    let started = Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match op().await {
+        let e = match op().await {
             Ok(v) => return Ok(v),
-            Err(e) if e.is_temporary() && attempt < policy.max_attempts => {
-                let delay = policy.delay(attempt, RetryPolicy::jitter());
-                tracing::debug!(context, attempt, ?delay, error = %e, "retrying");
-                tokio::time::sleep(delay).await;
-            }
+            Err(e) if e.is_temporary() => e,
             Err(e) => return Err(e),
-        }
+        };
+        let delay = policy.next_delay(attempt).filter(|d| budget.is_none_or(|b| started.elapsed() + *d < b));
+        let Some(delay) = delay else {
+            return Err(Error::gave_up(context, e, attempt, started.elapsed()));
+        };
+        tracing::warn!(context, attempt, of = policy.max_attempts, ?delay, error = %e, "retrying");
+        tokio::time::sleep(delay).await;
     }
 }
 

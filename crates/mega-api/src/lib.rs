@@ -23,6 +23,11 @@
 //! * **Retries are data.** [`RetryPolicy`] (attempts, base and maximum delay; exponential with
 //!   jitter) governs API requests, event polls and storage requests alike. A re-sent request
 //!   keeps its `id`, so the server can replay instead of repeating a change.
+//! * **Nothing waits for ever, nothing reads without end.** A command gets the request timeout
+//!   (60 s) in all, its retries included; a connection that brings no byte for the idle timeout
+//!   (30 s) fails; the `f` reply streams as long as it moves (16 KiB per idle period). Replies
+//!   are read up to a limit of their kind (16 MiB plus four times the request for commands,
+//!   128 MiB for events) and refused past it as [`Error::TooLarge`].
 //! * **Secrets cannot be printed.** Sids, master and node keys, link keys and passwords are in
 //!   zeroizing types with redacted `Debug`; URLs carrying a sid never reach logs or errors.
 //! * **The tree is compact and streamed.** The `f` reply is parsed node by node as it arrives;

@@ -16,7 +16,7 @@ use rand_core::RngCore;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::client::{Auth, Client};
+use crate::client::{read_limited, Auth, Client};
 use crate::error::{Error, Result};
 use crate::events::with_retries;
 use crate::links::FolderLink;
@@ -66,6 +66,10 @@ impl std::fmt::Debug for ChunkStream {
         f.debug_struct("ChunkStream").field("offset", &self.offset).field("end", &self.end).finish_non_exhaustive()
     }
 }
+
+/// The most read of a storage server's answer to an upload: a completion token, an error code
+/// or a file attribute's 8-byte handle.
+const STORAGE_REPLY_LIMIT: u64 = 64 << 10;
 
 /// A body that ended early: a broken connection in disguise, retried like one.
 fn short_body() -> Error {
@@ -306,13 +310,13 @@ impl Client {
         }
         let want = (range.end - range.start) as usize;
         let config = self.config().clone();
-        with_retries(config.retry, "storage download", || async {
+        with_retries(config.retry, "storage download", None, || async {
             let resp = self.get_range(url, &range).await?;
-            let body = resp.bytes().await.map_err(|e| Error::network("storage download", e))?;
+            let body = read_limited(resp, "storage download", want as u64).await?;
             if body.len() != want {
                 return Err(short_body());
             }
-            Ok(body.to_vec())
+            Ok(body)
         })
         .await
     }
@@ -323,7 +327,7 @@ impl Client {
         let resp = self
             .http()
             .get(&target)
-            .timeout(self.config().request_timeout)
+            .timeout(self.config().storage_timeout)
             .send()
             .await
             .map_err(|e| Error::network("storage download", e))?;
@@ -363,7 +367,7 @@ impl Client {
             None
         } else {
             let config = self.config().clone();
-            Some(with_retries(config.retry, "storage download", || self.get_range(&url.url, &span)).await?)
+            Some(with_retries(config.retry, "storage download", None, || self.get_range(&url.url, &span)).await?)
         };
         Ok(ChunkStream {
             resp,
@@ -408,11 +412,12 @@ impl Client {
         let target = format!("{upload_url}/{offset}{}", upload_query(&ciphertext));
         let config = self.config().clone();
         let ciphertext = &ciphertext;
-        with_retries(config.retry, "storage upload", || async {
+        with_retries(config.retry, "storage upload", None, || async {
+            // Sending the body may take long on a slow line: no idle timeout, the storage one.
             let resp = self
-                .http()
+                .http_without_idle()
                 .post(&target)
-                .timeout(config.request_timeout)
+                .timeout(config.storage_timeout)
                 .body(ciphertext.clone())
                 .send()
                 .await
@@ -424,7 +429,7 @@ impl Client {
                     time_left: None,
                 });
             }
-            let text = resp.bytes().await.map_err(|e| Error::network("storage upload", e))?;
+            let text = read_limited(resp, "storage upload", STORAGE_REPLY_LIMIT).await?;
             match ChunkReply::parse(&text) {
                 ChunkReply::Continue => Ok(ChunkAck::Continue),
                 ChunkReply::Done(token) => Ok(ChunkAck::Done(token)),
@@ -563,12 +568,12 @@ impl Session {
             let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
             let config = self.client.config().clone();
             let data = &data;
-            let handle = with_retries(config.retry, "file attribute upload", || async {
+            let handle = with_retries(config.retry, "file attribute upload", None, || async {
                 let resp = self
                     .client
-                    .http()
+                    .http_without_idle()
                     .post(&url)
-                    .timeout(config.request_timeout)
+                    .timeout(config.storage_timeout)
                     .body(data.clone())
                     .send()
                     .await
@@ -577,7 +582,7 @@ impl Session {
                 if !resp.status().is_success() {
                     return Err(Error::Status { context: "file attribute upload", status, time_left: None });
                 }
-                let body = resp.bytes().await.map_err(|e| Error::network("file attribute upload", e))?;
+                let body = read_limited(resp, "file attribute upload", STORAGE_REPLY_LIMIT).await?;
                 if body.len() != 8 {
                     return Err(Error::protocol("file attribute upload", "the answer is not an 8-byte handle"));
                 }

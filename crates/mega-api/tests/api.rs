@@ -26,3 +26,6 @@ mod at_rest;
 
 #[path = "api/protected.rs"]
 mod protected;
+
+#[path = "api/hostile.rs"]
+mod hostile;

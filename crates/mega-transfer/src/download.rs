@@ -53,7 +53,8 @@ pub(crate) fn local_crc(path: &Path, size: u64) -> Result<[u8; 16], TransferErro
     fingerprint::crc_with(size, |off, buf| f.read_exact_at(buf, off)).map_err(TransferError::local(path))
 }
 
-/// A download URL for a job's source, waiting out the transfer quota.
+/// A download URL for a job's source, waiting out the transfer quota (as many times in a row
+/// as the client's retry policy has attempts).
 async fn url_for(
     inner: &Inner,
     id: &str,
@@ -61,6 +62,7 @@ async fn url_for(
     size: u64,
     control: &watch::Receiver<Control>,
 ) -> Result<DownloadUrl, TransferError> {
+    let mut waits = 0;
     loop {
         let r = match source {
             Source::Own { node } => {
@@ -77,6 +79,10 @@ async fn url_for(
         };
         match r {
             Err(e) if matches!(e.kind(), ErrorKind::Quota { .. }) => {
+                waits += 1;
+                if waits >= inner.client.retry_policy().max_attempts {
+                    return Err(TransferError::GaveUp { source: e, failures: waits });
+                }
                 let ErrorKind::Quota { time_left } = e.kind() else { unreachable!() };
                 inner.quota_wait(id, time_left, control).await?;
             }
@@ -102,6 +108,8 @@ struct Shared {
     pending: Mutex<Vec<(u64, [u8; 16])>>,
     bytes: AtomicU64,
     failures: AtomicU32,
+    /// The workers fetching the file.
+    workers: u32,
 }
 
 /// Runs a download job to its end (or to a pause/cancel/error).
@@ -219,6 +227,7 @@ async fn fetch_missing(
         pending: Mutex::new(Vec::new()),
         bytes: AtomicU64::new(0),
         failures: AtomicU32::new(0),
+        workers: workers as u32,
     };
     let work = try_join_all((0..workers).map(|_| worker(job, &shared, control.clone())));
     tokio::pin!(work);
@@ -302,23 +311,34 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
             Err(TransferError::Api(e)) => {
                 let piece = at..piece.end;
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
-                match e.kind() {
-                    ErrorKind::Quota { time_left } => inner.quota_wait(&rec.id, time_left, &control).await?,
+                // Failures in a row (any chunk arriving resets them) are bounded by the
+                // client's retry policy and backed off: storage that answers 403 to every fresh
+                // URL, a 509 that never ends or a dead network end the job.
+                let kind = e.kind();
+                if !matches!(
+                    kind,
+                    ErrorKind::Quota { .. } | ErrorKind::Expired | ErrorKind::Network | ErrorKind::Temporary
+                ) {
+                    return Err(e.into());
+                }
+                let n = shared.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                let workers = shared.workers;
+                match kind {
+                    ErrorKind::Quota { time_left } => {
+                        if n >= inner.client.retry_policy().max_attempts.saturating_mul(workers) {
+                            return Err(TransferError::GaveUp { source: e, failures: n });
+                        }
+                        inner.quota_wait(&rec.id, time_left, &control).await?
+                    }
                     ErrorKind::Expired => {
                         let mut u = shared.url.lock().await;
                         if u.1 == generation {
+                            let what = "asking for a new download URL";
+                            inner.back_off(&rec.id, e, n, workers, what, &control).await?;
                             *u = (url_for(inner, &rec.id, source, size, &control).await?, generation + 1);
                         }
                     }
-                    ErrorKind::Network | ErrorKind::Temporary => {
-                        let n = shared.failures.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n > 4 * inner.config.connections_per_file as u32 {
-                            return Err(e.into());
-                        }
-                        inner.emit(Event::Retrying { id: rec.id.clone(), reason: e.to_string() });
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                    }
-                    _ => return Err(e.into()),
+                    _ => inner.back_off(&rec.id, e, n, workers, "trying again", &control).await?,
                 }
             }
             Err(e) => return Err(e),

@@ -59,14 +59,20 @@ impl Inner {
         let _ = self.events.send(e);
     }
 
-    /// Waits out the transfer quota (every job waits with the same deadline); a pause or a
-    /// cancel ends the wait.
+    /// Waits out the transfer quota (every job waits with the same deadline), saying so; a
+    /// pause or a cancel ends the wait. A time left over [`EngineConfig::max_quota_wait`] is
+    /// not waited: the job fails with it (the journal keeps the job for later).
     pub(crate) async fn quota_wait(
         &self,
         id: &str,
         time_left: Option<Duration>,
         control: &watch::Receiver<Control>,
     ) -> Result<(), TransferError> {
+        let limit = self.config.max_quota_wait;
+        if let Some(time_left) = time_left.filter(|t| *t > limit) {
+            tracing::warn!(?time_left, ?limit, "the transfer quota frees later than the engine waits");
+            return Err(TransferError::QuotaTooLong { time_left, limit });
+        }
         let until = {
             let mut q = self.quota_until.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(left) = time_left {
@@ -78,13 +84,19 @@ impl Inner {
             q.unwrap_or_else(Instant::now)
         };
         let left = until.saturating_duration_since(Instant::now());
+        tracing::warn!(job = id, ?left, "waiting for the transfer quota");
         self.emit(Event::Waiting {
             id: id.to_string(),
             reason: WaitReason::TransferQuota,
             until: Some(SystemTime::now() + left),
         });
+        self.pause_for(left, control).await
+    }
+
+    /// Sleeps for `d`; a pause or a cancel ends it early (as their error).
+    pub(crate) async fn pause_for(&self, d: Duration, control: &watch::Receiver<Control>) -> Result<(), TransferError> {
         let mut control = control.clone();
-        let sleep = tokio::time::sleep(left);
+        let sleep = tokio::time::sleep(d);
         tokio::pin!(sleep);
         loop {
             crate::pieces::check(&control)?;
@@ -93,6 +105,30 @@ impl Inner {
                 changed = control.changed() => if changed.is_err() { return Err(TransferError::Cancelled) },
             }
         }
+    }
+
+    /// Backs off after the `n`th failure in a row of a file's `workers`: fails with the last
+    /// error once the client's retry policy is spent (its attempts for each worker), else says
+    /// what failed and how long it waits (`what` says what comes next) and waits.
+    pub(crate) async fn back_off(
+        &self,
+        id: &str,
+        e: mega_api::Error,
+        n: u32,
+        workers: u32,
+        what: &str,
+        control: &watch::Receiver<Control>,
+    ) -> Result<(), TransferError> {
+        let policy = self.client.retry_policy();
+        let limit = policy.max_attempts.saturating_mul(workers.max(1));
+        if n >= limit {
+            return Err(TransferError::GaveUp { source: e, failures: n });
+        }
+        let delay = policy.backoff(n.div_ceil(workers.max(1)));
+        let reason = format!("{e}: {what} in {:.1} s ({n} of {limit} tries)", delay.as_secs_f64());
+        tracing::warn!(job = id, "{reason}");
+        self.emit(Event::Retrying { id: id.to_string(), reason });
+        self.pause_for(delay, control).await
     }
 }
 

@@ -10,7 +10,6 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::try_join_all;
@@ -146,7 +145,15 @@ pub(crate) async fn run(
                     && restarts < inner.config.max_retries =>
             {
                 restarts += 1;
-                inner.emit(Event::Retrying { id: rec.id.clone(), reason: format!("{e}: starting this file over") });
+                let delay = inner.client.retry_policy().backoff(restarts);
+                let reason = format!(
+                    "{e}: starting this file over in {:.1} s ({restarts} of {})",
+                    delay.as_secs_f64(),
+                    inner.config.max_retries
+                );
+                tracing::warn!(job = rec.id, "{reason}");
+                inner.emit(Event::Retrying { id: rec.id.clone(), reason });
+                inner.pause_for(delay, &control).await?;
                 if let JobSpec::Upload { url, cipher, .. } = &mut rec.spec {
                     *url = None;
                     *cipher = None;
@@ -192,8 +199,9 @@ async fn send_missing(
     };
     let workers =
         inner.config.connections_per_file.min(shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).len().max(1));
-    let work =
-        try_join_all((0..workers).map(|_| worker(inner, local, &file, size, cipher, url, &shared, control.clone())));
+    let work = try_join_all(
+        (0..workers).map(|_| worker(inner, id, local, &file, size, cipher, url, &shared, control.clone())),
+    );
     tokio::pin!(work);
     let mut tick = tokio::time::interval(SYNC_EVERY);
     let mut meter = Meter::new(before, size);
@@ -225,6 +233,7 @@ async fn send_missing(
 #[allow(clippy::too_many_arguments)]
 async fn worker(
     inner: &Inner,
+    id: &str,
     local: &Path,
     file: &Arc<File>,
     size: u64,
@@ -260,16 +269,18 @@ async fn worker(
         }
         match sent {
             Ok(ack) => {
+                failures = 0;
                 if let ChunkAck::Done(token) = ack {
                     *shared.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
                 }
                 shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((piece.start..piece.end).zip(macs));
                 shared.bytes.fetch_add(span.end - span.start, Ordering::Relaxed);
             }
-            Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Temporary) && failures < 8 => {
+            Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Temporary) => {
+                // Failures in a row of this worker: the client's policy bounds and spaces them.
                 failures += 1;
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                inner.back_off(id, e, failures, 1, "sending the chunks again", &control).await?;
             }
             Err(e) => return Err(e.into()),
         }

@@ -273,6 +273,17 @@ pub(crate) fn absolute(p: &str) -> Result<PathBuf> {
     Ok(std::path::absolute(p)?)
 }
 
+/// A line about waiting or retrying on stderr, escaped: above the bars on a terminal, else as
+/// it is (the bars are hidden then, and a log or a script still learns why nothing moves).
+fn notice(multi: &MultiProgress, line: String) {
+    let line = output::escaped(&line);
+    if multi.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        let _ = multi.println(line);
+    }
+}
+
 /// Per-file bars and a total bar, fed by the engine's events.
 async fn show(mut rx: broadcast::Receiver<Event>, multi: MultiProgress, out: Out) {
     let style = |t: &str| ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -302,15 +313,16 @@ async fn show(mut rx: broadcast::Receiver<Event>, multi: MultiProgress, out: Out
                     *seen = done.max(*seen);
                 }
             }
-            Event::Retrying { reason, .. } if !out.quiet => {
-                let _ = multi.println(output::escaped(&format!("retrying: {reason}")));
-            }
+            Event::Retrying { reason, .. } if !out.quiet => notice(&multi, format!("retrying: {reason}")),
             Event::Waiting { until, .. } if !out.quiet => {
                 let left = until.and_then(|u| u.duration_since(std::time::SystemTime::now()).ok());
-                let _ = multi.println(format!(
-                    "waiting for the transfer quota{}",
-                    left.map(|l| format!(" ({} left)", output::duration(l))).unwrap_or_default()
-                ));
+                notice(
+                    &multi,
+                    format!(
+                        "waiting for the transfer quota{}",
+                        left.map(|l| format!(" ({} left)", output::duration(l))).unwrap_or_default()
+                    ),
+                );
             }
             Event::Done { id, .. } | Event::Skipped { id, .. } | Event::Cancelled { id } | Event::Failed { id, .. } => {
                 if let Some((pb, seen)) = bars.remove(&id) {

@@ -41,3 +41,6 @@ mod hardening_files;
 
 #[path = "cli/at_rest.rs"]
 mod at_rest;
+
+#[path = "cli/waits.rs"]
+mod waits;

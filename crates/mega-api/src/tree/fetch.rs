@@ -7,10 +7,18 @@
 //! way a builder thread puts the nodes into the tree in the wire's order (a share root's key
 //! is learnt before its children are opened), and the peak memory is the tree plus a few
 //! batches.
+//!
+//! Limits: the reply has no length limit (a million nodes are a few hundred MB, and bigger
+//! accounts exist), as it is never held whole. What is held is bounded instead: the bytes of
+//! one unfinished batch, or of the part after the node array, at most [`MAX_HELD`]; a reply
+//! in another shape than the service's, at most [`MAX_HELD`] in all (the general parser may
+//! hold one value as big as the reply). Time: no overall deadline, but each period of the
+//! idle timeout must bring [`MIN_PROGRESS`] bytes, so a trickle fails like a dead server.
 
 use std::cell::Cell;
 use std::fmt;
 use std::io::{BufReader, Read};
+use std::time::{Duration, Instant};
 
 use mega_proto::{ErrorCode, NodeHandle};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -18,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{split, Keyring, RawNode, Tree};
-use crate::client::{Auth, Client, Reply};
+use crate::client::{Auth, Budget, Client, Reply};
 use crate::error::{Error, Result};
 
 /// Fetches and decrypts the tree (`f`) with the keys of `keyring`.
@@ -29,9 +37,10 @@ pub(crate) async fn fetch_tree(client: &Client, auth: &Auth, keyring: Keyring) -
     let body = serde_json::to_vec(&[cmd]).unwrap_or_default();
     let started = std::time::Instant::now();
     let tree = client
-        .execute(auth, "f", body, |resp| {
+        .execute(auth, "f", body, Budget::Streamed, |resp| {
             let keyring = keyring.clone();
-            async move { stream_parse(resp, keyring).await }
+            let idle = client.config().idle_timeout;
+            async move { stream_parse(resp, keyring, idle).await }
         })
         .await?;
     tracing::debug!(nodes = tree.len(), elapsed = ?started.elapsed(), "fetched the tree");
@@ -65,30 +74,57 @@ enum Outcome {
     Parsed(Extras),
     RequestError(i64),
     CommandError(i64),
+    /// More than [`MAX_HELD`] bytes would have been held.
+    TooLarge,
 }
 
 /// Raw nodes handed from the slow-path parser to the builder at a time.
 const BATCH: usize = 2048;
 
-async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<Reply<Tree>> {
+/// The most bytes of the reply held at once: a batch of 2,048 nodes is about 1 MB (a node
+/// with many share keys a few KB), and what follows the nodes (`ok`, `ph`, `sn`) grows with
+/// shares and links only, so 256 MiB is only ever reached by a broken or hostile reply.
+const MAX_HELD: usize = 256 << 20;
+
+/// The least a streaming `f` reply must bring in each period of the idle timeout (from its
+/// head on). A reply this slow (about 0.5 KiB/s with the default 30 s) would take days for a
+/// big account; one that trickles a byte every few seconds is a dead server.
+const MIN_PROGRESS: u64 = 16 << 10;
+
+async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring, idle: Duration) -> Result<Reply<Tree>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
     let (built_tx, built_rx) = std::sync::mpsc::channel::<split::Built>();
     let tree = Tree::new(keyring.clone());
     let builder = tokio::task::spawn_blocking(move || split::build(tree, built_rx, add_node, link_root));
-    let parser = tokio::task::spawn_blocking(move || parse(rx, &keyring, built_tx));
+    let parser = tokio::task::spawn_blocking(move || parse(rx, &keyring, built_tx, MAX_HELD));
     let mut feed_error = None;
     let started = std::time::Instant::now();
     let mut first_byte = None;
+    // The current progress period: when it started and the bytes it brought.
+    let mut period = (Instant::now(), 0u64);
     loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
+        let left = idle.saturating_sub(period.0.elapsed());
+        let next = tokio::time::timeout(left, resp.chunk()).await;
+        if period.0.elapsed() >= idle {
+            if period.1 < MIN_PROGRESS {
+                tracing::warn!(bytes = period.1, ?idle, "the f reply stalled");
+                feed_error = Some(Error::TimedOut { context: "f", attempts: 1, waited: started.elapsed() });
+                break;
+            }
+            period = (Instant::now(), 0);
+        }
+        match next {
+            // The period ended with enough bytes: the next one starts.
+            Err(_) => {}
+            Ok(Ok(Some(chunk))) => {
                 first_byte.get_or_insert_with(|| started.elapsed());
+                period.1 += chunk.len() as u64;
                 if tx.send(chunk.to_vec()).await.is_err() {
                     break;
                 }
             }
-            Ok(None) => break,
-            Err(e) => {
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
                 feed_error = Some(Error::network("f", e));
                 break;
             }
@@ -99,10 +135,14 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
     let outcome = parser.await.map_err(|_| Error::Cancelled)?;
     let (mut tree, complete) = builder.await.map_err(|_| Error::Cancelled)?;
     tracing::debug!(?first_byte, ?received, parsed = ?started.elapsed(), "f reply streamed and parsed");
+    if let Ok(Outcome::TooLarge) = outcome {
+        return Err(Error::TooLarge { context: "f", limit: MAX_HELD as u64 });
+    }
     if let Some(e) = feed_error {
         return Err(e);
     }
     match outcome.ok().filter(|_| complete).ok_or_else(|| Error::protocol("f", "malformed JSON"))? {
+        Outcome::TooLarge => Err(Error::TooLarge { context: "f", limit: MAX_HELD as u64 }),
         Outcome::RequestError(code) => Ok(Reply::Failed(ErrorCode::from_code(code))),
         Outcome::CommandError(code) => Err(Error::api("f", ErrorCode::from_code(code))),
         Outcome::Parsed(extras) => {
@@ -114,10 +154,12 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring) -> Result<R
 
 /// Reads the body: the fast path when it starts with [`split::PREFIX`], else the general
 /// streaming parser. Nodes go to the builder through `built`; the rest is the outcome.
+/// [`Outcome::TooLarge`] once more than `max_held` bytes would be held (see [`MAX_HELD`]).
 fn parse(
     mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
     keyring: &Keyring,
     built: std::sync::mpsc::Sender<split::Built>,
+    max_held: usize,
 ) -> std::result::Result<Outcome, ()> {
     let mut head = Vec::new();
     while head.len() < split::PREFIX.len() {
@@ -127,10 +169,13 @@ fn parse(
         }
     }
     if !head.starts_with(split::PREFIX) {
-        let reader = BufReader::with_capacity(1 << 16, ChannelReader { rx, current: head, pos: 0 });
+        let over = std::rc::Rc::new(Cell::new(false));
+        let channel = ChannelReader { rx, current: head, pos: 0, read: 0, limit: max_held, over: over.clone() };
+        let reader = BufReader::with_capacity(1 << 16, channel);
         let nodes = Nodes { built, seq: Cell::new(0) };
         let mut de = serde_json::Deserializer::from_reader(reader);
-        return ResponseSeed { nodes: &nodes }.deserialize(&mut de).and_then(|o| de.end().map(|_| o)).map_err(|_| ());
+        let parsed = ResponseSeed { nodes: &nodes }.deserialize(&mut de).and_then(|o| de.end().map(|_| o));
+        return if over.get() { Ok(Outcome::TooLarge) } else { parsed.map_err(|_| ()) };
     }
     let n = split::workers();
     let (batches, for_workers) = split::batch_channel(n);
@@ -141,6 +186,10 @@ fn parse(
     scanner.push(&head[split::PREFIX.len()..], &mut emit)?;
     while let Some(chunk) = rx.blocking_recv() {
         scanner.push(&chunk, &mut emit)?;
+        if scanner.held() > max_held {
+            // Dropping the receiver stops the reading.
+            return Ok(Outcome::TooLarge);
+        }
     }
     scanner.finish(&mut emit)?;
     drop(batches);
@@ -169,11 +218,15 @@ fn finish(tree: &mut Tree, extras: Extras) {
     tree.set_sn(extras.sn.unwrap_or_default());
 }
 
-/// A `Read` over body chunks arriving through a channel.
+/// A `Read` over body chunks arriving through a channel, failing (and setting `over`) past
+/// `limit` bytes.
 struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
+    read: usize,
+    limit: usize,
+    over: std::rc::Rc<Cell<bool>>,
 }
 
 impl Read for ChannelReader {
@@ -181,6 +234,11 @@ impl Read for ChannelReader {
         while self.pos >= self.current.len() {
             match self.rx.blocking_recv() {
                 Some(next) => {
+                    self.read += next.len();
+                    if self.read > self.limit {
+                        self.over.set(true);
+                        return Err(std::io::Error::other("the f reply is too large"));
+                    }
                     self.current = next;
                     self.pos = 0;
                 }
@@ -357,5 +415,45 @@ fn link_root(tree: &mut Tree, (h, own_key): (NodeHandle, bool)) {
     }
     if own_key || tree.get(h).and_then(|n| n.parent()).is_none_or(|p| tree.get(p).is_none()) {
         tree.set_link_root(Some(h));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `parse` fed `chunks` with a limit of `max_held` bytes; the receiving end of the nodes is
+    /// dropped at the end.
+    fn parse_chunks(chunks: Vec<Vec<u8>>, max_held: usize) -> std::result::Result<Outcome, ()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(chunks.len().max(1));
+        for c in chunks {
+            tx.try_send(c).unwrap();
+        }
+        drop(tx);
+        let (built, _nodes) = std::sync::mpsc::channel();
+        parse(rx, &Keyring::default(), built, max_held)
+    }
+
+    #[test]
+    fn a_reply_that_would_be_held_past_the_limit_is_too_large() {
+        let big = |open: &[u8]| {
+            let mut v = open.to_vec();
+            v.resize(10_000, b'a');
+            vec![v[..5_000].to_vec(), v[5_000..].to_vec()]
+        };
+        // The service's shape: a node object that never ends, and a tail that never ends.
+        assert!(matches!(parse_chunks(big(br#"[{"f":[{"a":""#), 4_096), Ok(Outcome::TooLarge)));
+        assert!(matches!(parse_chunks(big(br#"[{"f":[],"x":""#), 4_096), Ok(Outcome::TooLarge)));
+        // Another shape goes through the general parser: a string that never ends.
+        assert!(matches!(parse_chunks(big(br#"[ {"f":[{"a":""#), 4_096), Ok(Outcome::TooLarge)));
+        // Under the limit, the same shapes are read (and found incomplete, or whole).
+        assert!(matches!(parse_chunks(big(br#"[{"f":[{"a":""#), 20_000), Err(())));
+        let whole = br#"[{"f":[],"sn":"abc"}]"#.to_vec();
+        assert!(
+            matches!(parse_chunks(vec![whole.clone()], 4_096), Ok(Outcome::Parsed(e)) if e.sn.as_deref() == Some("abc"))
+        );
+        let mut spaced = b"[ ".to_vec();
+        spaced.extend_from_slice(&whole[1..]);
+        assert!(matches!(parse_chunks(vec![spaced], 4_096), Ok(Outcome::Parsed(_))));
     }
 }

@@ -183,6 +183,11 @@ impl Scanner {
         b
     }
 
+    /// The bytes held: the unfinished batch and the tail.
+    pub(super) fn held(&self) -> usize {
+        self.batch.len() + self.tail.len()
+    }
+
     /// Batches handed out so far (the next sequence number).
     pub(super) fn batches(&self) -> u64 {
         self.seq

@@ -2,7 +2,6 @@
 //! running the download or upload with retries and backoff, and recording how they ended.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use mega_api::ErrorKind;
 use tokio::sync::watch;
@@ -147,9 +146,20 @@ impl Engine {
                 Err(TransferError::Cancelled) => break self.cancelled(&id),
                 Err(e) if e.is_temporary() && retries < self.inner.config.max_retries => {
                     retries += 1;
-                    self.inner.emit(Event::Retrying { id: id.clone(), reason: e.to_string() });
-                    let backoff = Duration::from_millis(500 * (1 << retries.min(6)));
-                    tokio::time::sleep(backoff).await;
+                    // The job's workers have retried on their own before this: the job's turns
+                    // start two steps up the client's backoff.
+                    let delay = self.inner.client.retry_policy().backoff(retries + 2);
+                    let reason = format!(
+                        "{e}: running the job again in {:.1} s ({retries} of {})",
+                        delay.as_secs_f64(),
+                        self.inner.config.max_retries
+                    );
+                    tracing::warn!(job = id, "{reason}");
+                    self.inner.emit(Event::Retrying { id: id.clone(), reason });
+                    match self.inner.pause_for(delay, &control).await {
+                        Ok(()) | Err(TransferError::Paused) => {}
+                        Err(_) => break self.cancelled(&id),
+                    }
                 }
                 Err(e) => {
                     if e.kind() == ErrorKind::Crypto {

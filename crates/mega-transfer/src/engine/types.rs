@@ -2,6 +2,7 @@
 //! information.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mega_api::{ErrorKind, NodeHandle};
 
@@ -28,7 +29,12 @@ pub struct EngineConfig {
     /// Upload limit, bytes per second.
     pub upload_limit: Option<u64>,
     /// How often a job retries a temporary failure before it fails (the journal keeps it).
+    /// Within one run, a file's workers retry failures with the client's
+    /// [`mega_api::RetryPolicy`] (its attempts per worker, its backoff) before that.
     pub max_retries: u32,
+    /// The longest wait for the transfer quota (default 6 hours): a 509 whose time left is
+    /// longer fails the job with the time left instead of holding it (the journal keeps it).
+    pub max_quota_wait: Duration,
     /// Speed limits by time of day; outside its windows, `download_limit` and `upload_limit`.
     pub schedule: Option<Schedule>,
 }
@@ -45,6 +51,7 @@ impl EngineConfig {
             download_limit: None,
             upload_limit: None,
             max_retries: 5,
+            max_quota_wait: Duration::from_secs(6 * 3600),
             schedule: None,
         }
     }
@@ -84,6 +91,27 @@ pub enum TransferError {
     /// The job needs something the engine was not given (a session for own files).
     #[error("{0}")]
     Unavailable(String),
+    /// The same failure came back every time, with backoff, until the retry policy was spent.
+    #[error("{source} (gave up after {failures} tries without progress)")]
+    GaveUp {
+        /// The last failure.
+        #[source]
+        source: mega_api::Error,
+        /// Failures in a row, the workers of the file together.
+        failures: u32,
+    },
+    /// The transfer quota frees later than the engine waits ([`EngineConfig::max_quota_wait`]).
+    #[error(
+        "the transfer quota is used up and frees in {}, longer than the {} this waits: try again then",
+        human(*time_left),
+        human(*limit)
+    )]
+    QuotaTooLong {
+        /// When the quota frees.
+        time_left: Duration,
+        /// The longest wait.
+        limit: Duration,
+    },
     /// Paused by the user (not a failure).
     #[error("paused")]
     Paused,
@@ -96,7 +124,8 @@ impl TransferError {
     /// The kind, for callers and events.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            TransferError::Api(e) => e.kind(),
+            TransferError::Api(e) | TransferError::GaveUp { source: e, .. } => e.kind(),
+            TransferError::QuotaTooLong { time_left, .. } => ErrorKind::Quota { time_left: Some(*time_left) },
             TransferError::Journal(_) | TransferError::Local { .. } | TransferError::Unavailable(_) => {
                 ErrorKind::Failed
             }
@@ -104,13 +133,35 @@ impl TransferError {
         }
     }
 
-    /// Worth trying again later (network, busy servers, quota).
+    /// Worth the job running again now (network, busy servers, an expired URL). A failure the
+    /// workers already retried to the end of the policy is, only if it was the network's or
+    /// busy servers' (a longer outage); storage that refuses fresh URLs time after time is not.
     pub fn is_temporary(&self) -> bool {
-        matches!(self, TransferError::Api(e) if e.is_temporary() || matches!(e.kind(), ErrorKind::Network | ErrorKind::Expired))
+        match self {
+            TransferError::Api(e) => e.is_temporary() || matches!(e.kind(), ErrorKind::Network | ErrorKind::Expired),
+            TransferError::GaveUp { source, .. } => source.is_temporary(),
+            _ => false,
+        }
     }
 
     pub(crate) fn local(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
         move |source| TransferError::Local { path: path.to_path_buf(), source }
+    }
+}
+
+/// A duration for people, in its two largest units: `3 d 4 h`, `2 h 5 min`, `6 h`, `40 s`.
+pub(crate) fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    let (big, big_unit, small, small_unit) = match s {
+        0..60 => return format!("{s} s"),
+        60..3600 => (s / 60, "min", s % 60, "s"),
+        3600..86400 => (s / 3600, "h", s % 3600 / 60, "min"),
+        _ => (s / 86400, "d", s % 86400 / 3600, "h"),
+    };
+    if small == 0 {
+        format!("{big} {big_unit}")
+    } else {
+        format!("{big} {big_unit} {small} {small_unit}")
     }
 }
 
@@ -162,4 +213,19 @@ pub(crate) enum Control {
     Run,
     Pause,
     Cancel,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_two_units() {
+        let h = |s| human(Duration::from_secs(s));
+        assert_eq!(h(40), "40 s");
+        assert_eq!(h(125), "2 min 5 s");
+        assert_eq!(h(6 * 3600), "6 h");
+        assert_eq!(h(2 * 3600 + 300), "2 h 5 min");
+        assert_eq!(h(30 * 86400 + 7200), "30 d 2 h");
+    }
 }
