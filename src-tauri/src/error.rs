@@ -114,8 +114,8 @@ impl From<mega_api::Error> for IpcError {
 impl From<TransferError> for IpcError {
     fn from(e: TransferError) -> Self {
         match &e {
-            TransferError::Api(api) => {
-                let (kind, retryable) = kind_of(api.kind());
+            TransferError::Api(_) | TransferError::GaveUp { .. } | TransferError::QuotaTooLong { .. } => {
+                let (kind, retryable) = kind_of(e.kind());
                 IpcError { kind, message: e.to_string(), retryable }
             }
             TransferError::Local { .. } => IpcError::new(IpcErrorKind::Io, e.to_string()),
