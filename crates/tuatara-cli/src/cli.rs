@@ -21,9 +21,10 @@ pub(crate) struct Cli {
     /// No notes or spinners on stderr (errors and warnings are still printed).
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
-    /// More on stderr from the engine below the command: -v its warnings and notes (retries,
-    /// quota waits, watches), -vv debug, -vvv trace. Keys, session ids and passwords are
-    /// redacted at every level. `TUATARA_LOG` (tracing's filter syntax) overrides it.
+    /// More on stderr from the libraries below the command (by default: the client's warnings,
+    /// such as a retried request): -v the engine's warnings and notes too (retries, quota
+    /// waits, watches), -vv debug, -vvv trace. Keys, session ids and passwords are redacted at
+    /// every level. `TUATARA_LOG` (tracing's filter syntax) overrides it.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
     /// The password of a #P! link given where a remote path is read.

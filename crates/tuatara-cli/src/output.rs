@@ -115,29 +115,32 @@ impl Lines {
     }
 }
 
-/// The libraries' `tracing` events on stderr: errors only by default; with `-v` warnings and
-/// notes, `-vv` debug, `-vvv` trace, for Tuatara's own crates (the HTTP stack below stays at
-/// warnings: its traces would add nothing a user can act on). `TUATARA_LOG` overrides it.
+/// The libraries' `tracing` events on stderr. By default the client's warnings (a request
+/// retried, a node left out of the tree, a session the server cannot seal) and every error,
+/// short; with `-v` notes too, `-vv` debug, `-vvv` trace, for Tuatara's own crates, with time
+/// and place (the HTTP stack below stays at warnings: its traces would add nothing a user can
+/// act on). The engine's own waits and retries reach the terminal as events (see
+/// `transfers.rs`), so its warnings wait for `-v`. `TUATARA_LOG` overrides it all.
 pub(crate) fn init_logging(verbose: u8) {
     use std::io::IsTerminal;
     let ours = match verbose {
-        0 => "error",
+        0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
     let default = if verbose == 0 {
-        "error".to_string()
+        "error,mega_api=warn".to_string()
     } else {
         format!("warn,mega_proto={ours},mega_api={ours},mega_transfer={ours},tuatara_cli={ours}")
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TUATARA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = if verbose == 0 { fmt.without_time().with_target(false).try_init() } else { fmt.try_init() };
 }
 
 /// `s` as it may be shown on a terminal: C0 and C1 control characters (escape, bell, line

@@ -104,7 +104,8 @@ async fn one_undecryptable_file_fails_alone_and_the_folder_still_downloads() {
 }
 
 /// `-v`/`-vv`/`-vvv` bring the libraries' `tracing` events to stderr (issue 15's "logs that
-/// arrive"), and a full login, upload, listing and download at every level, with the server
+/// arrive"; without a flag, the client's warnings), and a full login, upload, listing and
+/// download at every level, with the server
 /// failing requests so that retries are logged with their errors, prints neither the
 /// password nor a session id nor the master key (raw, b64 or hex).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,14 +119,17 @@ async fn verbose_logs_of_a_login_and_transfers_hold_no_secret() {
     let file = file.to_string_lossy().into_owned();
     let down = tmp.path().join("down").to_string_lossy().into_owned();
 
+    // No flag (the client's warnings only), then -v, -vv and -vvv. `--api-url` stands in for
+    // "no flag": it is global and changes nothing here.
+    let default = format!("--api-url={}", server.url());
     let mut logs = String::new();
-    for level in ["-v", "-vv", "-vvv"] {
+    for (i, level) in [default.as_str(), "-v", "-vv", "-vvv"].into_iter().enumerate() {
         server.set_faults(mega_testserver::faults::Faults::default());
         let login = cli.run_with_stdin(&[level, "login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n")).await;
         login.ok();
         logs.push_str(&login.stderr);
-        server.set_faults(mega_testserver::faults::Faults { eagain: 0.2, http500: 0.2, ..Default::default() });
-        let down = format!("{down}/{level}");
+        server.set_faults(mega_testserver::faults::Faults { eagain: 0.1, http500: 0.1, ..Default::default() });
+        let down = format!("{down}/{i}");
         for args in [
             &[level, "put", &file, "/"][..],
             &[level, "ls", "-l", "/"],
