@@ -118,8 +118,12 @@ impl From<TransferError> for IpcError {
                 let (kind, retryable) = kind_of(e.kind());
                 IpcError { kind, message: e.to_string(), retryable }
             }
-            TransferError::Local { .. } => IpcError::new(IpcErrorKind::Io, e.to_string()),
-            TransferError::Unavailable(_) => IpcError::not_signed_in(),
+            TransferError::NotSignedIn => IpcError::not_signed_in(),
+            // The journal is a local file: what it lacks is said, with what to do about it,
+            // and never sends the user to the login screen.
+            TransferError::Local { .. } | TransferError::Journal(_) | TransferError::JournalDamaged(_) => {
+                IpcError::new(IpcErrorKind::Io, e.to_string())
+            }
             _ => IpcError::internal(e.to_string()),
         }
     }
@@ -159,5 +163,17 @@ mod tests {
         assert_eq!(v, serde_json::json!({"kind": "notSignedIn", "message": "x", "retryable": false}));
         assert_eq!(kind_of(ErrorKind::Quota { time_left: None }), (IpcErrorKind::Quota, true));
         assert_eq!(kind_of(ErrorKind::BadCredentials).0, IpcErrorKind::Auth);
+    }
+
+    /// A damaged journal entry used to reach the UI as `notSignedIn` (and the login screen); it
+    /// is an `io` error saying what to do, and only a missing session is `notSignedIn`.
+    #[test]
+    fn a_damaged_journal_is_not_a_sign_in_problem() {
+        let damaged = IpcError::from(TransferError::JournalDamaged("its node handle".into()));
+        assert_eq!(damaged.kind, IpcErrorKind::Io);
+        assert!(damaged.message.contains("journal") && damaged.message.contains("queue the file again"));
+        assert_eq!(IpcError::from(TransferError::NotSignedIn).kind, IpcErrorKind::NotSignedIn);
+        let other = IpcError::from(TransferError::Unavailable("the folder link is empty".into()));
+        assert_eq!((other.kind, other.message.as_str()), (IpcErrorKind::Internal, "the folder link is empty"));
     }
 }

@@ -66,14 +66,13 @@ async fn url_for(
     loop {
         let r = match source {
             Source::Own { node } => {
-                let session =
-                    inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))?;
+                let session = inner.session.as_ref().ok_or_else(|| TransferError::NotSignedIn)?;
                 session.download_url(handle(node)?).await
             }
             Source::Public { handle: ph } => inner.client.public_download_url(handle(ph)?).await,
             Source::InFolderLink { link, node } => {
                 let link = mega_proto::link::parse_plain(link)
-                    .map_err(|_| TransferError::Unavailable("the journal's folder link is damaged".into()))?;
+                    .map_err(|_| TransferError::JournalDamaged("its folder link".into()))?;
                 inner.client.open_folder_link(&link)?.download_url(handle(node)?).await
             }
         };
@@ -87,7 +86,7 @@ async fn url_for(
                 inner.quota_wait(id, time_left, control).await?;
             }
             Ok(url) if url.size != size => {
-                return Err(TransferError::Unavailable(format!(
+                return Err(TransferError::SourceChanged(format!(
                     "the server reports {} bytes for a file of {size}: the file changed, queue it again",
                     url.size
                 )));
@@ -98,7 +97,7 @@ async fn url_for(
 }
 
 fn handle(b: &str) -> Result<NodeHandle, TransferError> {
-    NodeHandle::from_b64(b).map_err(|_| TransferError::Unavailable("the journal's node handle is damaged".into()))
+    NodeHandle::from_b64(b).map_err(|_| TransferError::JournalDamaged("its node handle".into()))
 }
 
 /// What the workers of one file share.
@@ -119,7 +118,7 @@ pub(crate) async fn run(
     control: watch::Receiver<Control>,
 ) -> Result<Outcome, TransferError> {
     let JobSpec::Download { source, key, size, path, mtime, overwrite } = &rec.spec else {
-        return Err(TransferError::Unavailable("not a download".into()));
+        return Err(TransferError::JournalDamaged("not a download".into()));
     };
     let key = file_key(key)?;
     let part = part_path(path, &rec.id);

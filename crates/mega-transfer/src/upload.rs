@@ -63,13 +63,13 @@ pub(crate) async fn run(
     rec: &JobRecord,
     control: watch::Receiver<Control>,
 ) -> Result<Outcome, TransferError> {
-    let session = inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))?;
-    let tree = inner.tree.as_ref().ok_or_else(|| TransferError::Unavailable("no node tree".into()))?;
+    let session = inner.session.as_ref().ok_or_else(|| TransferError::NotSignedIn)?;
+    let tree = inner.tree.as_ref().ok_or_else(|| TransferError::NotSignedIn)?;
     let mut rec = rec.clone();
     let mut restarts = 0;
     loop {
         let JobSpec::Upload { local, parent, name, size, mtime, url, cipher } = &mut rec.spec else {
-            return Err(TransferError::Unavailable("not an upload".into()));
+            return Err(TransferError::JournalDamaged("not an upload".into()));
         };
         let meta = std::fs::metadata(&*local).map_err(TransferError::local(local))?;
         if meta.len() != *size || mtime_of(&meta) != *mtime {
@@ -166,7 +166,7 @@ pub(crate) async fn run(
 }
 
 fn damaged() -> TransferError {
-    TransferError::Unavailable("the journal's upload entry is damaged".into())
+    TransferError::JournalDamaged("its upload state".into())
 }
 
 /// Sends every chunk not journaled yet; returns the completion token, and the MACs of chunks

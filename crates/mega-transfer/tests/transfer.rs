@@ -323,6 +323,45 @@ async fn a_damaged_journal_entry_is_reported_and_the_rest_resumes() {
     ctx.server.stop().await;
 }
 
+/// A journal entry that reads as JSON but holds a damaged node handle fails its job as what it
+/// is (the journal, with what to do), not as "not logged in"; an engine without a session asked
+/// for the account's files says that it has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_journal_entry_fails_as_damaged_not_as_signed_out() {
+    use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
+    use mega_transfer::TransferError;
+    let ctx = Ctx::new(Config::default()).await;
+    let journal = Journal::open(&ctx.tmp.path().join("journal")).unwrap();
+    std::fs::create_dir_all(ctx.dest()).unwrap();
+    let key = mega_proto::b64::encode(&[1u8; 32]);
+    let spec = JobSpec::Download {
+        source: Source::Own { node: "not a handle!".into() },
+        key,
+        size: 10,
+        path: ctx.dest().join("x.bin"),
+        mtime: None,
+        overwrite: false,
+    };
+    journal.save(&JobRecord { id: "damaged".into(), spec, priority: 0, paused: false }).unwrap();
+    let engine = ctx.engine(|_| {});
+    let (ids, errors) = engine.resume_journal();
+    assert!(errors.is_empty(), "{errors:?}");
+    match engine.wait(&ids[0]).await {
+        Some(Outcome::Failed { kind: ErrorKind::Failed, message }) => {
+            assert!(message.contains("journal") && message.contains("damaged"), "{message}");
+            assert!(!message.contains("logged in") && !message.contains("signed in"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let signed_out =
+        Engine::new(EngineConfig::new(ctx.tmp.path().join("other")), ctx.session.client().clone(), None, None).unwrap();
+    let root = ctx.tree.lock().await.root().unwrap();
+    let e = signed_out.download_node(root, &ctx.dest(), Conflict::Rename).await.unwrap_err();
+    assert!(matches!(e, TransferError::NotSignedIn), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::SessionExpired);
+    ctx.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_wait_out_the_transfer_quota_and_continue() {
     let ctx = Ctx::new(Config::default()).await;

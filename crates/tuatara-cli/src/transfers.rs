@@ -264,6 +264,7 @@ fn failure(o: &Outcome, msg: String) -> Failure {
 pub(crate) fn queue_failure(e: mega_transfer::TransferError, what: &str) -> Failure {
     match e {
         mega_transfer::TransferError::Api(e) => Failure::from(e).context(what),
+        e @ mega_transfer::TransferError::NotSignedIn => Failure::NotLoggedIn(format!("{what}: {e}")),
         other => Failure::Other(format!("{what}: {other}")),
     }
 }

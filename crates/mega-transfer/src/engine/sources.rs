@@ -15,11 +15,11 @@ use crate::{download, names, upload};
 
 impl Engine {
     pub(crate) fn session(&self) -> Result<&Session, TransferError> {
-        self.inner.session.as_ref().ok_or_else(|| TransferError::Unavailable("not logged in".into()))
+        self.inner.session.as_ref().ok_or_else(|| TransferError::NotSignedIn)
     }
 
     pub(crate) fn tree(&self) -> Result<&Arc<tokio::sync::Mutex<Tree>>, TransferError> {
-        self.inner.tree.as_ref().ok_or_else(|| TransferError::Unavailable("no node tree".into()))
+        self.inner.tree.as_ref().ok_or_else(|| TransferError::NotSignedIn)
     }
 
     /// Downloads a node of the account (a file, or a folder recursively, keeping its structure)
@@ -265,6 +265,6 @@ pub(crate) fn file_key(b64_key: &str) -> Result<FileKey, TransferError> {
     let raw = b64::decode(b64_key);
     match NodeKey::from_bytes(&raw) {
         Ok(NodeKey::File(k)) => Ok(k),
-        _ => Err(TransferError::Unavailable("the journal's file key is damaged".into())),
+        _ => Err(TransferError::JournalDamaged("its file key".into())),
     }
 }

@@ -71,8 +71,10 @@ pub enum Conflict {
     Overwrite,
 }
 
-/// Why a job stopped short of done.
+/// Why a job stopped short of done. New kinds may come: match with a wildcard arm, or go by
+/// [`TransferError::kind`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransferError {
     /// The API or storage failed.
     #[error(transparent)]
@@ -88,7 +90,18 @@ pub enum TransferError {
         /// Why.
         source: std::io::Error,
     },
-    /// The job needs something the engine was not given (a session for own files).
+    /// The job is the account's own and the engine has no session (or no node tree): sign in.
+    #[error("not signed in: the account's own files need a session")]
+    NotSignedIn,
+    /// A job's entry in the journal cannot be used (a handle, key or link in it is damaged):
+    /// the job cannot go on; cancel it and queue the file again.
+    #[error("the transfer journal's entry for this job is damaged ({0}): cancel it and queue the file again")]
+    JournalDamaged(String),
+    /// The file on the server is no longer the one queued (another size): queue it again.
+    #[error("{0}")]
+    SourceChanged(String),
+    /// The job cannot run for another reason, said in the message (an empty folder link, a
+    /// local path without a name, a failure of the engine itself).
     #[error("{0}")]
     Unavailable(String),
     /// The same failure came back every time, with backoff, until the retry policy was spent.
@@ -126,9 +139,12 @@ impl TransferError {
         match self {
             TransferError::Api(e) | TransferError::GaveUp { source: e, .. } => e.kind(),
             TransferError::QuotaTooLong { time_left, .. } => ErrorKind::Quota { time_left: Some(*time_left) },
-            TransferError::Journal(_) | TransferError::Local { .. } | TransferError::Unavailable(_) => {
-                ErrorKind::Failed
-            }
+            TransferError::NotSignedIn => ErrorKind::SessionExpired,
+            TransferError::Journal(_)
+            | TransferError::SourceChanged(_)
+            | TransferError::JournalDamaged(_)
+            | TransferError::Local { .. }
+            | TransferError::Unavailable(_) => ErrorKind::Failed,
             TransferError::Paused | TransferError::Cancelled => ErrorKind::Cancelled,
         }
     }
