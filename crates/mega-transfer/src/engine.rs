@@ -5,6 +5,7 @@
 
 mod jobs;
 mod limits;
+mod resume;
 mod sources;
 mod types;
 
@@ -23,6 +24,7 @@ use crate::limit::Limit;
 use crate::schedule::{Clock, LocalClock, Rates};
 use crate::slots::Slots;
 
+pub use resume::{unfinished, Asked, Unfinished};
 pub(crate) use sources::file_key;
 pub(crate) use types::Control;
 pub use types::{Conflict, EngineConfig, JobInfo, Outcome, TransferError};

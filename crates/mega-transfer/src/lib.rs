@@ -56,7 +56,7 @@ mod upload;
 pub mod watch;
 
 pub use download::{part_path, PART_SUFFIX};
-pub use engine::{Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError};
+pub use engine::{unfinished, Asked, Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError, Unfinished};
 pub use events::{Direction, Event, JobId, WaitReason};
 pub use limit::Limit;
 pub use schedule::{Rates, Schedule, ScheduleError};

@@ -362,6 +362,85 @@ async fn a_damaged_journal_entry_fails_as_damaged_not_as_signed_out() {
     ctx.server.stop().await;
 }
 
+/// The engine answers what is unfinished (in queue order, with the bytes journaled and whether
+/// continuing needs the account) and continues only the jobs a repeated command asks for: its
+/// own nodes into its folder, its link into its folder, its local files into its folders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_answers_what_is_unfinished_and_resumes_what_is_asked_again() {
+    use std::collections::HashSet;
+
+    use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
+    use mega_transfer::{Asked, Direction};
+    let ctx = Ctx::new(Config::default()).await;
+    let dir = ctx.tmp.path().join("journal");
+    assert!(mega_transfer::unfinished(&dir).0.is_empty(), "no journal folder: nothing unfinished");
+    let journal = Journal::open(&dir).unwrap();
+    let (a, b) = (NodeHandle([1, 2, 3, 4, 5, 6]), NodeHandle([6, 5, 4, 3, 2, 1]));
+    let link =
+        mega_proto::link::parse_plain("https://mega.nz/file/AAAAAAAA#AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .unwrap();
+    let down = |source: Source, path: PathBuf| JobSpec::Download {
+        source,
+        key: mega_proto::b64::encode(&[1u8; 32]),
+        size: 300_000,
+        path,
+        mtime: None,
+        overwrite: false,
+    };
+    let own = |node: NodeHandle| Source::Own { node: node.to_b64() };
+    let specs = [
+        ("own-a", down(own(a), ctx.dest().join("in/a.bin"))),
+        ("own-b", down(own(b), ctx.dest().join("in/b.bin"))),
+        ("own-a-elsewhere", down(own(a), ctx.tmp.path().join("other/a.bin"))),
+        ("link", down(Source::Public { handle: link.handle.to_b64() }, ctx.dest().join("in/linked.bin"))),
+        (
+            "up",
+            JobSpec::Upload {
+                local: ctx.tmp.path().join("up/f.txt"),
+                parent: b.to_b64(),
+                name: "f.txt".into(),
+                size: 10,
+                mtime: 0,
+                url: None,
+                cipher: None,
+            },
+        ),
+    ];
+    for (i, (id, spec)) in specs.into_iter().enumerate() {
+        journal.save(&JobRecord { id: id.into(), spec, priority: 10 - i as i64, paused: i == 1 }).unwrap();
+    }
+    // Chunks 0 and 1 (128 KiB, then the rest of the 300,000 bytes).
+    journal.append_chunks("own-a", &[(0, [0; 16]), (1, [0; 16])]).unwrap();
+
+    let (pending, errors) = mega_transfer::unfinished(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    let ids: Vec<&str> = pending.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["up", "link", "own-a-elsewhere", "own-b", "own-a"], "queue order");
+    let a_row = pending.iter().find(|u| u.id == "own-a").unwrap();
+    assert_eq!((a_row.direction, a_row.done, a_row.needs_account), (Direction::Download, 300_000, true));
+    let up = pending.iter().find(|u| u.id == "up").unwrap();
+    assert!(up.needs_account && up.direction == Direction::Upload && up.name.ends_with("f.txt -> f.txt"), "{up:?}");
+    assert!(!pending.iter().find(|u| u.id == "link").unwrap().needs_account);
+    assert!(pending.iter().find(|u| u.id == "own-b").unwrap().paused);
+
+    let engine = ctx.engine(|_| {});
+    let in_dir = ctx.dest().join("in");
+    let nodes: HashSet<NodeHandle> = [a].into();
+    let (resumed, errors) = engine.resume_matching(&[Asked::Nodes { nodes: &nodes, dir: &in_dir }]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(resumed, ["own-a"]);
+    let (resumed, _) = engine.resume_matching(&[Asked::Link { link: &link, dir: &in_dir }]);
+    assert_eq!(resumed, ["link"]);
+    let locals = [ctx.tmp.path().join("up")];
+    let folders: HashSet<NodeHandle> = [b].into();
+    let (resumed, _) = engine.resume_matching(&[Asked::Uploads { locals: &locals, folders: &folders }]);
+    assert_eq!(resumed, ["up"]);
+    for id in ["own-a", "link", "up"] {
+        engine.cancel(id);
+    }
+    ctx.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_wait_out_the_transfer_quota_and_continue() {
     let ctx = Ctx::new(Config::default()).await;

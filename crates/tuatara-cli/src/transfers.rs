@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mega_api::{ErrorKind, Session, Tree};
-use mega_transfer::journal::{JobRecord, JobSpec, Journal};
-use mega_transfer::{Direction, Engine, EngineConfig, Event, JobId, Outcome, Rates, Schedule};
+use mega_transfer::{Asked, Direction, Engine, EngineConfig, Event, JobId, Outcome, Rates, Schedule};
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
@@ -117,31 +116,14 @@ impl App {
     }
 }
 
-/// The unfinished jobs in the journal (damaged entries are reported as warnings).
-pub(crate) fn unfinished(app: &App) -> Vec<JobRecord> {
-    let Ok(journal) = Journal::open(&app.store.transfers_dir()) else { return Vec::new() };
-    let mut out = Vec::new();
-    for r in journal.load_all() {
-        match r {
-            Ok((rec, _)) => out.push(rec),
-            Err(e) => app.out.warn(e.to_string()),
-        }
-    }
-    out.sort_by_key(|r| r.priority);
-    out
-}
-
 impl Run {
-    /// Continues the journal's unfinished jobs that `wanted` picks (the same source and
+    /// Continues the journal's unfinished jobs that `asked` picks (the same source and
     /// destination asked for again) and waits for them, before anything new is queued: the new
     /// pass then finds those files identical and skips them.
-    pub(crate) async fn continue_matching(&self, app: &App, wanted: impl Fn(&JobSpec) -> bool) -> Result<Vec<Ended>> {
-        let mut ids = Vec::new();
-        for rec in unfinished(app).into_iter().filter(|r| wanted(&r.spec)) {
-            match self.engine.resume_job(&rec.id) {
-                Ok(()) => ids.push(rec.id),
-                Err(e) => app.out.warn(e.to_string()),
-            }
+    pub(crate) async fn continue_matching(&self, asked: &[Asked<'_>]) -> Result<Vec<Ended>> {
+        let (ids, errors) = self.engine.resume_matching(asked);
+        for e in errors {
+            self.out.warn(e.to_string());
         }
         if !ids.is_empty() {
             self.note(format!("continuing {} interrupted transfer(s)", ids.len()));

@@ -183,20 +183,9 @@ pub(crate) async fn get(
     let run = app.transfers(&opts, app.session().await.ok(), None)?;
     let alive: Vec<&Link> =
         checked.iter().filter_map(|c| if let State::Alive(l, ..) = &c.state { Some(&**l) } else { None }).collect();
-    let _ = run
-        .continue_matching(app, |spec| {
-            alive.iter().any(|l| match spec {
-                mega_transfer::journal::JobSpec::Download { source, path, .. } if path.starts_with(&dir) => {
-                    match source {
-                        mega_transfer::journal::Source::Public { handle } => *handle == l.handle.to_b64(),
-                        mega_transfer::journal::Source::InFolderLink { link, .. } => *link == l.to_url(),
-                        mega_transfer::journal::Source::Own { .. } => false,
-                    }
-                }
-                _ => false,
-            })
-        })
-        .await?;
+    let asked: Vec<mega_transfer::Asked<'_>> =
+        alive.iter().map(|l| mega_transfer::Asked::Link { link: l, dir: &dir }).collect();
+    let _ = run.continue_matching(&asked).await?;
     let mut failed = 0;
     for c in &mut checked {
         let State::Alive(link, name, size) = &c.state else { continue };

@@ -3,19 +3,18 @@
 //! of the same source and destination instead of starting over.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use mega_api::{Link, LinkKind, NodeHandle, Tree};
-use mega_transfer::journal::{JobSpec, Journal, Source as JobSource};
-use mega_transfer::Conflict;
+use mega_api::{Link, NodeHandle, Tree};
+use mega_transfer::{Asked, Conflict, Direction};
 use serde_json::{json, Value};
 
 use crate::cli::{CopyArgs, GetArgs, PutArgs, TransferOpts};
 use crate::error::{Failure, Result};
 use crate::output;
 use crate::remote::{is_link, resolve, App};
-use crate::transfers::{absolute, queue_failure, unfinished};
+use crate::transfers::{absolute, queue_failure};
 
 /// What `get` fetches.
 enum Wanted {
@@ -32,32 +31,10 @@ fn split_last<'a>(args: &'a [String], default: &'a str) -> (&'a [String], &'a st
     }
 }
 
-/// Does a download job come from one of these own nodes, into `dir`?
-fn own_download(spec: &JobSpec, nodes: &HashSet<String>, dir: &Path) -> bool {
-    matches!(spec, JobSpec::Download { source: JobSource::Own { node }, path, .. }
-        if nodes.contains(node) && path.starts_with(dir))
-}
-
-/// Does a download job come from this link, into `dir`?
-fn link_download(spec: &JobSpec, link: &Link, dir: &Path) -> bool {
-    let JobSpec::Download { source, path, .. } = spec else { return false };
-    path.starts_with(dir)
-        && match source {
-            JobSource::Public { handle } => link.kind == LinkKind::File && *handle == link.handle.to_b64(),
-            JobSource::InFolderLink { link: url, .. } => link.kind == LinkKind::Folder && *url == link.to_url(),
-            JobSource::Own { .. } => false,
-        }
-}
-
-/// Does an upload job send one of these local paths into one of these folders?
-fn upload_of(spec: &JobSpec, locals: &[PathBuf], folders: &HashSet<String>) -> bool {
-    matches!(spec, JobSpec::Upload { local, parent, .. }
-        if folders.contains(parent) && locals.iter().any(|l| local.starts_with(l)))
-}
-
-fn subtree_b64(tree: &Tree, h: NodeHandle) -> HashSet<String> {
-    let mut s: HashSet<String> = tree.subtree(h).into_iter().map(|h| h.to_b64()).collect();
-    s.insert(h.to_b64());
+/// A node and every node below it.
+fn subtree(tree: &Tree, h: NodeHandle) -> HashSet<NodeHandle> {
+    let mut s: HashSet<NodeHandle> = tree.subtree(h).into_iter().collect();
+    s.insert(h);
     s
 }
 
@@ -80,10 +57,10 @@ pub(crate) async fn get(app: &App, args: GetArgs) -> Result<()> {
         }
     }
     std::fs::create_dir_all(&dir)?;
-    let own: HashSet<String> = match &drive {
+    let own: HashSet<NodeHandle> = match &drive {
         Some((_, tree)) => wanted
             .iter()
-            .filter_map(|w| if let Wanted::Node(h, _) = w { Some(subtree_b64(tree, *h)) } else { None })
+            .filter_map(|w| if let Wanted::Node(h, _) = w { Some(subtree(tree, *h)) } else { None })
             .flatten()
             .collect(),
         None => HashSet::new(),
@@ -97,11 +74,9 @@ pub(crate) async fn get(app: &App, args: GetArgs) -> Result<()> {
     let run = app.transfers(&args.opts, session, tree)?;
     let links: Vec<&Link> =
         wanted.iter().filter_map(|w| if let Wanted::Link(l, _) = w { Some(&**l) } else { None }).collect();
-    let mut ended = run
-        .continue_matching(app, |spec| {
-            own_download(spec, &own, &dir) || links.iter().any(|l| link_download(spec, l, &dir))
-        })
-        .await?;
+    let mut asked = vec![Asked::Nodes { nodes: &own, dir: &dir }];
+    asked.extend(links.iter().map(|l| Asked::Link { link: l, dir: &dir }));
+    let mut ended = run.continue_matching(&asked).await?;
     let mut ids = Vec::new();
     for w in &wanted {
         let queued = match w {
@@ -154,10 +129,10 @@ async fn upload(
     locals: &[PathBuf],
     parent: NodeHandle,
 ) -> Result<()> {
-    let folders = subtree_b64(&tree, parent);
+    let folders = subtree(&tree, parent);
     let tree = Arc::new(tokio::sync::Mutex::new(tree));
     let run = app.transfers(opts, Some(session), Some(tree))?;
-    let mut ended = run.continue_matching(app, |spec| upload_of(spec, locals, &folders)).await?;
+    let mut ended = run.continue_matching(&[Asked::Uploads { locals, folders: &folders }]).await?;
     let mut ids = Vec::new();
     for l in locals {
         let queued = run.engine.upload_path(l, parent).await;
@@ -211,10 +186,10 @@ pub(crate) async fn copy(app: &App, args: CopyArgs) -> Result<()> {
             let items: Vec<NodeHandle> =
                 if tree.node(h)?.is_container() { tree.children(h).map(|n| n.handle()).collect() } else { vec![h] };
             std::fs::create_dir_all(&dir)?;
-            let own = subtree_b64(&tree, h);
+            let own = subtree(&tree, h);
             let tree = Arc::new(tokio::sync::Mutex::new(tree));
             let run = app.transfers(&args.opts, Some(session), Some(tree))?;
-            let mut ended = run.continue_matching(app, |spec| own_download(spec, &own, &dir)).await?;
+            let mut ended = run.continue_matching(&[Asked::Nodes { nodes: &own, dir: &dir }]).await?;
             let mut ids = Vec::new();
             for item in items {
                 let queued = run.engine.download_node(item, &dir, Conflict::Overwrite).await;
@@ -234,16 +209,13 @@ pub(crate) async fn copy(app: &App, args: CopyArgs) -> Result<()> {
 
 /// `resume`: every unfinished job of the journal.
 pub(crate) async fn resume(app: &App, opts: TransferOpts) -> Result<()> {
-    let pending = unfinished(app);
+    let (pending, _) = mega_transfer::unfinished(&app.store.transfers_dir());
     if pending.is_empty() {
         app.out.note("nothing to resume");
         app.out.emit(&[], &json!([]));
         return Ok(());
     }
-    let needs_account = pending
-        .iter()
-        .any(|r| matches!(r.spec, JobSpec::Upload { .. } | JobSpec::Download { source: JobSource::Own { .. }, .. }));
-    let (session, tree) = if needs_account {
+    let (session, tree) = if pending.iter().any(|u| u.needs_account) {
         let (s, t) = app.drive().await?;
         (Some(s), Some(Arc::new(tokio::sync::Mutex::new(t))))
     } else {
@@ -258,32 +230,28 @@ pub(crate) async fn resume(app: &App, opts: TransferOpts) -> Result<()> {
     run.report(&ended)
 }
 
-/// `transfers`: the journal's unfinished jobs with their progress.
+/// `transfers`: the journal's unfinished jobs with their progress (damaged entries are
+/// reported as warnings).
 pub(crate) async fn list(app: &App) -> Result<()> {
-    let journal = Journal::open(&app.store.transfers_dir())
-        .map_err(|e| Failure::Other(format!("cannot open the transfer journal: {e}")))?;
+    let (pending, errors) = mega_transfer::unfinished(&app.store.transfers_dir());
+    for e in errors {
+        app.out.warn(e.to_string());
+    }
     let (mut text, mut rows) = (Vec::new(), Vec::new());
-    for rec in unfinished(app) {
-        let chunks = journal.chunks(&rec.id).unwrap_or_default();
-        let (direction, name, size) = match &rec.spec {
-            JobSpec::Download { path, size, .. } => ("download", path.display().to_string(), *size),
-            JobSpec::Upload { local, name, size, .. } => ("upload", format!("{} -> {name}", local.display()), *size),
+    for u in pending {
+        let direction = match u.direction {
+            Direction::Download => "download",
+            Direction::Upload => "upload",
         };
-        let done: u64 = chunks
-            .keys()
-            .map(|&i| {
-                let r = mega_api::chunk_span(i..i + 1, size);
-                r.end - r.start
-            })
-            .sum();
-        let pct = (done * 100).checked_div(size).unwrap_or(100);
+        let pct = (u.done * 100).checked_div(u.size).unwrap_or(100);
         text.push(format!(
-            "{}  {direction:8}  {:>10}  {pct:>3}%{}  {name}",
-            rec.id,
-            output::size(size),
-            if rec.paused { " paused" } else { "" }
+            "{}  {direction:8}  {:>10}  {pct:>3}%{}  {}",
+            u.id,
+            output::size(u.size),
+            if u.paused { " paused" } else { "" },
+            u.name
         ));
-        rows.push(json!({"id": rec.id, "direction": direction, "name": name, "size": size, "done": done, "paused": rec.paused}));
+        rows.push(json!({"id": u.id, "direction": direction, "name": u.name, "size": u.size, "done": u.done, "paused": u.paused}));
     }
     if rows.is_empty() {
         app.out.note("no unfinished transfers");
