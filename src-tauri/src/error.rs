@@ -84,24 +84,27 @@ impl IpcError {
     }
 }
 
-/// The IPC kind of a library error kind, and whether a retry may help.
+/// The IPC kind of a library error kind, and whether a retry may help (decided once, by
+/// [`ErrorKind::is_retryable_later`]).
 pub fn kind_of(kind: ErrorKind) -> (IpcErrorKind, bool) {
-    match kind {
-        ErrorKind::Network => (IpcErrorKind::Network, true),
-        ErrorKind::Temporary | ErrorKind::Expired | ErrorKind::RestartUpload | ErrorKind::Reload => {
-            (IpcErrorKind::Network, true)
-        }
-        ErrorKind::BadCredentials => (IpcErrorKind::Auth, false),
-        ErrorKind::MfaRequired => (IpcErrorKind::MfaRequired, false),
-        ErrorKind::SessionExpired => (IpcErrorKind::NotSignedIn, false),
-        ErrorKind::Quota { .. } => (IpcErrorKind::Quota, true),
-        ErrorKind::NotFound => (IpcErrorKind::NotFound, false),
-        ErrorKind::Crypto => (IpcErrorKind::Crypto, false),
-        ErrorKind::BadInput | ErrorKind::Circular | ErrorKind::Access => (IpcErrorKind::Invalid, false),
-        ErrorKind::Exists => (IpcErrorKind::Exists, false),
-        ErrorKind::Blocked => (IpcErrorKind::BadLink, false),
-        _ => (IpcErrorKind::Internal, false),
-    }
+    let ipc = match kind {
+        ErrorKind::Network
+        | ErrorKind::Temporary
+        | ErrorKind::Expired
+        | ErrorKind::RestartUpload
+        | ErrorKind::Reload => IpcErrorKind::Network,
+        ErrorKind::BadCredentials => IpcErrorKind::Auth,
+        ErrorKind::MfaRequired => IpcErrorKind::MfaRequired,
+        ErrorKind::SessionExpired => IpcErrorKind::NotSignedIn,
+        ErrorKind::Quota { .. } => IpcErrorKind::Quota,
+        ErrorKind::NotFound => IpcErrorKind::NotFound,
+        ErrorKind::Crypto => IpcErrorKind::Crypto,
+        ErrorKind::BadInput | ErrorKind::Circular | ErrorKind::Access => IpcErrorKind::Invalid,
+        ErrorKind::Exists => IpcErrorKind::Exists,
+        ErrorKind::Blocked => IpcErrorKind::BadLink,
+        _ => IpcErrorKind::Internal,
+    };
+    (ipc, kind.is_retryable_later())
 }
 
 impl From<mega_api::Error> for IpcError {

@@ -56,6 +56,26 @@ pub enum ErrorKind {
     Failed,
 }
 
+impl ErrorKind {
+    /// The same request may work if sent again now, after a backoff: the network or busy
+    /// servers. What the client's own retry loop retries.
+    pub fn is_temporary(self) -> bool {
+        matches!(self, ErrorKind::Temporary | ErrorKind::Network)
+    }
+
+    /// Trying the same thing again later may work: the network, busy servers, an expired URL or
+    /// upload, a tree to fetch again, the transfer quota freeing. The one answer every caller
+    /// gives the user: the CLI's "kept in the journal: `resume` continues it", the app's
+    /// `retryable`.
+    pub fn is_retryable_later(self) -> bool {
+        self.is_temporary()
+            || matches!(
+                self,
+                ErrorKind::Expired | ErrorKind::RestartUpload | ErrorKind::Reload | ErrorKind::Quota { .. }
+            )
+    }
+}
+
 /// The crate's error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -235,7 +255,7 @@ impl Error {
 
     /// Would the same operation, tried again later, likely succeed?
     pub fn is_temporary(&self) -> bool {
-        matches!(self.kind(), ErrorKind::Temporary | ErrorKind::Network)
+        self.kind().is_temporary()
     }
 
     /// The MEGA error code, when the server sent one.
@@ -272,6 +292,27 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retryability_is_decided_on_the_kind() {
+        for k in [ErrorKind::Network, ErrorKind::Temporary] {
+            assert!(k.is_temporary() && k.is_retryable_later(), "{k:?}");
+        }
+        for k in [ErrorKind::Expired, ErrorKind::RestartUpload, ErrorKind::Reload, ErrorKind::Quota { time_left: None }]
+        {
+            assert!(!k.is_temporary() && k.is_retryable_later(), "{k:?}");
+        }
+        for k in [
+            ErrorKind::BadCredentials,
+            ErrorKind::SessionExpired,
+            ErrorKind::Crypto,
+            ErrorKind::NotFound,
+            ErrorKind::Failed,
+        ] {
+            assert!(!k.is_temporary() && !k.is_retryable_later(), "{k:?}");
+        }
+        assert!(Error::api("x", ErrorCode::from_code(-3)).is_temporary());
+    }
 
     #[test]
     fn codes_map_to_kinds() {

@@ -208,22 +208,12 @@ fn describe(o: &Outcome) -> String {
         Outcome::Failed { kind: ErrorKind::Crypto, message } if message.contains("MAC") => format!(
             "the data does not match the file's MAC (corrupted or tampered with); nothing was saved at the final path ({message})"
         ),
-        Outcome::Failed { message, kind } if kind.is_resumable() => {
+        Outcome::Failed { message, kind } if kind.is_retryable_later() => {
             format!("{message} (kept in the journal: `tuatara-cli resume` continues it)")
         }
         Outcome::Failed { message, .. } => message.clone(),
         Outcome::Cancelled => "stopped".into(),
         _ => "ok".into(),
-    }
-}
-
-trait Resumable {
-    fn is_resumable(&self) -> bool;
-}
-
-impl Resumable for ErrorKind {
-    fn is_resumable(&self) -> bool {
-        matches!(self, ErrorKind::Network | ErrorKind::Temporary | ErrorKind::Quota { .. } | ErrorKind::Expired)
     }
 }
 
