@@ -54,7 +54,9 @@ pub use client::Client;
 pub use config::{ClientBuilder, RetryPolicy, API_URL_ENV, DEFAULT_API_URL};
 pub use error::{kind_of_code, Error, ErrorKind, Result};
 pub use events::{EventBatch, Events};
-pub use links::{decrypt_protected_links, protect_link, resolve_link, resolve_links, FolderLink, PublicFile};
+pub use links::{
+    decrypt_protected_links, open_parsed_links, protect_link, resolve_link, resolve_links, FolderLink, PublicFile,
+};
 pub use session::{Account, Login, PendingMfa, Quota, SavedSession, Session};
 pub use transfer::{chunk_span, verify_meta_mac, ChunkAck, ChunkStream, Chunks, DownloadUrl, UploadCipher};
 pub use tree::{ActionPacket, Change, Node, NodeKind, Roots, Tree};

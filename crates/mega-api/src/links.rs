@@ -41,11 +41,20 @@ pub async fn resolve_link(input: &str, password: Option<&str>) -> Result<Link> {
 /// blocking thread). One result per input, in order.
 pub async fn resolve_links(inputs: &[&str], password: Option<&str>) -> Vec<Result<Link>> {
     let parsed: Vec<Result<ParsedLink>> = inputs.iter().map(|i| link::parse(i).map_err(Error::from)).collect();
+    let ok: Vec<ParsedLink> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let mut opened = open_parsed_links(ok, password).await.into_iter();
+    parsed.into_iter().map(|p| p.and_then(|_| opened.next().unwrap_or(Err(Error::Cancelled)))).collect()
+}
+
+/// [`resolve_links`] for links already parsed: plain ones as they are, `#P!` ones opened with
+/// `password` together (an error of kind [`crate::ErrorKind::BadInput`] without one). One
+/// result per link, in order.
+pub async fn open_parsed_links(parsed: Vec<ParsedLink>, password: Option<&str>) -> Vec<Result<Link>> {
     let payloads: Vec<String> = parsed
         .iter()
         .filter_map(|p| match p {
-            Ok(ParsedLink::Protected(payload)) => Some(payload.clone()),
-            _ => None,
+            ParsedLink::Protected(payload) => Some(payload.clone()),
+            ParsedLink::Plain(_) => None,
         })
         .collect();
     let mut opened = match password {
@@ -58,7 +67,7 @@ pub async fn resolve_links(inputs: &[&str], password: Option<&str>) -> Vec<Resul
             .await;
             match batch {
                 Ok(results) => results,
-                Err(_) => return inputs.iter().map(|_| Err(Error::Cancelled)).collect(),
+                Err(_) => return parsed.iter().map(|_| Err(Error::Cancelled)).collect(),
             }
         }
         _ => Vec::new(),
@@ -66,7 +75,7 @@ pub async fn resolve_links(inputs: &[&str], password: Option<&str>) -> Vec<Resul
     .into_iter();
     parsed
         .into_iter()
-        .map(|p| match p? {
+        .map(|p| match p {
             ParsedLink::Plain(l) => Ok(l),
             ParsedLink::Protected(_) if password.is_none() => {
                 Err(Error::BadInput("this link is password-protected".into()))

@@ -274,7 +274,7 @@ impl Client {
         if user != Some(saved.user) {
             return Err(Error::protocol("us", "the session belongs to another user"));
         }
-        let sek = r.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok());
+        let sek = sek_of(&r);
         let master = match (&saved.key, &sek) {
             (SavedKey::Clear(master), _) => master.clone(),
             (SavedKey::Sealed(sealed), Some(sek)) => open_master(sek, sealed),
@@ -320,21 +320,26 @@ impl Client {
 
 /// `AES-ECB(sek, master)`: the master key as a saved session holds it.
 fn seal_master(sek: &Key128, master: &Key128) -> Key128 {
-    let mut block = *master.as_bytes();
-    // One 16-byte block: cannot fail.
-    let _ = sek.ecb_encrypt(&mut block);
-    let sealed = Key128::new(block);
-    block.zeroize();
-    sealed
+    ecb_block(sek, master, true)
 }
 
 /// The inverse of [`seal_master`].
 fn open_master(sek: &Key128, sealed: &Key128) -> Key128 {
-    let mut block = *sealed.as_bytes();
-    let _ = sek.ecb_decrypt(&mut block);
-    let master = Key128::new(block);
+    ecb_block(sek, sealed, false)
+}
+
+/// One 16-byte block through AES-ECB under `sek` (cannot fail), the copy on the stack wiped.
+fn ecb_block(sek: &Key128, key: &Key128, encrypt: bool) -> Key128 {
+    let mut block = *key.as_bytes();
+    let _ = if encrypt { sek.ecb_encrypt(&mut block) } else { sek.ecb_decrypt(&mut block) };
+    let out = Key128::new(block);
     block.zeroize();
-    master
+    out
+}
+
+/// The `sek` of a `us` reply: the one the server keeps with the sid (spec §2.4), if any.
+fn sek_of(reply: &Value) -> Option<Key128> {
+    reply.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok())
 }
 
 fn random_key_b64() -> String {
@@ -379,7 +384,7 @@ async fn us(client: &Client, email: &str, secrets: &LoginSecrets, mfa: Option<&s
     };
     // The server keeps the sek it echoes and returns it on resume; one that echoes none (or
     // not a key) keeps none (spec §2.4).
-    let sek = r.get("sek").and_then(Value::as_str).and_then(|s| Key128::from_b64(s).ok());
+    let sek = sek_of(&r);
     tracing::debug!(%user, sek = sek.is_some(), "logged in");
     let creds = Credentials {
         sid_param: Arc::new(SidParam(Zeroizing::new(sid.to_b64()))),

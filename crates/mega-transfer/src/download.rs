@@ -314,17 +314,14 @@ async fn worker(job: &FileJob<'_>, shared: &Shared, control: watch::Receiver<Con
                 // client's retry policy and backed off: storage that answers 403 to every fresh
                 // URL, a 509 that never ends or a dead network end the job.
                 let kind = e.kind();
-                if !matches!(
-                    kind,
-                    ErrorKind::Quota { .. } | ErrorKind::Expired | ErrorKind::Network | ErrorKind::Temporary
-                ) {
+                if !kind.is_retryable_later() {
                     return Err(e.into());
                 }
                 let n = shared.failures.fetch_add(1, Ordering::Relaxed) + 1;
                 let workers = shared.workers;
                 match kind {
                     ErrorKind::Quota { time_left } => {
-                        if n >= inner.client.retry_policy().max_attempts.saturating_mul(workers) {
+                        if n >= inner.retry_limit(workers) {
                             return Err(TransferError::GaveUp { source: e, failures: n });
                         }
                         inner.quota_wait(&rec.id, time_left, &control).await?

@@ -109,9 +109,15 @@ impl Inner {
         }
     }
 
+    /// How many failures in a row a file's `workers` may meet: the client's retry policy's
+    /// attempts for each worker.
+    pub(crate) fn retry_limit(&self, workers: u32) -> u32 {
+        self.client.retry_policy().max_attempts.saturating_mul(workers.max(1))
+    }
+
     /// Backs off after the `n`th failure in a row of a file's `workers`: fails with the last
-    /// error once the client's retry policy is spent (its attempts for each worker), else says
-    /// what failed and how long it waits (`what` says what comes next) and waits.
+    /// error once the client's retry policy is spent ([`Inner::retry_limit`]), else says what
+    /// failed and how long it waits (`what` says what comes next) and waits.
     pub(crate) async fn back_off(
         &self,
         id: &str,
@@ -121,16 +127,21 @@ impl Inner {
         what: &str,
         control: &watch::Receiver<Control>,
     ) -> Result<(), TransferError> {
-        let policy = self.client.retry_policy();
-        let limit = policy.max_attempts.saturating_mul(workers.max(1));
+        let limit = self.retry_limit(workers);
         if n >= limit {
             return Err(TransferError::GaveUp { source: e, failures: n });
         }
-        let delay = policy.backoff(n.div_ceil(workers.max(1)));
-        let reason = format!("{e}: {what} in {:.1} s ({n} of {limit} tries)", delay.as_secs_f64());
+        let delay = self.client.retry_policy().backoff(n.div_ceil(workers.max(1)));
+        self.say_retry(id, &e, what, delay, n, &format!("{limit} tries"));
+        self.pause_for(delay, control).await
+    }
+
+    /// Says that job `id` failed with `e` and does `what` after `delay`, try `n` of `of`: an
+    /// [`Event::Retrying`] (the CLI prints it, terminal or not) and a warning in the log.
+    pub(crate) fn say_retry(&self, id: &str, e: &dyn std::fmt::Display, what: &str, delay: Duration, n: u32, of: &str) {
+        let reason = format!("{e}: {what} in {:.1} s ({n} of {of})", delay.as_secs_f64());
         tracing::warn!(job = id, "{reason}");
         self.emit(Event::Retrying { id: id.to_string(), reason });
-        self.pause_for(delay, control).await
     }
 }
 

@@ -20,7 +20,6 @@ use tokio::sync::watch;
 
 use crate::download::{local_crc, Meter, SYNC_EVERY};
 use crate::engine::{Control, Inner, Outcome, TransferError};
-use crate::events::Event;
 use crate::journal::{JobRecord, JobSpec};
 use crate::slots::Pool;
 use crate::{pieces, thumbnails};
@@ -146,13 +145,8 @@ pub(crate) async fn run(
             {
                 restarts += 1;
                 let delay = inner.client.retry_policy().backoff(restarts);
-                let reason = format!(
-                    "{e}: starting this file over in {:.1} s ({restarts} of {})",
-                    delay.as_secs_f64(),
-                    inner.config.max_retries
-                );
-                tracing::warn!(job = rec.id, "{reason}");
-                inner.emit(Event::Retrying { id: rec.id.clone(), reason });
+                let of = inner.config.max_retries.to_string();
+                inner.say_retry(&rec.id, &e, "starting this file over", delay, restarts, &of);
                 inner.pause_for(delay, &control).await?;
                 if let JobSpec::Upload { url, cipher, .. } = &mut rec.spec {
                     *url = None;
@@ -276,7 +270,7 @@ async fn worker(
                 shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend((piece.start..piece.end).zip(macs));
                 shared.bytes.fetch_add(span.end - span.start, Ordering::Relaxed);
             }
-            Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Temporary) => {
+            Err(e) if e.is_temporary() => {
                 // Failures in a row of this worker: the client's policy bounds and spaces them.
                 failures += 1;
                 shared.pieces.lock().unwrap_or_else(|e| e.into_inner()).push_front(piece);

@@ -82,43 +82,28 @@ impl App {
     /// one once, on all cores). One result per link, in order.
     pub(crate) async fn links(&self, parsed: &[ParsedLink], password: Option<&str>) -> Vec<Result<Link>> {
         let password = password.or(self.link_password.as_deref());
-        let protected: Vec<String> =
-            parsed.iter().filter(|p| matches!(p, ParsedLink::Protected(_))).map(ParsedLink::to_url).collect();
-        let opened = match password {
-            Some(pw) if !protected.is_empty() => {
-                let what = match protected.len() {
-                    1 => "decrypting the #P! link".to_string(),
-                    n => format!("decrypting {n} #P! links"),
-                };
-                let spinner = self.out.spinner(&what);
-                let refs: Vec<&str> = protected.iter().map(String::as_str).collect();
-                let r = mega_api::resolve_links(&refs, Some(pw)).await;
-                spinner.finish_and_clear();
-                r
-            }
-            _ => Vec::new(),
+        let protected = parsed.iter().filter(|p| matches!(p, ParsedLink::Protected(_))).count();
+        let spinner = match (protected, password) {
+            (0, _) | (_, None) => None,
+            (1, _) => Some(self.out.spinner("decrypting the #P! link")),
+            (n, _) => Some(self.out.spinner(&format!("decrypting {n} #P! links"))),
         };
-        let mut opened = opened.into_iter();
+        let opened = mega_api::open_parsed_links(parsed.to_vec(), password).await;
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
         parsed
             .iter()
-            .map(|p| {
-                let link = match p {
-                    ParsedLink::Protected(_) if password.is_none() => {
-                        return Err(Failure::BadLink(
-                            "this link is password-protected (#P!): give its password with --password".into(),
-                        ));
-                    }
-                    ParsedLink::Protected(_) => match opened.next() {
-                        Some(Ok(l)) => l,
-                        Some(Err(e)) if e.kind() == mega_api::ErrorKind::Crypto => {
-                            return Err(Failure::BadLink("wrong password for this #P! link".into()))
-                        }
-                        Some(Err(e)) => return Err(Failure::from_link(e)),
-                        None => return Err(Failure::Other("a #P! link was not decrypted".into())),
-                    },
-                    ParsedLink::Plain(l) => l.clone(),
-                };
-                self.with_key(link)
+            .zip(opened)
+            .map(|(p, r)| match r {
+                Ok(link) => self.with_key(link),
+                Err(_) if password.is_none() && matches!(p, ParsedLink::Protected(_)) => Err(Failure::BadLink(
+                    "this link is password-protected (#P!): give its password with --password".into(),
+                )),
+                Err(e) if e.kind() == mega_api::ErrorKind::Crypto => {
+                    Err(Failure::BadLink("wrong password for this #P! link".into()))
+                }
+                Err(e) => Err(Failure::from_link(e)),
             })
             .collect()
     }

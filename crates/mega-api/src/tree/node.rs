@@ -227,21 +227,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawNodeRef<'a> {
     }
 }
 
-/// The known fields of a node object.
-enum Field {
-    H,
-    P,
-    U,
-    T,
-    A,
-    K,
-    S,
-    Ts,
-    Fa,
-    Su,
-    Sk,
-    Other,
-}
+/// The wire names of a node object's known fields.
+const FIELDS: [&str; 11] = ["h", "p", "u", "t", "a", "k", "s", "ts", "fa", "su", "sk"];
+
+/// A key of a node object: one of [`FIELDS`], or `None` for any other (ignored).
+struct Field(Option<&'static str>);
 
 impl<'de> Deserialize<'de> for Field {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -252,20 +242,7 @@ impl<'de> Deserialize<'de> for Field {
                 f.write_str("a field name")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                Ok(match v {
-                    "h" => Field::H,
-                    "p" => Field::P,
-                    "u" => Field::U,
-                    "t" => Field::T,
-                    "a" => Field::A,
-                    "k" => Field::K,
-                    "s" => Field::S,
-                    "ts" => Field::Ts,
-                    "fa" => Field::Fa,
-                    "su" => Field::Su,
-                    "sk" => Field::Sk,
-                    _ => Field::Other,
-                })
+                Ok(Field(FIELDS.iter().find(|f| **f == v).copied()))
             }
         }
         d.deserialize_identifier(V)
@@ -379,38 +356,25 @@ impl<'de: 'a, 'a> Visitor<'de> for NodeVisitor<'a> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNodeRef<'a>, A::Error> {
         let mut n = RawNodeRef::default();
-        while let Some(field) = map.next_key::<Field>()? {
-            let name = match field {
-                Field::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-                Field::H => "h",
-                Field::P => "p",
-                Field::U => "u",
-                Field::T => "t",
-                Field::A => "a",
-                Field::K => "k",
-                Field::S => "s",
-                Field::Ts => "ts",
-                Field::Fa => "fa",
-                Field::Su => "su",
-                Field::Sk => "sk",
+        while let Some(Field(field)) = map.next_key::<Field>()? {
+            let Some(name) = field else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
             };
             let v = map.next_value::<Wire<'a>>()?;
-            let ok = match field {
-                Field::H => v.text().and_then(|h| h.ok_or(())).map(|h| n.h = h),
-                Field::T => v.int().and_then(|t| t.ok_or(())).map(|t| n.t = t),
-                Field::P => v.text().map(|x| n.p = x),
-                Field::U => v.text().map(|x| n.u = x),
-                Field::A => v.text().map(|x| n.a = x),
-                Field::K => v.text().map(|x| n.k = x),
-                Field::Fa => v.text().map(|x| n.fa = x),
-                Field::Su => v.text().map(|x| n.su = x),
-                Field::Sk => v.text().map(|x| n.sk = x),
-                Field::S => v.size().map(|x| n.s = x),
-                Field::Ts => v.int().map(|x| n.ts = x),
-                Field::Other => Ok(()),
+            let ok = match name {
+                "h" => v.text().and_then(|h| h.ok_or(())).map(|h| n.h = h),
+                "t" => v.int().and_then(|t| t.ok_or(())).map(|t| n.t = t),
+                "p" => v.text().map(|x| n.p = x),
+                "u" => v.text().map(|x| n.u = x),
+                "a" => v.text().map(|x| n.a = x),
+                "k" => v.text().map(|x| n.k = x),
+                "fa" => v.text().map(|x| n.fa = x),
+                "su" => v.text().map(|x| n.su = x),
+                "sk" => v.text().map(|x| n.sk = x),
+                "s" => v.size().map(|x| n.s = x),
+                "ts" => v.int().map(|x| n.ts = x),
+                _ => Ok(()),
             };
             if ok.is_err() && n.malformed.is_none() {
                 n.malformed = Some(name);

@@ -149,13 +149,8 @@ impl Engine {
                     // The job's workers have retried on their own before this: the job's turns
                     // start two steps up the client's backoff.
                     let delay = self.inner.client.retry_policy().backoff(retries + 2);
-                    let reason = format!(
-                        "{e}: running the job again in {:.1} s ({retries} of {})",
-                        delay.as_secs_f64(),
-                        self.inner.config.max_retries
-                    );
-                    tracing::warn!(job = id, "{reason}");
-                    self.inner.emit(Event::Retrying { id: id.clone(), reason });
+                    let of = self.inner.config.max_retries.to_string();
+                    self.inner.say_retry(&id, &e, "running the job again", delay, retries, &of);
                     match self.inner.pause_for(delay, &control).await {
                         Ok(()) | Err(TransferError::Paused) => {}
                         Err(_) => break self.cancelled(&id),

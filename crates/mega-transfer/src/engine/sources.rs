@@ -91,18 +91,21 @@ impl Engine {
         let shown = || tree.path(h).unwrap_or_else(|| h.to_string());
         if node.is_file() {
             let Some(key) = node.file_key() else {
+                let shown = shown();
                 let message = format!(
-                    "{}: cannot be decrypted (no key this account holds opens it); nothing was written for it",
-                    shown()
+                    "{shown}: cannot be decrypted (no key this account holds opens it); nothing was written for it"
                 );
-                self.refused(ids, &shown(), node.size(), ErrorKind::Crypto, message);
+                self.refused(ids, &shown, node.size(), ErrorKind::Crypto, message);
                 return Ok(());
             };
             let meta =
                 FileMeta { size: node.size(), name: node.name(), mtime: node.mtime(), fingerprint: node.fingerprint() };
             match self.add_download(source(h), &key, meta, dest_dir, conflict) {
                 Ok(id) => ids.extend(id),
-                Err(e) => self.refused(ids, &shown(), node.size(), e.kind(), format!("{}: {e}", shown())),
+                Err(e) => {
+                    let shown = shown();
+                    self.refused(ids, &shown, node.size(), e.kind(), format!("{shown}: {e}"));
+                }
             }
             return Ok(());
         }
@@ -115,8 +118,8 @@ impl Engine {
             names::join_inside(dest_dir, &[&format!("undecryptable-{h}")])
         };
         if let Err(e) = std::fs::create_dir_all(&dir) {
-            let e = TransferError::local(&dir)(e);
-            self.refused(ids, &shown(), 0, e.kind(), format!("{}: {e}; nothing below it was queued", shown()));
+            let (e, shown) = (TransferError::local(&dir)(e), shown());
+            self.refused(ids, &shown, 0, e.kind(), format!("{shown}: {e}; nothing below it was queued"));
             return Ok(());
         }
         let kids: Vec<NodeHandle> = tree.children(h).map(|n| n.handle()).collect();
