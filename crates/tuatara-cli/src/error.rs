@@ -121,6 +121,28 @@ impl From<mega_api::Error> for Failure {
     }
 }
 
+impl From<tuatara_core::Error> for Failure {
+    fn from(e: tuatara_core::Error) -> Self {
+        use mega_transfer::watch::WatchError;
+        use mega_transfer::TransferError;
+        use tuatara_core::Error as Core;
+        match e {
+            Core::Api(e)
+            | Core::Transfer(TransferError::Api(e))
+            | Core::Watch(WatchError::Transfer(TransferError::Api(e))) => Failure::from(e),
+            e @ Core::NotLoggedIn { .. } => Failure::NotLoggedIn(format!("{e}: run `tuatara-cli login`")),
+            Core::Transfer(e @ TransferError::NotSignedIn) => Failure::NotLoggedIn(e.to_string()),
+            Core::Watch(WatchError::NoSuchWatch(id)) => {
+                Failure::NotFound(format!("no watch {id} (see `tuatara-cli watch list`)"))
+            }
+            Core::NotFound(m) => Failure::NotFound(m),
+            Core::Invalid(m) => Failure::Usage(m),
+            e @ Core::Io { .. } => Failure::Other(format!("I/O error: {e}")),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Failure::Other(format!("I/O error: {e}"))

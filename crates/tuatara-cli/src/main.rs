@@ -82,7 +82,6 @@ mod commands;
 mod error;
 mod output;
 mod remote;
-mod store;
 mod transfers;
 
 use std::process::ExitCode;
@@ -94,7 +93,6 @@ use crate::commands::{account, change, dedupe, ledger, links, listing, transfer,
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
-use crate::store::Store;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -129,7 +127,8 @@ async fn run(cli: Cli) -> Result<()> {
     let client = builder.build().map_err(|e| Failure::Usage(format!("--api-url: {e}")))?;
     let app = App {
         client,
-        store: Store::open()?,
+        dirs: tuatara_core::Dirs::of_user()?,
+        vault: tuatara_core::vault::Vault::new(tuatara_core::Dirs::of_user()?),
         out: Out { json: cli.json, quiet: cli.quiet },
         link_password: cli.link_password,
         link_key: cli.link_key,

@@ -5,15 +5,19 @@
 use mega_api::{Client, FolderLink, Link, LinkKind, NodeHandle, PublicFile, Session, Tree};
 use mega_proto::link::ParsedLink;
 
+use tuatara_core::vault::Vault;
+use tuatara_core::Dirs;
+
 use crate::error::{Failure, Result};
 use crate::output::Out;
-use crate::store::Store;
 
-/// Everything a command needs: the client, the store, output, and the link options.
+/// Everything a command needs: the client, the directories and the session vault, output,
+/// and the link options.
 #[derive(Debug)]
 pub(crate) struct App {
     pub(crate) client: Client,
-    pub(crate) store: Store,
+    pub(crate) dirs: Dirs,
+    pub(crate) vault: Vault,
     pub(crate) out: Out,
     pub(crate) link_password: Option<String>,
     pub(crate) link_key: Option<String>,
@@ -41,24 +45,12 @@ pub(crate) enum Source {
 }
 
 impl App {
-    /// The session of the current account, resumed from the store.
+    /// The session of the current account, resumed from the vault.
     pub(crate) async fn session(&self) -> Result<Session> {
-        let (saved, _) = self.store.load(self.client.api_url())?;
         let spinner = self.out.spinner("resuming the session");
-        let r = self.client.resume(&saved).await;
+        let r = self.vault.resume(&self.client).await;
         spinner.finish_and_clear();
-        let session = r?;
-        // A session saved before the master key was sealed with the server's sek: stored
-        // again, sealed, now that the resume brought the sek back.
-        if !saved.is_sealed() {
-            let sealed = session.save();
-            if sealed.is_sealed() {
-                if let Err(e) = self.store.save(self.client.api_url(), &sealed) {
-                    self.out.warn(format!("the stored session could not be upgraded (it keeps working): {e}"));
-                }
-            }
-        }
-        Ok(session)
+        Ok(r?)
     }
 
     /// The session and its whole tree.

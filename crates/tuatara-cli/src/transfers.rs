@@ -89,7 +89,7 @@ impl App {
         session: Option<Session>,
         tree: Option<Arc<tokio::sync::Mutex<Tree>>>,
     ) -> Result<Run> {
-        let mut config = EngineConfig::new(self.store.transfers_dir());
+        let mut config = EngineConfig::new(self.dirs.journal());
         config.connections_per_file = usize::from(opts.connections);
         config.max_files = usize::from(opts.transfers);
         config.download_limit = opts.limit_rate;

@@ -5,8 +5,8 @@
 //!   restores, session files where no keyring can be reached (`sessions/`, 0600);
 //! - data: the transfer journal, watches, the links ledger, the demo drive, caches.
 //!
-//! `TUATARA_CONFIG_DIR` / `TUATARA_DATA_DIR` override them, which keeps tests and screenshots
-//! away from the user's own.
+//! For the app, `TUATARA_CONFIG_DIR` / `TUATARA_DATA_DIR` override them ([`Dirs::from_env`]),
+//! which keeps its tests and screenshots away from the user's own.
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +27,16 @@ impl Dirs {
         Dirs { config: config.into(), data: data.into() }
     }
 
-    /// The user's directories (XDG_CONFIG_HOME / XDG_DATA_HOME honoured), or those that
-    /// `TUATARA_CONFIG_DIR` / `TUATARA_DATA_DIR` name.
+    /// The user's directories (XDG_CONFIG_HOME / XDG_DATA_HOME honoured): the CLI's.
+    pub fn of_user() -> Result<Self> {
+        let project = directories::ProjectDirs::from("", "", "tuatara")
+            .ok_or_else(|| Error::Internal("no home directory to keep the configuration in".into()))?;
+        Ok(Dirs { config: project.config_dir().to_path_buf(), data: project.data_dir().to_path_buf() })
+    }
+
+    /// The user's directories, or those that `TUATARA_CONFIG_DIR` / `TUATARA_DATA_DIR` name: the
+    /// app's (its tests and screenshots run on directories of their own, while a CLI run beside
+    /// them keeps to XDG's).
     pub fn from_env() -> Result<Self> {
         let project = directories::ProjectDirs::from("", "", "tuatara");
         let pick = |var: &str, default: Option<&Path>| -> Result<PathBuf> {

@@ -4,11 +4,13 @@
 //!
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
+//! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
 pub mod dirs;
 pub mod error;
 pub mod files;
+pub mod vault;
 
 pub use dirs::Dirs;
 pub use error::{Error, Result};

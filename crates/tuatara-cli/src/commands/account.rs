@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use mega_api::{ErrorKind, Login, Session};
 use serde_json::json;
+use tuatara_core::vault::{Backend, NoKeyring};
 use zeroize::Zeroizing;
 
 use crate::cli::LoginArgs;
@@ -78,10 +79,13 @@ pub(crate) async fn login(app: &App, args: LoginArgs) -> Result<()> {
 fn store_session(app: &App, session: &Session) -> Result<()> {
     let saved = session.save();
     let backend = app
-        .store
-        .save(app.client.api_url(), &saved)
-        .map_err(|e| e.context("logged in, but the session could not be stored (nothing was kept; log in again)"))?;
-    if backend == crate::store::Backend::File {
+        .vault
+        .save(app.client.api_url(), &saved, NoKeyring::UseFile)
+        .map_err(|e| {
+            Failure::from(e).context("logged in, but the session could not be stored (nothing was kept; log in again)")
+        })?
+        .unwrap_or(Backend::File);
+    if backend == Backend::File {
         app.out.warn(
             "no Secret Service (OS keyring) is reachable: the session was stored in a file readable only \
              by you in the config directory",
@@ -101,13 +105,13 @@ pub(crate) async fn logout(app: &App) -> Result<()> {
             Err(e) if e.kind() == ErrorKind::SessionExpired => false,
             Err(e) => return Err(Failure::from(e).context("the session could not be ended on the server (kept here)")),
         },
-        Err(Failure::NotLoggedIn(_)) if app.store.current(api)?.is_none() => {
+        Err(Failure::NotLoggedIn(_)) if app.vault.current(api)?.is_none() => {
             return Err(Failure::NotLoggedIn(format!("not logged in at {api}")));
         }
         Err(Failure::NotLoggedIn(_)) => false,
         Err(e) => return Err(e.context("the session could not be ended on the server (kept here)")),
     };
-    let email = app.store.forget(api)?.unwrap_or_default();
+    let email = app.vault.forget(api)?.unwrap_or_default();
     if ended_on_server {
         app.out.note(format!("logged out {email}"));
     } else {

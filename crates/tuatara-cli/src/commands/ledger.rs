@@ -21,7 +21,6 @@ use crate::cli::TransferOpts;
 use crate::error::{Failure, Result};
 use crate::output;
 use crate::remote::{App, Source};
-use crate::store::write_atomic;
 use crate::transfers::absolute;
 
 /// One link's line in the ledger.
@@ -52,7 +51,7 @@ fn ledger_key(link: &Link) -> String {
 }
 
 fn load(app: &App) -> Result<Ledger> {
-    let p = app.store.ledger_path();
+    let p = app.dirs.ledger();
     match std::fs::read(&p) {
         Ok(b) => serde_json::from_slice(&b)
             .map_err(|_| Failure::Other(format!("{} is damaged: remove it to start the ledger over", p.display()))),
@@ -62,12 +61,12 @@ fn load(app: &App) -> Result<Ledger> {
 }
 
 fn save(app: &App, ledger: &Ledger) -> Result<()> {
-    let p = app.store.ledger_path();
+    let p = app.dirs.ledger();
     if let Some(dir) = p.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let body = serde_json::to_vec_pretty(ledger).map_err(|e| Failure::Other(e.to_string()))?;
-    write_atomic(&p, &body, Some(0o600))
+    Ok(tuatara_core::files::write_atomic(&p, &body)?)
 }
 
 /// What the check found for one link.

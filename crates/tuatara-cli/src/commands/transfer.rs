@@ -209,7 +209,7 @@ pub(crate) async fn copy(app: &App, args: CopyArgs) -> Result<()> {
 
 /// `resume`: every unfinished job of the journal.
 pub(crate) async fn resume(app: &App, opts: TransferOpts) -> Result<()> {
-    let (pending, _) = mega_transfer::unfinished(&app.store.transfers_dir());
+    let (pending, _) = mega_transfer::unfinished(&app.dirs.journal());
     if pending.is_empty() {
         app.out.note("nothing to resume");
         app.out.emit(&[], &json!([]));
@@ -233,7 +233,7 @@ pub(crate) async fn resume(app: &App, opts: TransferOpts) -> Result<()> {
 /// `transfers`: the journal's unfinished jobs with their progress (damaged entries are
 /// reported as warnings).
 pub(crate) async fn list(app: &App) -> Result<()> {
-    let (pending, errors) = mega_transfer::unfinished(&app.store.transfers_dir());
+    let (pending, errors) = mega_transfer::unfinished(&app.dirs.journal());
     for e in errors {
         app.out.warn(e.to_string());
     }

@@ -36,7 +36,7 @@ pub(crate) fn failure(e: WatchError) -> Failure {
 }
 
 fn open(app: &App) -> Result<WatchStore> {
-    WatchStore::open(app.store.watches_dir()).map_err(failure)
+    WatchStore::open(app.dirs.watches()).map_err(failure)
 }
 
 /// `watch add LOCAL REMOTE [--propagate-deletes] [--ignore GLOB]...` and
@@ -352,7 +352,7 @@ pub(crate) async fn links_file(
     }
     let dest = absolute(to.as_deref().unwrap_or("."))?;
     std::fs::create_dir_all(&dest)?;
-    let store = WatchStore::open(app.store.links_watch_dir()).map_err(failure)?;
+    let store = WatchStore::open(app.dirs.links_watches()).map_err(failure)?;
     let existing = store.list().map_err(failure)?.into_iter().find_map(|w| match &w.kind {
         WatchKind::Links { source: s, dest: d } if *s == source => Some((w.id.clone(), *d == dest)),
         _ => None,
