@@ -3,6 +3,7 @@
 
 use mega_testserver::{demo, Config, TestServer};
 use tauri::{AppHandle, Runtime};
+use tuatara_core::vault::Last;
 
 use crate::dto::Account;
 use crate::error::{IpcError, IpcResult};
@@ -25,6 +26,6 @@ pub async fn open<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> IpcResult
     let client = state.client(&url)?;
     let session = client.login(demo::EMAIL, demo::PASSWORD).await?.session()?;
     let account = state.sign_in(app, session, &url, true, false).await?;
-    state.vault.remember_demo()?;
+    state.vault.set_last(&Last { api_url: None, demo: true })?;
     Ok(account)
 }

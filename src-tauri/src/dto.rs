@@ -426,49 +426,7 @@ pub struct WatchDto {
     pub uploaded: u64,
 }
 
-/// A time window with its own speed limits (local time).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "SpeedWindow.ts")]
-pub struct SpeedWindow {
-    /// Start, `HH:MM`.
-    pub from: String,
-    /// End, `HH:MM` (before `from`: the window runs past midnight).
-    pub to: String,
-    /// Bytes per second, none for unlimited.
-    #[ts(type = "number | null")]
-    pub download_limit: Option<u64>,
-    /// Bytes per second, none for unlimited.
-    #[ts(type = "number | null")]
-    pub upload_limit: Option<u64>,
-}
-
-/// The user's settings (a JSON file in the config dir).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "Settings.ts")]
-pub struct Settings {
-    /// Where downloads go.
-    pub download_dir: String,
-    /// Connections per file (1 to 32).
-    pub connections: u32,
-    /// Files moving at once (1 to 32).
-    pub max_files_at_once: u32,
-    /// Bytes per second, none for unlimited.
-    #[ts(type = "number | null")]
-    pub download_limit: Option<u64>,
-    /// Bytes per second, none for unlimited.
-    #[ts(type = "number | null")]
-    pub upload_limit: Option<u64>,
-    /// Windows with other limits.
-    pub schedule: Vec<SpeedWindow>,
-    /// Transfers over HTTPS.
-    pub use_https: bool,
-    /// Desktop notifications when transfers finish or fail.
-    pub notifications: bool,
-    /// Offer MEGA links copied to the clipboard.
-    pub watch_clipboard: bool,
-}
+pub use tuatara_core::settings::{Settings, SpeedWindow};
 
 /// `tree://changed`.
 #[derive(Debug, Clone, Serialize, TS)]

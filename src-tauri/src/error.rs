@@ -149,6 +149,24 @@ impl From<mega_transfer::watch::WatchError> for IpcError {
     }
 }
 
+impl From<tuatara_core::Error> for IpcError {
+    fn from(e: tuatara_core::Error) -> Self {
+        use tuatara_core::Error as Core;
+        let kind = match e {
+            Core::Api(e) => return e.into(),
+            Core::Transfer(e) => return e.into(),
+            Core::Watch(e) => return e.into(),
+            Core::NotLoggedIn { .. } => IpcErrorKind::NotSignedIn,
+            // Our own files: what is wrong with which file, never a sign-in problem.
+            Core::Damaged { .. } | Core::Io { .. } => IpcErrorKind::Io,
+            Core::Invalid(_) => IpcErrorKind::Invalid,
+            Core::NotFound(_) => IpcErrorKind::NotFound,
+            _ => IpcErrorKind::Internal,
+        };
+        IpcError::new(kind, e.to_string())
+    }
+}
+
 impl From<std::io::Error> for IpcError {
     fn from(e: std::io::Error) -> Self {
         IpcError::new(IpcErrorKind::Io, e.to_string())

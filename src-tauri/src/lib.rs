@@ -13,17 +13,15 @@ pub mod command_list;
 pub mod commands;
 pub mod dedupe;
 pub mod demo;
-pub mod dirs;
 pub mod dto;
 pub mod error;
 pub mod links;
 pub mod nodes;
-pub mod settings;
 pub mod state;
 pub mod thumbs;
-pub mod vault;
 
 use tauri::{Emitter, Manager, Runtime};
+pub use tuatara_core::dirs;
 
 use crate::dto::LinksOpened;
 use crate::state::AppState;
@@ -125,7 +123,7 @@ async fn watch_clipboard<R: Runtime>(app: tauri::AppHandle<R>) {
 /// (`mega:` and `https://mega.nz/`), dialogs, notifications, window state, logs, the opener and
 /// the clipboard.
 pub fn run() {
-    let dirs = match dirs::Dirs::from_env() {
+    let dirs = match tuatara_core::Dirs::from_env() {
         Ok(d) => d,
         Err(e) => {
             log::error!("tuatara cannot start: {e}");

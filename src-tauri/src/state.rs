@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex};
 
 use mega_api::{Client, ClientBuilder, PendingMfa, Session, Tree};
 use mega_transfer::watch::{self, WatchHandle, WatchStore};
-use mega_transfer::{Engine, EngineConfig};
+use mega_transfer::Engine;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::task::JoinHandle;
 
 use crate::bridge::{self, Bridge, Notice};
-use crate::dirs::Dirs;
+use tuatara_core::settings::SettingsFile;
+use tuatara_core::vault::{Last, NoKeyring, Vault};
+use tuatara_core::Dirs;
+
 use crate::dto::{Account, QuotaWaiting, Settings, TreeChanged};
 use crate::error::{IpcError, IpcResult};
-use crate::settings::SettingsFile;
-use crate::vault::Vault;
 
 /// Everything a signed-in account has.
 pub struct Signed {
@@ -136,18 +137,13 @@ impl AppState {
         let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await?));
         let me = session.whoami().await?;
         let settings = self.settings();
-        let mut config = EngineConfig::new(self.dirs.journal());
-        config.connections_per_file = settings.connections as usize;
-        config.max_files = settings.max_files_at_once as usize;
-        (config.download_limit, config.upload_limit) = settings.limits_now();
+        let config = settings.engine_config(self.dirs.journal());
         let engine = Engine::new(config, session.client().clone(), Some(session.clone()), Some(tree.clone()))?;
-        let remembered = if remember {
-            self.vault.save(api_url, demo, &session.save())?
-        } else {
-            // Not kept: the next start asks for the password again.
-            self.vault.clear_last()?;
-            false
-        };
+        // Not kept (not asked, or no keyring: a desktop keeps no secret in a file): the next
+        // start asks for the password again.
+        let remembered = remember && self.vault.save(api_url, &session.save(), NoKeyring::KeepNothing)?.is_some();
+        let api = remembered.then(|| api_url.to_string());
+        self.vault.set_last(&Last { api_url: api, demo: demo && remembered })?;
         let account = Account {
             name: me.name.filter(|n| !n.is_empty()).unwrap_or_else(|| me.email.clone()),
             email: me.email,
@@ -167,7 +163,6 @@ impl AppState {
             log::warn!("a journal entry could not be resumed: {e}");
         }
         tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone())));
-        tasks.push(tokio::spawn(apply_schedule(app.clone())));
         let signed = Arc::new(Signed {
             session,
             tree,
@@ -252,7 +247,8 @@ async fn follow_events<R: Runtime>(app: AppHandle<R>, session: Session, tree: Ar
             Err(e) if e.kind() == mega_api::ErrorKind::SessionExpired => {
                 let state = app.state::<AppState>();
                 if let Some(old) = state.sign_out().await {
-                    let _ = state.vault.forget(&old.account.api_url, &old.account.email);
+                    let _ = state.vault.forget_account(&old.account.api_url, &old.account.email);
+                    let _ = state.vault.set_last(&Last::default());
                 }
                 let _ = app.emit("session://expired", ());
                 return;
@@ -321,21 +317,5 @@ fn packet_nodes(p: &mega_api::ActionPacket) -> Vec<mega_api::NodeHandle> {
     match p {
         ActionPacket::Removed { handle, .. } => vec![*handle],
         _ => Vec::new(),
-    }
-}
-
-/// Applies the schedule's speed limits when a window starts or ends.
-async fn apply_schedule<R: Runtime>(app: AppHandle<R>) {
-    let mut last = None;
-    loop {
-        let state = app.state::<AppState>();
-        let limits = state.settings().limits_now();
-        if last != Some(limits) {
-            if let Ok(s) = state.signed().await {
-                s.engine.set_limits(limits.0, limits.1);
-            }
-            last = Some(limits);
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(20)).await;
     }
 }

@@ -77,7 +77,7 @@ pub async fn thumbnail(cache: &Path, signed: &Signed, h: NodeHandle) -> IpcResul
         jpeg.pop();
     }
     if std::fs::create_dir_all(cache).is_ok() {
-        let _ = crate::dirs::write_atomic(&cached, &jpeg);
+        let _ = tuatara_core::files::write_atomic(&cached, &jpeg);
     }
     Ok(Some(data_url(&jpeg)))
 }

@@ -4,12 +4,14 @@
 //!
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
+//! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
 //! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
 pub mod dirs;
 pub mod error;
 pub mod files;
+pub mod settings;
 pub mod vault;
 
 pub use dirs::Dirs;

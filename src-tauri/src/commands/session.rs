@@ -2,6 +2,7 @@
 
 use mega_api::Login;
 use tauri::{AppHandle, Runtime, State};
+use tuatara_core::vault::Last;
 
 use crate::dto::{Account, AppInfo, LoginStep};
 use crate::error::{IpcError, IpcResult};
@@ -24,18 +25,26 @@ pub async fn session_restore<R: Runtime>(app: AppHandle<R>, state: State<'_, App
     if let Some(signed) = state.signed.read().await.as_ref() {
         return Ok(Some(signed.account.clone()));
     }
-    if state.vault.last_was_demo() {
-        return crate::demo::open(&app, &state).await.map(Some);
-    }
-    let Some((api_url, demo, saved)) = state.vault.load() else { return Ok(None) };
+    let last = state.vault.last();
+    let Some(api_url) = last.api_url else {
+        return match last.demo {
+            true => crate::demo::open(&app, &state).await.map(Some),
+            false => Ok(None),
+        };
+    };
     let client = state.client(&api_url)?;
-    match client.resume(&saved).await {
-        Ok(session) => state.sign_in(&app, session, &api_url, demo, true).await.map(Some),
-        Err(e) if e.kind() == mega_api::ErrorKind::SessionExpired => {
-            state.vault.forget(&api_url, saved.email())?;
+    match state.vault.resume(&client).await {
+        Ok(session) => state.sign_in(&app, session, &api_url, last.demo, true).await.map(Some),
+        Err(tuatara_core::Error::Api(e)) if e.kind() == mega_api::ErrorKind::SessionExpired => {
+            state.vault.forget(&api_url)?;
+            state.vault.set_last(&Last::default())?;
             Ok(None)
         }
-        Err(e) => Err(e.into()),
+        Err(e @ tuatara_core::Error::Api(_)) => Err(e.into()),
+        Err(e) => {
+            log::info!("no saved session to restore ({e})");
+            Ok(None)
+        }
     }
 }
 
@@ -101,10 +110,9 @@ pub async fn logout(state: State<'_, AppState>) -> IpcResult<()> {
     let Some(old) = state.sign_out().await else { return Ok(()) };
     if old.account.remembered {
         // The entry holds this very session, which the logout ends.
-        state.vault.forget(&old.account.api_url, &old.account.email)?;
-    } else {
-        state.vault.clear_last()?;
+        state.vault.forget_account(&old.account.api_url, &old.account.email)?;
     }
+    state.vault.set_last(&Last::default())?;
     if let Err(e) = old.session.clone().logout().await {
         log::warn!("the server did not confirm the logout: {e}");
     }

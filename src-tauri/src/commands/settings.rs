@@ -12,16 +12,15 @@ pub fn settings_get(state: State<'_, AppState>) -> Settings {
     state.settings()
 }
 
-/// Validates and saves the settings, then applies the speed limits to the running engine. A
+/// Validates and saves the settings, then applies the speed limits and schedule to the running engine. A
 /// bad value is refused and nothing changes. Connections and files at once apply from the next
 /// sign-in.
 #[tauri::command]
 pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> IpcResult<()> {
     state.settings_file.save(&settings)?;
-    let (down, up) = settings.limits_now();
-    *state.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
     if let Some(signed) = state.signed.read().await.as_ref() {
-        signed.engine.set_limits(down, up);
+        settings.apply_limits(&signed.engine);
     }
+    *state.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
     Ok(())
 }

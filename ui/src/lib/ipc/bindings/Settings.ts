@@ -2,7 +2,7 @@
 import type { SpeedWindow } from "./SpeedWindow";
 
 /**
- * The user's settings (a JSON file in the config dir).
+ * The user's settings.
  */
 export type Settings = { 
 /**
@@ -26,7 +26,7 @@ downloadLimit: number | null,
  */
 uploadLimit: number | null, 
 /**
- * Windows with other limits.
+ * Windows with other limits; where two overlap, the one listed first holds.
  */
 schedule: Array<SpeedWindow>, 
 /**
