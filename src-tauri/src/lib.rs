@@ -18,7 +18,6 @@ pub mod error;
 pub mod links;
 pub mod nodes;
 pub mod state;
-pub mod thumbs;
 
 use tauri::{Emitter, Manager, Runtime};
 pub use tuatara_core::dirs;

@@ -237,85 +237,19 @@ fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
     }
 }
 
-/// Follows the session's event channel: applies the packets to the tree and tells the windows
-/// which folders changed. An expired session signs out and sends `session://expired`.
+/// Follows the session's event channel (`tuatara_core::changes`) and tells the windows which
+/// folders changed. An expired session signs out and sends `session://expired`.
 async fn follow_events<R: Runtime>(app: AppHandle<R>, session: Session, tree: Arc<tokio::sync::Mutex<Tree>>) {
-    let mut events = session.events(&*tree.lock().await);
-    loop {
-        let batch = match events.next().await {
-            Ok(b) => b,
-            Err(e) if e.kind() == mega_api::ErrorKind::SessionExpired => {
-                let state = app.state::<AppState>();
-                if let Some(old) = state.sign_out().await {
-                    let _ = state.vault.forget_account(&old.account.api_url, &old.account.email);
-                    let _ = state.vault.set_last(&Last::default());
-                }
-                let _ = app.emit("session://expired", ());
-                return;
-            }
-            Err(e) => {
-                log::warn!("event channel: {e}");
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                continue;
-            }
-        };
-        let folders = match &batch {
-            mega_api::EventBatch::Reload => match session.fetch_tree().await {
-                Ok(fresh) => {
-                    let mut t = tree.lock().await;
-                    *t = fresh;
-                    events = session.events(&t);
-                    t.nodes().filter(|n| n.is_container()).map(|n| n.handle().to_b64()).collect()
-                }
-                Err(e) => {
-                    log::warn!("reloading the tree: {e}");
-                    continue;
-                }
-            },
-            mega_api::EventBatch::Packets { .. } => {
-                let mut t = tree.lock().await;
-                changed_folders(&mut t, &batch)
-            }
-        };
-        if !folders.is_empty() {
-            let _ = app.emit("tree://changed", TreeChanged { folders });
-        }
+    let windows = app.clone();
+    tuatara_core::changes::follow(session, tree, move |folders| {
+        let folders = folders.into_iter().map(|h| h.to_b64()).collect();
+        let _ = windows.emit("tree://changed", TreeChanged { folders });
+    })
+    .await;
+    let state = app.state::<AppState>();
+    if let Some(old) = state.sign_out().await {
+        let _ = state.vault.forget_account(&old.account.api_url, &old.account.email);
+        let _ = state.vault.set_last(&Last::default());
     }
-}
-
-/// Applies a batch and names the folders whose listings changed (parents before and after).
-fn changed_folders(tree: &mut Tree, batch: &mega_api::EventBatch) -> Vec<String> {
-    use mega_api::Change;
-    let mut before = HashMap::new();
-    if let mega_api::EventBatch::Packets { packets, .. } = batch {
-        for p in packets {
-            for h in packet_nodes(p) {
-                if let Some(parent) = tree.get(h).and_then(|n| n.parent()) {
-                    before.insert(h, parent);
-                }
-            }
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    for c in tree.apply_batch(batch) {
-        match c {
-            Change::Added(h) | Change::Updated(h) => {
-                out.extend(tree.get(h).and_then(|n| n.parent()));
-            }
-            Change::Moved { from, to, .. } => out.extend(from.into_iter().chain(to)),
-            Change::Removed(h) => {
-                out.extend(before.get(&h).copied());
-                out.insert(h);
-            }
-        }
-    }
-    out.into_iter().map(|h| h.to_b64()).collect()
-}
-
-fn packet_nodes(p: &mega_api::ActionPacket) -> Vec<mega_api::NodeHandle> {
-    use mega_api::ActionPacket;
-    match p {
-        ActionPacket::Removed { handle, .. } => vec![*handle],
-        _ => Vec::new(),
-    }
+    let _ = app.emit("session://expired", ());
 }

@@ -58,7 +58,9 @@ pub use links::{
     decrypt_protected_links, open_parsed_links, protect_link, resolve_link, resolve_links, FolderLink, PublicFile,
 };
 pub use session::{Account, Login, PendingMfa, Quota, SavedSession, Session};
-pub use transfer::{chunk_span, verify_meta_mac, ChunkAck, ChunkStream, Chunks, DownloadUrl, UploadCipher};
+pub use transfer::{
+    chunk_span, verify_meta_mac, ChunkAck, ChunkStream, Chunks, DownloadUrl, FileAttribute, UploadCipher,
+};
 pub use tree::{ActionPacket, Change, Node, NodeKind, Roots, Tree};
 
 pub use mega_proto::attr::Attributes;

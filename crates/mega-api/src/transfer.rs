@@ -564,37 +564,108 @@ impl Session {
         for (kind, plain) in attrs {
             let data = mega_proto::attr::encrypt_file_attribute(plain, &key.attr_key());
             let cmd = json!({"a": "ufa", "s": data.len(), "ssl": self.client.ssl()});
-            let r = self.client.command_batched(&self.auth(), cmd).await?;
-            let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
-            let config = self.client.config().clone();
-            let data = &data;
-            let handle = with_retries(config.retry, "file attribute upload", None, || async {
-                let resp = self
-                    .client
-                    .http_without_idle()
-                    .post(&url)
-                    .timeout(config.storage_timeout)
-                    .body(data.clone())
-                    .send()
-                    .await
-                    .map_err(|e| Error::network("file attribute upload", e))?;
-                let status = resp.status().as_u16();
-                if !resp.status().is_success() {
-                    return Err(Error::Status { context: "file attribute upload", status, time_left: None });
-                }
-                let body = read_limited(resp, "file attribute upload", STORAGE_REPLY_LIMIT).await?;
-                if body.len() != 8 {
-                    return Err(Error::protocol("file attribute upload", "the answer is not an 8-byte handle"));
-                }
-                Ok(b64::encode(&body))
-            })
-            .await?;
+            let body = self.file_attribute_post(cmd, data, "file attribute upload").await?;
+            if body.len() != 8 {
+                return Err(Error::protocol("file attribute upload", "the answer is not an 8-byte handle"));
+            }
+            let handle = b64::encode(&body);
             handles.push(format!("{kind}*{handle}"));
         }
         let cmd = json!({"a": "pfa", "n": h.to_b64(), "fa": handles.join("/")});
         let r = self.client.command_batched(&self.auth(), cmd).await?;
         r.as_str().map(str::to_string).ok_or(Error::protocol("pfa", "no fa string"))
     }
+}
+
+impl Session {
+    /// A file attribute of one of the account's files, decrypted (MEGA-PROTOCOL.md 6.5). `fa`
+    /// is the node's attribute string and `key` its file key. `None` when the node has no
+    /// attribute of that type. The attribute's handle goes to `ufa` for a URL; a POST of the
+    /// raw handle answers records of `handle || length (u32 LE) || data`, the data AES-CBC
+    /// encrypted with the folded key.
+    pub async fn file_attribute(&self, fa: &str, which: FileAttribute, key: &FileKey) -> Result<Option<Vec<u8>>> {
+        let Some(fah) = which.handle_in(fa) else { return Ok(None) };
+        let raw = b64::decode_exact::<8>(fah, "file attribute handle")?;
+        let cmd = json!({"a": "ufa", "fah": fah, "ssl": self.client.ssl(), "r": 1});
+        let body = self.file_attribute_post(cmd, raw.to_vec(), "file attribute download").await?;
+        let data =
+            find_record(&body, &raw).ok_or(Error::protocol("file attribute download", "no record for the handle"))?;
+        let mut plain = mega_proto::attr::decrypt_file_attribute(data, &key.attr_key())?;
+        // The cipher pads to whole blocks with zeros; a JPEG ends with its EOI marker.
+        while plain.last() == Some(&0) {
+            plain.pop();
+        }
+        Ok(Some(plain))
+    }
+
+    /// `ufa` for a file attribute server's URL, then a POST of `body` there (retried by the
+    /// client's policy): its answer.
+    async fn file_attribute_post(&self, ufa: Value, body: Vec<u8>, context: &'static str) -> Result<Vec<u8>> {
+        let r = self.client.command_batched(&self.auth(), ufa).await?;
+        let url = r.get("p").and_then(Value::as_str).ok_or(Error::protocol("ufa", "no URL"))?.to_string();
+        let config = self.client.config().clone();
+        let body = Bytes::from(body);
+        with_retries(config.retry, context, None, || async {
+            let resp = self
+                .client
+                .http_without_idle()
+                .post(&url)
+                .timeout(config.storage_timeout)
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(|e| Error::network(context, e))?;
+            let status = resp.status().as_u16();
+            if !resp.status().is_success() {
+                return Err(Error::Status { context, status, time_left: None });
+            }
+            read_limited(resp, context, STORAGE_REPLY_LIMIT).await
+        })
+        .await
+    }
+}
+
+/// A file attribute's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAttribute {
+    /// Type 0: a 120x120 JPEG.
+    Thumbnail,
+    /// Type 1: a JPEG of at most 1000 px on its longer side.
+    Preview,
+}
+
+impl FileAttribute {
+    /// The type number.
+    pub fn kind(self) -> u32 {
+        match self {
+            FileAttribute::Thumbnail => 0,
+            FileAttribute::Preview => 1,
+        }
+    }
+
+    /// The handle of this attribute in a node's `fa` string (`[user:]type*handle/...`): what
+    /// names its (immutable) data, so a good cache key.
+    pub fn handle_in(self, fa: &str) -> Option<&str> {
+        let prefix = format!("{}*", self.kind());
+        fa.split('/').find_map(|part| {
+            let typed = part.rsplit_once(':').map_or(part, |(_, t)| t);
+            typed.strip_prefix(prefix.as_str()).filter(|h| h.len() == 11)
+        })
+    }
+}
+
+/// The data of the record for `handle` in a file-attribute answer.
+fn find_record<'a>(body: &'a [u8], handle: &[u8; 8]) -> Option<&'a [u8]> {
+    let mut rest = body;
+    while rest.len() >= 12 {
+        let len = u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]]) as usize;
+        let data = rest.get(12..12 + len)?;
+        if &rest[..8] == handle {
+            return Some(data);
+        }
+        rest = &rest[12 + len..];
+    }
+    None
 }
 
 impl FolderLink {
@@ -607,6 +678,27 @@ impl FolderLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_handles_and_records() {
+        use FileAttribute::{Preview, Thumbnail};
+        assert_eq!(Thumbnail.handle_in("924:0*AbCdEfGhIjK/924:1*LmNoPqRsTuV"), Some("AbCdEfGhIjK"));
+        assert_eq!(Preview.handle_in("924:0*AbCdEfGhIjK/924:1*LmNoPqRsTuV"), Some("LmNoPqRsTuV"));
+        assert_eq!(Thumbnail.handle_in("0*AbCdEfGhIjK"), Some("AbCdEfGhIjK"));
+        assert_eq!(Thumbnail.handle_in("924:1*LmNoPqRsTuV"), None);
+        assert_eq!(Thumbnail.handle_in("10*LmNoPqRsTuV"), None);
+        assert_eq!(Thumbnail.handle_in("0*short"), None);
+        let mut body = Vec::new();
+        for (h, d) in [([1u8; 8], &b"one"[..]), ([2u8; 8], &b"second"[..])] {
+            body.extend_from_slice(&h);
+            body.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            body.extend_from_slice(d);
+        }
+        assert_eq!(find_record(&body, &[2u8; 8]), Some(&b"second"[..]));
+        assert_eq!(find_record(&body, &[3u8; 8]), None);
+        assert_eq!(find_record(&body[..5], &[1u8; 8]), None);
+        assert_eq!(find_record(&body[..20], &[2u8; 8]), None, "a record cut short");
+    }
 
     #[test]
     fn upload_cipher_round_trips_through_download_decryption() {

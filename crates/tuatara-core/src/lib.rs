@@ -2,16 +2,20 @@
 //! (`src-tauri`) both need above `mega-api` and `mega-transfer`, written once. No terminal and
 //! no Tauri code lives here: the faces parse, present, and make one call into this crate.
 //!
+//! - [`changes`]: the event channel applied to the tree, naming the folders that changed;
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
 //! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
+//! - [`thumbnails`]: thumbnails and previews through `mega-api`, cached by attribute handle;
 //! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
+pub mod changes;
 pub mod dirs;
 pub mod error;
 pub mod files;
 pub mod settings;
+pub mod thumbnails;
 pub mod vault;
 
 pub use dirs::Dirs;

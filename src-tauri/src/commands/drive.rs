@@ -1,5 +1,6 @@
 //! Drive commands: listings, search, thumbnails, properties and operations on nodes.
 
+use base64::Engine as _;
 use tauri::State;
 
 use crate::dto::{DuplicateMode, LinkDto, Listing, NodeDto, Properties, Quota, Roots};
@@ -98,7 +99,9 @@ pub async fn search(state: State<'_, AppState>, query: String, under: Option<Str
 pub async fn thumbnail(state: State<'_, AppState>, handle: String) -> IpcResult<Option<String>> {
     let h = crate::nodes::handle(&handle)?;
     let signed = state.signed().await?;
-    crate::thumbs::thumbnail(&state.dirs.thumbnails(), &signed, h).await
+    let thumbnails = tuatara_core::thumbnails::Thumbnails::new(&state.dirs);
+    let jpeg = thumbnails.get(&signed.session, &signed.tree, h, mega_api::FileAttribute::Thumbnail).await?;
+    Ok(jpeg.map(|j| format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(j))))
 }
 
 /// Path, counts and sizes below a node, and its link when exported.

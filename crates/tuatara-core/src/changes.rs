@@ -1,0 +1,81 @@
+//! Following the account's event channel: each batch is applied to the shared tree, and the
+//! folders whose listings changed are named (parents before and after a move, the parent of a
+//! node removed), so a face refreshes just those. A `Reload` fetches the tree again.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mega_api::{ActionPacket, Change, ErrorKind, EventBatch, NodeHandle, Session, Tree};
+
+/// How long to wait after the channel failed for another reason than an ended session (the
+/// client has already retried by its policy).
+const AFTER_FAILURE: Duration = Duration::from_secs(5);
+
+/// Follows the event channel until the session ends: after each batch, `changed` gets the
+/// folders whose listings changed (every folder after a reload). Returns the error that ended
+/// the session (the face signs out).
+pub async fn follow(
+    session: Session,
+    tree: Arc<tokio::sync::Mutex<Tree>>,
+    mut changed: impl FnMut(Vec<NodeHandle>) + Send,
+) -> mega_api::Error {
+    let mut events = session.events(&*tree.lock().await);
+    loop {
+        let batch = match events.next().await {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::SessionExpired => return e,
+            Err(e) => {
+                tracing::warn!("event channel: {e}");
+                tokio::time::sleep(AFTER_FAILURE).await;
+                continue;
+            }
+        };
+        let folders = match &batch {
+            EventBatch::Reload => match session.fetch_tree().await {
+                Ok(fresh) => {
+                    let mut t = tree.lock().await;
+                    *t = fresh;
+                    events = session.events(&t);
+                    t.nodes().filter(|n| n.is_container()).map(|n| n.handle()).collect()
+                }
+                Err(e) => {
+                    tracing::warn!("reloading the tree: {e}");
+                    continue;
+                }
+            },
+            EventBatch::Packets { .. } => apply(&mut *tree.lock().await, &batch),
+        };
+        if !folders.is_empty() {
+            changed(folders);
+        }
+    }
+}
+
+/// Applies a batch and names the folders whose listings changed (parents before and after),
+/// in handle order, each once.
+pub fn apply(tree: &mut Tree, batch: &EventBatch) -> Vec<NodeHandle> {
+    // A node removed is gone from the tree after the batch: its parent is read before.
+    let mut parent_before = HashMap::new();
+    if let EventBatch::Packets { packets, .. } = batch {
+        for p in packets {
+            if let ActionPacket::Removed { handle, .. } = p {
+                if let Some(parent) = tree.get(*handle).and_then(|n| n.parent()) {
+                    parent_before.insert(*handle, parent);
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for c in tree.apply_batch(batch) {
+        match c {
+            Change::Added(h) | Change::Updated(h) => out.extend(tree.get(h).and_then(|n| n.parent())),
+            Change::Moved { from, to, .. } => out.extend(from.into_iter().chain(to)),
+            Change::Removed(h) => {
+                out.extend(parent_before.get(&h).copied());
+                out.insert(h);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
