@@ -11,7 +11,6 @@
 pub mod bridge;
 pub mod command_list;
 pub mod commands;
-pub mod dedupe;
 pub mod demo;
 pub mod dto;
 pub mod error;

@@ -3,6 +3,7 @@
 //! no Tauri code lives here: the faces parse, present, and make one call into this crate.
 //!
 //! - [`changes`]: the event channel applied to the tree, naming the folders that changed;
+//! - [`dedupe`]: duplicate names resolved (renamed apart, or one kept and folders merged);
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
 //! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
@@ -11,6 +12,7 @@
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
 pub mod changes;
+pub mod dedupe;
 pub mod dirs;
 pub mod error;
 pub mod files;

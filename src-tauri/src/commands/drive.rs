@@ -1,7 +1,9 @@
 //! Drive commands: listings, search, thumbnails, properties and operations on nodes.
 
 use base64::Engine as _;
+use mega_api::tree::{Keep, Numbering};
 use tauri::State;
+use tuatara_core::dedupe::{dedupe, Decision, Mode, Options};
 
 use crate::dto::{DuplicateMode, LinkDto, Listing, NodeDto, Properties, Quota, Roots};
 use crate::error::{IpcError, IpcResult};
@@ -235,11 +237,27 @@ pub async fn export_folder_links(state: State<'_, AppState>, handle: String) -> 
     Ok(links)
 }
 
-/// Resolves the duplicate names in a folder.
+/// Resolves the duplicate names in a folder (folders of one name are merged first where one is kept;
+/// nothing is deleted for good).
 #[tauri::command]
 pub async fn resolve_duplicates(state: State<'_, AppState>, handle: String, mode: DuplicateMode) -> IpcResult<()> {
     let h = crate::nodes::handle(&handle)?;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
-    crate::dedupe::resolve(&signed.session, &mut tree, h, mode).await
+    let options = Options {
+        mode: match mode {
+            DuplicateMode::Rename => Mode::Rename,
+            DuplicateMode::Newest => Mode::Keep(Keep::Newest),
+            DuplicateMode::Oldest => Mode::Keep(Keep::Oldest),
+            DuplicateMode::Largest => Mode::Keep(Keep::Largest),
+        },
+        recursive: false,
+        dry_run: false,
+        permanent: false,
+        numbering: Numbering::Parenthesised,
+        rename_first: false,
+    };
+    let no_questions = |_: &str, _: &[&mega_api::Node]| Ok(Decision::Skip);
+    dedupe(&signed.session, &mut tree, h, options, no_questions, |_| {}).await.map_err(|h| h.source)?;
+    Ok(())
 }
