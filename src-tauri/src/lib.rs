@@ -16,6 +16,7 @@ pub mod demo;
 pub mod dirs;
 pub mod dto;
 pub mod error;
+pub mod ipc;
 pub mod links;
 pub mod nodes;
 pub mod settings;
@@ -28,6 +29,19 @@ use tauri::{Emitter, Manager, Runtime};
 use crate::dto::LinksOpened;
 use crate::state::AppState;
 
+/// `tauri::generate_handler!` over the command table; the debug-only commands in debug builds.
+macro_rules! handler {
+    (
+        app: [$($mode:ident $module:ident :: $name:ident $inj:tt $args:tt -> $ret:ty;)*]
+        debug_only: [$($dmode:ident $dmodule:ident :: $dname:ident $dinj:tt $dargs:tt -> $dret:ty;)*]
+    ) => {
+        tauri::generate_handler![
+            $(commands::$module::$name,)*
+            $(#[cfg(debug_assertions)] commands::$dmodule::$dname,)*
+        ]
+    };
+}
+
 /// The commands, the state (over `dirs`) and the drop record: everything but the OS plugins.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result<tauri::Builder<R>, error::IpcError> {
     let state = AppState::new(dirs)?;
@@ -39,50 +53,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result
                 window.state::<AppState>().drops.lock().unwrap_or_else(|e| e.into_inner()).push(paths);
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::session::app_info,
-            commands::session::session_restore,
-            commands::session::login,
-            commands::session::submit_mfa,
-            commands::session::open_demo,
-            commands::session::logout,
-            commands::drive::quota,
-            commands::drive::roots,
-            commands::drive::list_folder,
-            commands::drive::subfolders,
-            commands::drive::search,
-            commands::drive::thumbnail,
-            commands::drive::properties,
-            commands::drive::mkdir,
-            commands::drive::rename,
-            commands::drive::move_nodes,
-            commands::drive::trash,
-            commands::drive::restore,
-            commands::drive::delete_forever,
-            commands::drive::get_link,
-            commands::drive::export_folder_links,
-            commands::drive::resolve_duplicates,
-            commands::transfers::transfers_subscribe,
-            commands::transfers::download,
-            commands::transfers::upload,
-            commands::transfers::transfer_control,
-            commands::transfers::transfers_pause_all,
-            commands::transfers::transfers_clear_finished,
-            commands::transfers::reveal,
-            commands::transfers::dropped_paths,
-            commands::links::links_check,
-            commands::links::links_unlock,
-            commands::links::links_download,
-            commands::links::links_import,
-            commands::links::folder_link_open,
-            commands::links::folder_link_download,
-            commands::watches::watch_list,
-            commands::watches::watch_add,
-            commands::watches::watch_pause,
-            commands::watches::watch_remove,
-            commands::settings::settings_get,
-            commands::settings::settings_set,
-        ]))
+        .invoke_handler(command_list::ipc_commands!(handler)))
 }
 
 /// The app's context (config, icons, the frontend, the capabilities' ACL), for any runtime:
