@@ -60,7 +60,8 @@ struct Command {
 /// The types the commands name, by TypeScript name, with their files in `bindings/`; each
 /// file is written as it is met.
 struct Types<'a> {
-    dir: &'a Path,
+    /// Where to write the bindings of the types met, if anywhere.
+    dir: Option<&'a Path>,
     files: BTreeMap<String, PathBuf>,
     error: Option<ExportError>,
 }
@@ -68,7 +69,7 @@ struct Types<'a> {
 impl TypeVisitor for Types<'_> {
     fn visit<T: TS + 'static + ?Sized>(&mut self) {
         let Some(path) = T::output_path() else { return };
-        if let Err(e) = T::export_all_to(self.dir) {
+        if let Some(Err(e)) = self.dir.map(|dir| T::export_all_to(dir)) {
             self.error.get_or_insert(e);
         }
         self.files.insert(T::ident(), path);
@@ -149,7 +150,7 @@ ipc_commands!(describe);
 /// Writes `commands.ts` into `dir` (the UI's `bindings/`), with the bindings of the types it
 /// names: per command its name, its arguments, its result, and a wrapper over `invoke`.
 pub fn write_commands(dir: &Path) -> Result<(), ExportError> {
-    let mut types = Types { dir, files: BTreeMap::new(), error: None };
+    let mut types = Types { dir: Some(dir), files: BTreeMap::new(), error: None };
     let commands = declared(&mut types);
     if let Some(e) = types.error {
         return Err(e);
@@ -197,6 +198,13 @@ pub fn write_commands(dir: &Path) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// Each command the UI calls with the keys of its arguments, as the table declares them (the
+/// tests check them against what the commands take).
+pub fn argument_keys() -> Vec<(&'static str, Vec<String>)> {
+    let mut types = Types { dir: None, files: BTreeMap::new(), error: None };
+    declared(&mut types).into_iter().map(|c| (c.name, c.args.into_iter().map(|a| a.0).collect())).collect()
+}
+
 /// A command's result as the table declares it: `T`, or `IpcResult<T>`, both are `T` to the UI.
 trait Returns<T> {
     fn into_ipc(self) -> IpcResult<T>;
@@ -223,7 +231,7 @@ macro_rules! check_signatures {
     (@entries $($mode:ident $module:ident :: $name:ident [$($inj:ident),*]
         ($($arg:ident : $ty:ty $(as $ts:ty)?),*) -> $ret:ty;)*) => {
         $(
-            #[allow(dead_code, clippy::too_many_arguments)]
+            #[allow(dead_code, clippy::too_many_arguments, clippy::extra_unused_type_parameters)]
             async fn $name<R: tauri::Runtime>($($inj: check_signatures!(@inj $inj),)* $($arg: $ty,)*) {
                 let result = check_signatures!(@call $mode crate::commands::$module::$name($($inj,)* $($arg,)*));
                 let _: IpcResult<$ret> = Returns::<$ret>::into_ipc(result);

@@ -66,3 +66,19 @@ fn docs_ipc_names_exactly_the_declared_commands() {
         documented.difference(&declared).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn each_command_takes_the_argument_keys_the_table_declares() {
+    // The table's types are checked at compile time; the keys (parameter names) here. Called
+    // with no arguments, a command names the first one it misses.
+    let h = crate::support::Harness::new();
+    let with_args: Vec<_> =
+        tuatara_app::ipc::argument_keys().into_iter().filter(|(_, keys)| !keys.is_empty()).collect();
+    assert!(with_args.len() > 25, "{with_args:?}");
+    for (cmd, keys) in with_args {
+        let err = h.invoke(cmd, serde_json::json!({})).expect_err(cmd);
+        let missing = err.as_str().and_then(|m| m.split("missing required key ").nth(1));
+        let missing = missing.unwrap_or_else(|| panic!("{cmd}: {err}")).trim();
+        assert!(keys.iter().any(|k| k == missing), "{cmd} takes {missing:?}, the table declares {keys:?}");
+    }
+}
