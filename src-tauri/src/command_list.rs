@@ -1,5 +1,5 @@
 //! The app's IPC commands, declared once. Everything else about them comes from the table in
-//! [`ipc_commands!`]:
+//! `ipc_commands!` below:
 //! - the invoke handler (`tauri::generate_handler!` in `lib.rs`),
 //! - the `allow-*` permissions (`build.rs` includes this very file and reads [`ALL`]), which
 //!   `capabilities/default.json` grants (a test checks it grants exactly the app's commands),

@@ -4,7 +4,9 @@
 //! The web UI in `ui/` talks to it through the commands and events of docs/IPC.md: commands in
 //! [`commands`] unpack the state, make one library call and map errors to the UI's kinds
 //! ([`error`]); transfer progress goes over one channel per window ([`bridge`]); the DTOs in
-//! [`dto`] generate the UI's TypeScript types. Nothing here knows HTTP or crypto. [`setup`] is
+//! [`dto`] generate the UI's TypeScript types. The commands are declared once, in the table
+//! of [`command_list`]: the handler, the permissions and the UI's typed wrappers ([`ipc`])
+//! come from it. Nothing here knows HTTP or crypto. [`setup`] is
 //! generic over the runtime so tests run every command on Tauri's mock runtime against a real
 //! `mega-testserver`; [`run`] adds the OS plugins and opens the window.
 

@@ -3,6 +3,6 @@
 /**
  * A node handle from the UI: MEGA's base64 handle on the wire, `Handle = string` in TypeScript.
  * A command taking one gets it parsed; a string that is no handle rejects the call with an
- * `invalid` [`IpcError`](crate::error::IpcError) before the command runs.
+ * `IpcError` of kind `invalid` before the command runs.
  */
 export type Handle = string;
