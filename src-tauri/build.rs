@@ -2,10 +2,11 @@
 //! permission and a command that `capabilities/` does not grant is refused at the IPC edge.
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/command_list.rs");
     let manifest = tauri_build::AppManifest::new().commands(tuatara_commands::ALL);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step");
 }
 
-#[allow(unreachable_pub)]
+#[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "src/command_list.rs"]
 mod tuatara_commands;

@@ -2,8 +2,13 @@
 //! `ts-rs` into `ui/src/lib/ipc/bindings/` ([`write_bindings`]; a test fails when the committed
 //! files drift). Byte counts are `u64` in Rust and `number` in TypeScript (safe below 2^53).
 
+use mega_api::NodeHandle;
 use serde::{Deserialize, Serialize};
+use tauri::ipc::{CommandArg, CommandItem, InvokeError};
+use tauri::Runtime;
 use ts_rs::TS;
+
+use crate::error::{IpcError, IpcResult};
 
 /// `app_info`.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -456,6 +461,54 @@ pub struct QuotaWaiting {
     pub seconds: u64,
 }
 
+/// A node handle from the UI: MEGA's base64 handle on the wire, `Handle = string` in TypeScript.
+/// A command taking one gets it parsed; a string that is no handle rejects the call with an
+/// `IpcError` of kind `invalid` before the command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, TS)]
+#[ts(export_to = "Handle.ts")]
+pub struct Handle(#[ts(type = "string")] pub NodeHandle);
+
+/// At least one node handle from the UI (`Handle[]`), each parsed as [`Handle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handles(pub Vec<NodeHandle>);
+
+/// A node handle the UI may leave out (`Handle | null`), parsed as [`Handle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaybeHandle(pub Option<NodeHandle>);
+
+impl Handle {
+    /// Parses a handle from the UI.
+    pub fn parse(s: &str) -> IpcResult<NodeHandle> {
+        NodeHandle::from_b64(s).map_err(|_| IpcError::invalid(format!("{s:?} is not a node handle")))
+    }
+}
+
+// Handles are not `Deserialize`: Tauri would reject a bad one with its own string, where the UI
+// expects an `IpcError` of kind `invalid`. Each reads the plain JSON value and parses it.
+impl<'de, R: Runtime> CommandArg<'de, R> for Handle {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let s = String::from_command(command)?;
+        Ok(Handle(Handle::parse(&s)?))
+    }
+}
+
+impl<'de, R: Runtime> CommandArg<'de, R> for Handles {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let list = Vec::<String>::from_command(command)?;
+        if list.is_empty() {
+            return Err(IpcError::invalid("no nodes given").into());
+        }
+        Ok(Handles(list.iter().map(|s| Handle::parse(s)).collect::<IpcResult<_>>()?))
+    }
+}
+
+impl<'de, R: Runtime> CommandArg<'de, R> for MaybeHandle {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let s = Option::<String>::from_command(command)?;
+        Ok(MaybeHandle(s.as_deref().map(Handle::parse).transpose()?))
+    }
+}
+
 /// Writes every binding (with the types they use) into `dir`.
 pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     AppInfo::export_all_to(dir)?;
@@ -476,5 +529,5 @@ pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     LinksOpened::export_all_to(dir)?;
     QuotaWaiting::export_all_to(dir)?;
     crate::error::IpcError::export_all_to(dir)?;
-    Ok(())
+    crate::ipc::write_commands(dir)
 }

@@ -4,7 +4,9 @@
 //! The web UI in `ui/` talks to it through the commands and events of docs/IPC.md: commands in
 //! [`commands`] unpack the state, make one library call and map errors to the UI's kinds
 //! ([`error`]); transfer progress goes over one channel per window ([`bridge`]); the DTOs in
-//! [`dto`] generate the UI's TypeScript types. Nothing here knows HTTP or crypto. [`setup`] is
+//! [`dto`] generate the UI's TypeScript types. The commands are declared once, in the table
+//! of [`command_list`]: the handler, the permissions and the UI's typed wrappers ([`ipc`])
+//! come from it. Nothing here knows HTTP or crypto. [`setup`] is
 //! generic over the runtime so tests run every command on Tauri's mock runtime against a real
 //! `mega-testserver`; [`run`] adds the OS plugins and opens the window.
 
@@ -14,6 +16,7 @@ pub mod commands;
 pub mod demo;
 pub mod dto;
 pub mod error;
+pub mod ipc;
 pub mod links;
 pub mod nodes;
 pub mod state;
@@ -23,6 +26,19 @@ pub use tuatara_core::dirs;
 
 use crate::dto::LinksOpened;
 use crate::state::AppState;
+
+/// `tauri::generate_handler!` over the command table; the debug-only commands in debug builds.
+macro_rules! handler {
+    (
+        app: [$($mode:ident $module:ident :: $name:ident $inj:tt $args:tt -> $ret:ty;)*]
+        debug_only: [$($dmode:ident $dmodule:ident :: $dname:ident $dinj:tt $dargs:tt -> $dret:ty;)*]
+    ) => {
+        tauri::generate_handler![
+            $(commands::$module::$name,)*
+            $(#[cfg(debug_assertions)] commands::$dmodule::$dname,)*
+        ]
+    };
+}
 
 /// The commands, the state (over `dirs`) and the drop record: everything but the OS plugins.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result<tauri::Builder<R>, error::IpcError> {
@@ -35,50 +51,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result
                 window.state::<AppState>().drops.lock().unwrap_or_else(|e| e.into_inner()).push(paths);
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::session::app_info,
-            commands::session::session_restore,
-            commands::session::login,
-            commands::session::submit_mfa,
-            commands::session::open_demo,
-            commands::session::logout,
-            commands::drive::quota,
-            commands::drive::roots,
-            commands::drive::list_folder,
-            commands::drive::subfolders,
-            commands::drive::search,
-            commands::drive::thumbnail,
-            commands::drive::properties,
-            commands::drive::mkdir,
-            commands::drive::rename,
-            commands::drive::move_nodes,
-            commands::drive::trash,
-            commands::drive::restore,
-            commands::drive::delete_forever,
-            commands::drive::get_link,
-            commands::drive::export_folder_links,
-            commands::drive::resolve_duplicates,
-            commands::transfers::transfers_subscribe,
-            commands::transfers::download,
-            commands::transfers::upload,
-            commands::transfers::transfer_control,
-            commands::transfers::transfers_pause_all,
-            commands::transfers::transfers_clear_finished,
-            commands::transfers::reveal,
-            commands::transfers::dropped_paths,
-            commands::links::links_check,
-            commands::links::links_unlock,
-            commands::links::links_download,
-            commands::links::links_import,
-            commands::links::folder_link_open,
-            commands::links::folder_link_download,
-            commands::watches::watch_list,
-            commands::watches::watch_add,
-            commands::watches::watch_pause,
-            commands::watches::watch_remove,
-            commands::settings::settings_get,
-            commands::settings::settings_set,
-        ]))
+        .invoke_handler(command_list::ipc_commands!(handler)))
 }
 
 /// The app's context (config, icons, the frontend, the capabilities' ACL), for any runtime:

@@ -1,4 +1,5 @@
-//! Nodes of a tree as the UI sees them ([`NodeDto`]), and handles from the UI checked.
+//! Nodes of a tree as the UI sees them ([`NodeDto`]). Handles from the UI arrive parsed, as
+//! [`Handle`](crate::dto::Handle).
 
 use std::collections::HashSet;
 
@@ -6,19 +7,6 @@ use mega_api::{Node, NodeHandle, NodeKind, Tree};
 
 use crate::dto::{NodeDto, NodeKindDto};
 use crate::error::{IpcError, IpcResult};
-
-/// A handle from the UI.
-pub fn handle(s: &str) -> IpcResult<NodeHandle> {
-    NodeHandle::from_b64(s).map_err(|_| IpcError::invalid(format!("{s:?} is not a node handle")))
-}
-
-/// Handles from the UI (at least one).
-pub fn handles(list: &[String]) -> IpcResult<Vec<NodeHandle>> {
-    if list.is_empty() {
-        return Err(IpcError::invalid("no nodes given"));
-    }
-    list.iter().map(|s| handle(s)).collect()
-}
 
 /// Turns nodes of one tree into DTOs; knows which names repeat in a folder.
 pub struct Dtos<'a> {

@@ -5,9 +5,9 @@ use mega_api::tree::{Keep, Numbering};
 use tauri::State;
 use tuatara_core::dedupe::{dedupe, Decision, Mode, Options};
 
-use crate::dto::{DuplicateMode, LinkDto, Listing, NodeDto, Properties, Quota, Roots};
+use crate::dto::{DuplicateMode, Handle, Handles, LinkDto, Listing, MaybeHandle, NodeDto, Properties, Quota, Roots};
 use crate::error::{IpcError, IpcResult};
-use crate::nodes::{handle, Dtos};
+use crate::nodes::Dtos;
 use crate::state::AppState;
 
 /// Storage and transfer quota.
@@ -39,8 +39,8 @@ pub async fn roots(state: State<'_, AppState>) -> IpcResult<Roots> {
 
 /// A folder with its path and children.
 #[tauri::command]
-pub async fn list_folder(state: State<'_, AppState>, handle: String) -> IpcResult<Listing> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn list_folder(state: State<'_, AppState>, handle: Handle) -> IpcResult<Listing> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let tree = signed.tree.lock().await;
     let d = Dtos::new(&tree);
@@ -53,8 +53,8 @@ pub async fn list_folder(state: State<'_, AppState>, handle: String) -> IpcResul
 
 /// The folders in a folder (the sidebar's tree, one level at a time).
 #[tauri::command]
-pub async fn subfolders(state: State<'_, AppState>, handle: String) -> IpcResult<Vec<NodeDto>> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn subfolders(state: State<'_, AppState>, handle: Handle) -> IpcResult<Vec<NodeDto>> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let tree = signed.tree.lock().await;
     let d = Dtos::new(&tree);
@@ -68,12 +68,12 @@ const SEARCH_LIMIT: usize = 1000;
 /// Nodes whose name contains `query` (case-insensitive), or matches it as a glob when it has
 /// `*` or `?`; below `under`, else in the whole account.
 #[tauri::command]
-pub async fn search(state: State<'_, AppState>, query: String, under: Option<String>) -> IpcResult<Vec<NodeDto>> {
+pub async fn search(state: State<'_, AppState>, query: String, under: MaybeHandle) -> IpcResult<Vec<NodeDto>> {
     let query = query.trim().to_lowercase();
     if query.is_empty() {
         return Err(IpcError::invalid("enter something to search for"));
     }
-    let under = under.as_deref().map(handle).transpose()?;
+    let under = under.0;
     let signed = state.signed().await?;
     let tree = signed.tree.lock().await;
     let d = Dtos::new(&tree);
@@ -98,8 +98,8 @@ pub async fn search(state: State<'_, AppState>, query: String, under: Option<Str
 
 /// A file's thumbnail as a `data:` URL, or `None` when it has none.
 #[tauri::command]
-pub async fn thumbnail(state: State<'_, AppState>, handle: String) -> IpcResult<Option<String>> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn thumbnail(state: State<'_, AppState>, handle: Handle) -> IpcResult<Option<String>> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let thumbnails = tuatara_core::thumbnails::Thumbnails::new(&state.dirs);
     let jpeg = thumbnails.get(&signed.session, &signed.tree, h, mega_api::FileAttribute::Thumbnail).await?;
@@ -108,8 +108,8 @@ pub async fn thumbnail(state: State<'_, AppState>, handle: String) -> IpcResult<
 
 /// Path, counts and sizes below a node, and its link when exported.
 #[tauri::command]
-pub async fn properties(state: State<'_, AppState>, handle: String) -> IpcResult<Properties> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn properties(state: State<'_, AppState>, handle: Handle) -> IpcResult<Properties> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     let node = Dtos::new(&tree).by_handle(h)?;
@@ -130,8 +130,8 @@ pub async fn properties(state: State<'_, AppState>, handle: String) -> IpcResult
 
 /// Creates a folder.
 #[tauri::command]
-pub async fn mkdir(state: State<'_, AppState>, parent: String, name: String) -> IpcResult<NodeDto> {
-    let parent = handle(&parent)?;
+pub async fn mkdir(state: State<'_, AppState>, parent: Handle, name: String) -> IpcResult<NodeDto> {
+    let parent = parent.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     if tree.children_named(parent, name.trim()).next().is_some() {
@@ -143,8 +143,8 @@ pub async fn mkdir(state: State<'_, AppState>, parent: String, name: String) -> 
 
 /// Renames a node.
 #[tauri::command]
-pub async fn rename(state: State<'_, AppState>, handle: String, name: String) -> IpcResult<()> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn rename(state: State<'_, AppState>, handle: Handle, name: String) -> IpcResult<()> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     Ok(signed.session.rename(&mut tree, h, name.trim()).await?)
@@ -152,8 +152,8 @@ pub async fn rename(state: State<'_, AppState>, handle: String, name: String) ->
 
 /// Moves nodes into a folder.
 #[tauri::command]
-pub async fn move_nodes(state: State<'_, AppState>, handles: Vec<String>, target: String) -> IpcResult<()> {
-    let (list, target) = (crate::nodes::handles(&handles)?, handle(&target)?);
+pub async fn move_nodes(state: State<'_, AppState>, handles: Handles, target: Handle) -> IpcResult<()> {
+    let (list, target) = (handles.0, target.0);
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     for h in list {
@@ -164,8 +164,8 @@ pub async fn move_nodes(state: State<'_, AppState>, handles: Vec<String>, target
 
 /// Moves nodes to the rubbish bin.
 #[tauri::command]
-pub async fn trash(state: State<'_, AppState>, handles: Vec<String>) -> IpcResult<()> {
-    let list = crate::nodes::handles(&handles)?;
+pub async fn trash(state: State<'_, AppState>, handles: Handles) -> IpcResult<()> {
+    let list = handles.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     for h in list {
@@ -176,8 +176,8 @@ pub async fn trash(state: State<'_, AppState>, handles: Vec<String>) -> IpcResul
 
 /// Puts nodes back from the rubbish bin where they were.
 #[tauri::command]
-pub async fn restore(state: State<'_, AppState>, handles: Vec<String>) -> IpcResult<()> {
-    let list = crate::nodes::handles(&handles)?;
+pub async fn restore(state: State<'_, AppState>, handles: Handles) -> IpcResult<()> {
+    let list = handles.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     for h in list {
@@ -188,8 +188,8 @@ pub async fn restore(state: State<'_, AppState>, handles: Vec<String>) -> IpcRes
 
 /// Deletes nodes for good; only what is in the rubbish bin.
 #[tauri::command]
-pub async fn delete_forever(state: State<'_, AppState>, handles: Vec<String>) -> IpcResult<()> {
-    let list = crate::nodes::handles(&handles)?;
+pub async fn delete_forever(state: State<'_, AppState>, handles: Handles) -> IpcResult<()> {
+    let list = handles.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     let rubbish = tree.rubbish();
@@ -204,8 +204,8 @@ pub async fn delete_forever(state: State<'_, AppState>, handles: Vec<String>) ->
 
 /// Exports a node; with a password, the link is a `#P!` link.
 #[tauri::command]
-pub async fn get_link(state: State<'_, AppState>, handle: String, password: Option<String>) -> IpcResult<LinkDto> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn get_link(state: State<'_, AppState>, handle: Handle, password: Option<String>) -> IpcResult<LinkDto> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     let link = signed.session.export(&mut tree, h).await?;
@@ -225,8 +225,8 @@ pub async fn get_link(state: State<'_, AppState>, handle: String, password: Opti
 
 /// One file link per file below a folder.
 #[tauri::command]
-pub async fn export_folder_links(state: State<'_, AppState>, handle: String) -> IpcResult<Vec<String>> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn export_folder_links(state: State<'_, AppState>, handle: Handle) -> IpcResult<Vec<String>> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     let files: Vec<_> = tree.subtree(h).into_iter().filter(|x| tree.get(*x).is_some_and(|n| n.is_file())).collect();
@@ -240,8 +240,8 @@ pub async fn export_folder_links(state: State<'_, AppState>, handle: String) -> 
 /// Resolves the duplicate names in a folder (folders of one name are merged first where one is kept;
 /// nothing is deleted for good).
 #[tauri::command]
-pub async fn resolve_duplicates(state: State<'_, AppState>, handle: String, mode: DuplicateMode) -> IpcResult<()> {
-    let h = crate::nodes::handle(&handle)?;
+pub async fn resolve_duplicates(state: State<'_, AppState>, handle: Handle, mode: DuplicateMode) -> IpcResult<()> {
+    let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
     let options = Options {

@@ -6,10 +6,10 @@ use mega_transfer::Conflict;
 use tauri::State;
 
 use crate::commands::transfers::download_dir;
-use crate::dto::{FolderLinkDto, LinkCheck};
+use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
 use crate::links::{check_link, check_text, resolve};
-use crate::nodes::{handle, Dtos};
+use crate::nodes::Dtos;
 use crate::state::AppState;
 
 /// Every MEGA link in a text, checked.
@@ -53,8 +53,8 @@ pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest
 
 /// Imports links into a folder of the account (no data moves: the server copies).
 #[tauri::command]
-pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent: String) -> IpcResult<()> {
-    let parent = handle(&parent)?;
+pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent: Handle) -> IpcResult<()> {
+    let parent = parent.0;
     if links.is_empty() {
         return Err(IpcError::invalid("no links given"));
     }
@@ -101,11 +101,11 @@ pub async fn folder_link_open(state: State<'_, AppState>, link: String) -> IpcRe
 pub async fn folder_link_download(
     state: State<'_, AppState>,
     link: String,
-    handles: Vec<String>,
+    handles: Handles,
     dest: String,
 ) -> IpcResult<Vec<String>> {
     let link = resolve(&link, None, None).await?;
-    let picked = crate::nodes::handles(&handles)?;
+    let picked = handles.0;
     let dir = download_dir(&state, Some(dest))?;
     let signed = state.signed().await?;
     let client = signed.session.client().clone();

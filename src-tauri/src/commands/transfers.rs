@@ -6,9 +6,8 @@ use mega_transfer::Conflict;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 
-use crate::dto::{TransferAction, TransferDto, TransferEvent};
+use crate::dto::{Handle, Handles, TransferAction, TransferDto, TransferEvent};
 use crate::error::{IpcError, IpcResult};
-use crate::nodes::handles;
 use crate::state::AppState;
 
 /// Subscribes this window to transfer events; returns every job now.
@@ -33,12 +32,8 @@ pub(crate) fn download_dir(state: &AppState, dest: Option<String>) -> IpcResult<
 
 /// Downloads nodes (folders recursively) into `dest` or the download folder.
 #[tauri::command]
-pub async fn download(
-    state: State<'_, AppState>,
-    handles: Vec<String>,
-    dest: Option<String>,
-) -> IpcResult<Vec<String>> {
-    let list = crate::nodes::handles(&handles)?;
+pub async fn download(state: State<'_, AppState>, handles: Handles, dest: Option<String>) -> IpcResult<Vec<String>> {
+    let list = handles.0;
     let dir = download_dir(&state, dest)?;
     let signed = state.signed().await?;
     let mut ids = Vec::new();
@@ -50,8 +45,8 @@ pub async fn download(
 
 /// Uploads local files and folders (recursively) into a folder.
 #[tauri::command]
-pub async fn upload(state: State<'_, AppState>, paths: Vec<String>, parent: String) -> IpcResult<Vec<String>> {
-    let parent = handles(std::slice::from_ref(&parent))?[0];
+pub async fn upload(state: State<'_, AppState>, paths: Vec<String>, parent: Handle) -> IpcResult<Vec<String>> {
+    let parent = parent.0;
     if paths.is_empty() {
         return Err(IpcError::invalid("nothing to upload"));
     }

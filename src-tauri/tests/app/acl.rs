@@ -23,8 +23,15 @@ fn commands_the_capabilities_do_not_grant_are_refused() {
 fn the_capabilities_grant_every_listed_command_but_the_test_record() {
     let caps: serde_json::Value = serde_json::from_str(include_str!("../../capabilities/default.json")).unwrap();
     let granted: Vec<&str> = caps["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    let permission = |cmd: &str| format!("allow-{}", cmd.replace('_', "-"));
     for cmd in tuatara_app::command_list::ALL {
-        let permission = format!("allow-{}", cmd.replace('_', "-"));
-        assert_eq!(granted.contains(&permission.as_str()), *cmd != "dropped_paths", "{permission}");
+        let debug_only = tuatara_app::command_list::DEBUG_ONLY.contains(cmd);
+        assert_eq!(granted.contains(&permission(cmd).as_str()), !debug_only, "{}", permission(cmd));
+    }
+    assert!(tuatara_app::command_list::DEBUG_ONLY.contains(&"dropped_paths"));
+    // Nothing granted that the command table does not declare.
+    let declared: Vec<String> = tuatara_app::command_list::ALL.iter().map(|c| permission(c)).collect();
+    for p in granted.iter().filter(|p| p.starts_with("allow-")) {
+        assert!(declared.iter().any(|d| d == p), "{p} is granted but no command declares it");
     }
 }

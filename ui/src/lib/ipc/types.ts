@@ -1,5 +1,6 @@
 // The IPC DTOs of docs/IPC.md. Everything that crosses the IPC edge is generated from the Rust
-// DTOs in src-tauri/src/dto.rs by ts-rs into ./bindings/ (committed; `cargo test -p tuatara-app
+// DTOs in src-tauri/src/dto.rs by ts-rs, and the commands from src-tauri/src/command_list.rs,
+// into ./bindings/ (committed; `cargo test -p tuatara-app
 // bindings` fails when they drift, and `TUATARA_UPDATE_BINDINGS=1` rewrites them). Only names
 // the UI adds for itself are written here.
 
@@ -9,6 +10,7 @@ export type { DirectionDto } from './bindings/DirectionDto';
 export type { DuplicateMode } from './bindings/DuplicateMode';
 export type { ErrorKind } from './bindings/ErrorKind';
 export type { FolderLinkDto } from './bindings/FolderLinkDto';
+export type { Handle } from './bindings/Handle';
 export type { IpcError } from './bindings/IpcError';
 export type { LinkCheck } from './bindings/LinkCheck';
 export type { LinkDto } from './bindings/LinkDto';
@@ -35,5 +37,5 @@ export type { TreeChanged } from './bindings/TreeChanged';
 export type { WatchDto } from './bindings/WatchDto';
 export type { WatchKindDto } from './bindings/WatchKindDto';
 
-/** A node handle (NodeDto.handle, parent; TreeChanged.folders): a string on the wire. */
-export type Handle = string;
+// The commands: names, arguments and results, generated from src-tauri/src/command_list.rs.
+export type { CommandName, Commands } from './bindings/commands';

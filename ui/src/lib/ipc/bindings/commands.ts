@@ -1,0 +1,205 @@
+// Generated from the command table in src-tauri/src/command_list.rs: do not edit.
+// `TUATARA_UPDATE_BINDINGS=1 cargo test -p tuatara-app --test app bindings` rewrites it.
+import type { Channel } from '@tauri-apps/api/core';
+import type { Account } from './Account';
+import type { AppInfo } from './AppInfo';
+import type { DuplicateMode } from './DuplicateMode';
+import type { FolderLinkDto } from './FolderLinkDto';
+import type { Handle } from './Handle';
+import type { LinkCheck } from './LinkCheck';
+import type { LinkDto } from './LinkDto';
+import type { Listing } from './Listing';
+import type { LoginStep } from './LoginStep';
+import type { NodeDto } from './NodeDto';
+import type { Properties } from './Properties';
+import type { Quota } from './Quota';
+import type { Roots } from './Roots';
+import type { Settings } from './Settings';
+import type { TransferAction } from './TransferAction';
+import type { TransferDto } from './TransferDto';
+import type { TransferEvent } from './TransferEvent';
+import type { WatchDto } from './WatchDto';
+
+/** Every command the UI may call, by its Rust name. */
+export const COMMANDS = [
+  'app_info',
+  'session_restore',
+  'login',
+  'submit_mfa',
+  'open_demo',
+  'logout',
+  'quota',
+  'roots',
+  'list_folder',
+  'subfolders',
+  'search',
+  'thumbnail',
+  'properties',
+  'mkdir',
+  'rename',
+  'move_nodes',
+  'trash',
+  'restore',
+  'delete_forever',
+  'get_link',
+  'export_folder_links',
+  'resolve_duplicates',
+  'transfers_subscribe',
+  'download',
+  'upload',
+  'transfer_control',
+  'transfers_pause_all',
+  'transfers_clear_finished',
+  'reveal',
+  'links_check',
+  'links_unlock',
+  'links_download',
+  'links_import',
+  'folder_link_open',
+  'folder_link_download',
+  'watch_list',
+  'watch_add',
+  'watch_pause',
+  'watch_remove',
+  'settings_get',
+  'settings_set',
+] as const;
+
+/** A command's Rust name. */
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Each command as a method: camelCase name, its arguments (camelCase keys), its result. */
+export interface Commands {
+  /** `app_info` */
+  appInfo(): Promise<AppInfo>;
+  /** `session_restore` */
+  sessionRestore(): Promise<Account | null>;
+  /** `login` */
+  login(args: { email: string; password: string; remember: boolean; apiUrl?: string }): Promise<LoginStep>;
+  /** `submit_mfa` */
+  submitMfa(args: { code: string }): Promise<Account>;
+  /** `open_demo` */
+  openDemo(): Promise<Account>;
+  /** `logout` */
+  logout(): Promise<void>;
+  /** `quota` */
+  quota(): Promise<Quota>;
+  /** `roots` */
+  roots(): Promise<Roots>;
+  /** `list_folder` */
+  listFolder(args: { handle: Handle }): Promise<Listing>;
+  /** `subfolders` */
+  subfolders(args: { handle: Handle }): Promise<Array<NodeDto>>;
+  /** `search` */
+  search(args: { query: string; under?: Handle }): Promise<Array<NodeDto>>;
+  /** `thumbnail` */
+  thumbnail(args: { handle: Handle }): Promise<string | null>;
+  /** `properties` */
+  properties(args: { handle: Handle }): Promise<Properties>;
+  /** `mkdir` */
+  mkdir(args: { parent: Handle; name: string }): Promise<NodeDto>;
+  /** `rename` */
+  rename(args: { handle: Handle; name: string }): Promise<void>;
+  /** `move_nodes` */
+  moveNodes(args: { handles: Array<Handle>; target: Handle }): Promise<void>;
+  /** `trash` */
+  trash(args: { handles: Array<Handle> }): Promise<void>;
+  /** `restore` */
+  restore(args: { handles: Array<Handle> }): Promise<void>;
+  /** `delete_forever` */
+  deleteForever(args: { handles: Array<Handle> }): Promise<void>;
+  /** `get_link` */
+  getLink(args: { handle: Handle; password?: string }): Promise<LinkDto>;
+  /** `export_folder_links` */
+  exportFolderLinks(args: { handle: Handle }): Promise<Array<string>>;
+  /** `resolve_duplicates` */
+  resolveDuplicates(args: { handle: Handle; mode: DuplicateMode }): Promise<void>;
+  /** `transfers_subscribe` */
+  transfersSubscribe(args: { onEvent: Channel<TransferEvent> }): Promise<Array<TransferDto>>;
+  /** `download` */
+  download(args: { handles: Array<Handle>; dest?: string }): Promise<Array<string>>;
+  /** `upload` */
+  upload(args: { paths: Array<string>; parent: Handle }): Promise<Array<string>>;
+  /** `transfer_control` */
+  transferControl(args: { id: string; action: TransferAction }): Promise<void>;
+  /** `transfers_pause_all` */
+  transfersPauseAll(args: { paused: boolean }): Promise<void>;
+  /** `transfers_clear_finished` */
+  transfersClearFinished(): Promise<void>;
+  /** `reveal` */
+  reveal(args: { id: string }): Promise<void>;
+  /** `links_check` */
+  linksCheck(args: { text: string }): Promise<Array<LinkCheck>>;
+  /** `links_unlock` */
+  linksUnlock(args: { link: string; password?: string; key?: string }): Promise<LinkCheck>;
+  /** `links_download` */
+  linksDownload(args: { links: Array<string>; dest: string }): Promise<Array<string>>;
+  /** `links_import` */
+  linksImport(args: { links: Array<string>; parent: Handle }): Promise<void>;
+  /** `folder_link_open` */
+  folderLinkOpen(args: { link: string }): Promise<FolderLinkDto>;
+  /** `folder_link_download` */
+  folderLinkDownload(args: { link: string; handles: Array<Handle>; dest: string }): Promise<Array<string>>;
+  /** `watch_list` */
+  watchList(): Promise<Array<WatchDto>>;
+  /** `watch_add` */
+  watchAdd(args: { local: string; remote: string }): Promise<WatchDto>;
+  /** `watch_pause` */
+  watchPause(args: { id: string; paused: boolean }): Promise<void>;
+  /** `watch_remove` */
+  watchRemove(args: { id: string }): Promise<void>;
+  /** `settings_get` */
+  settingsGet(): Promise<Settings>;
+  /** `settings_set` */
+  settingsSet(args: { settings: Settings }): Promise<void>;
+}
+
+/** How the wrappers reach Rust: Tauri's `invoke`, errors mapped (see ../tauri.ts). */
+export type Invoke = <T>(command: CommandName, args?: Record<string, unknown>) => Promise<T>;
+
+/** A typed wrapper over `invoke` for every command. */
+export function commands(invoke: Invoke): Commands {
+  return {
+    appInfo: () => invoke<AppInfo>('app_info'),
+    sessionRestore: () => invoke<Account | null>('session_restore'),
+    login: (args) => invoke<LoginStep>('login', args),
+    submitMfa: (args) => invoke<Account>('submit_mfa', args),
+    openDemo: () => invoke<Account>('open_demo'),
+    logout: () => invoke<void>('logout'),
+    quota: () => invoke<Quota>('quota'),
+    roots: () => invoke<Roots>('roots'),
+    listFolder: (args) => invoke<Listing>('list_folder', args),
+    subfolders: (args) => invoke<Array<NodeDto>>('subfolders', args),
+    search: (args) => invoke<Array<NodeDto>>('search', args),
+    thumbnail: (args) => invoke<string | null>('thumbnail', args),
+    properties: (args) => invoke<Properties>('properties', args),
+    mkdir: (args) => invoke<NodeDto>('mkdir', args),
+    rename: (args) => invoke<void>('rename', args),
+    moveNodes: (args) => invoke<void>('move_nodes', args),
+    trash: (args) => invoke<void>('trash', args),
+    restore: (args) => invoke<void>('restore', args),
+    deleteForever: (args) => invoke<void>('delete_forever', args),
+    getLink: (args) => invoke<LinkDto>('get_link', args),
+    exportFolderLinks: (args) => invoke<Array<string>>('export_folder_links', args),
+    resolveDuplicates: (args) => invoke<void>('resolve_duplicates', args),
+    transfersSubscribe: (args) => invoke<Array<TransferDto>>('transfers_subscribe', args),
+    download: (args) => invoke<Array<string>>('download', args),
+    upload: (args) => invoke<Array<string>>('upload', args),
+    transferControl: (args) => invoke<void>('transfer_control', args),
+    transfersPauseAll: (args) => invoke<void>('transfers_pause_all', args),
+    transfersClearFinished: () => invoke<void>('transfers_clear_finished'),
+    reveal: (args) => invoke<void>('reveal', args),
+    linksCheck: (args) => invoke<Array<LinkCheck>>('links_check', args),
+    linksUnlock: (args) => invoke<LinkCheck>('links_unlock', args),
+    linksDownload: (args) => invoke<Array<string>>('links_download', args),
+    linksImport: (args) => invoke<void>('links_import', args),
+    folderLinkOpen: (args) => invoke<FolderLinkDto>('folder_link_open', args),
+    folderLinkDownload: (args) => invoke<Array<string>>('folder_link_download', args),
+    watchList: () => invoke<Array<WatchDto>>('watch_list'),
+    watchAdd: (args) => invoke<WatchDto>('watch_add', args),
+    watchPause: (args) => invoke<void>('watch_pause', args),
+    watchRemove: (args) => invoke<void>('watch_remove', args),
+    settingsGet: () => invoke<Settings>('settings_get'),
+    settingsSet: (args) => invoke<void>('settings_set', args),
+  };
+}
