@@ -121,6 +121,21 @@ impl From<mega_api::Error> for Failure {
     }
 }
 
+impl From<tuatara_core::Error> for Failure {
+    fn from(e: tuatara_core::Error) -> Self {
+        use tuatara_core::Error as E;
+        match e {
+            E::Api(e) => Failure::from(e),
+            E::Transfer(mega_transfer::TransferError::Api(e)) => Failure::from(e),
+            E::BadLink(m) => Failure::BadLink(m),
+            E::NotLoggedIn { .. } => Failure::NotLoggedIn(e.to_string()),
+            E::Invalid(m) => Failure::Usage(m),
+            E::NotFound(m) => Failure::NotFound(m),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Failure::Other(format!("I/O error: {e}"))

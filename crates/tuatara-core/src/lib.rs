@@ -4,11 +4,14 @@
 //!
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
+//! - [`links`]: the links engine (extract, resolve, check in batches, download) and the one
+//!   links ledger;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
 pub mod dirs;
 pub mod error;
 pub mod files;
+pub mod links;
 
 pub use dirs::Dirs;
 pub use error::{Error, Result};
