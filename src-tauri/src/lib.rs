@@ -16,7 +16,6 @@ pub mod demo;
 pub mod dirs;
 pub mod dto;
 pub mod error;
-pub mod links;
 pub mod nodes;
 pub mod settings;
 pub mod state;
@@ -61,6 +60,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result
             commands::drive::delete_forever,
             commands::drive::get_link,
             commands::drive::export_folder_links,
+            commands::drive::link_remove,
             commands::drive::resolve_duplicates,
             commands::transfers::transfers_subscribe,
             commands::transfers::download,
@@ -76,6 +76,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result
             commands::links::links_import,
             commands::links::folder_link_open,
             commands::links::folder_link_download,
+            commands::links::links_save,
             commands::watches::watch_list,
             commands::watches::watch_add,
             commands::watches::watch_pause,

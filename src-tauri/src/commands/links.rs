@@ -1,22 +1,53 @@
-//! Public link commands: check, unlock, download, import, and browsing a folder link.
+//! Public link commands: check (ledger-aware), unlock, download (recorded in the links ledger),
+//! import, browsing a folder link, and saving a list of links. The links engine and the ledger
+//! are `tuatara_core::links`.
 
-use mega_api::LinkKind;
+use mega_api::{Link, LinkKind};
 use mega_proto::SubNode;
 use mega_transfer::Conflict;
 use tauri::State;
+use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status};
 
 use crate::commands::transfers::download_dir;
-use crate::dto::{FolderLinkDto, LinkCheck};
+use crate::dto::{FolderLinkDto, LinkCheck, LinkStatus, NodeKindDto};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
-use crate::links::{check_link, check_text, resolve};
 use crate::nodes::{handle, Dtos};
 use crate::state::AppState;
 
-/// Every MEGA link in a text, checked.
+/// The links ledger, shared with `tuatara-cli links get`.
+fn ledger_path(state: &AppState) -> std::path::PathBuf {
+    tuatara_core::Dirs::new(&state.dirs.config, &state.dirs.data).ledger()
+}
+
+fn dto(c: Checked) -> LinkCheck {
+    let status = match c.status {
+        Status::Alive => LinkStatus::Alive,
+        Status::Done => LinkStatus::Done,
+        Status::Removed => LinkStatus::Removed,
+        Status::Blocked => LinkStatus::Blocked,
+        Status::NeedsKey => LinkStatus::NeedsKey,
+        Status::NeedsPassword => LinkStatus::NeedsPassword,
+        _ => LinkStatus::Bad,
+    };
+    let kind = match c.kind {
+        Some(LinkKind::Folder) => NodeKindDto::Folder,
+        _ => NodeKindDto::File,
+    };
+    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message }
+}
+
+/// A link from the UI, ready to open (no password, no key given apart).
+async fn resolve(link: &str) -> IpcResult<Link> {
+    Ok(links::resolve(link, None, None).await?)
+}
+
+/// Every MEGA link in a text, checked; those the links ledger knows as downloaded are `done`.
 #[tauri::command]
 pub async fn links_check(state: State<'_, AppState>, text: String) -> IpcResult<Vec<LinkCheck>> {
     let client = state.link_client().await?;
-    Ok(check_text(&client, &text).await)
+    let ledger = Ledger::open(ledger_path(&state))?;
+    let opts = CheckOptions { ledger: Some(&ledger), ..Default::default() };
+    Ok(links::check_text(&client, &text, opts, &mut |_| {}).await.into_iter().map(dto).collect())
 }
 
 /// Opens a `#P!` link with its password, or gives a keyless link its key; then checks it.
@@ -27,12 +58,12 @@ pub async fn links_unlock(
     password: Option<String>,
     key: Option<String>,
 ) -> IpcResult<LinkCheck> {
-    let link = resolve(&link, password.as_deref(), key.as_deref()).await?;
     let client = state.link_client().await?;
-    Ok(check_link(&client, &link).await)
+    Ok(dto(links::unlock(&client, &link, password.as_deref(), key.as_deref()).await?))
 }
 
-/// Downloads links (files, or whole folders) into `dest`.
+/// Downloads links (files, or whole folders) into `dest`; how each ends is recorded in the
+/// links ledger.
 #[tauri::command]
 pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest: String) -> IpcResult<Vec<String>> {
     if links.is_empty() {
@@ -42,12 +73,17 @@ pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest
     let signed = state.signed().await?;
     let mut resolved = Vec::with_capacity(links.len());
     for l in &links {
-        resolved.push(resolve(l, None, None).await?);
+        resolved.push(resolve(l).await?);
     }
-    let mut ids = Vec::new();
-    for link in resolved {
-        ids.extend(signed.engine.download_link(&link, &dir, Conflict::Rename).await?);
-    }
+    let mut ledger = Ledger::open(ledger_path(&state))?;
+    let queued = links::queue_links(signed.session.client(), &signed.engine, &resolved, &dir).await?;
+    let ids = queued.ids();
+    let engine = signed.engine.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = queued.record(&engine, &mut ledger).await {
+            log::warn!("the links ledger could not be written: {e}");
+        }
+    });
     Ok(ids)
 }
 
@@ -61,7 +97,7 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
     let signed = state.signed().await?;
     let client = signed.session.client().clone();
     for l in &links {
-        let link = resolve(l, None, None).await?;
+        let link = resolve(l).await?;
         match link.kind {
             LinkKind::File => {
                 let file = client.open_file_link(&link).await?;
@@ -84,7 +120,7 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
 /// Every node of a public folder, to pick from.
 #[tauri::command]
 pub async fn folder_link_open(state: State<'_, AppState>, link: String) -> IpcResult<FolderLinkDto> {
-    let link = resolve(&link, None, None).await?;
+    let link = resolve(&link).await?;
     if link.kind != LinkKind::Folder {
         return Err(IpcError::new(IpcErrorKind::BadLink, "not a folder link"));
     }
@@ -104,7 +140,7 @@ pub async fn folder_link_download(
     handles: Vec<String>,
     dest: String,
 ) -> IpcResult<Vec<String>> {
-    let link = resolve(&link, None, None).await?;
+    let link = resolve(&link).await?;
     let picked = crate::nodes::handles(&handles)?;
     let dir = download_dir(&state, Some(dest))?;
     let signed = state.signed().await?;
@@ -119,4 +155,14 @@ pub async fn folder_link_download(
         ids.extend(signed.engine.download_link(&one, &dir, Conflict::Rename).await?);
     }
     Ok(ids)
+}
+
+/// Writes a list of links (an exported folder's, say) to a file, one a line, atomically and
+/// readable by its owner only (the links carry their keys).
+#[tauri::command]
+pub async fn links_save(path: String, links: Vec<String>) -> IpcResult<()> {
+    if path.trim().is_empty() {
+        return Err(IpcError::invalid("no file given"));
+    }
+    Ok(links::save_list(std::path::Path::new(&path), &links)?)
 }

@@ -265,34 +265,36 @@ pub async fn check_parsed(
     }
     let resolved = resolve_parsed(parsed, opts.password, opts.key).await;
     progress(Progress::Checking(parsed.len()));
-    let mut results = stream::iter(parsed.iter().zip(resolved))
-        .map(|(p, r)| async move {
-            let url = p.to_url();
-            let kind = kind_of(p);
-            let done = |link: Option<Link>| {
-                let id = match (&link, p) {
-                    (Some(l), _) => Some(mega_transfer::watch::link_id(l)),
-                    (None, ParsedLink::Protected(payload)) => protected_id(payload),
-                    (None, ParsedLink::Plain(l)) => Some(mega_transfer::watch::link_id(l)),
-                };
-                let entry = opts.ledger.zip(id).and_then(|(ledger, id)| ledger.done_by_id(&id).cloned());
-                entry.map(|e| Checked::done(url.clone(), kind, link, &e))
-            };
-            match r {
-                Ok(link) => match done(Some(link.clone())) {
-                    Some(c) => c,
-                    None => check_resolved(client, url, link).await,
-                },
-                Err(why) => done(None).unwrap_or_else(|| Checked::unresolved(url.clone(), kind, &why)),
-            }
-        })
-        .buffered(AT_ONCE);
+    let checks: Vec<_> = parsed.iter().zip(resolved).map(|(p, r)| check_one(client, p, r, opts.ledger)).collect();
+    let mut results = stream::iter(checks).buffered(AT_ONCE);
     let mut out = Vec::with_capacity(parsed.len());
     while let Some(c) = results.next().await {
         progress(Progress::Checked);
         out.push(c);
     }
     out
+}
+
+/// One link of [`check_parsed`]: done per the ledger, else opened (when it could be resolved).
+async fn check_one(
+    client: &Client,
+    parsed: &ParsedLink,
+    resolved: Result<Link, Unresolved>,
+    ledger: Option<&Ledger>,
+) -> Checked {
+    let url = parsed.to_url();
+    let kind = kind_of(parsed);
+    let id = match (&resolved, parsed) {
+        (Ok(l), _) | (Err(_), ParsedLink::Plain(l)) => Some(mega_transfer::watch::link_id(l)),
+        (Err(_), ParsedLink::Protected(payload)) => protected_id(payload),
+    };
+    let done = ledger.zip(id).and_then(|(ledger, id)| ledger.done_by_id(&id).cloned());
+    match (resolved, done) {
+        (Ok(link), Some(entry)) => Checked::done(url, kind, Some(link), &entry),
+        (Err(_), Some(entry)) => Checked::done(url, kind, None, &entry),
+        (Ok(link), None) => check_resolved(client, url, link).await,
+        (Err(why), None) => Checked::unresolved(url, kind, &why),
+    }
 }
 
 /// A parsed link's kind: a `#P!` link's from its header.

@@ -63,6 +63,8 @@ export interface Backend {
   deleteForever(args: { handles: Handle[] }): Promise<void>;
   getLink(args: { handle: Handle; password?: string }): Promise<LinkDto>;
   exportFolderLinks(args: { handle: Handle }): Promise<string[]>;
+  /** Removes a node's public link: the link stops working. */
+  linkRemove(args: { handle: Handle }): Promise<void>;
   resolveDuplicates(args: { handle: Handle; mode: DuplicateMode }): Promise<void>;
   // transfers
   transfersSubscribe(onEvent: (e: TransferEvent) => void): Promise<TransferDto[]>;
@@ -79,6 +81,8 @@ export interface Backend {
   linksImport(args: { links: string[]; parent: Handle }): Promise<void>;
   folderLinkOpen(args: { link: string }): Promise<FolderLinkDto>;
   folderLinkDownload(args: { link: string; handles: Handle[]; dest: string }): Promise<string[]>;
+  /** Writes links to a file, one a line (owner-only: the links carry their keys). */
+  linksSave(args: { path: string; links: string[] }): Promise<void>;
   // watched folders
   watchList(): Promise<WatchDto[]>;
   watchAdd(args: { local: string; remote: string }): Promise<WatchDto>;
@@ -95,6 +99,8 @@ export interface Backend {
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten>;
   // OS dialogs (the dialog plugin); null when the user cancels
   pickPaths(opts: PickOptions): Promise<string[] | null>;
+  /** A file to write to (the OS save dialog); null when the user cancels. */
+  pickSavePath(opts: { title?: string; defaultPath?: string }): Promise<string | null>;
   /** Puts text on the clipboard (a link, a key, a list of links). */
   copyText(text: string): Promise<void>;
   /** Links the app was launched with (`mega:` deep links), if any. */

@@ -3,7 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
-import { open } from '@tauri-apps/plugin-dialog';
+import { open, save } from '@tauri-apps/plugin-dialog';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 import { getCurrent } from '@tauri-apps/plugin-deep-link';
 import type { Backend, DropEvent, Unlisten } from './backend';
@@ -46,6 +46,7 @@ export function tauriBackend(): Backend {
     deleteForever: (a) => call('delete_forever', a),
     getLink: (a) => call('get_link', a),
     exportFolderLinks: (a) => call('export_folder_links', a),
+    linkRemove: (a) => call('link_remove', a),
     resolveDuplicates: (a) => call('resolve_duplicates', a),
     transfersSubscribe: (onEvent) => {
       const channel = new Channel<TransferEvent>();
@@ -64,6 +65,7 @@ export function tauriBackend(): Backend {
     linksImport: (a) => call('links_import', a),
     folderLinkOpen: (a) => call('folder_link_open', a),
     folderLinkDownload: (a) => call('folder_link_download', a),
+    linksSave: (a) => call('links_save', a),
     watchList: () => call('watch_list'),
     watchAdd: (a) => call('watch_add', a),
     watchPause: (a) => call('watch_pause', a),
@@ -90,6 +92,7 @@ export function tauriBackend(): Backend {
       if (picked === null) return null;
       return Array.isArray(picked) ? picked : [picked];
     },
+    pickSavePath: (opts) => save({ title: opts.title, defaultPath: opts.defaultPath }),
     copyText: (text) => writeText(text),
     startupLinks: async () => (await getCurrent().catch(() => null)) ?? [],
   };
