@@ -6,7 +6,7 @@ use mega_api::{Link, LinkKind};
 use mega_proto::SubNode;
 use mega_transfer::Conflict;
 use tauri::State;
-use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status};
+use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status, Opened};
 
 use crate::commands::transfers::download_dir;
 use crate::dto::{FolderLinkDto, LinkCheck, LinkStatus, NodeKindDto};
@@ -95,22 +95,16 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
         return Err(IpcError::invalid("no links given"));
     }
     let signed = state.signed().await?;
-    let client = signed.session.client().clone();
     for l in &links {
         let link = resolve(l).await?;
-        match link.kind {
-            LinkKind::File => {
-                let file = client.open_file_link(&link).await?;
+        match links::open_link(signed.session.client(), &link).await? {
+            Opened::File(file) => {
                 let mut tree = signed.tree.lock().await;
                 signed.session.import_file(&mut tree, &file, parent, None).await?;
             }
-            LinkKind::Folder => {
-                let folder = client.open_folder_link(&link)?;
-                let folder_tree = folder.fetch_tree().await?;
-                let root =
-                    folder_tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
+            Opened::Folder { folder, tree: folder_tree, node } => {
                 let mut tree = signed.tree.lock().await;
-                signed.session.import_from_folder(&mut tree, &folder, &folder_tree, root, parent).await?;
+                signed.session.import_from_folder(&mut tree, &folder, &folder_tree, node, parent).await?;
             }
         }
     }
@@ -125,9 +119,10 @@ pub async fn folder_link_open(state: State<'_, AppState>, link: String) -> IpcRe
         return Err(IpcError::new(IpcErrorKind::BadLink, "not a folder link"));
     }
     let client = state.link_client().await?;
-    let tree = client.open_folder_link(&link)?.fetch_tree().await?;
+    let Opened::Folder { tree, node: root, .. } = links::open_link(&client, &link).await? else {
+        return Err(IpcError::new(IpcErrorKind::BadLink, "not a folder link"));
+    };
     let d = Dtos::new(&tree);
-    let root = tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
     let nodes = tree.subtree(root).into_iter().filter(|h| *h != root).filter_map(|h| d.by_handle(h).ok()).collect();
     Ok(FolderLinkDto { link: link.to_url(), root: d.by_handle(root)?, nodes })
 }
