@@ -39,6 +39,12 @@ fn downloaded_links_are_recorded_and_checked_as_done() {
     let ledger = std::fs::read_to_string(h.dir.path().join("data/links-ledger.json")).unwrap();
     assert!(!ledger.contains(file_link.rsplit('#').next().unwrap()), "{ledger}");
     assert_eq!(ledger.matches("\"done\"").count(), 2, "{ledger}");
+
+    // A damaged ledger is an error naming the file, not a sign-in problem.
+    std::fs::write(h.dir.path().join("data/links-ledger.json"), b"{ damaged").unwrap();
+    let e = h.invoke("links_check", json!({ "text": text })).expect_err("a damaged ledger");
+    assert_eq!(e["kind"], "io", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("links-ledger.json"), "{e}");
 }
 
 #[test]
