@@ -57,6 +57,7 @@ macro_rules! ipc_commands {
                 async drive::delete_forever[state](handles: Handles as Vec<Handle>) -> ();
                 async drive::get_link[state](handle: Handle, password: Option<String>) -> LinkDto;
                 async drive::export_folder_links[state](handle: Handle) -> Vec<String>;
+                async drive::link_remove[state](handle: Handle) -> ();
                 async drive::resolve_duplicates[state](handle: Handle, mode: DuplicateMode) -> ();
                 sync transfers::transfers_subscribe[window, state](
                     on_event: Channel<TransferEvent> as TsChannel<TransferEvent>
@@ -77,6 +78,7 @@ macro_rules! ipc_commands {
                 async links::folder_link_download[state](
                     link: String, handles: Handles as Vec<Handle>, dest: String
                 ) -> Vec<String>;
+                async links::links_save[](path: String, links: Vec<String>) -> ();
                 sync watches::watch_list[state]() -> Vec<WatchDto>;
                 async watches::watch_add[state](local: String, remote: String) -> WatchDto;
                 async watches::watch_pause[state](id: String, paused: bool) -> ();

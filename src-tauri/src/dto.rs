@@ -350,6 +350,8 @@ pub enum TransferAction {
 pub enum LinkStatus {
     /// Works.
     Alive,
+    /// Downloaded already, says the links ledger (shared with `tuatara-cli links get`).
+    Done,
     /// Gone.
     Removed,
     /// Taken down.
@@ -369,7 +371,7 @@ pub enum LinkStatus {
 pub struct LinkCheck {
     /// The normalised link (a `#P!` link as given, until unlocked).
     pub link: String,
-    /// File or folder (a `#P!` link: `file` until unlocked).
+    /// File or folder (a `#P!` link's header says which).
     pub kind: NodeKindDto,
     /// What was found.
     pub status: LinkStatus,

@@ -151,17 +151,28 @@ impl From<mega_transfer::watch::WatchError> for IpcError {
 
 impl From<tuatara_core::Error> for IpcError {
     fn from(e: tuatara_core::Error) -> Self {
-        use tuatara_core::Error as Core;
+        use tuatara_core::Error as E;
+        match e {
+            E::Api(e) => e.into(),
+            E::Transfer(t) => t.into(),
+            E::Watch(w) => w.into(),
+            E::NotLoggedIn { .. } => IpcError::new(IpcErrorKind::NotSignedIn, e.to_string()),
+            E::BadLink(m) => IpcError::new(IpcErrorKind::BadLink, m),
+            E::Invalid(m) => IpcError::invalid(m),
+            E::NotFound(m) => IpcError::not_found(m),
+            E::Damaged { .. } | E::Io { .. } => IpcError::new(IpcErrorKind::Io, e.to_string()),
+            other => IpcError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<tuatara_core::links::Unresolved> for IpcError {
+    fn from(e: tuatara_core::links::Unresolved) -> Self {
+        use tuatara_core::links::Unresolved as U;
         let kind = match e {
-            Core::Api(e) => return e.into(),
-            Core::Transfer(e) => return e.into(),
-            Core::Watch(e) => return e.into(),
-            Core::NotLoggedIn { .. } => IpcErrorKind::NotSignedIn,
-            // Our own files: what is wrong with which file, never a sign-in problem.
-            Core::Damaged { .. } | Core::Io { .. } => IpcErrorKind::Io,
-            Core::Invalid(_) => IpcErrorKind::Invalid,
-            Core::NotFound(_) => IpcErrorKind::NotFound,
-            _ => IpcErrorKind::Internal,
+            U::NeedsPassword => IpcErrorKind::NeedsPassword,
+            U::WrongPassword => IpcErrorKind::Auth,
+            _ => IpcErrorKind::BadLink,
         };
         IpcError::new(kind, e.to_string())
     }

@@ -17,7 +17,6 @@ pub mod demo;
 pub mod dto;
 pub mod error;
 pub mod ipc;
-pub mod links;
 pub mod nodes;
 pub mod state;
 

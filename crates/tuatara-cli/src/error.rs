@@ -135,6 +135,7 @@ impl From<tuatara_core::Error> for Failure {
             Core::Watch(WatchError::NoSuchWatch(id)) => {
                 Failure::NotFound(format!("no watch {id} (see `tuatara-cli watch list`)"))
             }
+            Core::BadLink(m) => Failure::BadLink(m),
             Core::NotFound(m) => Failure::NotFound(m),
             Core::Invalid(m) => Failure::Usage(m),
             e @ Core::Io { .. } => Failure::Other(format!("I/O error: {e}")),

@@ -2,8 +2,9 @@
 //! MEGA links wherever a remote path is read. Path lookup is strict: a name carried by
 //! several nodes of one folder is an error (exit 4) instead of a silent pick.
 
-use mega_api::{Client, FolderLink, Link, LinkKind, NodeHandle, PublicFile, Session, Tree};
+use mega_api::{Client, FolderLink, Link, NodeHandle, PublicFile, Session, Tree};
 use mega_proto::link::ParsedLink;
+use tuatara_core::links::{Opened, Unresolved};
 
 use tuatara_core::vault::Vault;
 use tuatara_core::Dirs;
@@ -80,38 +81,24 @@ impl App {
             (1, _) => Some(self.out.spinner("decrypting the #P! link")),
             (n, _) => Some(self.out.spinner(&format!("decrypting {n} #P! links"))),
         };
-        let opened = mega_api::open_parsed_links(parsed.to_vec(), password).await;
+        let opened = tuatara_core::links::resolve_parsed(parsed, password, self.link_key.as_deref()).await;
         if let Some(s) = spinner {
             s.finish_and_clear();
         }
-        parsed
-            .iter()
-            .zip(opened)
-            .map(|(p, r)| match r {
-                Ok(link) => self.with_key(link),
-                Err(_) if password.is_none() && matches!(p, ParsedLink::Protected(_)) => Err(Failure::BadLink(
-                    "this link is password-protected (#P!): give its password with --password".into(),
-                )),
-                Err(e) if e.kind() == mega_api::ErrorKind::Crypto => {
-                    Err(Failure::BadLink("wrong password for this #P! link".into()))
-                }
-                Err(e) => Err(Failure::from_link(e)),
+        opened
+            .into_iter()
+            .map(|r| {
+                r.map_err(|why| match why {
+                    Unresolved::NeedsPassword => Failure::BadLink(
+                        "this link is password-protected (#P!): give its password with --password".into(),
+                    ),
+                    Unresolved::NeedsKey => {
+                        Failure::BadLink("the link has no key: add it after '#' or give it with --link-key".into())
+                    }
+                    other => Failure::BadLink(other.to_string()),
+                })
             })
             .collect()
-    }
-
-    /// A link with the `--link-key` given apart where it has none; an error if it still has none.
-    fn with_key(&self, link: Link) -> Result<Link> {
-        let link = match (&link.key, &self.link_key) {
-            (None, Some(k)) => {
-                link.with_key(k).map_err(|e| Failure::BadLink(format!("the key given does not fit the link: {e}")))?
-            }
-            _ => link,
-        };
-        if link.key.is_none() {
-            return Err(Failure::BadLink("the link has no key: add it after '#' or give it with --link-key".into()));
-        }
-        Ok(link)
     }
 
     /// Opens a link for reading: a file link's metadata, or a folder link's tree (at its
@@ -124,25 +111,14 @@ impl App {
     }
 
     async fn open_link_inner(&self, link: &Link) -> Result<Source> {
-        match link.kind {
-            LinkKind::File => Ok(Source::File(self.client.open_file_link(link).await.map_err(Failure::from_link)?)),
-            LinkKind::Folder => {
-                let folder = self.client.open_folder_link(link).map_err(Failure::from_link)?;
-                let tree = folder.fetch_tree().await.map_err(Failure::from_link)?;
-                let root = tree.root().ok_or_else(|| Failure::BadLink("the folder link is empty".into()))?;
-                if tree.get(root).is_some_and(|n| !n.is_decrypted()) {
-                    return Err(Failure::BadLink("the link's key does not fit".into()));
-                }
-                let node = match link.sub {
-                    Some(sub) => tree
-                        .get(sub.handle())
-                        .map(|n| n.handle())
-                        .ok_or_else(|| Failure::BadLink("the node the link names is not in the folder".into()))?,
-                    None => root,
-                };
-                Ok(Source::Tree { tree: Box::new(tree), node, link: Some(folder) })
-            }
-        }
+        let opened = tuatara_core::links::open_link(&self.client, link).await.map_err(|e| match e {
+            tuatara_core::Error::Api(e) => Failure::from_link(e),
+            other => Failure::from(other),
+        })?;
+        Ok(match opened {
+            Opened::File(f) => Source::File(f),
+            Opened::Folder { folder, tree, node } => Source::Tree { tree, node, link: Some(folder) },
+        })
     }
 
     /// Opens a remote argument for reading: a link, or a path in the own drive.

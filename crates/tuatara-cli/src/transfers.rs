@@ -143,11 +143,7 @@ impl Run {
         for id in ids {
             let outcome = tokio::select! {
                 o = self.engine.wait(id) => o,
-                _ = tokio::signal::ctrl_c() => {
-                    return Err(Failure::Other(
-                        "interrupted: the unfinished transfers are kept; `tuatara-cli resume` continues them".into(),
-                    ));
-                }
+                _ = tokio::signal::ctrl_c() => return Err(interrupted()),
             };
             let Some(outcome) = outcome else { continue };
             let info = self.engine.job(id);
@@ -200,6 +196,11 @@ impl Run {
         );
         Err(failure(&first.outcome, msg))
     }
+}
+
+/// Ctrl-C while transfers run: what is unfinished stays in the journal.
+pub(crate) fn interrupted() -> Failure {
+    Failure::Other("interrupted: the unfinished transfers are kept; `tuatara-cli resume` continues them".into())
 }
 
 /// A failed outcome said plainly (a MAC mismatch names what it means for the file).

@@ -40,6 +40,9 @@ pub enum Error {
         /// What the parser said.
         what: String,
     },
+    /// A link that cannot be opened as it is (its key does not fit, an empty folder...).
+    #[error("{0}")]
+    BadLink(String),
     /// The OS keyring refused (not merely "not there").
     #[error("the keyring {0}")]
     Keyring(String),

@@ -6,6 +6,8 @@
 //! - [`dedupe`]: duplicate names resolved (renamed apart, or one kept and folders merged);
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
+//! - [`links`]: the links engine (extract, resolve, check in batches, download) and the one
+//!   links ledger;
 //! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
 //! - [`thumbnails`]: thumbnails and previews through `mega-api`, cached by attribute handle;
 //! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
@@ -16,6 +18,7 @@ pub mod dedupe;
 pub mod dirs;
 pub mod error;
 pub mod files;
+pub mod links;
 pub mod settings;
 pub mod thumbnails;
 pub mod vault;

@@ -223,6 +223,15 @@ pub async fn get_link(state: State<'_, AppState>, handle: Handle, password: Opti
     }
 }
 
+/// Removes a node's public link (a folder's share with it): the link stops working.
+#[tauri::command]
+pub async fn link_remove(state: State<'_, AppState>, handle: Handle) -> IpcResult<()> {
+    let h = handle.0;
+    let signed = state.signed().await?;
+    let mut tree = signed.tree.lock().await;
+    Ok(signed.session.unexport(&mut tree, h).await?)
+}
+
 /// One file link per file below a folder.
 #[tauri::command]
 pub async fn export_folder_links(state: State<'_, AppState>, handle: Handle) -> IpcResult<Vec<String>> {

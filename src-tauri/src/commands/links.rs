@@ -1,22 +1,49 @@
-//! Public link commands: check, unlock, download, import, and browsing a folder link.
+//! Public link commands: check (ledger-aware), unlock, download (recorded in the links ledger),
+//! import, browsing a folder link, and saving a list of links. The links engine and the ledger
+//! are `tuatara_core::links`.
 
-use mega_api::LinkKind;
+use mega_api::{Link, LinkKind};
 use mega_proto::SubNode;
 use mega_transfer::Conflict;
 use tauri::State;
+use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status, Opened};
 
 use crate::commands::transfers::download_dir;
-use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck};
+use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck, LinkStatus, NodeKindDto};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
-use crate::links::{check_link, check_text, resolve};
 use crate::nodes::Dtos;
 use crate::state::AppState;
 
-/// Every MEGA link in a text, checked.
+/// The links ledger, shared with `tuatara-cli links get`.
+fn dto(c: Checked) -> LinkCheck {
+    let status = match c.status {
+        Status::Alive => LinkStatus::Alive,
+        Status::Done => LinkStatus::Done,
+        Status::Removed => LinkStatus::Removed,
+        Status::Blocked => LinkStatus::Blocked,
+        Status::NeedsKey => LinkStatus::NeedsKey,
+        Status::NeedsPassword => LinkStatus::NeedsPassword,
+        _ => LinkStatus::Bad,
+    };
+    let kind = match c.kind {
+        Some(LinkKind::Folder) => NodeKindDto::Folder,
+        _ => NodeKindDto::File,
+    };
+    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message }
+}
+
+/// A link from the UI, ready to open (no password, no key given apart).
+async fn resolve(link: &str) -> IpcResult<Link> {
+    Ok(links::resolve(link, None, None).await?)
+}
+
+/// Every MEGA link in a text, checked; those the links ledger knows as downloaded are `done`.
 #[tauri::command]
 pub async fn links_check(state: State<'_, AppState>, text: String) -> IpcResult<Vec<LinkCheck>> {
     let client = state.link_client().await?;
-    Ok(check_text(&client, &text).await)
+    let ledger = Ledger::open(state.dirs.ledger())?;
+    let opts = CheckOptions { ledger: Some(&ledger), ..Default::default() };
+    Ok(links::check_text(&client, &text, opts, &mut |_| {}).await.into_iter().map(dto).collect())
 }
 
 /// Opens a `#P!` link with its password, or gives a keyless link its key; then checks it.
@@ -27,12 +54,12 @@ pub async fn links_unlock(
     password: Option<String>,
     key: Option<String>,
 ) -> IpcResult<LinkCheck> {
-    let link = resolve(&link, password.as_deref(), key.as_deref()).await?;
     let client = state.link_client().await?;
-    Ok(check_link(&client, &link).await)
+    Ok(dto(links::unlock(&client, &link, password.as_deref(), key.as_deref()).await?))
 }
 
-/// Downloads links (files, or whole folders) into `dest`.
+/// Downloads links (files, or whole folders) into `dest`; how each ends is recorded in the
+/// links ledger.
 #[tauri::command]
 pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest: String) -> IpcResult<Vec<String>> {
     if links.is_empty() {
@@ -42,12 +69,17 @@ pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest
     let signed = state.signed().await?;
     let mut resolved = Vec::with_capacity(links.len());
     for l in &links {
-        resolved.push(resolve(l, None, None).await?);
+        resolved.push(resolve(l).await?);
     }
-    let mut ids = Vec::new();
-    for link in resolved {
-        ids.extend(signed.engine.download_link(&link, &dir, Conflict::Rename).await?);
-    }
+    let mut ledger = Ledger::open(state.dirs.ledger())?;
+    let queued = links::queue_links(signed.session.client(), &signed.engine, &resolved, &dir).await?;
+    let ids = queued.ids();
+    let engine = signed.engine.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = queued.record(&engine, &mut ledger).await {
+            log::warn!("the links ledger could not be written: {e}");
+        }
+    });
     Ok(ids)
 }
 
@@ -59,22 +91,16 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
         return Err(IpcError::invalid("no links given"));
     }
     let signed = state.signed().await?;
-    let client = signed.session.client().clone();
     for l in &links {
-        let link = resolve(l, None, None).await?;
-        match link.kind {
-            LinkKind::File => {
-                let file = client.open_file_link(&link).await?;
+        let link = resolve(l).await?;
+        match links::open_link(signed.session.client(), &link).await? {
+            Opened::File(file) => {
                 let mut tree = signed.tree.lock().await;
                 signed.session.import_file(&mut tree, &file, parent, None).await?;
             }
-            LinkKind::Folder => {
-                let folder = client.open_folder_link(&link)?;
-                let folder_tree = folder.fetch_tree().await?;
-                let root =
-                    folder_tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
+            Opened::Folder { folder, tree: folder_tree, node } => {
                 let mut tree = signed.tree.lock().await;
-                signed.session.import_from_folder(&mut tree, &folder, &folder_tree, root, parent).await?;
+                signed.session.import_from_folder(&mut tree, &folder, &folder_tree, node, parent).await?;
             }
         }
     }
@@ -84,14 +110,15 @@ pub async fn links_import(state: State<'_, AppState>, links: Vec<String>, parent
 /// Every node of a public folder, to pick from.
 #[tauri::command]
 pub async fn folder_link_open(state: State<'_, AppState>, link: String) -> IpcResult<FolderLinkDto> {
-    let link = resolve(&link, None, None).await?;
+    let link = resolve(&link).await?;
     if link.kind != LinkKind::Folder {
         return Err(IpcError::new(IpcErrorKind::BadLink, "not a folder link"));
     }
     let client = state.link_client().await?;
-    let tree = client.open_folder_link(&link)?.fetch_tree().await?;
+    let Opened::Folder { tree, node: root, .. } = links::open_link(&client, &link).await? else {
+        return Err(IpcError::new(IpcErrorKind::BadLink, "not a folder link"));
+    };
     let d = Dtos::new(&tree);
-    let root = tree.root().ok_or_else(|| IpcError::new(IpcErrorKind::BadLink, "an empty folder link"))?;
     let nodes = tree.subtree(root).into_iter().filter(|h| *h != root).filter_map(|h| d.by_handle(h).ok()).collect();
     Ok(FolderLinkDto { link: link.to_url(), root: d.by_handle(root)?, nodes })
 }
@@ -104,7 +131,7 @@ pub async fn folder_link_download(
     handles: Handles,
     dest: String,
 ) -> IpcResult<Vec<String>> {
-    let link = resolve(&link, None, None).await?;
+    let link = resolve(&link).await?;
     let picked = handles.0;
     let dir = download_dir(&state, Some(dest))?;
     let signed = state.signed().await?;
@@ -119,4 +146,14 @@ pub async fn folder_link_download(
         ids.extend(signed.engine.download_link(&one, &dir, Conflict::Rename).await?);
     }
     Ok(ids)
+}
+
+/// Writes a list of links (an exported folder's, say) to a file, one a line, atomically and
+/// readable by its owner only (the links carry their keys).
+#[tauri::command]
+pub async fn links_save(path: String, links: Vec<String>) -> IpcResult<()> {
+    if path.trim().is_empty() {
+        return Err(IpcError::invalid("no file given"));
+    }
+    Ok(links::save_list(std::path::Path::new(&path), &links)?)
 }

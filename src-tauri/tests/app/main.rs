@@ -7,6 +7,7 @@
 mod acl;
 mod bindings;
 mod drive;
+mod links;
 mod logs;
 mod session;
 mod support;

@@ -139,6 +139,25 @@ describe('drive', () => {
     await waitFor(() => expect(names()).not.toContain('old-notes.txt'));
   });
 
+  it('removes a link and saves the file links of a folder to a file', async () => {
+    const m = await start();
+    await openFolder('Photos');
+    await fireEvent.contextMenu(row('2024'));
+    await fireEvent.click(screen.getByTestId('menu-link-remove'));
+    await waitFor(() => expect(m.calls.find((c) => c[0] === 'link_remove')?.[1]).toEqual({ handle: row('2024').dataset.handle }));
+    await waitFor(async () => {
+      await fireEvent.contextMenu(row('2024'));
+      expect(screen.queryByTestId('menu-link-remove')).toBeNull();
+    });
+    ui.menu = null;
+    await fireEvent.contextMenu(row('2023'));
+    expect(screen.queryByTestId('menu-link-remove')).toBeNull();
+    await fireEvent.click(screen.getByTestId('menu-export-links'));
+    await waitFor(() => expect((screen.getByTestId('export-links-save') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('export-links-save'));
+    await waitFor(() => expect(m.calls.find((c) => c[0] === 'links_save')?.[1]).toEqual({ path: '/home/you/Documents/2023 links.txt', count: 20 }));
+  });
+
   it('marks duplicate names and resolves them', async () => {
     const m = await start();
     await openFolder('Documents');

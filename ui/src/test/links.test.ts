@@ -68,6 +68,18 @@ describe('links dialog', () => {
     await waitFor(() => expect(screen.queryByTestId('links-dialog')).toBeNull());
   });
 
+  it('shows links downloaded before as done', async () => {
+    await openWith('https://mega.nz/file/AbCdEfGh#' + K43);
+    await fireEvent.click(screen.getByTestId('links-download'));
+    await waitFor(() => expect(screen.queryByTestId('links-dialog')).toBeNull());
+    await fireEvent.click(screen.getByTestId('open-links'));
+    await fireEvent.click(screen.getByTestId('links-check'));
+    await waitFor(() => expect(status()).toEqual(['done']));
+    expect(rows()[0].textContent).toMatch(/Downloaded/);
+    expect(screen.getByTestId('links-dialog').textContent).toMatch(/1 downloaded before/);
+    expect((screen.getByTestId('links-download') as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('imports ready links into the open folder', async () => {
     const m = await openWith('https://mega.nz/file/AbCdEfGh#' + K43);
     await fireEvent.click(screen.getByTestId('links-import'));

@@ -58,7 +58,10 @@ pub fn ledger(store: &WatchStore, id: &str) -> Result<Ledger, WatchError> {
     Ok(read_json::<LedgerFile>(&store.ledger_path(id))?.links)
 }
 
-fn link_id(l: &Link) -> String {
+/// A link's id in a ledger: `file:HANDLE`, `folder:HANDLE` or `folder:HANDLE/SUB`, from its
+/// public handles only (never its key), so the same link found in two texts, or in two forms,
+/// has one id. Used by the links watches' ledgers and by the application's links ledger.
+pub fn link_id(l: &Link) -> String {
     let kind = match l.kind {
         LinkKind::File => "file",
         LinkKind::Folder => "folder",

@@ -55,7 +55,7 @@ use tokio::sync::{mpsc, watch as signal};
 use crate::engine::{Engine, TransferError};
 
 pub use ignore::{Ignore, DEFAULT_IGNORES};
-pub use links::{ledger, LedgerEntry, LinkState};
+pub use links::{ledger, link_id, LedgerEntry, LinkState};
 pub use store::{RunLock, Watch, WatchErrorEntry, WatchId, WatchKind, WatchStore};
 pub use supervise::{supervise, Supervisor, SupervisorEvent};
 

@@ -1,6 +1,7 @@
 //! tuatara-core against a real mega-testserver: one binary, a module per topic.
 
 mod changes;
+mod links;
 mod thumbnails;
 
 use mega_api::{Client, Session};

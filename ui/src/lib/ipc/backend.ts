@@ -42,6 +42,8 @@ export interface Backend extends Omit<Commands, 'transfersSubscribe' | 'settings
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten>;
   // OS dialogs (the dialog plugin); null when the user cancels
   pickPaths(opts: PickOptions): Promise<string[] | null>;
+  /** A file to write to (the OS save dialog); null when the user cancels. */
+  pickSavePath(opts: { title?: string; defaultPath?: string }): Promise<string | null>;
   /** Puts text on the clipboard (a link, a key, a list of links). */
   copyText(text: string): Promise<void>;
   /** Links the app was launched with (`mega:` deep links), if any. */

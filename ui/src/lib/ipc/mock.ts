@@ -79,6 +79,8 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
   const drive = new MockDrive({ bigFolderSize: o.bigFolderSize });
   const transfers = new MockTransfers(o.tickMs);
   const calls: Array<[string, unknown]> = [];
+  /** ids of links downloaded (the links ledger) */
+  const downloaded = new Set<string>();
   let account: Account | null = o.signedIn ? { ...DEMO, remembered: true } : null;
   let pendingMfa: Account | null = null;
   let quotaUntil = o.quotaWait ? Date.now() / 1000 + o.quotaWait : null;
@@ -215,6 +217,12 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
         return { link, linkWithoutKey: without, key };
       }),
     exportFolderLinks: (a) => run('export_folder_links', a, () => drive.filesBelow(a.handle).map((n) => fakeLink(n))),
+    linkRemove: (a) =>
+      run('link_remove', a, () => {
+        const n = drive.get(a.handle);
+        n.exported = false;
+        changed([n.parent!]);
+      }),
     resolveDuplicates: (a) => run('resolve_duplicates', a, () => { drive.resolveDuplicates(a.handle, a.mode); changed([a.handle, drive.rubbish]); }),
 
     transfersSubscribe: (onEvent) => run('transfers_subscribe', undefined, () => transfers.subscribe(onEvent)),
@@ -239,7 +247,9 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     transfersClearFinished: () => run('transfers_clear_finished', undefined, () => transfers.clearFinished()),
     reveal: (a) => run('reveal', a, () => undefined),
 
-    linksCheck: (a) => run('links_check', { chars: a.text.length }, () => parseLinks(a.text).map(checkLink), 4),
+    // links downloaded before are `done`, as the app's links ledger says
+    linksCheck: (a) =>
+      run('links_check', { chars: a.text.length }, () => parseLinks(a.text).map((p) => (downloaded.has(p.id) ? { ...checkLink(p), status: 'done' as const } : checkLink(p))), 4),
     linksUnlock: (a) =>
       run('links_unlock', { link: '(hidden)' }, () => {
         const p = parseLinks(a.link)[0];
@@ -249,7 +259,9 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     linksDownload: (a) =>
       run('links_download', { count: a.links.length, dest: a.dest }, () =>
         a.links.map((l) => {
-          const c = checkLink(parseLinks(l)[0]);
+          const p = parseLinks(l)[0];
+          const c = checkLink(p);
+          downloaded.add(p.id);
           return transfers.add({ direction: 'download', name: c.name ?? 'file', size: c.size ?? 1_000_000, rate: 7_000_000 });
         }),
       ),
@@ -275,6 +287,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
           return transfers.add({ direction: 'download', name: n?.name ?? h, size: n?.size ?? 0, rate: 7_000_000 });
         });
       }),
+    linksSave: (a) => run('links_save', { path: a.path, count: a.links.length }, () => undefined),
 
     watchList: () => run('watch_list', undefined, () => watches.map((w) => ({ ...w }))),
     watchAdd: (a) =>
@@ -324,6 +337,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
       await navigator.clipboard?.writeText(text);
     },
     startupLinks: () => run('startup_links', undefined, () => []),
+    pickSavePath: (opts) => run('pick_save_path', opts, () => `/home/you/Documents/${opts.defaultPath ?? 'links.txt'}`),
     pickPaths: (opts) =>
       run('pick_paths', opts, () =>
         opts.directory ? ['/home/you/Downloads/Tuatara'] : ['/home/you/Pictures/tekapo-sunrise.jpg', '/home/you/Documents/notes-2025.md'],

@@ -4,7 +4,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
-import { open } from '@tauri-apps/plugin-dialog';
+import { open, save } from '@tauri-apps/plugin-dialog';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 import { getCurrent } from '@tauri-apps/plugin-deep-link';
 import type { Backend, DropEvent, Unlisten } from './backend';
@@ -55,6 +55,7 @@ export function tauriBackend(): Backend {
       if (picked === null) return null;
       return Array.isArray(picked) ? picked : [picked];
     },
+    pickSavePath: (opts) => save({ title: opts.title, defaultPath: opts.defaultPath }),
     copyText: (text) => writeText(text),
     startupLinks: async () => (await getCurrent().catch(() => null)) ?? [],
   };

@@ -113,3 +113,26 @@ export async function copy(text: string, what = 'Link'): Promise<void> {
     notify.show('Could not reach the clipboard; select the text and copy it', 'error');
   }
 }
+
+export async function removeLink(node: NodeDto): Promise<void> {
+  try {
+    await ipc.linkRemove({ handle: node.handle });
+    notify.show(`The link to ${node.name} no longer works`, 'info');
+  } catch (e) {
+    notify.error(e, 'Remove link');
+  }
+}
+
+/** Saves a list of links to a file the user picks; false when cancelled or failed. */
+export async function saveLinks(links: string[], name: string): Promise<boolean> {
+  const path = await ipc.pickSavePath({ title: 'Save links', defaultPath: `${name} links.txt` }).catch((e) => (notify.error(e), null));
+  if (!path) return false;
+  try {
+    await ipc.linksSave({ path, links });
+    notify.show(`Saved ${links.length} link${links.length === 1 ? '' : 's'} to ${path}`, 'success');
+    return true;
+  } catch (e) {
+    notify.error(e, 'Save links');
+    return false;
+  }
+}

@@ -11,7 +11,7 @@ export type LinkCheck = {
  */
 link: string, 
 /**
- * File or folder (a `#P!` link: `file` until unlocked).
+ * File or folder (a `#P!` link's header says which).
  */
 kind: NodeKindDto, 
 /**

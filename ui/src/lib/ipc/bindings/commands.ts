@@ -43,6 +43,7 @@ export const COMMANDS = [
   'delete_forever',
   'get_link',
   'export_folder_links',
+  'link_remove',
   'resolve_duplicates',
   'transfers_subscribe',
   'download',
@@ -57,6 +58,7 @@ export const COMMANDS = [
   'links_import',
   'folder_link_open',
   'folder_link_download',
+  'links_save',
   'watch_list',
   'watch_add',
   'watch_pause',
@@ -112,6 +114,8 @@ export interface Commands {
   getLink(args: { handle: Handle; password?: string }): Promise<LinkDto>;
   /** `export_folder_links` */
   exportFolderLinks(args: { handle: Handle }): Promise<Array<string>>;
+  /** `link_remove` */
+  linkRemove(args: { handle: Handle }): Promise<void>;
   /** `resolve_duplicates` */
   resolveDuplicates(args: { handle: Handle; mode: DuplicateMode }): Promise<void>;
   /** `transfers_subscribe` */
@@ -140,6 +144,8 @@ export interface Commands {
   folderLinkOpen(args: { link: string }): Promise<FolderLinkDto>;
   /** `folder_link_download` */
   folderLinkDownload(args: { link: string; handles: Array<Handle>; dest: string }): Promise<Array<string>>;
+  /** `links_save` */
+  linksSave(args: { path: string; links: Array<string> }): Promise<void>;
   /** `watch_list` */
   watchList(): Promise<Array<WatchDto>>;
   /** `watch_add` */
@@ -181,6 +187,7 @@ export function commands(invoke: Invoke): Commands {
     deleteForever: (args) => invoke<void>('delete_forever', args),
     getLink: (args) => invoke<LinkDto>('get_link', args),
     exportFolderLinks: (args) => invoke<Array<string>>('export_folder_links', args),
+    linkRemove: (args) => invoke<void>('link_remove', args),
     resolveDuplicates: (args) => invoke<void>('resolve_duplicates', args),
     transfersSubscribe: (args) => invoke<Array<TransferDto>>('transfers_subscribe', args),
     download: (args) => invoke<Array<string>>('download', args),
@@ -195,6 +202,7 @@ export function commands(invoke: Invoke): Commands {
     linksImport: (args) => invoke<void>('links_import', args),
     folderLinkOpen: (args) => invoke<FolderLinkDto>('folder_link_open', args),
     folderLinkDownload: (args) => invoke<Array<string>>('folder_link_download', args),
+    linksSave: (args) => invoke<void>('links_save', args),
     watchList: () => invoke<Array<WatchDto>>('watch_list'),
     watchAdd: (args) => invoke<WatchDto>('watch_add', args),
     watchPause: (args) => invoke<void>('watch_pause', args),

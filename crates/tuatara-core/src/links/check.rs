@@ -1,0 +1,312 @@
+//! Checking links: each opened to see whether it is alive (file links by their metadata,
+//! folder links by their tree), a few at once, results in the order the links came; links the
+//! ledger knows as done are not asked about again.
+
+use futures_util::{stream, StreamExt};
+use mega_api::{Client, ErrorKind, FolderLink, Link, LinkKind, NodeHandle, PublicFile, Tree};
+use mega_proto::link::ParsedLink;
+use serde::Serialize;
+
+use super::ledger::{Ledger, LedgerEntry};
+use super::resolve::{resolve_parsed, Unresolved};
+use crate::error::Error;
+
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Links checked at once.
+pub const AT_ONCE: usize = 4;
+
+/// What a check found for a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkStatus {
+    /// It opens: its name and size are known.
+    Alive,
+    /// The ledger says it was downloaded already.
+    Done,
+    /// Removed (or never there).
+    Removed,
+    /// Taken down.
+    Blocked,
+    /// Malformed, its key or password does not fit, or it could not be checked.
+    Bad,
+    /// No key, and none given.
+    NeedsKey,
+    /// A `#P!` link and no password.
+    NeedsPassword,
+    /// Its download failed (see the message).
+    Failed,
+}
+
+/// One link, checked.
+#[derive(Clone)]
+pub struct Checked {
+    /// The link as found (normalised; a `#P!` link as given, a key given apart not in it).
+    pub url: String,
+    /// File or folder, when known (a `#P!` link's header says it).
+    pub kind: Option<LinkKind>,
+    /// What was found.
+    pub status: LinkStatus,
+    /// The file's or folder's name (alive or done).
+    pub name: Option<String>,
+    /// Bytes (a folder: every file below it).
+    pub size: Option<u64>,
+    /// Why it is not alive.
+    pub message: Option<String>,
+    /// The link ready to open (alive, done): `#P!` decrypted, key added.
+    pub link: Option<Link>,
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL carries the key: left out.
+        f.debug_struct("Checked")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checked {
+    fn not_alive(url: String, kind: Option<LinkKind>, status: LinkStatus, message: String) -> Self {
+        Checked { url, kind, status, name: None, size: None, message: Some(message), link: None }
+    }
+
+    fn done(url: String, kind: Option<LinkKind>, link: Option<Link>, entry: &LedgerEntry) -> Self {
+        Checked {
+            url,
+            kind,
+            status: LinkStatus::Done,
+            name: Some(entry.name.clone()),
+            size: Some(entry.size),
+            message: None,
+            link,
+        }
+    }
+
+    /// A link that could not be made ready to open.
+    pub fn unresolved(url: String, kind: Option<LinkKind>, why: &Unresolved) -> Self {
+        let status = match why {
+            Unresolved::NeedsPassword => LinkStatus::NeedsPassword,
+            Unresolved::NeedsKey => LinkStatus::NeedsKey,
+            _ => LinkStatus::Bad,
+        };
+        Checked::not_alive(url, kind, status, why.to_string())
+    }
+
+    /// A link that failed to open.
+    pub fn failed_to_open(url: String, kind: Option<LinkKind>, e: &Error) -> Self {
+        let (status, message) = open_problem(e);
+        Checked::not_alive(url, kind, status, message)
+    }
+}
+
+/// A link opened for reading.
+pub enum Opened {
+    /// A file link: the file's metadata.
+    File(PublicFile),
+    /// A folder link: its tree and the node it names (its root, or the node of a
+    /// `/folder/X/file/Y` link).
+    Folder {
+        /// The folder link, to download or import from.
+        folder: FolderLink,
+        /// Its tree.
+        tree: Box<Tree>,
+        /// The node the link names.
+        node: NodeHandle,
+    },
+}
+
+impl Opened {
+    /// The name of what the link names.
+    pub fn name(&self) -> String {
+        match self {
+            Opened::File(f) => f.name.clone(),
+            Opened::Folder { tree, node, .. } => tree.get(*node).map(|n| n.name().to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Its size: a folder's is every file's below it.
+    pub fn size(&self) -> u64 {
+        match self {
+            Opened::File(f) => f.size,
+            Opened::Folder { tree, node, .. } => {
+                tree.subtree(*node).iter().filter_map(|h| tree.get(*h)).filter(|n| n.is_file()).map(|n| n.size()).sum()
+            }
+        }
+    }
+}
+
+/// Opens a link that has its key: a file link's metadata, a folder link's tree (at the node it
+/// names). A key that does not fit, an empty folder or a node not in it are
+/// [`Error::BadLink`]; what the server says is [`Error::Api`].
+pub async fn open_link(client: &Client, link: &Link) -> Result<Opened> {
+    match link.kind {
+        LinkKind::File => Ok(Opened::File(client.open_file_link(link).await?)),
+        LinkKind::Folder => {
+            let folder = client.open_folder_link(link)?;
+            let tree = folder.fetch_tree().await?;
+            let root = tree.root().ok_or_else(|| Error::BadLink("the folder link is empty".into()))?;
+            if tree.get(root).is_some_and(|n| !n.is_decrypted()) {
+                return Err(Error::BadLink("the link's key does not fit".into()));
+            }
+            let node = match link.sub {
+                Some(sub) => tree
+                    .get(sub.handle())
+                    .map(|n| n.handle())
+                    .ok_or_else(|| Error::BadLink("the node the link names is not in the folder".into()))?,
+                None => root,
+            };
+            Ok(Opened::Folder { folder, tree: Box::new(tree), node })
+        }
+    }
+}
+
+/// What an error of [`open_link`] means for the link, said for people.
+fn open_problem(e: &Error) -> (LinkStatus, String) {
+    let Error::Api(api) = e else { return (LinkStatus::Bad, e.to_string()) };
+    match api.kind() {
+        ErrorKind::NotFound => (LinkStatus::Removed, "the link was removed or does not exist".into()),
+        ErrorKind::Blocked => (LinkStatus::Blocked, "the link was taken down (blocked)".into()),
+        ErrorKind::Crypto => (LinkStatus::Bad, format!("the link's key does not fit ({api})")),
+        ErrorKind::BadInput => (LinkStatus::Bad, format!("bad link: {api}")),
+        ErrorKind::Expired => (LinkStatus::Bad, "the link expired".into()),
+        _ => (LinkStatus::Bad, format!("could not be checked: {api}")),
+    }
+}
+
+/// Checks one link that is ready to open (no ledger asked).
+pub async fn check_link(client: &Client, link: &Link) -> Checked {
+    check_resolved(client, link.to_url(), link.clone()).await
+}
+
+/// One link as the user gave it, opened with a password (`#P!`) or a key given apart, then
+/// checked. A link still without its key is a result ([`LinkStatus::NeedsKey`]); a missing or
+/// wrong password, or a key that does not fit, is the error.
+pub async fn unlock(
+    client: &Client,
+    text: &str,
+    password: Option<&str>,
+    key: Option<&str>,
+) -> Result<Checked, Unresolved> {
+    match super::resolve::resolve(text, password, key).await {
+        Ok(link) => Ok(check_link(client, &link).await),
+        Err(why @ Unresolved::NeedsKey) => match mega_proto::link::parse(text.trim()) {
+            Ok(ParsedLink::Plain(l)) => Ok(Checked::unresolved(l.to_url(), Some(l.kind), &why)),
+            _ => Err(why),
+        },
+        Err(why) => Err(why),
+    }
+}
+
+async fn check_resolved(client: &Client, url: String, link: Link) -> Checked {
+    let kind = Some(link.kind);
+    match open_link(client, &link).await {
+        Ok(opened) => Checked {
+            url,
+            kind,
+            status: LinkStatus::Alive,
+            name: Some(opened.name()),
+            size: Some(opened.size()),
+            message: None,
+            link: Some(link),
+        },
+        Err(e) => Checked::failed_to_open(url, kind, &e),
+    }
+}
+
+/// How a check goes, for a face to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Decrypting this many `#P!` links (a PBKDF2 each).
+    Decrypting(usize),
+    /// Checking this many links.
+    Checking(usize),
+    /// One more link checked.
+    Checked,
+}
+
+/// What to open links with, and the ledger to skip done links by.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// The password of `#P!` links.
+    pub password: Option<&'a str>,
+    /// A key for links that came without one.
+    pub key: Option<&'a str>,
+    /// Links it knows as done are reported [`LinkStatus::Done`] without asking the server.
+    pub ledger: Option<&'a Ledger>,
+}
+
+/// Every MEGA link in `text` (`mega-proto`'s extractor: normalised, de-duplicated, keys given
+/// apart picked up), checked.
+pub async fn check_text(
+    client: &Client,
+    text: &str,
+    opts: CheckOptions<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Vec<Checked> {
+    check_parsed(client, &super::extract(text), opts, progress).await
+}
+
+/// Checks parsed links: the `#P!` ones decrypted together first, then [`AT_ONCE`] links at a
+/// time. One result per link, in their order.
+pub async fn check_parsed(
+    client: &Client,
+    parsed: &[ParsedLink],
+    opts: CheckOptions<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Vec<Checked> {
+    let protected = parsed.iter().filter(|p| matches!(p, ParsedLink::Protected(_))).count();
+    if protected > 0 && opts.password.is_some() {
+        progress(Progress::Decrypting(protected));
+    }
+    let resolved = resolve_parsed(parsed, opts.password, opts.key).await;
+    progress(Progress::Checking(parsed.len()));
+    let checks: Vec<_> = parsed.iter().zip(resolved).map(|(p, r)| check_one(client, p, r, opts.ledger)).collect();
+    let mut results = stream::iter(checks).buffered(AT_ONCE);
+    let mut out = Vec::with_capacity(parsed.len());
+    while let Some(c) = results.next().await {
+        progress(Progress::Checked);
+        out.push(c);
+    }
+    out
+}
+
+/// One link of [`check_parsed`]: done per the ledger, else opened (when it could be resolved).
+async fn check_one(
+    client: &Client,
+    parsed: &ParsedLink,
+    resolved: Result<Link, Unresolved>,
+    ledger: Option<&Ledger>,
+) -> Checked {
+    let url = parsed.to_url();
+    let kind = kind_of(parsed);
+    let id = match (&resolved, parsed) {
+        (Ok(l), _) | (Err(_), ParsedLink::Plain(l)) => Some(mega_transfer::watch::link_id(l)),
+        (Err(_), ParsedLink::Protected(payload)) => protected_id(payload),
+    };
+    let done = ledger.zip(id).and_then(|(ledger, id)| ledger.done_by_id(&id).cloned());
+    match (resolved, done) {
+        (Ok(link), Some(entry)) => Checked::done(url, kind, Some(link), &entry),
+        (Err(_), Some(entry)) => Checked::done(url, kind, None, &entry),
+        (Ok(link), None) => check_resolved(client, url, link).await,
+        (Err(why), None) => Checked::unresolved(url, kind, &why),
+    }
+}
+
+/// A parsed link's kind: a `#P!` link's from its header.
+fn kind_of(p: &ParsedLink) -> Option<LinkKind> {
+    match p {
+        ParsedLink::Plain(l) => Some(l.kind),
+        ParsedLink::Protected(payload) => mega_proto::protected::inspect(payload).ok().map(|h| h.kind),
+    }
+}
+
+/// A `#P!` link's ledger id, from its header (no password needed).
+fn protected_id(payload: &str) -> Option<String> {
+    let h = mega_proto::protected::inspect(payload).ok()?;
+    Some(mega_transfer::watch::link_id(&Link { kind: h.kind, handle: h.handle, key: None, sub: None }))
+}

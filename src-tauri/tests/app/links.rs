@@ -1,0 +1,80 @@
+//! The links engine of the core in the app: downloads recorded in the links ledger (shared with
+//! `tuatara-cli links get`) and reported `done` by the next check, a node's link removed, and
+//! an exported list of links saved to a file.
+
+use serde_json::json;
+
+use crate::support::{wait_for, Harness, EMAIL};
+
+#[test]
+fn downloaded_links_are_recorded_and_checked_as_done() {
+    let h = Harness::new();
+    h.server.seed_bytes(EMAIL, "/Share/a.bin", &[7u8; 3000], 1_700_000_000).unwrap();
+    h.server.seed_bytes(EMAIL, "/Share/sub/b.bin", &[8u8; 100], 1_700_000_000).unwrap();
+    h.server.seed_bytes(EMAIL, "/other.txt", b"other", 1_700_000_000).unwrap();
+    h.sign_in();
+    let cloud = h.cloud();
+    let share = h.child(&cloud, "Share").unwrap();
+    let other = h.child(&cloud, "other.txt").unwrap();
+    let file = h.child(share["handle"].as_str().unwrap(), "a.bin").unwrap();
+    let file_link = h.ok("get_link", json!({"handle": file["handle"]}))["link"].as_str().unwrap().to_string();
+    let folder_link = h.ok("get_link", json!({"handle": share["handle"]}))["link"].as_str().unwrap().to_string();
+    let other_link = h.ok("get_link", json!({"handle": other["handle"]}))["link"].as_str().unwrap().to_string();
+    let text = format!("{file_link}\n{folder_link}\n{other_link}");
+    let statuses = |h: &Harness| -> Vec<String> {
+        let checks = h.ok("links_check", json!({ "text": text }));
+        checks.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(statuses(&h), ["alive", "alive", "alive"]);
+
+    let dest = h.dir.path().join("got");
+    let ids = h.ok("links_download", json!({"links": [file_link, folder_link], "dest": dest.to_string_lossy()}));
+    assert_eq!(ids.as_array().unwrap().len(), 3, "a.bin, and the folder's two files");
+    wait_for(30, "both links done per the ledger", || (statuses(&h) == ["done", "done", "alive"]).then_some(()));
+    assert_eq!(std::fs::read(dest.join("a.bin")).unwrap(), [7u8; 3000]);
+    assert_eq!(std::fs::read(dest.join("Share/sub/b.bin")).unwrap(), [8u8; 100]);
+    let checks = h.ok("links_check", json!({ "text": text }));
+    assert_eq!((checks[1]["name"].as_str(), checks[1]["size"].as_u64()), (Some("Share"), Some(3100)));
+    // The one ledger, in the data dir the CLI uses too, with no key in it.
+    let ledger = std::fs::read_to_string(h.dir.path().join("data/links-ledger.json")).unwrap();
+    assert!(!ledger.contains(file_link.rsplit('#').next().unwrap()), "{ledger}");
+    assert_eq!(ledger.matches("\"done\"").count(), 2, "{ledger}");
+
+    // A damaged ledger is an error naming the file, not a sign-in problem.
+    std::fs::write(h.dir.path().join("data/links-ledger.json"), b"{ damaged").unwrap();
+    let e = h.invoke("links_check", json!({ "text": text })).expect_err("a damaged ledger");
+    assert_eq!(e["kind"], "io", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("links-ledger.json"), "{e}");
+}
+
+#[test]
+fn a_link_is_removed_and_a_list_of_links_saved() {
+    let h = Harness::new();
+    h.server.seed_bytes(EMAIL, "/Docs/a.txt", b"a", 1_700_000_000).unwrap();
+    h.server.seed_bytes(EMAIL, "/Docs/b.txt", b"bb", 1_700_000_000).unwrap();
+    h.sign_in();
+    let cloud = h.cloud();
+    let docs = h.child(&cloud, "Docs").unwrap();
+    let docs_h = docs["handle"].as_str().unwrap().to_string();
+    let a = h.child(&docs_h, "a.txt").unwrap();
+    let link = h.ok("get_link", json!({"handle": a["handle"]}))["link"].as_str().unwrap().to_string();
+    assert_eq!(h.ok("links_check", json!({ "text": link }))[0]["status"], "alive");
+
+    h.ok("link_remove", json!({"handle": a["handle"]}));
+    assert_eq!(h.ok("links_check", json!({ "text": link }))[0]["status"], "removed");
+    wait_for(10, "a.txt no longer exported", || h.child(&docs_h, "a.txt").filter(|n| n["exported"] == false));
+    assert_eq!(h.err_kind("link_remove", json!({"handle": "zzzzzzzz"})), "notFound");
+
+    let list = h.ok("export_folder_links", json!({"handle": docs_h}));
+    let links: Vec<String> = list.as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+    assert_eq!(links.len(), 2);
+    let path = h.dir.path().join("lists/Docs links.txt");
+    h.ok("links_save", json!({"path": path.to_string_lossy(), "links": links}));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", links.join("\n")));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "the links carry keys");
+    }
+    assert_eq!(h.err_kind("links_save", json!({"path": " ", "links": links})), "invalid");
+}
