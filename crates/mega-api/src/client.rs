@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::config::{ClientBuilder, Config, RetryPolicy};
+use crate::config::{with_retries, ClientBuilder, Config, Deadline, RetryPolicy};
 use crate::error::{Error, Result};
 
 /// The unauthenticated client: HTTP, configuration and the request-id counter. Cheap to clone
@@ -239,7 +239,7 @@ impl Client {
         context: &'static str,
         body: Vec<u8>,
         budget: Budget,
-        mut read: F,
+        read: F,
     ) -> Result<T>
     where
         F: FnMut(reqwest::Response) -> Fut,
@@ -248,68 +248,50 @@ impl Client {
         let id = self.next_id();
         let url = format!("{}cs?id={id}{}", self.inner.config.api_url, auth.query());
         let url = Zeroizing::new(url);
-        let policy = self.inner.config.retry;
-        let started = Instant::now();
         // A big request (a `p` of thousands of nodes) takes a while to send: reqwest's idle
         // timeout would run meanwhile, so it goes without it, with a second more of deadline
         // for each 64 KiB.
         let big = body.len() > BIG_REQUEST;
         let sending = Duration::from_secs(if big { (body.len() >> 16) as u64 } else { 0 });
-        let mut deadline = started + self.inner.config.request_timeout + sending;
+        let deadline = Deadline::after(self.inner.config.request_timeout + sending);
         let http = if big { &self.inner.http_without_idle } else { &self.inner.http };
-        let mut attempt = 0u32;
-        let mut challenges = 0u32;
-        let mut answer: Option<String> = None;
-        loop {
-            attempt += 1;
-            let mut req = http.post(url.as_str()).header(CONTENT_TYPE, "application/json").body(body.clone());
-            if budget == Budget::Bounded {
-                req = req.timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
-            }
-            if let Some(a) = answer.take() {
-                req = req.header("X-Hashcash", a);
-            }
-            let failure = match req.send().await {
-                Err(e) => Error::network(context, e),
-                Ok(resp) if resp.status().as_u16() == 402 && resp.headers().contains_key("x-hashcash") => {
-                    challenges += 1;
-                    if challenges > 3 {
+        let challenges = AtomicU32::new(0);
+        let read = std::sync::Mutex::new(read);
+        let (url, body, deadline, read, challenges) = (&url, &body, &deadline, &read, &challenges);
+        with_retries(self.inner.config.retry, context, Some(deadline), || async move {
+            let mut answer: Option<String> = None;
+            // One attempt: a hashcash challenge is answered at once, within the attempt.
+            loop {
+                let mut req = http.post(url.as_str()).header(CONTENT_TYPE, "application/json").body(body.clone());
+                if budget == Budget::Bounded {
+                    req = req.timeout(deadline.left());
+                }
+                if let Some(a) = answer.take() {
+                    req = req.header("X-Hashcash", a);
+                }
+                let resp = req.send().await.map_err(|e| Error::network(context, e))?;
+                if resp.status().as_u16() == 402 && resp.headers().contains_key("x-hashcash") {
+                    if challenges.fetch_add(1, Ordering::Relaxed) >= 3 {
                         return Err(Error::Hashcash);
                     }
                     let header = resp.headers().get("x-hashcash").and_then(|h| h.to_str().ok()).unwrap_or("");
                     let solving = Instant::now();
                     answer = Some(self.solve_hashcash(header).await?);
-                    // Solving is neither a failed attempt nor time the server took.
-                    deadline += solving.elapsed();
-                    attempt -= 1;
+                    // Solving is not time the server took.
+                    deadline.extend(solving.elapsed());
                     continue;
                 }
-                Ok(resp) if !resp.status().is_success() => {
-                    Error::Status { context, status: resp.status().as_u16(), time_left: None }
+                if !resp.status().is_success() {
+                    return Err(Error::Status { context, status: resp.status().as_u16(), time_left: None });
                 }
-                Ok(resp) => match read(resp).await {
-                    Ok(Reply::Done(v)) => return Ok(v),
-                    Ok(Reply::Failed(code)) => Error::api(context, code),
-                    Err(e) => e,
-                },
-            };
-            if !failure.is_temporary() {
-                return Err(failure);
+                let reading = (read.lock().unwrap_or_else(|e| e.into_inner()))(resp);
+                return match reading.await? {
+                    Reply::Done(v) => Ok(v),
+                    Reply::Failed(code) => Err(Error::api(context, code)),
+                };
             }
-            let delay = policy.next_delay(attempt).filter(|d| Instant::now() + *d < deadline);
-            let Some(delay) = delay else {
-                return Err(Error::gave_up(context, failure, attempt, started.elapsed()));
-            };
-            tracing::warn!(
-                context,
-                attempt,
-                of = policy.max_attempts,
-                ?delay,
-                error = %failure,
-                "retrying request"
-            );
-            tokio::time::sleep(delay).await;
-        }
+        })
+        .await
     }
 
     /// Solves a hashcash challenge on blocking threads, within the budget; dropping the future

@@ -9,7 +9,9 @@
 //! a byte every few seconds cannot hold it either. The `f` reply of a big account may take
 //! longer than that and is bounded by its progress instead (see `tree::fetch`).
 
-use std::time::Duration;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -263,5 +265,64 @@ mod tests {
         assert!(ClientBuilder::new().api_url("http://127.0.0.1:1").retry(none).build().is_err());
         let c = ClientBuilder::new().api_url("http://127.0.0.1:1").build().unwrap();
         assert_eq!(c.api_url(), "http://127.0.0.1:1/");
+    }
+}
+
+/// The time by which a command and its retries must be done; it can be moved later (time spent
+/// solving a hashcash challenge is not the server's).
+#[derive(Debug)]
+pub(crate) struct Deadline(Mutex<Instant>);
+
+impl Deadline {
+    /// `budget` from now.
+    pub(crate) fn after(budget: Duration) -> Self {
+        Deadline(Mutex::new(Instant::now() + budget))
+    }
+
+    /// When.
+    pub(crate) fn at(&self) -> Instant {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What is left of it (at least a millisecond: a timeout of zero means none).
+    pub(crate) fn left(&self) -> Duration {
+        self.at().saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+    }
+
+    /// Moves it later.
+    pub(crate) fn extend(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += by;
+    }
+}
+
+/// The one retry loop of the crate: runs `op` until it succeeds, fails for good (an error that
+/// is not [`Error::is_temporary`]), the policy's attempts are spent, or (with a `deadline`) no
+/// new attempt would start before it; temporary failures wait the policy's backoff, each retry
+/// logged as a warning with what failed. Giving up is [`Error::gave_up`] with the last failure.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: RetryPolicy,
+    context: &'static str,
+    deadline: Option<&Deadline>,
+    mut op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let e = match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_temporary() => e,
+            Err(e) => return Err(e),
+        };
+        let delay = policy.next_delay(attempt).filter(|d| deadline.is_none_or(|dl| Instant::now() + *d < dl.at()));
+        let Some(delay) = delay else {
+            return Err(Error::gave_up(context, e, attempt, started.elapsed()));
+        };
+        tracing::warn!(context, attempt, of = policy.max_attempts, ?delay, error = %e, "retrying request");
+        tokio::time::sleep(delay).await;
     }
 }

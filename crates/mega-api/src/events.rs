@@ -1,14 +1,11 @@
 //! The event channel (spec §6.6): `sc?sn=` answers with action packets and a new `sn`, or with
 //! a wait URL to long-poll before asking again with the same `sn`.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use mega_proto::ErrorCode;
 use serde_json::Value;
 
 use crate::client::{read_limited, Auth, Client};
-use crate::config::RetryPolicy;
+use crate::config::{with_retries, Deadline};
 use crate::error::{Error, Result};
 use crate::tree::{ActionPacket, Change, Tree};
 
@@ -65,7 +62,7 @@ impl Events {
         loop {
             let url = zeroize::Zeroizing::new(format!("{}sc?sn={}{}{ssl}", config.api_url, self.sn, self.auth.query()));
             let http = self.client.http().clone();
-            let reply = with_retries(config.retry, "sc", Some(config.request_timeout), || async {
+            let reply = with_retries(config.retry, "sc", Some(&Deadline::after(config.request_timeout)), || async {
                 let resp = http
                     .post(url.as_str())
                     .timeout(config.request_timeout)
@@ -158,37 +155,6 @@ impl Tree {
             }
             EventBatch::Reload => Vec::new(),
         }
-    }
-}
-
-/// Runs `op` until it succeeds, fails for good, the policy's attempts are spent, or (with a
-/// `budget`) no new attempt would start within that time of the first; temporary failures wait
-/// with the policy's backoff, each retry logged as a warning with what failed.
-pub(crate) async fn with_retries<T, F, Fut>(
-    policy: RetryPolicy,
-    context: &'static str,
-    budget: Option<Duration>,
-    mut op: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let e = match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) if e.is_temporary() => e,
-            Err(e) => return Err(e),
-        };
-        let delay = policy.next_delay(attempt).filter(|d| budget.is_none_or(|b| started.elapsed() + *d < b));
-        let Some(delay) = delay else {
-            return Err(Error::gave_up(context, e, attempt, started.elapsed()));
-        };
-        tracing::warn!(context, attempt, of = policy.max_attempts, ?delay, error = %e, "retrying");
-        tokio::time::sleep(delay).await;
     }
 }
 

@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::client::{read_limited, Auth, Client};
+use crate::config::with_retries;
 use crate::error::{Error, Result};
-use crate::events::with_retries;
 use crate::links::FolderLink;
 use crate::ops::{add_put_reply, check_name};
 use crate::tree::Tree;
