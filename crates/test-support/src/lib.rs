@@ -2,7 +2,7 @@
 //! (a server with accounts, TOTP codes, deterministic content, temporary directories, waits),
 //! plus a logged-in session, its tree and syncing with the event channel.
 //!
-//! `mega-api`'s own tests use `mega_testserver::support` and compile [`session`]'s file
+//! `mega-api`'s own tests use `mega_testserver::support` and compile [`mod@session`]'s file
 //! directly (see there); every other crate's tests use this crate. It is never published.
 
 use std::sync::Arc;
