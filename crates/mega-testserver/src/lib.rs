@@ -39,6 +39,8 @@ mod nodes;
 pub mod persist;
 pub mod seed;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod support;
 pub mod throttle;
 mod transfer;
 

@@ -2,17 +2,14 @@
 //! `mega-testserver` with one account, running on its own Tokio runtime.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-use mega_testserver::{TestServer, Version};
 use serde_json::{json, Value};
 use tauri::test::MockRuntime;
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
-
-pub(crate) const EMAIL: &str = "alice@tuatara.test";
-pub(crate) const PASSWORD: &str = "correct horse battery staple";
+pub(crate) use test_support::{content, totp, wait_for, EMAIL, PASSWORD};
+use test_support::{server_with_account, temp_dir, TestServer};
 
 /// A server, an app and a window.
 pub(crate) struct Harness {
@@ -29,9 +26,8 @@ impl Harness {
     /// A server with one account, and an app with its own directories.
     pub(crate) fn new() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let server = rt.block_on(TestServer::start()).unwrap();
-        server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
-        let dir = tempfile::tempdir().unwrap();
+        let server = rt.block_on(server_with_account());
+        let dir = temp_dir();
         let dirs = tuatara_app::dirs::Dirs { config: dir.path().join("config"), data: dir.path().join("data") };
         let app = tuatara_app::setup(mock_builder(), dirs).unwrap().build(tuatara_app::context()).unwrap();
         let window = match app.get_webview_window("main") {
@@ -111,18 +107,6 @@ fn self_invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> R
     get_ipc_response(window, request).map(|b| b.deserialize::<Value>().unwrap())
 }
 
-/// Polls until `f` gives a value, or panics after `secs`.
-pub(crate) fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let until = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// An app reopened over a harness's directories.
 pub(crate) struct Reopened {
     _app: App<MockRuntime>,
@@ -134,11 +118,4 @@ impl Reopened {
     pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
         self_invoke(&self.window, cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
     }
-}
-
-/// The current TOTP code of a base32 secret.
-pub(crate) fn totp(secret: &str) -> String {
-    let key = totp_rs::Secret::Encoded(secret.into()).to_bytes().unwrap();
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, key)
-        .generate(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
 }

@@ -2,12 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{wait_for, Harness, EMAIL};
-
-/// Some bytes that are not all the same.
-fn content(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8).collect()
-}
+use crate::support::{content, wait_for, Harness, EMAIL};
 
 /// The job with this id, once it reached a final state.
 fn finished(h: &Harness, id: &str) -> Value {

@@ -27,7 +27,7 @@ async fn password_key(client: &Client) -> Key128 {
 /// password key.
 async fn known_master(server: &TestServer, session: &Session) -> Key128 {
     let k = session.command(json!({"a": "ug"})).await.unwrap()["k"].as_str().unwrap().to_string();
-    login::decrypt_master_key(&password_key(&client(server)).await, &k).unwrap()
+    login::decrypt_master_key(&password_key(&client(server.url())).await, &k).unwrap()
 }
 
 /// The master key in any form the saved session could carry it.
@@ -63,14 +63,14 @@ async fn a_saved_session_holds_no_master_key_and_resumes() {
     assert!(!json.contains(&master.to_b64()));
 
     let back: SavedSession = serde_json::from_str(&json).unwrap();
-    let resumed = client(&server).resume(&back).await.unwrap();
+    let resumed = client(server.url()).resume(&back).await.unwrap();
     assert_eq!(resumed.user(), session.user());
     assert!(opens(&resumed, "kept").await, "the resumed session opens what the master key wraps");
     assert_eq!(known_master(&server, &resumed).await, master);
     // Saved again: still sealed, and it resumes too.
     let again = resumed.save();
     assert!(again.is_sealed() && !holds_master(&again.to_secret_string(), &master));
-    assert!(opens(&client(&server).resume(&again).await.unwrap(), "kept").await);
+    assert!(opens(&client(server.url()).resume(&again).await.unwrap(), "kept").await);
     server.stop().await;
 }
 
@@ -83,7 +83,7 @@ async fn a_copied_session_whose_sid_was_ended_gives_no_key() {
     // The copy holds no key of its own, and the server no longer hands out the sek.
     assert!(!holds_master(&copied, &master));
     let saved = SavedSession::from_secret_string(&copied).unwrap();
-    let err = client(&server).resume(&saved).await.unwrap_err();
+    let err = client(server.url()).resume(&saved).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SessionExpired);
     server.stop().await;
 }
@@ -91,7 +91,7 @@ async fn a_copied_session_whose_sid_was_ended_gives_no_key() {
 /// A session as Tuatara saved it before the master key was sealed:
 /// `b64(1 || master || sid || user || e-mail)`, from a login that sent a `sek` (as it did).
 async fn old_format_session(server: &TestServer) -> (String, Key128) {
-    let c = client(server);
+    let c = client(server.url());
     let pk = password_key(&c).await;
     let pre = raw(&c, json!({"a": "us0", "user": EMAIL})).await;
     let salt = b64::decode_all(pre["s"].as_str().unwrap(), "salt").unwrap();
@@ -119,13 +119,13 @@ async fn an_old_session_with_the_key_in_clear_resumes_and_saves_sealed() {
     let saved = SavedSession::from_secret_string(&old).unwrap();
     assert!(!saved.is_sealed());
     assert_eq!(saved.email(), EMAIL);
-    let resumed = client(&server).resume(&saved).await.unwrap();
+    let resumed = client(server.url()).resume(&saved).await.unwrap();
     assert!(opens(&resumed, "kept").await);
     // The resume brought back the sek the old login sent: the next save seals the key.
     let upgraded = resumed.save();
     assert!(upgraded.is_sealed());
     assert!(!holds_master(&upgraded.to_secret_string(), &master));
-    assert!(opens(&client(&server).resume(&upgraded).await.unwrap(), "kept").await);
+    assert!(opens(&client(server.url()).resume(&upgraded).await.unwrap(), "kept").await);
     server.stop().await;
 }
 
@@ -135,7 +135,7 @@ async fn a_sealed_key_the_sek_does_not_open_is_a_clear_error() {
     let mut raw = b64::decode_all(&session.save().to_secret_string(), "saved session").unwrap();
     raw[1] ^= 1;
     let tampered = SavedSession::from_secret_string(&b64::encode(&raw)).unwrap();
-    let err = client(&server).resume(&tampered).await.unwrap_err();
+    let err = client(server.url()).resume(&tampered).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert!(err.to_string().contains("does not open the saved session"), "{err}");
     server.stop().await;

@@ -17,7 +17,7 @@ async fn congestion_and_server_errors_are_retried_until_they_pass() {
     let (server, a) = logged_in().await;
     let mut t = a.fetch_tree().await.unwrap();
     let root = t.root().unwrap();
-    let h = a.upload_bytes(&mut t, root, "r.bin", &content(200_000), 0).await.unwrap();
+    let h = a.upload_bytes(&mut t, root, "r.bin", &content(200_000, 0), 0).await.unwrap();
     for spec in ["eagain=0.5", "500=0.5", "eagain=0.3,500=0.3"] {
         server.set_faults(faults(spec));
         // Mutations are safe to resend: each happens once.
@@ -28,7 +28,7 @@ async fn congestion_and_server_errors_are_retried_until_they_pass() {
         }
         assert!(a.quota().await.is_ok());
         assert_eq!(a.fetch_tree().await.unwrap().len(), t.len());
-        assert_eq!(a.download_bytes(&t, h).await.unwrap(), content(200_000));
+        assert_eq!(a.download_bytes(&t, h).await.unwrap(), content(200_000, 0));
         server.set_faults(Faults::default());
     }
     let fresh = a.fetch_tree().await.unwrap();

@@ -287,7 +287,7 @@ async fn a_slow_upload_is_not_cut_by_the_idle_timeout() {
     let mut tree = session.fetch_tree().await.unwrap();
     let root = tree.root().unwrap();
     server.set_throttle(None, Some(200_000));
-    let data = crate::support::content(700_000);
+    let data = crate::support::content(700_000, 0);
     let h = session.upload_bytes(&mut tree, root, "slow.bin", &data, 0).await.unwrap();
     server.set_throttle(None, None);
     assert_eq!(session.download_bytes(&tree, h).await.unwrap(), data);

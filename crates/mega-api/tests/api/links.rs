@@ -20,7 +20,7 @@ async fn file_links_export_open_protect_import_and_go_away() {
     assert!(!link.url_without_key().contains(&link.key_b64().unwrap()));
 
     // Anyone opens it: metadata checked against the key, then the content.
-    let anon = client(&server);
+    let anon = client(server.url());
     let opened = resolve_link(&url, None).await.unwrap();
     let file = anon.open_file_link(&opened).await.unwrap();
     assert_eq!((file.name.as_str(), file.size), ("shared.txt", 12));
@@ -68,7 +68,7 @@ async fn folder_links_list_download_follow_events_and_import() {
     let link = a.export(&mut t, top).await.unwrap();
     assert_eq!(link.kind, LinkKind::Folder);
 
-    let anon = client(&server);
+    let anon = client(server.url());
     let folder = anon.open_folder_link(&resolve_link(&link.to_url(), None).await.unwrap()).unwrap();
     let mut ft = folder.fetch_tree().await.unwrap();
     assert_eq!(ft.root(), Some(top));

@@ -11,7 +11,7 @@ async fn upload_with_primitives_and_download_ranges_verified() {
     let mut t = a.fetch_tree().await.unwrap();
     let root = t.root().unwrap();
     for size in [0usize, 1, 131_072, 131_073, 5 * 1024 * 1024 + 17] {
-        let data = content(size);
+        let data = content(size, 0);
         let url = a.upload_url(size as u64).await.unwrap();
         let cipher = UploadCipher::new();
         // Encrypt everything, then send the chunks last to first: order must not matter.
@@ -72,7 +72,7 @@ async fn upload_with_primitives_and_download_ranges_verified() {
     // The other session's view agrees.
     let fresh = a.fetch_tree().await.unwrap();
     let big = fresh.resolve(&format!("/f{}.bin", 5 * 1024 * 1024 + 17)).unwrap();
-    assert_eq!(a.download_bytes(&fresh, big).await.unwrap(), content(5 * 1024 * 1024 + 17));
+    assert_eq!(a.download_bytes(&fresh, big).await.unwrap(), content(5 * 1024 * 1024 + 17, 0));
     server.stop().await;
 }
 
@@ -85,7 +85,7 @@ async fn a_corrupt_key_fails_the_mac_and_quota_says_when_it_frees() {
     let (server, a) = logged_in().await;
     let mut t = a.fetch_tree().await.unwrap();
     let root = t.root().unwrap();
-    let h = a.upload_bytes(&mut t, root, "q.bin", &content(300_000), 0).await.unwrap();
+    let h = a.upload_bytes(&mut t, root, "q.bin", &content(300_000, 0), 0).await.unwrap();
     let dl = a.download_url(h).await.unwrap();
     let mut key = t.get(h).unwrap().file_key().unwrap();
     key.meta_mac[0] ^= 1;
@@ -101,7 +101,7 @@ async fn a_corrupt_key_fails_the_mac_and_quota_says_when_it_frees() {
     // Anonymous clients get the same from public links.
     let link = a.export(&mut t, h).await.unwrap();
     server.set_anonymous_transfer_quota(10);
-    let anon = client(&server);
+    let anon = client(server.url());
     let file = anon.open_file_link(&link).await.unwrap();
     let dl = anon.public_download_url(file.handle).await.unwrap();
     assert!(matches!(anon.download_all(&dl, file.key()).await.unwrap_err().kind(), ErrorKind::Quota { .. }));
@@ -153,7 +153,7 @@ async fn streamed_chunks_arrive_in_parts_that_make_up_the_file() {
     let mut t = a.fetch_tree().await.unwrap();
     let root = t.root().unwrap();
     let size = 3 * 1024 * 1024 + 99;
-    let data = content(size);
+    let data = content(size, 0);
     let h = a.upload_bytes(&mut t, root, "streamed.bin", &data, 1_650_000_000).await.unwrap();
     let key = t.get(h).unwrap().file_key().unwrap();
     let dl = a.download_url(h).await.unwrap();

@@ -47,7 +47,7 @@ async fn fetched_tree_has_roots_paths_children_and_duplicates() {
 #[tokio::test]
 async fn operations_change_the_tree_and_reach_another_session() {
     let (server, a) = logged_in().await;
-    let b = client(&server).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let b = client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
     let mut ta = a.fetch_tree().await.unwrap();
     let mut tb = b.fetch_tree().await.unwrap();
 
@@ -127,7 +127,7 @@ async fn operations_change_the_tree_and_reach_another_session() {
 #[tokio::test]
 async fn late_echoes_of_our_own_renames_never_undo_a_newer_one() {
     let (server, a) = logged_in().await;
-    let b = client(&server).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let b = client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
     let mut ta = a.fetch_tree().await.unwrap();
     let root = ta.root().unwrap();
     let f = a.upload_bytes(&mut ta, root, "one.txt", b"1", 1_700_000_000).await.unwrap();

@@ -2,21 +2,11 @@
 //! credentials, expired sessions, usage errors; each with its exit code.
 
 use mega_testserver::{TestServer, Version};
+use test_support::{server_with_account, totp};
 
 use crate::support::{client, stored_session, Cli, EMAIL, PASSWORD};
 
 const SECRET: &str = "JBSWY3DPEHPK3PXP";
-
-fn totp_now() -> String {
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        totp_rs::Secret::Encoded(SECRET.into()).to_bytes().unwrap(),
-    );
-    totp.generate(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v1_and_v2_accounts_with_hashcash() {
@@ -42,8 +32,7 @@ async fn v1_and_v2_accounts_with_hashcash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_factor_codes() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     server.set_mfa(EMAIL, SECRET).unwrap();
     let cli = Cli::new(server.url());
     // No terminal and no code: exit 5 saying how to give one; nothing stored.
@@ -58,20 +47,19 @@ async fn two_factor_codes() {
     cli.run_with_stdin(&["login", EMAIL, "--password-stdin", "--mfa", "12ab"], &format!("{PASSWORD}\n"))
         .await
         .fails(5, "wrong two-factor code");
-    let code = totp_now();
+    let code = totp(SECRET);
     cli.run_with_stdin(&["login", EMAIL, "--password-stdin", "--mfa", &code], &format!("{PASSWORD}\n")).await.ok();
     assert_eq!(cli.run(&["whoami"]).await.ok().stdout.trim(), EMAIL);
     // The code on the line after the password.
     let second = Cli::new(server.url());
-    second.run_with_stdin(&["login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n{}\n", totp_now())).await.ok();
+    second.run_with_stdin(&["login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n{}\n", totp(SECRET))).await.ok();
     second.run(&["whoami"]).await.ok();
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_session_and_bad_input() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url()).without_dbus();
     cli.login(EMAIL, PASSWORD).await.ok();
     // The session ends elsewhere (as a logout on another device would).
@@ -99,8 +87,7 @@ async fn an_expired_session_and_bad_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ambiguous_names_and_dedupe() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     server.seed_bytes(EMAIL, "/D/same.txt", b"old", 1_600_000_000).unwrap();
     server.seed_bytes(EMAIL, "/D/same.txt", b"newer one", 1_700_000_000).unwrap();
     server.seed_bytes(EMAIL, "/D/same.txt", b"mid", 1_650_000_000).unwrap();
@@ -125,8 +112,7 @@ async fn ambiguous_names_and_dedupe() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dedupe_modes_keep_the_right_one() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     for dir in ["newest", "largest", "rename"] {
         server.seed_bytes(EMAIL, &format!("/{dir}/f.txt"), b"small but new", 1_700_000_000).unwrap();
         server.seed_bytes(EMAIL, &format!("/{dir}/f.txt"), b"the largest and oldest", 1_500_000_000).unwrap();

@@ -4,8 +4,9 @@
 
 use mega_proto::login::{self, Prelogin};
 use mega_proto::{b64, Key128};
-use mega_testserver::{TestServer, Version};
+use mega_testserver::TestServer;
 use serde_json::json;
+use test_support::server_with_account;
 
 use crate::support::{client, stored_session, Cli, EMAIL, PASSWORD};
 
@@ -26,8 +27,7 @@ fn holds_master(file_body: &str, master: &Key128) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_file_holds_no_master_key_and_an_old_one_is_sealed_on_next_use() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let master = known_master(&server).await;
     let cli = Cli::new(server.url()).without_dbus();
     cli.login(EMAIL, PASSWORD).await.ok();

@@ -4,7 +4,7 @@
 //! file name raw; a file nobody can decrypt fails alone, named, while the rest of its folder
 //! comes down and nothing is left in the journal.
 
-use mega_testserver::{TestServer, Version};
+use test_support::server_with_account;
 
 use crate::support::{client, content, files_below, logged_in, Cli, EMAIL, PASSWORD};
 
@@ -110,8 +110,7 @@ async fn one_undecryptable_file_fails_alone_and_the_folder_still_downloads() {
 /// password nor a session id nor the master key (raw, b64 or hex).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verbose_logs_of_a_login_and_transfers_hold_no_secret() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url()).without_dbus();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("log-me.bin");

@@ -15,8 +15,8 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use mega_testserver::{TestServer, Version};
 use sha2::{Digest, Sha256};
+use test_support::server_with_account;
 
 use crate::support::{content, Cli, EMAIL, PASSWORD};
 
@@ -99,8 +99,7 @@ async fn kill_repeatedly(cli: &Cli, command: &[&str], rng: &mut Rng) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_transfers_continue_and_arrive_intact() {
     let mut rng = Rng::from_env();
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let tmp = tempfile::tempdir().unwrap();
     let down_digest: [u8; 32] = {
         let data = content(SIZE, 7);

@@ -1,7 +1,7 @@
 //! Where the session is kept: the Secret Service (inside `scripts/with-keyring.sh`, which
 //! `make test` uses), or a 0600 file with a warning when no D-Bus session is reachable.
 
-use mega_testserver::{TestServer, Version};
+use test_support::server_with_account;
 
 use crate::support::{mode, Cli, EMAIL, PASSWORD};
 
@@ -31,8 +31,7 @@ async fn the_session_lands_in_the_keyring() {
     if !keyring_available() {
         return;
     }
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url());
     let login = cli.run_with_stdin(&["--json", "login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n")).await;
     assert_eq!(login.json()["storage"], "keyring");
@@ -54,8 +53,7 @@ async fn the_session_lands_in_the_keyring() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_dbus_the_session_goes_to_a_private_file() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url()).without_dbus();
     let login = cli.run_with_stdin(&["--json", "login", EMAIL, "--password-stdin"], &format!("{PASSWORD}\n")).await;
     assert_eq!(login.json()["storage"], "file");

@@ -2,8 +2,8 @@
 //! link checked, the live ones downloaded, a ledger kept so that a second run skips what is
 //! done.
 
-use mega_testserver::{TestServer, Version};
 use serde_json::Value;
+use test_support::server_with_account;
 
 use crate::support::{content, Cli, EMAIL, PASSWORD};
 
@@ -20,8 +20,7 @@ fn by_status(v: &Value) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_links_file_is_checked_downloaded_and_remembered() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let a = content(300_000, 1);
     let ha = server.seed_bytes(EMAIL, "/a.bin", &a, 1_700_000_000).unwrap();
     let hgone = server.seed_bytes(EMAIL, "/gone.bin", b"gone", 1_700_000_000).unwrap();

@@ -4,10 +4,8 @@
 //! without it the test is skipped, except under `CI`, where it fails.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use mega_api::{Session, Tree};
-use mega_testserver::{TestServer, Version};
+use test_support::{server_with_account, sync_until};
 
 use crate::support::{client, Cli, EMAIL, PASSWORD};
 
@@ -25,7 +23,7 @@ fn megajs_dir() -> Option<PathBuf> {
 
 async fn megajs(dir: &std::path::Path, url: &str, args: &[&str]) {
     let script = dir.join("megajs/tuatara-cli-peer.mjs");
-    std::fs::write(&script, include_str!("../../../mega-testserver/tests/peers/megajs.mjs")).unwrap();
+    std::fs::write(&script, include_str!("../../../mega-testserver/tests/server/peers/megajs.mjs")).unwrap();
     let out = tokio::process::Command::new("node")
         .arg(&script)
         .args([url, EMAIL, PASSWORD])
@@ -36,24 +34,10 @@ async fn megajs(dir: &std::path::Path, url: &str, args: &[&str]) {
     assert!(out.status.success(), "megajs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Applies events to `tree` until `done` holds (or fails after 20 s).
-async fn sync_until(session: &Session, tree: &mut Tree, what: &str, done: impl Fn(&Tree) -> bool) {
-    let mut events = session.events(tree);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !done(tree) {
-        let batch = tokio::time::timeout_at(deadline, events.next())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-            .unwrap();
-        tree.apply_batch(&batch);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_by_megajs_reach_the_tree_and_the_cli() {
     let Some(dir) = megajs_dir() else { return };
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     server.seed_bytes(EMAIL, "/before.txt", b"seeded", 1_700_000_000).unwrap();
     let cli = Cli::new(server.url());
     cli.login(EMAIL, PASSWORD).await.ok();
@@ -111,8 +95,7 @@ async fn rclone(bin: &std::path::Path, url: &str, conf: &std::path::Path, args: 
 async fn files_cross_between_the_cli_megajs_and_rclone() {
     let Some(dir) = megajs_dir() else { return };
     let Some(rclone_bin) = rclone_bin(&dir) else { return };
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url());
     cli.login(EMAIL, PASSWORD).await.ok();
     let tmp = tempfile::tempdir().unwrap();

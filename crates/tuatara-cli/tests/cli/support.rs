@@ -3,15 +3,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
-use mega_api::{Client, RetryPolicy, Session};
-use mega_testserver::{TestServer, Version};
+use mega_api::Session;
 use serde_json::Value;
+pub(crate) use test_support::{client, content, files_below, EMAIL, PASSWORD};
+use test_support::{server_with_account, TestServer};
 use tokio::io::AsyncWriteExt;
-
-pub(crate) const EMAIL: &str = "alice@example.com";
-pub(crate) const PASSWORD: &str = "correct horse";
 
 /// One run of the binary.
 #[derive(Debug)]
@@ -137,21 +134,10 @@ impl Cli {
 
 /// A fresh test server with one v2 account, and the CLI logged in to it.
 pub(crate) async fn logged_in() -> (TestServer, Cli) {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url());
     cli.login(EMAIL, PASSWORD).await.ok();
     (server, cli)
-}
-
-/// Fast retries.
-pub(crate) fn policy() -> RetryPolicy {
-    RetryPolicy { max_attempts: 30, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(40) }
-}
-
-/// A mega-api client for setting up and checking, beside the CLI.
-pub(crate) fn client(api_url: &str) -> Client {
-    Client::builder().api_url(api_url).retry(policy()).build().unwrap()
 }
 
 /// Where the conformance suite runs.
@@ -166,8 +152,7 @@ pub(crate) struct Backend {
 impl Backend {
     /// A fresh test server with one v2 account.
     pub(crate) async fn test_server() -> Self {
-        let server = TestServer::start().await.unwrap();
-        server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+        let server = server_with_account().await;
         Backend {
             name: "mega-testserver",
             api_url: server.url().to_string(),
@@ -190,7 +175,7 @@ impl Backend {
 
     /// A mega-api session on the account, for setting up.
     pub(crate) async fn session(&self) -> Session {
-        client(&self.api_url).login(&self.email, &self.password).await.unwrap().session().unwrap()
+        test_support::session(&client(&self.api_url), &self.email, &self.password).await
     }
 
     pub(crate) async fn stop(self) {
@@ -217,28 +202,4 @@ pub(crate) fn stored_session(cli: &Cli) -> mega_api::SavedSession {
 pub(crate) fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-/// Deterministic bytes of a given length (differing by `seed`).
-pub(crate) fn content(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i as u64).wrapping_mul(2_654_435_761) >> 13) as u8 ^ seed).collect()
-}
-
-/// Every file below `dir` as (relative path, bytes), sorted.
-pub(crate) fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }

@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-use mega_testserver::{TestServer, Version};
+use test_support::server_with_account;
 
 use crate::support::{content, Cli, EMAIL, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_wait_is_said_on_stderr_when_it_is_not_a_terminal() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     for (name, seed) in [("/a.bin", 3), ("/b.bin", 4)] {
         server.seed_bytes(EMAIL, name, &content(768 << 10, seed), 1).unwrap();
     }

@@ -9,35 +9,18 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mega_api::{NodeHandle, Session};
-use mega_testserver::{TestServer, Version};
 use serde_json::Value;
+use test_support::{remote_files, server_with_account};
 
 use crate::support::{client, content, Cli, EMAIL, PASSWORD};
 
 const DEADLINE: Duration = Duration::from_secs(300);
 
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Every file below a remote folder: relative path -> nodes.
-async fn remote_files(session: &Session, path: &str) -> BTreeMap<String, Vec<NodeHandle>> {
-    let tree = session.fetch_tree().await.unwrap();
-    let mut out: BTreeMap<String, Vec<NodeHandle>> = BTreeMap::new();
-    let Some(top) = tree.resolve(path) else { return out };
-    let prefix = format!("{}/", path.trim_end_matches('/'));
-    for h in tree.subtree(top).into_iter().filter(|h| tree.get(*h).is_some_and(|n| n.is_file())) {
-        let full = tree.path(h).unwrap();
-        out.entry(full.strip_prefix(&prefix).unwrap_or(&full).to_string()).or_default().push(h);
-    }
-    out
+async fn until<F: std::future::Future<Output = bool>>(what: &str, f: impl FnMut() -> F) {
+    test_support::until_every(what, DEADLINE, Duration::from_millis(200), f).await;
 }
 
 /// Each expected file on the server exactly once, with its content (downloaded back).
@@ -78,8 +61,7 @@ fn s(p: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watched_folders_upload_settled_files_and_survive_a_restart() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let cli = Cli::new(server.url());
     cli.login(EMAIL, PASSWORD).await.ok();
     let session = client(server.url()).login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
@@ -197,8 +179,7 @@ async fn watched_folders_upload_settled_files_and_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_links_file_downloads_links_as_they_are_added() {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, PASSWORD, Version::V2).unwrap();
+    let server = server_with_account().await;
     let big = content(5 << 20, 3);
     let h_big = server.seed_bytes(EMAIL, "/big.bin", &big, 1_700_000_000).unwrap();
     server.seed_bytes(EMAIL, "/F/inner.txt", b"inner", 1_700_000_000).unwrap();

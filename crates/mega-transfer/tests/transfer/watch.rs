@@ -2,47 +2,40 @@
 //! with real filesystem events in a temporary folder. Waits poll with a deadline; nothing
 //! asserts a duration.
 
-// The burst test reports its timings (and progress with WATCH_PROGRESS=1) on stderr.
-#![allow(clippy::print_stderr)]
-
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use mega_api::{Client, NodeHandle, Session, Tree};
-use mega_testserver::{TestServer, Version};
+use mega_api::NodeHandle;
 use mega_transfer::watch::{self, LinkState, RunOptions, WatchHandle, WatchKind, WatchStore};
 use mega_transfer::{Engine, EngineConfig, Event};
+use test_support::{Config, Drive as Ctx, EMAIL};
 
 #[path = "watch/restart.rs"]
 mod restart;
 
-const EMAIL: &str = "w@example.com";
 // Only a guard against a hang (two shared cores: 5,000 uploads took 77-108 s here).
 const DEADLINE: Duration = Duration::from_secs(600);
 
-struct Ctx {
-    server: TestServer,
-    session: Session,
-    tree: Arc<tokio::sync::Mutex<Tree>>,
-    tmp: tempfile::TempDir,
+/// What the watch tests do on a drive.
+trait Watching {
+    /// An engine with the default configuration.
+    fn engine(&self) -> Engine;
+    /// The watch store, in the scratch directory.
+    fn store(&self) -> WatchStore;
+    /// The watched local folder (made on first use).
+    fn local(&self) -> PathBuf;
+    /// Every file under the remote folder `path` (from a fresh tree): relative path -> nodes.
+    async fn remote_files(&self, path: &str) -> BTreeMap<String, Vec<NodeHandle>>;
+    /// Is `h` in the rubbish bin (in a fresh tree)?
+    async fn in_rubbish(&self, h: NodeHandle) -> bool;
+    /// The content of file `h`.
+    async fn bytes(&self, h: NodeHandle) -> Vec<u8>;
 }
 
-impl Ctx {
-    async fn new() -> Self {
-        let server = TestServer::start().await.unwrap();
-        server.add_user(EMAIL, "pw", Version::V2).unwrap();
-        let client = Client::builder().api_url(server.url()).build().unwrap();
-        let session = client.login(EMAIL, "pw").await.unwrap().session().unwrap();
-        let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await.unwrap()));
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(tmp.path().join("local")).unwrap();
-        Ctx { server, session, tree, tmp }
-    }
-
+impl Watching for Ctx {
     fn engine(&self) -> Engine {
         let config = EngineConfig::new(self.tmp.path().join("journal"));
         Engine::new(config, self.session.client().clone(), Some(self.session.clone()), Some(self.tree.clone())).unwrap()
@@ -52,18 +45,14 @@ impl Ctx {
         WatchStore::open(self.tmp.path().join("watches")).unwrap()
     }
 
-    fn local(&self) -> std::path::PathBuf {
-        self.tmp.path().join("local")
+    fn local(&self) -> PathBuf {
+        let local = self.tmp.path().join("local");
+        std::fs::create_dir_all(&local).unwrap();
+        local
     }
 
-    /// Every file under the remote folder `path` (from a fresh tree): relative path -> nodes.
     async fn remote_files(&self, path: &str) -> BTreeMap<String, Vec<NodeHandle>> {
-        let fresh = self.session.fetch_tree().await.unwrap();
-        let mut out = BTreeMap::new();
-        if let Some(h) = fresh.resolve(path) {
-            collect(&fresh, h, "", &mut out);
-        }
-        out
+        test_support::remote_files(&self.session, path).await
     }
 
     async fn in_rubbish(&self, h: NodeHandle) -> bool {
@@ -77,27 +66,12 @@ impl Ctx {
     }
 }
 
-fn collect(t: &Tree, h: NodeHandle, prefix: &str, out: &mut BTreeMap<String, Vec<NodeHandle>>) {
-    for n in t.children(h) {
-        let p = format!("{prefix}{}", n.name());
-        if n.is_file() {
-            out.entry(p).or_default().push(n.handle());
-        } else {
-            collect(t, n.handle(), &format!("{p}/"), out);
-        }
-    }
-}
-
 fn options() -> RunOptions {
     RunOptions { settle: Duration::from_millis(400), ..RunOptions::default() }
 }
 
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn until<F: std::future::Future<Output = bool>>(what: &str, f: impl FnMut() -> F) {
+    test_support::until(what, DEADLINE, f).await;
 }
 
 async fn idle(h: &WatchHandle) {
@@ -142,7 +116,7 @@ async fn assert_remote(ctx: &Ctx, expected: &BTreeMap<String, Vec<u8>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_folder_uploads_settled_files_once() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     // Settle 1 s: the debounce window is 250 ms, so the slow writer's 500 ms pauses pass the
     // debouncer and only the size-and-mtime check keeps the file back.
@@ -209,7 +183,7 @@ async fn a_watched_folder_uploads_settled_files_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletions_go_to_the_rubbish_bin_when_asked() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let (_store, h) = start_upload_watch(&ctx, &engine, true).await;
     let local = ctx.local();
@@ -232,7 +206,7 @@ async fn deletions_go_to_the_rubbish_bin_when_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_catches_up_with_what_changed_meanwhile() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let local = ctx.local();
     std::fs::write(local.join("before.txt"), b"there before the first start").unwrap();
@@ -276,7 +250,7 @@ async fn a_restart_catches_up_with_what_changed_meanwhile() {
 async fn a_burst_of_5000_files_each_ends_on_the_server_once() {
     let n = std::env::var("WATCH_BURST_N").ok().and_then(|v| v.parse().ok());
     let count: usize = n.unwrap_or(5000);
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let (_store, h) = start_upload_watch(&ctx, &engine, false).await;
     let local = ctx.local();
@@ -330,7 +304,7 @@ async fn a_burst_of_5000_files_each_ends_on_the_server_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_links_file_downloads_new_links_once() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let one = vec![1u8; 3 << 20];
     let h_one = ctx.server.seed_bytes(EMAIL, "/shared/one.bin", &one, 1_700_000_000).unwrap();
     ctx.server.seed_bytes(EMAIL, "/shared/folder/two.txt", b"two", 1_700_000_000).unwrap();

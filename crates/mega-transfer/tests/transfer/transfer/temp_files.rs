@@ -12,6 +12,7 @@ use mega_transfer::journal::{JobRecord, JobSpec, Journal, Source};
 use mega_transfer::{Conflict, Engine, Outcome};
 
 use super::{content, crash_mid_download, done, temp_files, Ctx, EMAIL};
+use crate::support::Engines;
 
 /// Downloads `h` into `dest` and waits for every job: their outcomes.
 async fn download(engine: &Engine, h: mega_api::NodeHandle, dest: &Path, conflict: Conflict) -> Vec<Outcome> {

@@ -1,41 +1,20 @@
 //! Every wait of the engine ends: storage that refuses every URL, a transfer quota that frees
 //! in a month. Against `mega-testserver` with its faults and quota switched on.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mega_api::{Client, ErrorKind, RetryPolicy, Session, Tree};
-use mega_testserver::{TestServer, Version};
-use mega_transfer::{Conflict, Engine, EngineConfig, Event, Outcome};
+use mega_api::{ErrorKind, RetryPolicy};
+use mega_transfer::{Conflict, Engine, Event, Outcome};
+use test_support::{content, server_with_account, Drive as Setup, EMAIL};
 
-const EMAIL: &str = "b@example.com";
+use crate::support::Engines;
 
 /// A server with one account holding `/f.bin` (1 MB), a session on it with `retry`, and a
 /// scratch folder.
-struct Setup {
-    server: TestServer,
-    session: Session,
-    tree: Arc<tokio::sync::Mutex<Tree>>,
-    tmp: tempfile::TempDir,
-}
-
 async fn setup(retry: RetryPolicy) -> Setup {
-    let server = TestServer::start().await.unwrap();
-    server.add_user(EMAIL, "pw", Version::V2).unwrap();
-    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    server.seed_bytes(EMAIL, "/f.bin", &data, 1).unwrap();
-    let client = Client::builder().api_url(server.url()).retry(retry).build().unwrap();
-    let session = client.login(EMAIL, "pw").await.unwrap().session().unwrap();
-    let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await.unwrap()));
-    Setup { server, session, tree, tmp: tempfile::tempdir().unwrap() }
-}
-
-/// An engine on the setup's session, 256 KiB pieces, `tune`d.
-fn engine(s: &Setup, tune: impl FnOnce(&mut EngineConfig)) -> Engine {
-    let mut config = EngineConfig::new(s.tmp.path().join("journal"));
-    config.piece_size = 256 << 10;
-    tune(&mut config);
-    Engine::new(config, s.session.client().clone(), Some(s.session.clone()), Some(s.tree.clone())).unwrap()
+    let server = server_with_account().await;
+    server.seed_bytes(EMAIL, "/f.bin", &content(1_000_000, 0), 1).unwrap();
+    Setup::login(server, retry).await
 }
 
 /// Downloads `/f.bin` into `to`; the job's id.
@@ -57,7 +36,7 @@ async fn storage_answering_403_forever_gives_up_with_backoff() {
     let retry =
         RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(50), max_delay: Duration::from_millis(400) };
     let ctx = setup(retry).await;
-    let engine = engine(&ctx, |c| {
+    let engine = ctx.engine(|c| {
         c.connections_per_file = 2;
         c.max_retries = 3;
     });
@@ -98,7 +77,7 @@ async fn a_huge_509_wait_is_capped_and_reported() {
     // 64 KiB per 30-day window: the server says the quota frees in about 30 days.
     ctx.server.set_transfer_quota(EMAIL, 64 << 10).unwrap();
     ctx.server.set_quota_window(Duration::from_secs(30 * 86400));
-    let capped = engine(&ctx, |_| {});
+    let capped = ctx.engine(|_| {});
     let id = start_download(&ctx, &capped, "dl").await;
     let outcome = outcome(&capped, &id, Duration::from_secs(20)).await;
     let Outcome::Failed { kind, message } = outcome else { panic!("{outcome:?}") };
@@ -108,7 +87,7 @@ async fn a_huge_509_wait_is_capped_and_reported() {
     assert!(message.contains("longer than the 6 h this waits"), "{message}");
 
     // A wait within the cap is waited, and said with its end.
-    let patient = engine(&ctx, |c| c.max_quota_wait = Duration::from_secs(40 * 86400));
+    let patient = ctx.engine(|c| c.max_quota_wait = Duration::from_secs(40 * 86400));
     let mut events = patient.subscribe();
     let id = start_download(&ctx, &patient, "dl2").await;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -128,7 +107,7 @@ async fn an_upload_refused_at_every_chunk_gives_up_with_backoff() {
     let retry =
         RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(40), max_delay: Duration::from_millis(160) };
     let ctx = setup(retry).await;
-    let engine = engine(&ctx, |c| c.max_retries = 2);
+    let engine = ctx.engine(|c| c.max_retries = 2);
     let mut events = engine.subscribe();
     let local = ctx.tmp.path().join("up.bin");
     std::fs::write(&local, vec![7u8; 300_000]).unwrap();

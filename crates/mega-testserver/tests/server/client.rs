@@ -1,5 +1,5 @@
 //! A minimal client built from `mega-proto` and raw HTTP, to drive the server in tests.
-#![allow(dead_code, unreachable_pub)] // Each test binary uses a different part of it.
+#![allow(unreachable_pub)]
 
 use mega_proto::attr::Attributes;
 use mega_proto::content::ContentCipher;
@@ -186,11 +186,6 @@ impl Client {
         }
         out
     }
-}
-
-/// Deterministic test content.
-pub fn content(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i * 31 + 7) as u8).collect()
 }
 
 /// A node of a fetched tree, decrypted as a client does.

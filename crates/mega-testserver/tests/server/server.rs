@@ -1,19 +1,17 @@
 //! The server against a minimal client built from `mega-proto` and raw HTTP: logins, the node
 //! tree, chunked uploads, ranged downloads verified by MAC, links, events and bad input.
 
-mod support;
-
+use crate::client::{self, Client};
 use mega_proto::attr::Attributes;
 use mega_proto::content::ContentCipher;
 use mega_proto::{b64, chunks, Key128};
+use mega_testserver::support::{self, content};
 use mega_testserver::{TestServer, Version};
 use serde_json::{json, Value};
-use support::{content, Client};
 
 /// A server with one account, `a@example.com` / `pw`, and a client logged in to it.
 async fn logged_in() -> (TestServer, Client) {
-    let server = TestServer::start().await.unwrap();
-    server.add_user("a@example.com", "pw", Version::V2).unwrap();
+    let server = support::server().account("a@example.com", "pw", Version::V2).start().await;
     let mut c = Client::new(server.url());
     c.login("a@example.com", "pw").await.unwrap();
     (server, c)
@@ -56,7 +54,7 @@ async fn upload_download_verify_and_node_operations() {
     assert_eq!(dir["f"][0]["p"], root.as_str());
 
     for size in [0usize, 1, 131_072, 131_073, 1_500_000] {
-        let data = content(size);
+        let data = content(size, 0);
         let (v, fk) = c.upload(&dir_h, &format!("f{size}.bin"), &data).await;
         let node = &v["f"][0];
         assert_eq!(node["s"], size, "size {size}");
@@ -230,14 +228,7 @@ async fn two_factor_login_needs_the_current_code() {
     assert!(server.set_mfa("a@example.com", "not base32!").is_err());
     let mut c = Client::new(server.url());
     assert_eq!(c.login("a@example.com", "pw").await, Err(-26));
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        totp_rs::Secret::Encoded("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into()).to_bytes().unwrap(),
-    );
-    let code = totp.generate_current().unwrap();
+    let code = support::totp("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 500_000) % 1_000_000);
     assert_eq!(c.login_with("a@example.com", "pw", Some(&wrong)).await, Err(-26));
     assert!(c.login_with("a@example.com", "pw", Some(&code)).await.is_ok());
@@ -249,7 +240,7 @@ async fn two_factor_login_needs_the_current_code() {
 async fn transfer_quota_answers_509_with_time_left() {
     let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
-    let (v, _) = c.upload(&root, "big.bin", &content(300_000)).await;
+    let (v, _) = c.upload(&root, "big.bin", &content(300_000, 0)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
     server.set_transfer_quota("a@example.com", 200_000).unwrap();
     let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
@@ -272,7 +263,7 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
     let root = c.root(2).await;
     let folder = c.mkdir(&root, "Shared").await["f"][0]["h"].as_str().unwrap().to_string();
     let folder_key = Key128::new([9; 16]); // the key Client::mkdir uses
-    let data = content(200_000);
+    let data = content(200_000, 0);
     let (v, fk) = c.upload(&folder, "inside.bin", &data).await;
     let file = v["f"][0]["h"].as_str().unwrap().to_string();
     let (other, _) = c.upload(&root, "outside.bin", b"not shared").await;
@@ -350,7 +341,7 @@ async fn thumbnails_upload_attach_and_fetch() {
     use mega_proto::UserHandle;
     let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
-    let (v, fk) = c.upload(&root, "photo.jpg", &content(50_000)).await;
+    let (v, fk) = c.upload(&root, "photo.jpg", &content(50_000, 0)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
     let jpeg = b"\xff\xd8\xff\xe0 a tiny stand-in for a 120x120 thumbnail \xff\xd9".to_vec();
     let enc = encrypt_file_attribute(&jpeg, &fk.attr_key());
@@ -384,7 +375,7 @@ async fn seeded_files_are_what_a_client_uploads() {
     let sizes = [0usize, 1, 131_073, 5 * 1024 * 1024 + 17];
     for (i, &size) in sizes.iter().enumerate() {
         server
-            .seed_bytes("a@example.com", &format!("/Seeded/deep/f{i}.bin"), &content(size), 1_700_000_000 + i as i64)
+            .seed_bytes("a@example.com", &format!("/Seeded/deep/f{i}.bin"), &content(size, 0), 1_700_000_000 + i as i64)
             .unwrap();
     }
     assert!(server.seed_bytes("nobody@example.com", "/x", b"x", 0).is_err());
@@ -398,11 +389,11 @@ async fn seeded_files_are_what_a_client_uploads() {
     for (i, &size) in sizes.iter().enumerate() {
         let (_, h, fk, s) = files.iter().find(|f| f.0 == format!("f{i}.bin")).unwrap();
         assert_eq!(*s as usize, size);
-        assert_eq!(c.download_verified(h, fk).await, content(size), "f{i}.bin");
+        assert_eq!(c.download_verified(h, fk).await, content(size, 0), "f{i}.bin");
         let node = f["f"].as_array().unwrap().iter().find(|n| n["h"] == h.as_str()).unwrap();
         let attrs = Attributes::decrypt_b64(node["a"].as_str().unwrap(), &fk.attr_key()).unwrap();
         let fp = Fingerprint::parse(attrs.fingerprint().unwrap()).unwrap();
-        assert_eq!(fp, Fingerprint::of(&content(size), 1_700_000_000 + i as i64));
+        assert_eq!(fp, Fingerprint::of(&content(size, 0), 1_700_000_000 + i as i64));
     }
     // A link to a seeded file opens with its key alone.
     let (_, h, _, _) = files.iter().find(|f| f.0 == "f2.bin").unwrap();
@@ -414,7 +405,7 @@ async fn seeded_files_are_what_a_client_uploads() {
     let mut body = anon.fetch(g["g"].as_str().unwrap()).await.bytes().await.unwrap().to_vec();
     let cipher = ContentCipher::new(&fk);
     assert_eq!(cipher.meta_mac(&cipher.decrypt_file(&mut body)), fk.meta_mac);
-    assert_eq!(body, content(131_073));
+    assert_eq!(body, content(131_073, 0));
     server.stop().await;
 }
 
@@ -423,7 +414,7 @@ async fn injected_faults_answer_as_the_service_does() {
     use mega_testserver::faults::Faults;
     let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
-    let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
+    let (v, _) = c.upload(&root, "f.bin", &content(400_000, 0)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
     let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
     let set = |spec: &str| server.set_faults(spec.parse::<Faults>().unwrap());
@@ -470,7 +461,7 @@ async fn injected_faults_answer_as_the_service_does() {
 async fn throttle_limits_transfer_bandwidth() {
     let (server, mut c) = logged_in().await;
     let root = c.root(2).await;
-    let (v, _) = c.upload(&root, "f.bin", &content(400_000)).await;
+    let (v, _) = c.upload(&root, "f.bin", &content(400_000, 0)).await;
     let h = v["f"][0]["h"].as_str().unwrap().to_string();
     let url = c.cmd(json!({"a": "g", "g": 1, "n": h})).await["g"].as_str().unwrap().to_string();
     // 1 MB/s for the server: two parallel 400 kB downloads need at least about 0.8 s together.
@@ -499,7 +490,7 @@ async fn state_survives_a_restart_with_a_data_directory() {
     c.login("keep@example.com", "pw").await.unwrap();
     let root = c.root(2).await;
     let folder = c.mkdir(&root, "Kept").await["f"][0]["h"].as_str().unwrap().to_string();
-    let data = content(300_001);
+    let data = content(300_001, 0);
     let (v, fk) = c.upload(&folder, "kept.bin", &data).await;
     let file = v["f"][0]["h"].as_str().unwrap().to_string();
     let ph = c.cmd(json!({"a": "l", "n": file})).await.as_str().unwrap().to_string();
@@ -543,7 +534,7 @@ async fn incoming_shares_copies_and_imports() {
     let server = TestServer::start().await.unwrap();
     server.add_user("owner@example.com", "pw", Version::V2).unwrap();
     server.add_user("guest@example.com", "pw", Version::V2).unwrap();
-    let data = content(400_000);
+    let data = content(400_000, 0);
     server.seed_bytes("owner@example.com", "/Holiday/plan.bin", &data, 1_700_000_000).unwrap();
     server.seed_bytes("owner@example.com", "/Holiday/day 1/photo.bin", b"photo", 1_700_000_000).unwrap();
     let private = server.seed_bytes("owner@example.com", "/private.bin", b"not shared", 1_700_000_000).unwrap();
@@ -557,7 +548,7 @@ async fn incoming_shares_copies_and_imports() {
     assert_eq!(share_root["r"], 0);
     assert!(f["u"].as_array().unwrap().iter().any(|u| u["m"] == "owner@example.com" && u["c"] == 1));
     let nodes = guest.decrypted_tree().await;
-    let shared = support::paths_below(&nodes, share_root["h"].as_str().unwrap());
+    let shared = client::paths_below(&nodes, share_root["h"].as_str().unwrap());
     let names: Vec<&str> = shared.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(names, ["day 1/", "day 1/photo.bin", "empty/", "plan.bin"]);
     let plan = shared.iter().find(|(p, _)| p == "plan.bin").unwrap().1.clone();
@@ -666,7 +657,7 @@ async fn demo_drive_holds_what_it_documents() {
     let nodes = c.decrypted_tree().await;
     assert!(nodes.iter().all(|n| n.t > 1 || n.key.is_some()), "every node decrypts");
     let root = c.root(2).await;
-    let drive = support::paths_below(&nodes, &root);
+    let drive = client::paths_below(&nodes, &root);
     let files: Vec<_> = drive.iter().filter(|(_, n)| n.t == 0).collect();
     assert!(files.len() >= 250, "a few hundred files: {}", files.len());
     assert!(drive.iter().any(|(p, _)| p == "Documents/Work/Reports 2025/"), "nested folders");
@@ -704,7 +695,7 @@ async fn demo_drive_holds_what_it_documents() {
     // The incoming share, readable.
     let share = nodes.iter().find(|n| n.raw.get("su").is_some()).expect("an incoming share");
     assert_eq!(share.name, demo::SHARED_FOLDER);
-    assert_eq!(support::paths_below(&nodes, &share.h).iter().filter(|(_, n)| n.t == 0).count(), 8);
+    assert_eq!(client::paths_below(&nodes, &share.h).iter().filter(|(_, n)| n.t == 0).count(), 8);
     // The #P! link opens with its password, to the documented file.
     let link = mega_proto::protected::decrypt_url(&d.protected_link, demo::LINK_PASSWORD).unwrap();
     let g = c.cmd(json!({"a": "g", "p": link.handle.to_b64()})).await;

@@ -2,67 +2,19 @@
 //! resume after a crash from the journal, MAC mismatches, pause/resume/cancel, hostile names,
 //! identical files skipped, and a soak with the server's faults switched on. Temporary files and
 //! names that clash (issue 21) in `transfer/temp_files.rs`.
-#![allow(clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use mega_api::{Client, ErrorKind, NodeHandle, Session, Tree};
+use mega_api::{ErrorKind, NodeHandle};
 use mega_testserver::faults::Faults;
-use mega_testserver::{Config, TestServer, Version};
 use mega_transfer::{Conflict, Engine, EngineConfig, Event, Outcome};
+use test_support::{content, Config, Drive as Ctx, EMAIL};
+
+use crate::support::Engines;
 
 #[path = "transfer/temp_files.rs"]
 mod temp_files;
-
-const EMAIL: &str = "t@example.com";
-
-fn content(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i as u64 * 2_654_435_761) >> 13) as u8 ^ seed).collect()
-}
-
-struct Ctx {
-    server: TestServer,
-    session: Session,
-    tree: Arc<tokio::sync::Mutex<Tree>>,
-    tmp: tempfile::TempDir,
-}
-
-impl Ctx {
-    async fn new(config: Config) -> Self {
-        let server = TestServer::start_with(config).await.unwrap();
-        server.add_user(EMAIL, "pw", Version::V2).unwrap();
-        let session = login(&server).await;
-        let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await.unwrap()));
-        Ctx { server, session, tree, tmp: tempfile::tempdir().unwrap() }
-    }
-
-    fn engine(&self, tune: impl FnOnce(&mut EngineConfig)) -> Engine {
-        let mut config = EngineConfig::new(self.tmp.path().join("journal"));
-        config.piece_size = 256 << 10;
-        tune(&mut config);
-        Engine::new(config, self.session.client().clone(), Some(self.session.clone()), Some(self.tree.clone())).unwrap()
-    }
-
-    fn dest(&self) -> PathBuf {
-        self.tmp.path().join("downloads")
-    }
-
-    async fn refresh(&self) {
-        *self.tree.lock().await = self.session.fetch_tree().await.unwrap();
-    }
-
-    async fn node(&self, path: &str) -> NodeHandle {
-        self.refresh().await;
-        self.tree.lock().await.resolve(path).unwrap_or_else(|| panic!("{path} not in the tree"))
-    }
-}
-
-async fn login(server: &TestServer) -> Session {
-    let client = Client::builder().api_url(server.url()).build().unwrap();
-    client.login(EMAIL, "pw").await.unwrap().session().unwrap()
-}
 
 fn done(o: Option<Outcome>) -> Outcome {
     let o = o.expect("the job is known");

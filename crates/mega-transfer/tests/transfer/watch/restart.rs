@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use mega_transfer::watch::{self, SupervisorEvent, WatchError, WatchKind, WatchStore};
 
-use super::{assert_remote, idle, options, until, Ctx, DEADLINE};
+use test_support::Config;
+
+use super::{assert_remote, idle, options, until, Ctx, Watching, DEADLINE};
 
 fn upload(local: std::path::PathBuf, remote: &str, trash_deleted: bool) -> WatchKind {
     WatchKind::Upload { local, remote: remote.into(), trash_deleted, ignore: vec![] }
@@ -14,7 +16,7 @@ fn upload(local: std::path::PathBuf, remote: &str, trash_deleted: bool) -> Watch
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletions_while_stopped_go_to_the_rubbish_bin_only_when_asked() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let store = ctx.store();
     let (synced, kept) = (ctx.local(), ctx.tmp.path().join("kept"));
@@ -66,7 +68,7 @@ async fn deletions_while_stopped_go_to_the_rubbish_bin_only_when_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_runs_in_one_place_at_a_time() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let store = ctx.store();
     let w = store.add(upload(ctx.local(), "/Backup", false)).unwrap();
@@ -118,7 +120,7 @@ async fn next(sup: &mut watch::Supervisor) -> SupervisorEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_follows_the_store() {
-    let ctx = Ctx::new().await;
+    let ctx = Ctx::new(Config::default()).await;
     let engine = ctx.engine();
     let store = ctx.store();
     let mut sup = watch::supervise(&engine, &store, None, options(), Duration::from_millis(200));

@@ -6,13 +6,12 @@
 //! The peers are installed by `make deps` (`scripts/peers.sh`) under `$TUATARA_PEERS`. Without
 //! them the test is skipped, except under `CI`, where it fails.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::client::{self, Client};
+use mega_testserver::support::content;
 use mega_testserver::{TestServer, Version};
-use support::{content, Client};
 
 fn peers() -> Option<PathBuf> {
     let dir = std::env::var_os("TUATARA_PEERS")
@@ -98,7 +97,7 @@ async fn files_cross_between_megajs_rclone_and_tuatara() {
     };
     let t = tmp.path();
     // Sizes off chunk boundaries: megajs 1.3.10 MACs boundary sizes wrongly (PEERS.md).
-    let (a, b, c) = (content(2_500_017), content(777_777), content(1_234_567));
+    let (a, b, c) = (content(2_500_017, 0), content(777_777, 0), content(1_234_567, 0));
     std::fs::write(t.join("a.bin"), &a).unwrap();
     std::fs::write(t.join("b.bin"), &b).unwrap();
 
@@ -136,7 +135,7 @@ async fn files_cross_between_megajs_rclone_and_tuatara() {
     // 1.3.10 MACs a 0-byte file wrongly (PEERS.md), so only rclone uploads that one.
     let sizes: [(usize, bool); 4] = [(0, false), (1, true), (131_073, true), (5 * 1024 * 1024 + 17, true)];
     for (size, megajs_too) in sizes {
-        let data = content(size);
+        let data = content(size, 0);
         let local = t.join(format!("s{size}"));
         std::fs::write(&local, &data).unwrap();
         peers.rclone(&["copyto", &local.to_string_lossy(), &format!("REMOTE:sizes/r{size}")]);
@@ -240,7 +239,7 @@ async fn demo_drive_loads_in_megajs_and_rclone() {
     ours.login(demo::EMAIL, demo::PASSWORD).await.unwrap();
     let nodes = ours.decrypted_tree().await;
     let root = ours.root(2).await;
-    let all = support::paths_below(&nodes, &root);
+    let all = client::paths_below(&nodes, &root);
     let mut want: Vec<String> =
         all.iter().map(|(p, n)| if n.t == 0 { format!("{p}\t{}", n.size) } else { p.clone() }).collect();
     want.sort();
