@@ -72,15 +72,9 @@ impl Store {
         self.data.join("transfers")
     }
 
-    /// The watch store (`watch add`, `watch run`): shared with any other process that runs
-    /// watches for this user.
-    pub(crate) fn watches_dir(&self) -> PathBuf {
-        self.data.join("watches")
-    }
-
-    /// The watches of `links get --watch`, one per links file, apart from `watch list`.
-    pub(crate) fn links_watch_dir(&self) -> PathBuf {
-        self.data.join("links-watch")
+    /// The same directories for the application core (the watch stores live there).
+    pub(crate) fn dirs(&self) -> tuatara_core::Dirs {
+        tuatara_core::Dirs::new(&self.config, &self.data)
     }
 
     /// The ledger of `links get`: which links are done and which failed.
