@@ -40,6 +40,7 @@ pub const ALL: &[&str] = &[
     "folder_link_download",
     "watch_list",
     "watch_add",
+    "watch_add_links",
     "watch_pause",
     "watch_remove",
     "settings_get",

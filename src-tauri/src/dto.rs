@@ -424,6 +424,10 @@ pub struct WatchDto {
     /// Files done since it was added.
     #[ts(type = "number")]
     pub uploaded: u64,
+    /// Upload watches: local deletions go to the rubbish bin (never destroyed).
+    pub trash_deleted: bool,
+    /// Upload watches: names skipped (globs with `*` and `?`).
+    pub ignore: Vec<String>,
 }
 
 /// A time window with its own speed limits (local time).

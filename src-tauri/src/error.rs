@@ -149,6 +149,22 @@ impl From<mega_transfer::watch::WatchError> for IpcError {
     }
 }
 
+impl From<tuatara_core::Error> for IpcError {
+    fn from(e: tuatara_core::Error) -> Self {
+        use tuatara_core::Error as E;
+        match e {
+            E::Api(e) => e.into(),
+            E::Transfer(t) => t.into(),
+            E::Watch(w) => w.into(),
+            E::NotLoggedIn { .. } => IpcError::not_signed_in(),
+            E::Invalid(m) => IpcError::invalid(m),
+            E::NotFound(m) => IpcError::not_found(m),
+            e @ (E::Io { .. } | E::Damaged { .. }) => IpcError::new(IpcErrorKind::Io, e.to_string()),
+            other => IpcError::internal(other.to_string()),
+        }
+    }
+}
+
 impl From<std::io::Error> for IpcError {
     fn from(e: std::io::Error) -> Self {
         IpcError::new(IpcErrorKind::Io, e.to_string())

@@ -78,6 +78,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result
             commands::links::folder_link_download,
             commands::watches::watch_list,
             commands::watches::watch_add,
+            commands::watches::watch_add_links,
             commands::watches::watch_pause,
             commands::watches::watch_remove,
             commands::settings::settings_get,

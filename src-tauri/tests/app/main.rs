@@ -11,3 +11,4 @@ mod logs;
 mod session;
 mod support;
 mod transfers;
+mod watches;

@@ -81,7 +81,8 @@ export interface Backend {
   folderLinkDownload(args: { link: string; handles: Handle[]; dest: string }): Promise<string[]>;
   // watched folders
   watchList(): Promise<WatchDto[]>;
-  watchAdd(args: { local: string; remote: string }): Promise<WatchDto>;
+  watchAdd(args: { local: string; remote: string; ignore?: string[]; trashDeleted?: boolean }): Promise<WatchDto>;
+  watchAddLinks(args: { source: string; dest: string }): Promise<WatchDto>;
   watchPause(args: { id: string; paused: boolean }): Promise<void>;
   watchRemove(args: { id: string }): Promise<void>;
   // settings

@@ -66,6 +66,7 @@ export function tauriBackend(): Backend {
     folderLinkDownload: (a) => call('folder_link_download', a),
     watchList: () => call('watch_list'),
     watchAdd: (a) => call('watch_add', a),
+    watchAddLinks: (a) => call('watch_add_links', a),
     watchPause: (a) => call('watch_pause', a),
     watchRemove: (a) => call('watch_remove', a),
     settingsGet: () => call('settings_get'),

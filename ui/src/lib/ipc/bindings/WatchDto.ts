@@ -36,4 +36,12 @@ error: string | null,
 /**
  * Files done since it was added.
  */
-uploaded: number, };
+uploaded: number, 
+/**
+ * Upload watches: local deletions go to the rubbish bin (never destroyed).
+ */
+trashDeleted: boolean, 
+/**
+ * Upload watches: names skipped (globs with `*` and `?`).
+ */
+ignore: Array<string>, };
