@@ -10,7 +10,7 @@ use mega_api::{Client, ClientBuilder, PendingMfa, Session, Tree};
 use mega_transfer::{Engine, EngineConfig};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::task::JoinHandle;
-use tuatara_core::watches::{self, RunOptions, SupervisorEvent, WatchEvent, Watches};
+use tuatara_core::watches::{self, RunOptions, WatchEvent, Watches};
 
 use crate::bridge::{self, Bridge, Notice};
 use crate::dirs::Dirs;
@@ -203,23 +203,14 @@ async fn stop_watches(signed: &Signed) {
     }
 }
 
-/// What the running watches report, in the app's log (failures are also the watch's error in
-/// the list).
+/// What the running watches report, in the app's log (a failure to start is also the watch's
+/// error in the list).
 async fn log_watch_events(mut events: tokio::sync::mpsc::UnboundedReceiver<WatchEvent>) {
     while let Some(e) = events.recv().await {
-        match e {
-            WatchEvent::Supervisor(SupervisorEvent::Started(id)) => log::info!("watch {id} running"),
-            WatchEvent::Supervisor(SupervisorEvent::Stopped(id)) => log::info!("watch {id} removed and stopped"),
-            WatchEvent::Supervisor(SupervisorEvent::Busy { id, pid }) => {
-                log::info!("watch {id} runs in another process ({pid:?}); taken over when it stops")
-            }
-            WatchEvent::Supervisor(SupervisorEvent::Failed { id, message }) => {
-                log::warn!("watch {id} could not start: {message} (tried again later)")
-            }
-            WatchEvent::NeedsPassword { watch, link } => {
-                log::warn!("watch {watch}: {link} is password-protected and waits for its password")
-            }
-            _ => {}
+        if e.is_warning() {
+            log::warn!("{e}");
+        } else {
+            log::info!("{e}");
         }
     }
 }

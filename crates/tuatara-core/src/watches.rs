@@ -55,6 +55,34 @@ pub enum WatchEvent {
     },
 }
 
+impl WatchEvent {
+    /// Something the user may need to act on (a watch that cannot start, a link that waits
+    /// for its password), as opposed to news.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, WatchEvent::Supervisor(SupervisorEvent::Failed { .. }) | WatchEvent::NeedsPassword { .. })
+    }
+}
+
+/// One line for a log.
+impl std::fmt::Display for WatchEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchEvent::Supervisor(SupervisorEvent::Started(id)) => write!(f, "watch {id} running"),
+            WatchEvent::Supervisor(SupervisorEvent::Stopped(id)) => write!(f, "watch {id} removed and stopped"),
+            WatchEvent::Supervisor(SupervisorEvent::Busy { id, pid }) => {
+                let by = pid.map(|p| format!(" (process {p})")).unwrap_or_default();
+                write!(f, "watch {id} runs in another process{by}; taken over when it stops")
+            }
+            WatchEvent::Supervisor(SupervisorEvent::Failed { id, message }) => {
+                write!(f, "watch {id} could not start: {message} (tried again later)")
+            }
+            WatchEvent::NeedsPassword { watch, link } => {
+                write!(f, "watch {watch}: {link} is password-protected (#P!) and waits for its password")
+            }
+        }
+    }
+}
+
 /// Watches running on an engine; see [`Watches::run`]. Dropping it stops them too, without
 /// waiting.
 #[derive(Debug)]

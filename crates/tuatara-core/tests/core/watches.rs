@@ -206,11 +206,9 @@ async fn a_links_file_watch_downloads_the_links_appended_to_it() {
     let mut f = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
     writeln!(f, "then {}\nand {protected}", ctx.server.file_link(EMAIL, h_two).unwrap()).unwrap();
     drop(f);
-    let (watch, link) = event(&mut events, |e| match e {
-        WatchEvent::NeedsPassword { watch, link } => Some((watch, link)),
-        _ => None,
-    })
-    .await;
+    let waiting = event(&mut events, |e| matches!(e, WatchEvent::NeedsPassword { .. }).then_some(e)).await;
+    assert!(waiting.is_warning() && waiting.to_string().contains("password-protected"), "{waiting}");
+    let WatchEvent::NeedsPassword { watch, link } = waiting else { unreachable!() };
     assert_eq!(watch, id);
     assert!(!link.contains(parsed.key_b64().unwrap().as_str()), "no key in the event");
     until("the appended link downloaded", || async { dest.join("two.txt").exists() }).await;
