@@ -401,7 +401,7 @@ pub enum WatchKindDto {
     Links,
 }
 
-/// One watched folder.
+/// One watch: a folder backed up, or a links file whose links download.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "WatchDto.ts")]

@@ -20,14 +20,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mega_transfer::watch::{self, Supervisor, WatchError, WatchStore};
+use mega_transfer::watch::{self, Supervisor, WatchStore};
 use mega_transfer::Engine;
 use tokio::sync::{mpsc, watch as signal};
 
 use crate::dirs::Dirs;
 use crate::error::{Error, Result};
 
-pub use mega_transfer::watch::{LinkState, RunOptions, SupervisorEvent, Watch, WatchId, WatchKind, WatchStatus};
+pub use mega_transfer::watch::{
+    LinkState, RunOptions, SupervisorEvent, Watch, WatchError, WatchId, WatchKind, WatchStatus,
+};
 
 /// How often running watches look at the store (watches added, removed or paused by any
 /// process) and at the links that wait for a password.
@@ -114,11 +116,6 @@ impl Watches {
     /// The watches of `links get FILE --watch`, one per links file.
     pub fn open_links_files(dirs: &Dirs) -> Result<Self> {
         Ok(Watches { store: WatchStore::open(dirs.links_watches())? })
-    }
-
-    /// The store underneath (ledgers, run locks).
-    pub fn store(&self) -> &WatchStore {
-        &self.store
     }
 
     /// Every watch, in the order added.

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mega_transfer::watch::WatchError;
 use mega_transfer::{Direction, Event, JobId, TransferError};
 use serde_json::{json, Value};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::broadcast::error::RecvError;
-use tuatara_core::watches::{RunOptions, SupervisorEvent, Watch, WatchEvent, WatchKind, Watches};
+use tuatara_core::watches::{RunOptions, SupervisorEvent, Watch, WatchError, WatchEvent, WatchKind, Watches};
 
 use crate::cli::{TransferOpts, WatchAddArgs, WatchRunArgs, WatchTiming};
 use crate::error::{Failure, Result};

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use mega_api::{Client, Session};
 use mega_testserver::{TestServer, Version};
-use mega_transfer::watch::WatchError;
 use mega_transfer::{Engine, EngineConfig};
 use tokio::sync::mpsc;
-use tuatara_core::watches::{RunOptions, SupervisorEvent, WatchEvent, WatchKind, Watches};
+use tuatara_core::watches::{RunOptions, SupervisorEvent, WatchError, WatchEvent, WatchKind, Watches};
 use tuatara_core::{Dirs, Error};
 
 const EMAIL: &str = "w@example.com";

@@ -2,7 +2,7 @@
 import type { WatchKindDto } from "./WatchKindDto";
 
 /**
- * One watched folder.
+ * One watch: a folder backed up, or a links file whose links download.
  */
 export type WatchDto = { 
 /**
