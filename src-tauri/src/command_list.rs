@@ -80,7 +80,10 @@ macro_rules! ipc_commands {
                 ) -> Vec<String>;
                 async links::links_save[](path: String, links: Vec<String>) -> ();
                 sync watches::watch_list[state]() -> Vec<WatchDto>;
-                async watches::watch_add[state](local: String, remote: String) -> WatchDto;
+                async watches::watch_add[state](
+                    local: String, remote: String, ignore: Option<Vec<String>>, trash_deleted: Option<bool>
+                ) -> WatchDto;
+                async watches::watch_add_links[state](source: String, dest: String) -> WatchDto;
                 async watches::watch_pause[state](id: String, paused: bool) -> ();
                 async watches::watch_remove[state](id: String) -> ();
                 sync settings::settings_get[state]() -> Settings;

@@ -408,7 +408,7 @@ pub enum WatchKindDto {
     Links,
 }
 
-/// One watched folder.
+/// One watch: a folder backed up, or a links file whose links download.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "WatchDto.ts")]
@@ -431,6 +431,10 @@ pub struct WatchDto {
     /// Files done since it was added.
     #[ts(type = "number")]
     pub uploaded: u64,
+    /// Upload watches: local deletions go to the rubbish bin (never destroyed).
+    pub trash_deleted: bool,
+    /// Upload watches: names skipped (globs with `*` and `?`).
+    pub ignore: Vec<String>,
 }
 
 pub use tuatara_core::settings::{Settings, SpeedWindow};

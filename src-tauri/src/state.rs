@@ -3,14 +3,13 @@
 //! server, and the progress bridge. Signing in builds all of it in one place
 //! ([`AppState::sign_in`]); signing out (or an expired session) tears it down.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mega_api::{Client, ClientBuilder, PendingMfa, Session, Tree};
-use mega_transfer::watch::{self, WatchHandle, WatchStore};
 use mega_transfer::Engine;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::task::JoinHandle;
+use tuatara_core::watches::{self, RunOptions, WatchEvent, Watches};
 
 use crate::bridge::{self, Bridge, Notice};
 use tuatara_core::settings::SettingsFile;
@@ -30,8 +29,8 @@ pub struct Signed {
     pub engine: Engine,
     /// Who.
     pub account: Account,
-    /// Running watches by id.
-    pub watches: tokio::sync::Mutex<HashMap<String, WatchHandle>>,
+    /// The watches running on the engine (every watch of the store, following it).
+    watches: tokio::sync::Mutex<Option<watches::Running>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -75,8 +74,8 @@ pub struct AppState {
     pub bridge: Arc<Bridge>,
     /// Paths dropped on a window by the OS (newest last), kept for the end-to-end tests.
     pub drops: Mutex<Vec<Vec<String>>>,
-    /// The watch store.
-    pub watch_store: WatchStore,
+    /// The watches (shared with `tuatara-cli watch`).
+    pub watches: Watches,
 }
 
 impl AppState {
@@ -86,7 +85,7 @@ impl AppState {
         std::fs::create_dir_all(&dirs.data)?;
         let settings_file = SettingsFile::new(&dirs);
         let settings = settings_file.load();
-        let watch_store = WatchStore::open(dirs.watches())?;
+        let watches = Watches::open(&dirs)?;
         Ok(AppState {
             vault: Vault::new(dirs.clone()),
             settings_file,
@@ -96,7 +95,7 @@ impl AppState {
             demo: tokio::sync::Mutex::new(None),
             bridge: Arc::new(Bridge::default()),
             drops: Mutex::new(Vec::new()),
-            watch_store,
+            watches,
             dirs,
         })
     }
@@ -163,35 +162,24 @@ impl AppState {
             log::warn!("a journal entry could not be resumed: {e}");
         }
         tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone())));
+        // The watches of an earlier sign-in let go before these take them.
+        if let Some(old) = self.signed.read().await.clone() {
+            stop_watches(&old).await;
+        }
+        let (running, events) = self.watches.run(&engine, None, RunOptions::default());
+        tasks.push(tokio::spawn(log_watch_events(events)));
         let signed = Arc::new(Signed {
             session,
             tree,
             engine,
             account: account.clone(),
-            watches: tokio::sync::Mutex::new(HashMap::new()),
+            watches: tokio::sync::Mutex::new(Some(running)),
             tasks,
         });
-        self.start_watches(&signed).await;
         if let Some(old) = self.signed.write().await.replace(signed) {
             stop_watches(&old).await;
         }
         Ok(account)
-    }
-
-    /// Starts every watch that is not paused.
-    async fn start_watches(&self, signed: &Signed) {
-        let Ok(list) = self.watch_store.list() else { return };
-        let mut running = signed.watches.lock().await;
-        for w in list.into_iter().filter(|w| !w.paused) {
-            match watch::start(&signed.engine, &self.watch_store, &w.id, watch::RunOptions::default()).await {
-                Ok(h) => {
-                    running.insert(w.id.clone(), h);
-                }
-                Err(e) => {
-                    let _ = self.watch_store.record_error(&w.id, &e.to_string());
-                }
-            }
-        }
     }
 
     /// Ends the signed-in state (watches stopped, tasks aborted); returns it.
@@ -204,9 +192,20 @@ impl AppState {
 }
 
 async fn stop_watches(signed: &Signed) {
-    let running: Vec<WatchHandle> = signed.watches.lock().await.drain().map(|(_, h)| h).collect();
-    for h in running {
-        h.stop().await;
+    if let Some(running) = signed.watches.lock().await.take() {
+        running.stop().await;
+    }
+}
+
+/// What the running watches report, in the app's log (a failure to start is also the watch's
+/// error in the list).
+async fn log_watch_events(mut events: tokio::sync::mpsc::UnboundedReceiver<WatchEvent>) {
+    while let Some(e) = events.recv().await {
+        if e.is_warning() {
+            log::warn!("{e}");
+        } else {
+            log::info!("{e}");
+        }
     }
 }
 

@@ -60,7 +60,7 @@
 //! ```
 //!
 //! * **Watches** (`watch add|list|pause|resume|remove|run`, `links get FILE --watch`) use
-//!   `mega_transfer::watch`: the store in the data dir (`.../tuatara/watches`) is shared with
+//!   `tuatara_core::watches` (over `mega_transfer::watch`): the store in the data dir (`.../tuatara/watches`) is shared with
 //!   any other process of the same user (the app, another `watch add`) and locked across
 //!   processes; `watch run` follows it (watches added, removed or paused elsewhere are picked up
 //!   within a second) and takes each watch's run lock, so no watch runs twice. It runs until

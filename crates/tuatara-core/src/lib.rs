@@ -11,6 +11,7 @@
 //! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
 //! - [`thumbnails`]: thumbnails and previews through `mega-api`, cached by attribute handle;
 //! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
+//! - [`watches`]: watched folders and links files: adding, listing, pausing, removing, running;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
 pub mod changes;
@@ -22,6 +23,8 @@ pub mod links;
 pub mod settings;
 pub mod thumbnails;
 pub mod vault;
+pub mod watches;
 
 pub use dirs::Dirs;
 pub use error::{Error, Result};
+pub use watches::Watches;

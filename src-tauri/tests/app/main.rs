@@ -12,3 +12,4 @@ mod logs;
 mod session;
 mod support;
 mod transfers;
+mod watches;

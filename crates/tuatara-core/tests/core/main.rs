@@ -4,6 +4,7 @@
 mod changes;
 mod links;
 mod thumbnails;
+mod watches;
 
 use mega_api::Session;
 use mega_testserver::TestServer;

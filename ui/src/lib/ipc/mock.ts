@@ -96,9 +96,9 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     watchClipboard: false,
   };
   let watches: WatchDto[] = [
-    { id: 'w1', kind: 'upload', local: '/home/you/Pictures/Phone', remote: '/Camera Uploads', paused: false, lastActivity: Math.floor(Date.now() / 1000) - 420, error: null, uploaded: 1832 },
-    { id: 'w2', kind: 'upload', local: '/home/you/Work/reports', remote: '/Documents', paused: true, lastActivity: Math.floor(Date.now() / 1000) - 86400 * 3, error: null, uploaded: 57 },
-    { id: 'w3', kind: 'links', local: '/home/you/links-inbox.txt', remote: '/home/you/Downloads', paused: false, lastActivity: null, error: 'Permission denied reading /home/you/links-inbox.txt', uploaded: 0 },
+    { id: 'w1', kind: 'upload', local: '/home/you/Pictures/Phone', remote: '/Camera Uploads', paused: false, lastActivity: Math.floor(Date.now() / 1000) - 420, error: null, uploaded: 1832, trashDeleted: false, ignore: ['*.tmp'] },
+    { id: 'w2', kind: 'upload', local: '/home/you/Work/reports', remote: '/Documents', paused: true, lastActivity: Math.floor(Date.now() / 1000) - 86400 * 3, error: null, uploaded: 57, trashDeleted: true, ignore: [] },
+    { id: 'w3', kind: 'links', local: '/home/you/links-inbox.txt', remote: '/home/you/Downloads', paused: false, lastActivity: null, error: 'Permission denied reading /home/you/links-inbox.txt', uploaded: 0, trashDeleted: false, ignore: [] },
   ];
   const expired = new Emitter<void>();
   const tree = new Emitter<TreeChanged>();
@@ -293,7 +293,16 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     watchAdd: (a) =>
       run('watch_add', a, () => {
         if (watches.some((w) => w.local === a.local)) throw ipcError('exists', 'that folder is watched already');
-        const w: WatchDto = { id: `w${Date.now()}`, kind: 'upload', local: a.local, remote: a.remote, paused: false, lastActivity: null, error: null, uploaded: 0 };
+        const ignore = (a.ignore ?? []).map((g) => g.trim()).filter((g) => g);
+        const remote = `/${a.remote.trim().replace(/^\/+|\/+$/g, '')}`;
+        const w: WatchDto = { id: `w${Date.now()}`, kind: 'upload', local: a.local, remote, paused: false, lastActivity: null, error: null, uploaded: 0, trashDeleted: a.trashDeleted ?? false, ignore };
+        watches = [...watches, w];
+        return w;
+      }),
+    watchAddLinks: (a) =>
+      run('watch_add_links', a, () => {
+        if (watches.some((w) => w.local === a.source)) throw ipcError('exists', 'that links file is watched already');
+        const w: WatchDto = { id: `w${Date.now()}`, kind: 'links', local: a.source, remote: a.dest, paused: false, lastActivity: null, error: null, uploaded: 0, trashDeleted: false, ignore: [] };
         watches = [...watches, w];
         return w;
       }),

@@ -40,9 +40,12 @@ class Prefs {
     }
   }
 
-  async addWatch(local: string, remote: string): Promise<boolean> {
+  /** Adds an upload watch (`local` into the drive path `remote`) or a links-file watch (`local`
+   * a links file, `remote` the download folder). */
+  async addWatch(w: { kind: 'upload' | 'links'; local: string; remote: string; ignore?: string[]; trashDeleted?: boolean }): Promise<boolean> {
     try {
-      await ipc.watchAdd({ local, remote });
+      if (w.kind === 'links') await ipc.watchAddLinks({ source: w.local, dest: w.remote });
+      else await ipc.watchAdd({ local: w.local, remote: w.remote, ignore: w.ignore ?? [], trashDeleted: w.trashDeleted ?? false });
       await this.loadWatches();
       return true;
     } catch (e) {

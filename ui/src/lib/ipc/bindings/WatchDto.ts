@@ -2,7 +2,7 @@
 import type { WatchKindDto } from "./WatchKindDto";
 
 /**
- * One watched folder.
+ * One watch: a folder backed up, or a links file whose links download.
  */
 export type WatchDto = { 
 /**
@@ -36,4 +36,12 @@ error: string | null,
 /**
  * Files done since it was added.
  */
-uploaded: number, };
+uploaded: number, 
+/**
+ * Upload watches: local deletions go to the rubbish bin (never destroyed).
+ */
+trashDeleted: boolean, 
+/**
+ * Upload watches: names skipped (globs with `*` and `?`).
+ */
+ignore: Array<string>, };

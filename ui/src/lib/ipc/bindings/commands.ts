@@ -61,6 +61,7 @@ export const COMMANDS = [
   'links_save',
   'watch_list',
   'watch_add',
+  'watch_add_links',
   'watch_pause',
   'watch_remove',
   'settings_get',
@@ -149,7 +150,9 @@ export interface Commands {
   /** `watch_list` */
   watchList(): Promise<Array<WatchDto>>;
   /** `watch_add` */
-  watchAdd(args: { local: string; remote: string }): Promise<WatchDto>;
+  watchAdd(args: { local: string; remote: string; ignore?: Array<string>; trashDeleted?: boolean }): Promise<WatchDto>;
+  /** `watch_add_links` */
+  watchAddLinks(args: { source: string; dest: string }): Promise<WatchDto>;
   /** `watch_pause` */
   watchPause(args: { id: string; paused: boolean }): Promise<void>;
   /** `watch_remove` */
@@ -205,6 +208,7 @@ export function commands(invoke: Invoke): Commands {
     linksSave: (args) => invoke<void>('links_save', args),
     watchList: () => invoke<Array<WatchDto>>('watch_list'),
     watchAdd: (args) => invoke<WatchDto>('watch_add', args),
+    watchAddLinks: (args) => invoke<WatchDto>('watch_add_links', args),
     watchPause: (args) => invoke<void>('watch_pause', args),
     watchRemove: (args) => invoke<void>('watch_remove', args),
     settingsGet: () => invoke<Settings>('settings_get'),
