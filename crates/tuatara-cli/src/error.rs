@@ -124,22 +124,49 @@ impl From<mega_api::Error> for Failure {
 impl From<tuatara_core::Error> for Failure {
     fn from(e: tuatara_core::Error) -> Self {
         use mega_transfer::watch::WatchError;
-        use mega_transfer::TransferError;
         use tuatara_core::Error as Core;
         match e {
-            Core::Api(e)
-            | Core::Transfer(TransferError::Api(e))
-            | Core::Watch(WatchError::Transfer(TransferError::Api(e))) => Failure::from(e),
+            Core::Api(e) => Failure::from(e),
+            Core::Transfer(e) | Core::Watch(WatchError::Transfer(e)) => Failure::from(e),
             e @ Core::NotLoggedIn { .. } => Failure::NotLoggedIn(format!("{e}: run `tuatara-cli login`")),
-            Core::Transfer(e @ TransferError::NotSignedIn) => Failure::NotLoggedIn(e.to_string()),
             Core::Watch(WatchError::NoSuchWatch(id)) => {
                 Failure::NotFound(format!("no watch {id} (see `tuatara-cli watch list`)"))
             }
+            Core::Watch(WatchError::Busy { id, pid }) => Failure::Other(format!(
+                "watch {id} is already running{}; a watch runs in one place at a time",
+                pid.map(|p| format!(" in process {p}")).unwrap_or_default()
+            )),
             Core::BadLink(m) => Failure::BadLink(m),
             Core::NotFound(m) => Failure::NotFound(m),
             Core::Invalid(m) => Failure::Usage(m),
             e @ Core::Io { .. } => Failure::Other(format!("I/O error: {e}")),
             other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<mega_transfer::TransferError> for Failure {
+    fn from(e: mega_transfer::TransferError) -> Self {
+        use mega_transfer::TransferError;
+        match e {
+            TransferError::Api(e) => Failure::from(e),
+            e @ TransferError::NotSignedIn => Failure::NotLoggedIn(e.to_string()),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+impl Failure {
+    /// The failure of a transfer job that ended with an error of `kind`, said as `msg`. Unlike
+    /// a command's error, a blocked file met in a transfer is the link's (or file's) problem.
+    pub(crate) fn of_job(kind: ErrorKind, msg: String) -> Failure {
+        match kind {
+            ErrorKind::NotFound => Failure::NotFound(msg),
+            ErrorKind::SessionExpired => Failure::NotLoggedIn(msg),
+            ErrorKind::Quota { .. } => Failure::Quota(msg),
+            ErrorKind::Network | ErrorKind::Temporary => Failure::Network(msg),
+            ErrorKind::Blocked => Failure::BadLink(msg),
+            _ => Failure::Other(msg),
         }
     }
 }

@@ -194,7 +194,10 @@ impl Run {
             first.name,
             describe(&first.outcome)
         );
-        Err(failure(&first.outcome, msg))
+        Err(match &first.outcome {
+            Outcome::Failed { kind, .. } => Failure::of_job(*kind, msg),
+            _ => Failure::Other(msg),
+        })
     }
 }
 
@@ -215,30 +218,6 @@ fn describe(o: &Outcome) -> String {
         Outcome::Failed { message, .. } => message.clone(),
         Outcome::Cancelled => "stopped".into(),
         _ => "ok".into(),
-    }
-}
-
-/// The exit code of a failed job, from its error kind (the table in `error.rs`).
-fn failure(o: &Outcome, msg: String) -> Failure {
-    match o {
-        Outcome::Failed { kind, .. } => match kind {
-            ErrorKind::NotFound => Failure::NotFound(msg),
-            ErrorKind::SessionExpired => Failure::NotLoggedIn(msg),
-            ErrorKind::Quota { .. } => Failure::Quota(msg),
-            ErrorKind::Network | ErrorKind::Temporary => Failure::Network(msg),
-            ErrorKind::Blocked => Failure::BadLink(msg),
-            _ => Failure::Other(msg),
-        },
-        _ => Failure::Other(msg),
-    }
-}
-
-/// A transfer error from queueing (before any job ran).
-pub(crate) fn queue_failure(e: mega_transfer::TransferError, what: &str) -> Failure {
-    match e {
-        mega_transfer::TransferError::Api(e) => Failure::from(e).context(what),
-        e @ mega_transfer::TransferError::NotSignedIn => Failure::NotLoggedIn(format!("{what}: {e}")),
-        other => Failure::Other(format!("{what}: {other}")),
     }
 }
 

@@ -238,12 +238,8 @@ pub async fn export_folder_links(state: State<'_, AppState>, handle: Handle) -> 
     let h = handle.0;
     let signed = state.signed().await?;
     let mut tree = signed.tree.lock().await;
-    let files: Vec<_> = tree.subtree(h).into_iter().filter(|x| tree.get(*x).is_some_and(|n| n.is_file())).collect();
-    let mut links = Vec::with_capacity(files.len());
-    for f in files {
-        links.push(signed.session.export(&mut tree, f).await?.to_url());
-    }
-    Ok(links)
+    let exported = tuatara_core::links::export_files(&signed.session, &mut tree, h, |_, _| {}).await;
+    Ok(exported.map_err(|h| h.source)?.into_iter().map(|e| e.link).collect())
 }
 
 /// Resolves the duplicate names in a folder (folders of one name are merged first where one is kept;

@@ -44,6 +44,15 @@ fn library_events_reach_the_apps_log_and_hold_no_secret() {
         let jobs = h.ok("transfers_subscribe", json!({"onEvent": "__CHANNEL__:1"}));
         jobs.as_array()?.iter().find(|j| j["id"] == id && j["state"] == "done").cloned()
     });
+    // The faults are random: should no request of those have failed, a few more commands
+    // until one is retried (each fails at least once with a chance of one in four).
+    let retried = || LINES.lock().unwrap_or_else(|e| e.into_inner()).contains("retrying request");
+    for _ in 0..60 {
+        if retried() {
+            break;
+        }
+        h.ok("quota", json!({}));
+    }
     h.server.set_faults(mega_testserver::faults::Faults::default());
 
     let logs = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -2,9 +2,10 @@
 
 use std::io::IsTerminal;
 
-use mega_api::{LinkKind, Tree};
+use mega_api::LinkKind;
 use mega_proto::link::ParsedLink;
 use serde_json::{json, Value};
+use tuatara_core::links::Exported;
 use zeroize::Zeroizing;
 
 use crate::cli::{LinkAction, LinkArgs};
@@ -72,35 +73,22 @@ pub(crate) async fn export(app: &App, folder: &str) -> Result<()> {
     if !tree.node(top)?.is_container() {
         return Err(Failure::Other(format!("{folder}: not a folder")));
     }
-    let files = files_below(&tree, top);
-    let bar = app.out.bar(files.len() as u64, "exporting");
-    let mut done = Vec::new();
-    for (i, h) in files.iter().enumerate() {
-        let path = path_of(&tree, *h);
-        let link = session.export(&mut tree, *h).await.map_err(|e| {
-            bar.finish_and_clear();
-            partial(e, "exported", &path, i, files.len())
-        })?;
-        let url = link.to_url();
+    let bar = app.out.bar(0, "exporting");
+    let shown = |e: &Exported, total: usize| {
+        bar.set_length(total as u64);
         if !app.out.json {
-            bar.suspend(|| app.out.line(&url));
+            bar.suspend(|| app.out.line(&e.link));
         }
-        done.push(json!({"path": path, "link": url}));
         bar.inc(1);
-    }
+    };
+    let done = tuatara_core::links::export_files(&session, &mut tree, top, shown).await;
     bar.finish_and_clear();
+    let done = done.map_err(|h| partial(h.source, "exported", &h.path, h.done, h.total))?;
     app.out.note(format!("{} links", done.len()));
     if app.out.json {
-        app.out.json(&Value::Array(done));
+        app.out.json(&Value::Array(done.iter().map(|e| json!({"path": e.path, "link": e.link})).collect()));
     }
     Ok(())
-}
-
-fn files_below(tree: &Tree, top: mega_api::NodeHandle) -> Vec<mega_api::NodeHandle> {
-    let mut files: Vec<_> =
-        tree.subtree(top).into_iter().filter(|h| tree.get(*h).is_some_and(|n| n.is_file())).collect();
-    files.sort_by_key(|h| path_of(tree, *h));
-    files
 }
 
 /// `import LINK [DEST] [--password P]`.

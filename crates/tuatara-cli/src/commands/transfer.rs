@@ -14,7 +14,7 @@ use crate::cli::{CopyArgs, GetArgs, PutArgs, TransferOpts};
 use crate::error::{Failure, Result};
 use crate::output;
 use crate::remote::{is_link, resolve, App};
-use crate::transfers::{absolute, queue_failure};
+use crate::transfers::absolute;
 
 /// What `get` fetches.
 enum Wanted {
@@ -91,7 +91,7 @@ pub(crate) async fn get(app: &App, args: GetArgs) -> Result<()> {
             Err(mega_transfer::TransferError::Api(e)) if matches!(w, Wanted::Link(..)) => {
                 return Err(Failure::from_link(e).context(what));
             }
-            Err(e) => return Err(queue_failure(e, what)),
+            Err(e) => return Err(Failure::from(e).context(what)),
         }
     }
     ended.extend(run.wait(&ids).await?);
@@ -136,7 +136,7 @@ async fn upload(
     let mut ids = Vec::new();
     for l in locals {
         let queued = run.engine.upload_path(l, parent).await;
-        ids.extend(queued.map_err(|e| queue_failure(e, &l.display().to_string()))?);
+        ids.extend(queued.map_err(|e| Failure::from(e).context(l.display()))?);
     }
     ended.extend(run.wait(&ids).await?);
     run.report(&ended)
@@ -193,7 +193,7 @@ pub(crate) async fn copy(app: &App, args: CopyArgs) -> Result<()> {
             let mut ids = Vec::new();
             for item in items {
                 let queued = run.engine.download_node(item, &dir, Conflict::Overwrite).await;
-                ids.extend(queued.map_err(|e| queue_failure(e, &src))?);
+                ids.extend(queued.map_err(|e| Failure::from(e).context(&src))?);
             }
             ended.extend(run.wait(&ids).await?);
             run.report(&ended)

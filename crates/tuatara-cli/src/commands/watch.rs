@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mega_transfer::{Direction, Event, JobId, TransferError};
+use mega_transfer::{Direction, Event, JobId};
 use serde_json::{json, Value};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::broadcast::error::RecvError;
-use tuatara_core::watches::{RunOptions, SupervisorEvent, Watch, WatchError, WatchEvent, WatchKind, Watches};
+use tuatara_core::watches::{RunOptions, SupervisorEvent, Watch, WatchEvent, WatchKind, Watches};
 
 use crate::cli::{TransferOpts, WatchAddArgs, WatchRunArgs, WatchTiming};
 use crate::error::{Failure, Result};
@@ -23,29 +23,8 @@ use crate::output;
 use crate::remote::{is_link, App};
 use crate::transfers::{absolute, Run};
 
-/// A core error of the watch commands as a CLI failure (an unknown id is exit 3, a path that
-/// is not there exit 3, a path of the wrong kind exit 2).
-fn failure(e: tuatara_core::Error) -> Failure {
-    use tuatara_core::Error as E;
-    match e {
-        E::Watch(WatchError::NoSuchWatch(id)) => {
-            Failure::NotFound(format!("no watch {id} (see `tuatara-cli watch list`)"))
-        }
-        E::Watch(WatchError::Busy { id, pid }) => Failure::Other(format!(
-            "watch {id} is already running{}; a watch runs in one place at a time",
-            pid.map(|p| format!(" in process {p}")).unwrap_or_default()
-        )),
-        E::Api(e) | E::Transfer(TransferError::Api(e)) | E::Watch(WatchError::Transfer(TransferError::Api(e))) => {
-            Failure::from(e)
-        }
-        E::NotFound(m) => Failure::NotFound(m),
-        E::Invalid(m) => Failure::Usage(m),
-        other => Failure::Other(other.to_string()),
-    }
-}
-
 fn open(app: &App) -> Result<Watches> {
-    Watches::open(&app.dirs).map_err(failure)
+    Watches::open(&app.dirs).map_err(Failure::from)
 }
 
 /// `watch add LOCAL REMOTE [--propagate-deletes] [--ignore GLOB]...` and
@@ -61,7 +40,7 @@ pub(crate) fn add(app: &App, args: WatchAddArgs) -> Result<()> {
         }
         WatchKind::Upload { local: src, remote: args.dst, trash_deleted: args.propagate_deletes, ignore: args.ignore }
     };
-    let w = watches.add(kind).map_err(|e| match failure(e) {
+    let w = watches.add(kind).map_err(|e| match Failure::from(e) {
         Failure::Usage(m) if !args.links => {
             Failure::Usage(format!("{m} (give a folder to back up, or --links for a links file)"))
         }
@@ -117,7 +96,7 @@ fn describe(watches: &Watches, w: &Watch) -> (String, Value) {
 /// `watch list`.
 pub(crate) fn list(app: &App) -> Result<()> {
     let watches = open(app)?;
-    let all = watches.list().map_err(failure)?;
+    let all = watches.list().map_err(Failure::from)?;
     if all.is_empty() {
         app.out.note("no watches (`tuatara-cli watch add LOCAL REMOTE` adds one)");
     }
@@ -128,7 +107,7 @@ pub(crate) fn list(app: &App) -> Result<()> {
 
 /// `watch pause|resume ID...`: every id checked before anything changes.
 pub(crate) fn set_paused(app: &App, ids: &[String], paused: bool) -> Result<()> {
-    open(app)?.set_paused(ids, paused).map_err(failure)?;
+    open(app)?.set_paused(ids, paused).map_err(Failure::from)?;
     for id in ids {
         app.out.note(format!("{} watch {id}", if paused { "paused" } else { "resumed" }));
     }
@@ -137,7 +116,7 @@ pub(crate) fn set_paused(app: &App, ids: &[String], paused: bool) -> Result<()> 
 
 /// `watch remove ID...`.
 pub(crate) fn remove(app: &App, ids: &[String]) -> Result<()> {
-    for w in open(app)?.remove(ids).map_err(failure)? {
+    for w in open(app)?.remove(ids).map_err(Failure::from)? {
         app.out.note(format!("removed watch {} (nothing local or remote was deleted)", w.id));
     }
     Ok(())
@@ -150,8 +129,8 @@ pub(crate) async fn run(app: &App, args: WatchRunArgs) -> Result<()> {
         None
     } else {
         for id in &args.ids {
-            watches.get(id).map_err(failure)?;
-            watches.ensure_not_running(id).map_err(failure)?;
+            watches.get(id).map_err(Failure::from)?;
+            watches.ensure_not_running(id).map_err(Failure::from)?;
         }
         Some(args.ids.clone())
     };
@@ -169,8 +148,9 @@ async fn foreground(
     timing: &WatchTiming,
     passwords: Vec<String>,
 ) -> Result<()> {
-    let none_yet = !watches.list().map_err(failure)?.iter().any(|w| only.as_ref().is_none_or(|o| o.contains(&w.id)));
-    let (session, tree) = if watches.needs_account(only.as_deref()).map_err(failure)? {
+    let none_yet =
+        !watches.list().map_err(Failure::from)?.iter().any(|w| only.as_ref().is_none_or(|o| o.contains(&w.id)));
+    let (session, tree) = if watches.needs_account(only.as_deref()).map_err(Failure::from)? {
         let (s, t) = app.drive().await?;
         (Some(s), Some(Arc::new(tokio::sync::Mutex::new(t))))
     } else {
@@ -309,8 +289,8 @@ pub(crate) async fn links_file(
     if file == "-" {
         return Err(Failure::Usage("--watch needs a links file, not stdin".into()));
     }
-    let watches = Watches::open_links_files(&app.dirs).map_err(failure)?;
-    let id = watches.links_file(&absolute(file)?, &absolute(to.as_deref().unwrap_or("."))?).map_err(failure)?;
+    let watches = Watches::open_links_files(&app.dirs).map_err(Failure::from)?;
+    let id = watches.links_file(&absolute(file)?, &absolute(to.as_deref().unwrap_or("."))?).map_err(Failure::from)?;
     let passwords = password.into_iter().chain(app.link_password.clone()).collect();
     app.out.note(format!("watching {file} for MEGA links (Ctrl-C stops)"));
     foreground(app, &watches, Some(vec![id]), opts, timing, passwords).await
