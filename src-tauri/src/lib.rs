@@ -62,7 +62,7 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 /// Tells the windows about links that came from outside (deep link, second launch,
 /// clipboard) and brings the main window forward.
 pub fn links_opened<R: Runtime>(app: &tauri::AppHandle<R>, text: String) {
-    if mega_proto::extract::extract_links(&text).is_empty() {
+    if tuatara_core::links::extract(&text).is_empty() {
         return;
     }
     if let Some(w) = app.get_webview_window("main") {

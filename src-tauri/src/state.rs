@@ -32,11 +32,24 @@ pub struct Signed {
     /// The watches running on the engine (every watch of the store, following it).
     watches: tokio::sync::Mutex<Option<watches::Running>>,
     tasks: Vec<JoinHandle<()>>,
+    /// Work started by commands that lives as long as the sign-in (following downloads to
+    /// record them in the links ledger).
+    background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Signed {
+    /// Runs `work` until it ends or this sign-in does.
+    pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut all = self.background.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|t| !t.is_finished());
+        all.push(tokio::spawn(work));
+    }
 }
 
 impl Drop for Signed {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        let background = self.background.get_mut().unwrap_or_else(|e| e.into_inner());
+        for t in self.tasks.iter().chain(background.iter()) {
             t.abort();
         }
     }
@@ -138,9 +151,16 @@ impl AppState {
         let settings = self.settings();
         let config = settings.engine_config(self.dirs.journal());
         let engine = Engine::new(config, session.client().clone(), Some(session.clone()), Some(tree.clone()))?;
-        // Not kept (not asked, or no keyring: a desktop keeps no secret in a file): the next
-        // start asks for the password again.
-        let remembered = remember && self.vault.save(api_url, &session.save(), NoKeyring::KeepNothing)?.is_some();
+        // Not kept (not asked, or no keyring: a desktop keeps no secret in a file; or the
+        // keyring refused): the next start asks for the password again. The sign-in goes on.
+        let remembered = remember
+            && match self.vault.save(api_url, &session.save(), NoKeyring::KeepNothing) {
+                Ok(kept) => kept.is_some(),
+                Err(e) => {
+                    log::warn!("the session was not kept: {e}");
+                    false
+                }
+            };
         let api = remembered.then(|| api_url.to_string());
         self.vault.set_last(&Last { api_url: api, demo: demo && remembered })?;
         let account = Account {
@@ -163,7 +183,8 @@ impl AppState {
         }
         tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone())));
         // The watches of an earlier sign-in let go before these take them.
-        if let Some(old) = self.signed.read().await.clone() {
+        let old = self.signed.read().await.clone();
+        if let Some(old) = old {
             stop_watches(&old).await;
         }
         let (running, events) = self.watches.run(&engine, None, RunOptions::default());
@@ -174,6 +195,7 @@ impl AppState {
             engine,
             account: account.clone(),
             watches: tokio::sync::Mutex::new(Some(running)),
+            background: Mutex::new(Vec::new()),
             tasks,
         });
         if let Some(old) = self.signed.write().await.replace(signed) {

@@ -201,12 +201,12 @@ pub fn snapshot(store: &Store) -> Vec<u8> {
 }
 
 /// Writes a snapshot to `dir` atomically.
+/// (It does not depend on the client crates, so `tempfile`'s persist directly.)
 pub fn write(dir: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, dir.join(STATE_FILE))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(dir.join(STATE_FILE)).map_err(|e| e.error)?;
     std::fs::File::open(dir)?.sync_all()
 }
 

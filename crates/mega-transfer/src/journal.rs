@@ -156,17 +156,21 @@ fn private_file(path: &Path, append: bool) -> std::io::Result<File> {
     o.open(path)
 }
 
-/// Writes `data` to `path` atomically (0600): into `tmp`, fsynced, renamed over `path`, and
-/// the directory fsynced.
-pub(crate) fn write_atomic(tmp: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut f = private_file(tmp, false)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(tmp, path)?;
-    match path.parent() {
-        Some(dir) => File::open(dir).and_then(|d| d.sync_all()),
-        None => Ok(()),
-    }
+/// Writes a small file whole, for every crate above this one (the journal, the watch store,
+/// the application core's settings, account list and ledger): into a temporary file of its own
+/// beside `path` (`tempfile`: created exclusively, mode 0600), fsynced, renamed over `path`,
+/// and the directory fsynced. A crash leaves the old file or the new one, never half of one;
+/// two writers at once never share a temporary file.
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".tuatara-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    File::open(dir).and_then(|d| d.sync_all())
 }
 
 impl Journal {
@@ -193,13 +197,9 @@ impl Journal {
     /// Writes a job record atomically.
     pub fn save(&self, rec: &JobRecord) -> Result<(), JournalError> {
         let path = self.record_path(&rec.id);
-        // A temporary name of its own: two saves of one job at once never share a file.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self.dir.join(format!("{}.{n}.json.tmp", rec.id));
         let data = serde_json::to_vec_pretty(rec)
             .map_err(|e| JournalError::Damaged { path: path.clone(), why: e.to_string() })?;
-        write_atomic(&tmp, &path, &data).map_err(io(&path))
+        write_atomic(&path, &data).map_err(io(&path))
     }
 
     /// Every job in the journal; damaged ones as errors (the others still load).

@@ -58,5 +58,6 @@ pub mod watch;
 pub use download::{part_path, PART_SUFFIX};
 pub use engine::{unfinished, Asked, Conflict, Engine, EngineConfig, JobInfo, Outcome, TransferError, Unfinished};
 pub use events::{Direction, Event, JobId, WaitReason};
+pub use journal::write_atomic;
 pub use limit::Limit;
 pub use schedule::{Rates, Schedule, ScheduleError};

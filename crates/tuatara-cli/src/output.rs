@@ -115,8 +115,9 @@ impl Lines {
     }
 }
 
-/// The libraries' `tracing` events on stderr. By default the client's warnings (a request
-/// retried, a node left out of the tree, a session the server cannot seal) and every error,
+/// The libraries' `tracing` events on stderr. By default the client's and the core's warnings
+/// (a request retried, a node left out of the tree, a session the server cannot seal, a stored
+/// session that could not be upgraded) and every error,
 /// short; with `-v` notes too, `-vv` debug, `-vvv` trace, for Tuatara's own crates, with time
 /// and place (the HTTP stack below stays at warnings: its traces would add nothing a user can
 /// act on). The engine's own waits and retries reach the terminal as events (see
@@ -130,9 +131,9 @@ pub(crate) fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let default = if verbose == 0 {
-        "error,mega_api=warn".to_string()
+        "error,mega_api=warn,tuatara_core=warn".to_string()
     } else {
-        format!("warn,mega_proto={ours},mega_api={ours},mega_transfer={ours},tuatara_cli={ours}")
+        format!("warn,mega_proto={ours},mega_api={ours},mega_transfer={ours},tuatara_core={ours},tuatara_cli={ours}")
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TUATARA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -6,7 +6,7 @@ use mega_api::{Client, FolderLink, Link, NodeHandle, PublicFile, Session, Tree};
 use mega_proto::link::ParsedLink;
 use tuatara_core::links::{Opened, Unresolved};
 
-use tuatara_core::vault::Vault;
+use tuatara_core::vault::{NoKeyring, Vault};
 use tuatara_core::Dirs;
 
 use crate::error::{Failure, Result};
@@ -49,7 +49,7 @@ impl App {
     /// The session of the current account, resumed from the vault.
     pub(crate) async fn session(&self) -> Result<Session> {
         let spinner = self.out.spinner("resuming the session");
-        let r = self.vault.resume(&self.client).await;
+        let r = self.vault.resume(&self.client, NoKeyring::UseFile).await;
         spinner.finish_and_clear();
         Ok(r?)
     }

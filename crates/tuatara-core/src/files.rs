@@ -1,8 +1,8 @@
-//! Small files written whole: through a temporary file in the same directory (`tempfile`, mode
-//! 0600 from its creation), synced, then renamed over the old one, so a crash leaves the old
-//! file or the new one, never half of either.
+//! Small files written whole ([`mega_transfer::write_atomic`], the one implementation: a
+//! temporary file in the same directory from `tempfile`, mode 0600 from its creation, synced,
+//! then renamed over the old one), so a crash leaves the old file or the new one, never half of
+//! either; here with their directory created, and as JSON.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -13,16 +13,10 @@ use crate::error::{Error, Result};
 /// Writes `body` to `path` atomically, creating the directory. The file is readable by its
 /// owner only (it may hold a secret, and nothing here is meant for other users).
 pub fn write_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tuatara-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(body)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    mega_transfer::write_atomic(path, body)
 }
 
 /// Writes a value as pretty JSON, atomically.

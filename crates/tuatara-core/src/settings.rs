@@ -168,9 +168,14 @@ impl SettingsFile {
         match read_json::<Settings>(&self.path) {
             Ok(Some(s)) if s.validate().is_ok() => s,
             Ok(None) => Settings::default(),
-            _ => {
+            Ok(Some(_)) | Err(Error::Damaged { .. }) => {
                 tracing::warn!("{} is damaged; using the defaults", self.path.display());
                 let _ = std::fs::rename(&self.path, self.path.with_extension("json.damaged"));
+                Settings::default()
+            }
+            // Not readable now (permissions, a passing I/O error): left as it is.
+            Err(e) => {
+                tracing::warn!("the settings could not be read ({e}); using the defaults");
                 Settings::default()
             }
         }

@@ -132,10 +132,8 @@ impl Vault {
             Err(e) if unreachable(&e) && no_keyring == NoKeyring::UseFile => {
                 let file = self.session_path(&account);
                 write_atomic(&file, secret.as_bytes()).map_err(|e| Error::io(&file, e))?;
-                tracing::warn!(
-                    "no Secret Service (OS keyring) is reachable: the session was stored in {}, readable only by you",
-                    file.display()
-                );
+                // The face says so to the user (it knows how: a warning line, a dialog).
+                tracing::info!("no Secret Service (OS keyring) is reachable: the session was stored in a 0600 file");
                 Backend::File
             }
             Err(e) if unreachable(&e) => {
@@ -148,14 +146,21 @@ impl Vault {
         Ok(Some(backend))
     }
 
-    /// The stored session of the current account at an API URL.
-    pub fn load(&self, api_url: &str) -> Result<(SavedSession, Backend)> {
+    /// The stored session of the current account at an API URL: from the keyring, or, where
+    /// the face keeps sessions in files (`NoKeyring::UseFile`), from its file.
+    pub fn load(&self, api_url: &str, no_keyring: NoKeyring) -> Result<(SavedSession, Backend)> {
         let not_logged_in =
             |why: Option<&str>| Error::NotLoggedIn { api_url: api_url.to_string(), why: why.map(Into::into) };
         let email = self.current(api_url)?.ok_or_else(|| not_logged_in(None))?;
         let account = account_name(&email, api_url);
         let (secret, backend) = match keyring::Entry::new(SERVICE, &account).and_then(|e| e.get_password()) {
             Ok(s) => (Zeroizing::new(s), Backend::Keyring),
+            Err(e)
+                if no_keyring == NoKeyring::KeepNothing
+                    && (unreachable(&e) || matches!(e, keyring::Error::NoEntry)) =>
+            {
+                return Err(not_logged_in(Some(&format!("nothing in the keyring: {e}"))));
+            }
             Err(e) if unreachable(&e) || matches!(e, keyring::Error::NoEntry) => {
                 let file = self.session_path(&account);
                 match std::fs::read_to_string(&file) {
@@ -171,12 +176,13 @@ impl Vault {
         Ok((saved, backend))
     }
 
-    /// Resumes the stored session of the current account at the client's API URL. A session
-    /// saved before the master key was sealed with the server's key is stored again, sealed,
-    /// where it was (a failure to do so is only a warning: it keeps working).
-    pub async fn resume(&self, client: &Client) -> Result<Session> {
+    /// Resumes the stored session of the current account at the client's API URL (read as
+    /// [`Vault::load`] does). A session saved before the master key was sealed with the
+    /// server's key is stored again, sealed, where it was (a failure to do so is only a
+    /// warning: it keeps working).
+    pub async fn resume(&self, client: &Client, no_keyring: NoKeyring) -> Result<Session> {
         let api_url = client.api_url();
-        let (saved, backend) = self.load(api_url)?;
+        let (saved, backend) = self.load(api_url, no_keyring)?;
         let session = client.resume(&saved).await?;
         if !saved.is_sealed() {
             let sealed = session.save();
@@ -223,20 +229,6 @@ impl Vault {
     pub fn set_last(&self, last: &Last) -> Result<()> {
         write_json(&self.dirs.app_last(), last)
     }
-
-    /// The session the app restores: the API URL, whether it is the demo, and the session;
-    /// `None` when there is nothing to restore or it cannot be read (said in the log).
-    pub fn restorable(&self) -> Option<(String, bool, SavedSession)> {
-        let last = self.last();
-        let api_url = last.api_url?;
-        match self.load(&api_url) {
-            Ok((saved, _)) => Some((api_url, last.demo, saved)),
-            Err(e) => {
-                tracing::info!("no saved session to restore ({e})");
-                None
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -247,6 +239,25 @@ mod tests {
     fn account_names_and_files() {
         assert_eq!(account_name("a@b.c", "http://127.0.0.1:5/"), "a@b.c @ http://127.0.0.1:5/");
         assert_eq!(file_name("a@b.c @ http://127.0.0.1:5/"), "a@b.c_@_http___127.0.0.1_5_.session");
+    }
+
+    /// The app keeps no session in files and never reads one (a CLI's headless login leaves
+    /// one); the CLI does.
+    #[test]
+    fn session_files_are_read_only_where_the_face_keeps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::new(Dirs::new(dir.path().join("c"), dir.path().join("d")));
+        let api = "http://127.0.0.1:1/files-test/";
+        let email = format!("nobody-{}@example.com", std::process::id());
+        vault.set_current(api, Some(&email)).unwrap();
+        write_atomic(&vault.session_path(&account_name(&email, api)), b"not a session").unwrap();
+        let why = |e: Error| match e {
+            Error::NotLoggedIn { why, .. } => why.unwrap_or_default(),
+            other => panic!("{other}"),
+        };
+        assert!(why(vault.load(api, NoKeyring::UseFile).unwrap_err()).contains("damaged"), "the file was read");
+        let app = why(vault.load(api, NoKeyring::KeepNothing).unwrap_err());
+        assert!(!app.contains("damaged"), "the file was not read: {app}");
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! are `tuatara_core::links`.
 
 use mega_api::{Link, LinkKind};
-use mega_proto::SubNode;
-use mega_transfer::Conflict;
 use tauri::State;
 use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status, Opened};
 
@@ -75,7 +73,9 @@ pub async fn links_download(state: State<'_, AppState>, links: Vec<String>, dest
     let queued = links::queue_links(signed.session.client(), &signed.engine, &resolved, &dir).await?;
     let ids = queued.ids();
     let engine = signed.engine.clone();
-    tauri::async_runtime::spawn(async move {
+    // Until the jobs end, or the sign-in does (paused jobs end no wait; the next sign-in
+    // resumes them from the journal).
+    signed.spawn(async move {
         if let Err(e) = queued.record(&engine, &mut ledger).await {
             log::warn!("the links ledger could not be written: {e}");
         }
@@ -135,17 +135,7 @@ pub async fn folder_link_download(
     let picked = handles.0;
     let dir = download_dir(&state, Some(dest))?;
     let signed = state.signed().await?;
-    let client = signed.session.client().clone();
-    let tree = client.open_folder_link(&link)?.fetch_tree().await?;
-    let mut ids = Vec::new();
-    for h in picked {
-        let n = tree.node(h)?;
-        let sub = if n.is_file() { SubNode::File(h) } else { SubNode::Folder(h) };
-        let mut one = link.clone();
-        one.sub = Some(sub);
-        ids.extend(signed.engine.download_link(&one, &dir, Conflict::Rename).await?);
-    }
-    Ok(ids)
+    Ok(links::queue_nodes(signed.session.client(), &signed.engine, &link, &picked, &dir).await?)
 }
 
 /// Writes a list of links (an exported folder's, say) to a file, one a line, atomically and

@@ -2,7 +2,7 @@
 
 use mega_api::Login;
 use tauri::{AppHandle, Runtime, State};
-use tuatara_core::vault::Last;
+use tuatara_core::vault::{Last, NoKeyring};
 
 use crate::dto::{Account, AppInfo, LoginStep};
 use crate::error::{IpcError, IpcResult};
@@ -33,10 +33,13 @@ pub async fn session_restore<R: Runtime>(app: AppHandle<R>, state: State<'_, App
         };
     };
     let client = state.client(&api_url)?;
-    match state.vault.resume(&client).await {
+    match state.vault.resume(&client, NoKeyring::KeepNothing).await {
         Ok(session) => state.sign_in(&app, session, &api_url, last.demo, true).await.map(Some),
         Err(tuatara_core::Error::Api(e)) if e.kind() == mega_api::ErrorKind::SessionExpired => {
-            state.vault.forget(&api_url)?;
+            // The login screen it is; a keyring that will not let go is only worth a warning.
+            if let Err(e) = state.vault.forget(&api_url) {
+                log::warn!("the expired session could not be forgotten: {e}");
+            }
             state.vault.set_last(&Last::default())?;
             Ok(None)
         }

@@ -73,3 +73,17 @@ fn remembered_sessions_come_back_from_the_keyring() {
     let third = h.reopen();
     assert!(third.ok("session_restore", json!({})).is_null(), "logged out: forgotten");
 }
+
+/// A sign-in goes on when the session cannot be kept: here the account list beside it is
+/// damaged. The user is signed in, not remembered, and told nothing wrong about the password.
+#[test]
+fn a_session_that_cannot_be_kept_still_signs_in() {
+    let h = Harness::new();
+    std::fs::create_dir_all(h.dir.path().join("config")).unwrap();
+    std::fs::write(h.dir.path().join("config/accounts.json"), b"{ damaged").unwrap();
+    let step = h.ok("login", json!({"email": EMAIL, "password": PASSWORD, "remember": true, "apiUrl": h.server.url()}));
+    assert_eq!(step["step"], "signedIn");
+    assert_eq!(step["account"]["remembered"], false);
+    assert!(h.ok("roots", json!({}))["cloud"]["handle"].is_string());
+    assert!(h.reopen().ok("session_restore", json!({})).is_null(), "nothing to restore");
+}

@@ -117,9 +117,7 @@ pub(crate) fn read_json<T: Default + for<'de> Deserialize<'de>>(path: &Path) -> 
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), WatchError> {
     let data = serde_json::to_vec_pretty(value)
         .map_err(|e| WatchError::Damaged { path: path.to_path_buf(), why: e.to_string() })?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    write_atomic(Path::new(&tmp), path, &data).map_err(|e| WatchError::Io { path: path.to_path_buf(), source: e })
+    write_atomic(path, &data).map_err(|e| WatchError::Io { path: path.to_path_buf(), source: e })
 }
 
 impl WatchStore {

@@ -230,7 +230,7 @@ pub enum Progress {
 }
 
 /// What to open links with, and the ledger to skip done links by.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct CheckOptions<'a> {
     /// The password of `#P!` links.
     pub password: Option<&'a str>,
@@ -284,16 +284,27 @@ async fn check_one(
 ) -> Checked {
     let url = parsed.to_url();
     let kind = kind_of(parsed);
-    let id = match (&resolved, parsed) {
-        (Ok(l), _) | (Err(_), ParsedLink::Plain(l)) => Some(mega_transfer::watch::link_id(l)),
-        (Err(_), ParsedLink::Protected(payload)) => protected_id(payload),
+    // A link that cannot be opened (no password, a key that does not fit) says so even when
+    // the ledger knows it: the user learns what it needs, and a script's exit code stays 6.
+    let link = match resolved {
+        Ok(link) => link,
+        Err(why) => return Checked::unresolved(url, kind, &why),
     };
-    let done = ledger.zip(id).and_then(|(ledger, id)| ledger.done_by_id(&id).cloned());
-    match (resolved, done) {
-        (Ok(link), Some(entry)) => Checked::done(url, kind, Some(link), &entry),
-        (Err(_), Some(entry)) => Checked::done(url, kind, None, &entry),
-        (Ok(link), None) => check_resolved(client, url, link).await,
-        (Err(why), None) => Checked::unresolved(url, kind, &why),
+    let done = ledger.and_then(|ledger| ledger.done_by_id(&mega_transfer::watch::link_id(&link)).cloned());
+    match done {
+        Some(entry) => Checked::done(url, kind, Some(link), &entry),
+        None => check_resolved(client, url, link).await,
+    }
+}
+
+impl std::fmt::Debug for CheckOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |o: Option<&str>| o.map(|_| "<redacted>");
+        f.debug_struct("CheckOptions")
+            .field("password", &redacted(self.password))
+            .field("key", &redacted(self.key))
+            .field("ledger", &self.ledger.is_some())
+            .finish()
     }
 }
 
@@ -303,10 +314,4 @@ fn kind_of(p: &ParsedLink) -> Option<LinkKind> {
         ParsedLink::Plain(l) => Some(l.kind),
         ParsedLink::Protected(payload) => mega_proto::protected::inspect(payload).ok().map(|h| h.kind),
     }
-}
-
-/// A `#P!` link's ledger id, from its header (no password needed).
-fn protected_id(payload: &str) -> Option<String> {
-    let h = mega_proto::protected::inspect(payload).ok()?;
-    Some(mega_transfer::watch::link_id(&Link { kind: h.kind, handle: h.handle, key: None, sub: None }))
 }

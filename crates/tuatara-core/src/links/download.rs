@@ -5,9 +5,9 @@ use std::path::Path;
 use mega_api::{Client, Link};
 use mega_transfer::{Conflict, Engine, JobId, Outcome, TransferError};
 
-use super::check::{open_link, Checked, LinkStatus};
+use super::check::{open_link, Checked, LinkStatus, Opened};
 use super::ledger::{Ledger, LedgerEntry, LedgerStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Queues a link's download into `dir`: a file, or every file of a folder (its folders made
 /// as they are). A name already taken there gets a new one (`NAME (1)`); an identical file is
@@ -114,4 +114,26 @@ pub async fn queue_links(client: &Client, engine: &Engine, links: &[Link], dir: 
         queued.push((link.clone(), opened.name(), opened.size(), ids));
     }
     Ok(Queued { links: queued })
+}
+
+/// Queues chosen nodes of a folder link (files, or folders with everything below them) into
+/// `dir`: each as the link to that node. A node not in the folder is [`Error::NotFound`].
+pub async fn queue_nodes(
+    client: &Client,
+    engine: &Engine,
+    link: &Link,
+    nodes: &[mega_api::NodeHandle],
+    dir: &Path,
+) -> Result<Vec<JobId>> {
+    let Opened::Folder { tree, .. } = open_link(client, link).await? else {
+        return Err(Error::BadLink("not a folder link".into()));
+    };
+    let mut ids = Vec::new();
+    for &h in nodes {
+        let n = tree.get(h).ok_or_else(|| Error::NotFound(format!("{h} is not in the folder")))?;
+        let sub = if n.is_file() { mega_proto::SubNode::File(h) } else { mega_proto::SubNode::Folder(h) };
+        let one = Link { sub: Some(sub), ..link.clone() };
+        ids.extend(queue(engine, &one, dir).await?);
+    }
+    Ok(ids)
 }

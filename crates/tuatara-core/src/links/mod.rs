@@ -18,7 +18,7 @@ use mega_proto::link::ParsedLink;
 pub use check::{
     check_link, check_parsed, check_text, open_link, unlock, CheckOptions, Checked, LinkStatus, Opened, Progress,
 };
-pub use download::{download_checked, queue, queue_links, settle, Queued};
+pub use download::{download_checked, queue, queue_links, queue_nodes, settle, Queued};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
 
