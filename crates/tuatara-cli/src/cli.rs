@@ -48,6 +48,13 @@ pub(crate) enum Command {
     Whoami,
     /// Storage and transfer quota.
     Quota,
+    /// A report to attach to a bug report: versions, settings, unfinished transfers, watches
+    /// and the links ledger's counts, with session ids, keys and link keys redacted.
+    Diagnostics {
+        /// Write it to this file (readable by you only) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// List a folder (or a folder link).
     Ls(LsArgs),
     /// List only the folders of a folder.

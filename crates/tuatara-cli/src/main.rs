@@ -137,6 +137,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Login(args) => account::login(&app, args).await,
         Command::Logout => account::logout(&app).await,
         Command::Whoami => account::whoami(&app).await,
+        Command::Diagnostics { output } => account::diagnostics(&app, output.as_deref()),
         Command::Quota => account::quota(&app).await,
         Command::Ls(args) => listing::ls(&app, args, false).await,
         Command::Lsd(args) => listing::ls(&app, args, true).await,

@@ -4,6 +4,7 @@
 //!
 //! - [`changes`]: the event channel applied to the tree, naming the folders that changed;
 //! - [`dedupe`]: duplicate names resolved (renamed apart, or one kept and folders merged);
+//! - [`diagnostics`]: a report for bug reports (versions, settings, transfers, watches, log), redacted;
 //! - [`dirs`]: where things live (config and data directories, overridable for tests);
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
 //! - [`links`]: the links engine (extract, resolve, check in batches, download) and the one
@@ -16,6 +17,7 @@
 
 pub mod changes;
 pub mod dedupe;
+pub mod diagnostics;
 pub mod dirs;
 pub mod error;
 pub mod files;

@@ -131,6 +131,25 @@ pub(crate) async fn whoami(app: &App) -> Result<()> {
     Ok(())
 }
 
+/// `diagnostics [-o FILE]`: offline, no session needed.
+pub(crate) fn diagnostics(app: &App, output: Option<&std::path::Path>) -> Result<()> {
+    use tuatara_core::diagnostics::{report, write, Face};
+    let face = Face { name: "tuatara-cli", version: env!("CARGO_PKG_VERSION"), log: None };
+    match output {
+        Some(path) => {
+            write(path, &app.dirs, face)?;
+            app.out.note(format!("diagnostics written to {}", path.display()));
+        }
+        None => {
+            let mut out = app.out.lines();
+            for l in report(&app.dirs, face).lines() {
+                out.line(l);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn percent(used: u64, max: u64) -> String {
     if max == 0 {
         return String::new();

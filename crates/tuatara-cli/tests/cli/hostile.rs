@@ -157,3 +157,42 @@ async fn verbose_logs_of_a_login_and_transfers_hold_no_secret() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// `diagnostics` (for a bug report) after a login without a keyring, an upload and a links file
+/// downloaded: the accounts, settings, ledger and session files are described, and no
+/// password, session id, master key or link key is in it; the file is the user's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_describe_the_state_and_hold_no_secret() {
+    let server = server_with_account().await;
+    let handle = server.seed_bytes(EMAIL, "/shared.bin", &content(5000, 9), 1_700_000_000).unwrap();
+    let link = server.file_link(EMAIL, handle).unwrap();
+    let key = link.rsplit('#').next().unwrap().to_string();
+    let cli = Cli::new(server.url()).without_dbus();
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let tmp = tempfile::tempdir().unwrap();
+    let links = tmp.path().join("links.txt");
+    std::fs::write(&links, format!("{link}\n")).unwrap();
+    let down = tmp.path().join("down");
+    cli.run(&["links", "get", &links.to_string_lossy(), "--to", &down.to_string_lossy()]).await.ok();
+    let up = tmp.path().join("up.bin");
+    std::fs::write(&up, content(2000, 1)).unwrap();
+    cli.run(&["put", &up.to_string_lossy(), "/"]).await.ok();
+
+    let report = tmp.path().join("diag.txt");
+    cli.run(&["diagnostics", "-o", &report.to_string_lossy()]).await.ok();
+    assert_eq!(crate::support::mode(&report), 0o600);
+    let written = std::fs::read_to_string(&report).unwrap();
+    let printed = cli.run(&["diagnostics"]).await.ok().stdout.clone();
+    for text in [&written, &printed] {
+        for part in [EMAIL, "face: tuatara-cli", "session files (no keyring): 1", "1 links", "0 unfinished"] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let (master, sids) = server.account_secrets(EMAIL).unwrap();
+        let mut secrets = vec![PASSWORD.to_string(), mega_proto::b64::encode(&master), hex(&master), key.clone()];
+        secrets.extend(sids);
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "a secret is in the diagnostics");
+        }
+    }
+    server.stop().await;
+}
