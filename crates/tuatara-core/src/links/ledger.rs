@@ -2,7 +2,9 @@
 //! which failed, by link id ([`mega_transfer::watch::link_id`]: kind and public handles, never
 //! a key), so that the CLI's `links get` and the app skip what is done. One file for both faces;
 //! every change is made under a lock (`links-ledger.lock`) on the file as it is then, so two
-//! processes recording at once lose nothing.
+//! processes recording at once lose nothing. Re-checks (`links check --ledger`) add to a
+//! link's line when it was last checked and what was found, with a short history
+//! ([`super::rot::LinkHealth`]); files without it (older versions) load as they are.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use mega_api::Link;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use super::rot::LinkHealth;
 use crate::files::{read_json, write_json};
 
 /// How a link's download ended.
@@ -37,11 +40,39 @@ pub struct LedgerEntry {
     pub error: Option<String>,
 }
 
+/// One line of the file: the entry, and what the last re-checks found (absent in files of
+/// older versions).
+#[derive(Deserialize)]
+struct Line {
+    #[serde(flatten)]
+    entry: LedgerEntry,
+    #[serde(default)]
+    checked: Option<LinkHealth>,
+}
+
+/// A line as written.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    #[serde(flatten)]
+    entry: &'a LedgerEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checked: Option<&'a LinkHealth>,
+}
+
+/// What the file holds, by link id.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Lines {
+    /// How each link's download ended.
+    pub(super) entries: BTreeMap<String, LedgerEntry>,
+    /// What re-checks found.
+    pub(super) checks: BTreeMap<String, LinkHealth>,
+}
+
 /// The ledger, as read from its file.
 #[derive(Debug, Clone)]
 pub struct Ledger {
     path: PathBuf,
-    entries: BTreeMap<String, LedgerEntry>,
+    lines: Lines,
 }
 
 impl Ledger {
@@ -50,8 +81,8 @@ impl Ledger {
     /// is [`Error::Damaged`], naming it.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
-        let entries = load(&path)?;
-        Ok(Ledger { path, entries })
+        let lines = load(&path)?;
+        Ok(Ledger { path, lines })
     }
 
     /// Its file.
@@ -61,7 +92,7 @@ impl Ledger {
 
     /// What the ledger says of a link.
     pub fn entry(&self, link: &Link) -> Option<&LedgerEntry> {
-        self.entries.get(&mega_transfer::watch::link_id(link))
+        self.lines.entries.get(&mega_transfer::watch::link_id(link))
     }
 
     /// The link's entry if it is done.
@@ -71,17 +102,31 @@ impl Ledger {
 
     /// The entry of a link id if it is done.
     pub fn done_by_id(&self, id: &str) -> Option<&LedgerEntry> {
-        self.entries.get(id).filter(|e| e.status == LedgerStatus::Done)
+        self.lines.entries.get(id).filter(|e| e.status == LedgerStatus::Done)
     }
 
     /// Every entry, by link id.
     pub fn entries(&self) -> &BTreeMap<String, LedgerEntry> {
-        &self.entries
+        &self.lines.entries
+    }
+
+    /// What the re-checks of a link id found, when it was re-checked.
+    pub fn health(&self, id: &str) -> Option<&LinkHealth> {
+        self.lines.checks.get(id)
     }
 
     /// Records how a link ended and writes the ledger (atomically, 0600), merged with what
     /// another process may have recorded since it was read.
     pub fn record(&mut self, link: &Link, entry: LedgerEntry) -> Result<()> {
+        let id = mega_transfer::watch::link_id(link);
+        self.update(move |lines| {
+            lines.entries.insert(id, entry);
+        })
+    }
+
+    /// Changes the ledger as it is in its file now, under the lock, and writes it once
+    /// (atomically, 0600): many links are recorded at the cost of one.
+    pub(super) fn update(&mut self, change: impl FnOnce(&mut Lines)) -> Result<()> {
         let lock_path = self.path.with_extension("lock");
         if let Some(dir) = lock_path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -93,31 +138,40 @@ impl Ledger {
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
         fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(|e| Error::io(&lock_path, e))?;
-        let mut now = load(&self.path)?;
-        now.insert(mega_transfer::watch::link_id(link), entry);
-        let written = write_json(&self.path, &now);
+        let written = load(&self.path).and_then(|mut now| {
+            change(&mut now);
+            write_json(&self.path, &out(&now))?;
+            Ok(now)
+        });
         let _ = fs4::fs_std::FileExt::unlock(&lock);
-        written?;
-        self.entries = now;
+        self.lines = written?;
         Ok(())
     }
 }
 
-/// The file's entries under today's ids.
-fn load(path: &Path) -> Result<BTreeMap<String, LedgerEntry>> {
-    let read: BTreeMap<String, LedgerEntry> = read_json(path)?.unwrap_or_default();
-    let mut entries = BTreeMap::new();
-    for (id, entry) in read {
+/// The file's lines under today's ids.
+fn load(path: &Path) -> Result<Lines> {
+    let read: BTreeMap<String, Line> = read_json(path)?.unwrap_or_default();
+    let mut lines = Lines::default();
+    for (id, line) in read {
         let id = migrate_id(id);
         // An old and a new line for one link: a done one wins.
-        match entries.get(&id) {
+        match lines.entries.get(&id) {
             Some(LedgerEntry { status: LedgerStatus::Done, .. }) => {}
             _ => {
-                entries.insert(id, entry);
+                if let Some(c) = line.checked {
+                    lines.checks.insert(id.clone(), c);
+                }
+                lines.entries.insert(id, line.entry);
             }
         }
     }
-    Ok(entries)
+    Ok(lines)
+}
+
+/// The lines as written: each entry with its checks.
+fn out(lines: &Lines) -> BTreeMap<&str, LineOut<'_>> {
+    lines.entries.iter().map(|(id, entry)| (id.as_str(), LineOut { entry, checked: lines.checks.get(id) })).collect()
 }
 
 /// `folder:H:SUB` (the CLI's key before the ids were one) as `folder:H/SUB`. Handles are
