@@ -89,7 +89,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, LinksAction, WatchAction};
-use crate::commands::{account, change, dedupe, ledger, links, listing, transfer, watch};
+use crate::commands::{account, change, check, dedupe, ledger, links, listing, transfer, watch};
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
@@ -156,6 +156,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Copy(args) => transfer::copy(&app, args).await,
         Command::Resume(opts) => transfer::resume(&app, opts).await,
         Command::Transfers => transfer::list(&app).await,
+        Command::Links { action: LinksAction::Check { file, ledger: _, password } } => {
+            check::check(&app, file.as_deref(), password).await
+        }
         Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
             watch::links_file(&app, &file, to, password, &timing, &opts).await
         }

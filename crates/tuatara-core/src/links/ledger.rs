@@ -2,7 +2,11 @@
 //! which failed, by link id ([`mega_transfer::watch::link_id`]: kind and public handles, never
 //! a key), so that the CLI's `links get` and the app skip what is done. One file for both faces;
 //! every change is made under a lock (`links-ledger.lock`) on the file as it is then, so two
-//! processes recording at once lose nothing. Re-checks (`links check --ledger`) add to a
+//! processes recording at once lose nothing. A download's outcome is appended to a log beside
+//! it (`links-ledger.log`, one JSON line each, synced) instead of rewriting the whole file, so
+//! recording stays cheap at 100,000 links; the log is folded into the file once it holds
+//! [`FOLD_AT`] lines, and whenever the file is written anyway (a ledger of fewer than
+//! [`LOG_FROM`] links is written whole each time). Re-checks (`links check --ledger`) add to a
 //! link's line when it was last checked and what was found, with a short history
 //! ([`super::rot::LinkHealth`]); files without it (older versions) load as they are.
 
@@ -59,6 +63,28 @@ struct LineOut<'a> {
     checked: Option<&'a LinkHealth>,
 }
 
+/// Log lines from which the log is folded into the file.
+pub const FOLD_AT: usize = 500;
+
+/// Ledgers of fewer links are written whole at every record (it costs little), without a log.
+pub const LOG_FROM: usize = 2000;
+
+/// One line of the log: a link's outcome.
+#[derive(Serialize, Deserialize)]
+struct Logged<E> {
+    id: String,
+    entry: E,
+}
+
+/// Which file a ledger was read from, and how much of its log: when the file is not that one
+/// any more (another process rewrote it), everything is read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Read {
+    file: Option<(u64, std::time::SystemTime)>,
+    log_bytes: u64,
+    log_lines: usize,
+}
+
 /// What the file holds, by link id.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Lines {
@@ -73,6 +99,7 @@ pub(super) struct Lines {
 pub struct Ledger {
     path: PathBuf,
     lines: Lines,
+    read: Read,
 }
 
 impl Ledger {
@@ -81,8 +108,9 @@ impl Ledger {
     /// is [`Error::Damaged`], naming it.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
-        let lines = load(&path)?;
-        Ok(Ledger { path, lines })
+        let mut ledger = Ledger { path, lines: Lines::default(), read: Read::default() };
+        ledger.reload()?;
+        Ok(ledger)
     }
 
     /// Its file.
@@ -115,18 +143,104 @@ impl Ledger {
         self.lines.checks.get(id)
     }
 
-    /// Records how a link ended and writes the ledger (atomically, 0600), merged with what
-    /// another process may have recorded since it was read.
+    /// Records how a link ended: one line appended to the log (0600, synced), the ledger
+    /// brought up to date first with what another process may have recorded since it was read.
     pub fn record(&mut self, link: &Link, entry: LedgerEntry) -> Result<()> {
         let id = mega_transfer::watch::link_id(link);
-        self.update(move |lines| {
-            lines.entries.insert(id, entry);
-        })
+        let lock = self.lock()?;
+        let logged = self.catch_up().and_then(|()| {
+            if self.lines.entries.len() < LOG_FROM || self.read.log_lines + 1 >= FOLD_AT {
+                self.lines.entries.insert(id, entry);
+                return self.write();
+            }
+            let mut line = serde_json::to_vec(&Logged { id: id.clone(), entry: &entry })
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            line.push(b'\n');
+            let log = self.log_path();
+            let mut f = append_private(&log).map_err(|e| Error::io(&log, e))?;
+            std::io::Write::write_all(&mut f, &line).and_then(|()| f.sync_data()).map_err(|e| Error::io(&log, e))?;
+            self.read.log_bytes += line.len() as u64;
+            self.read.log_lines += 1;
+            self.lines.entries.insert(id, entry);
+            Ok(())
+        });
+        drop(lock);
+        logged
     }
 
     /// Changes the ledger as it is in its file now, under the lock, and writes it once
     /// (atomically, 0600): many links are recorded at the cost of one.
     pub(super) fn update(&mut self, change: impl FnOnce(&mut Lines)) -> Result<()> {
+        let lock = self.lock()?;
+        let written = self.catch_up().and_then(|()| {
+            change(&mut self.lines);
+            self.write()
+        });
+        drop(lock);
+        written
+    }
+
+    /// The log beside the file.
+    fn log_path(&self) -> PathBuf {
+        self.path.with_extension("log")
+    }
+
+    /// Writes the file with everything (the log folded in), then empties the log. Under the
+    /// lock. A crash between the two leaves lines in the log that the file has: read again,
+    /// they change nothing.
+    fn write(&mut self) -> Result<()> {
+        write_json(&self.path, &out(&self.lines))?;
+        let log = self.log_path();
+        crate::files::remove_if_exists(&log).map_err(|e| Error::io(&log, e))?;
+        self.read = Read { file: stamp(&self.path)?, log_bytes: 0, log_lines: 0 };
+        Ok(())
+    }
+
+    /// Under the lock: what was recorded since the ledger was read, read (the log's new lines,
+    /// or everything when the file was rewritten).
+    fn catch_up(&mut self) -> Result<()> {
+        let log = self.log_path();
+        let log_len = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        if stamp(&self.path)? != self.read.file || log_len < self.read.log_bytes {
+            return self.reload();
+        }
+        if log_len > self.read.log_bytes {
+            self.replay(self.read.log_bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Everything read again: the file, then its log.
+    fn reload(&mut self) -> Result<()> {
+        let file = stamp(&self.path)?;
+        self.lines = load(&self.path)?;
+        self.read = Read { file, log_bytes: 0, log_lines: 0 };
+        self.replay(0)
+    }
+
+    /// The log's lines from byte `from` applied. A last line cut short (a crash while it was
+    /// written) is left out.
+    fn replay(&mut self, from: u64) -> Result<()> {
+        let log = self.log_path();
+        let body = match std::fs::read(&log) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::io(&log, e)),
+        };
+        let start = (from as usize).min(body.len());
+        let mut at = start;
+        for line in body[start..].split_inclusive(|b| *b == b'\n') {
+            let Ok(Logged { id, entry }) = serde_json::from_slice::<Logged<LedgerEntry>>(line) else { break };
+            self.lines.entries.insert(migrate_id(id), entry);
+            at += line.len();
+            self.read.log_lines += 1;
+        }
+        self.read.log_bytes = at as u64;
+        Ok(())
+    }
+
+    /// The lock every change is made under.
+    fn lock(&self) -> Result<LockGuard> {
         let lock_path = self.path.with_extension("lock");
         if let Some(dir) = lock_path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -138,14 +252,34 @@ impl Ledger {
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
         fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(|e| Error::io(&lock_path, e))?;
-        let written = load(&self.path).and_then(|mut now| {
-            change(&mut now);
-            write_json(&self.path, &out(&now))?;
-            Ok(now)
-        });
-        let _ = fs4::fs_std::FileExt::unlock(&lock);
-        self.lines = written?;
-        Ok(())
+        Ok(LockGuard(lock))
+    }
+}
+
+/// The ledger's lock, held until dropped.
+struct LockGuard(std::fs::File);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = fs4::fs_std::FileExt::unlock(&self.0);
+    }
+}
+
+/// A file opened to append to, made readable by its owner only.
+fn append_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// The file's size and time of change (none: no file yet).
+fn stamp(path: &Path) -> Result<Option<(u64, std::time::SystemTime)>> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(Some((m.len(), m.modified().map_err(|e| Error::io(path, e))?))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Link rot, visible: a links file re-checked ([`recheck_text`]), or every link of the ledger
+//! Link rot, visible: a links file re-checked ([`recheck`]), or every link of the ledger
 //! ([`recheck_ledger`]), each found alive, removed, taken down, changed, waiting for a key or a
 //! password, or bad. The ledger keeps no key, so its links are asked about by their public
 //! handles alone (a file's metadata, a folder's listing), many file links to a request; what is
@@ -9,11 +9,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{stream, StreamExt};
 use mega_api::{Client, Link, LinkKind, NodeHandle};
+use mega_proto::link::ParsedLink;
 use mega_proto::{ErrorCode, SubNode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::check::{check_text, CheckOptions, Checked, LinkStatus, Progress, AT_ONCE};
+use super::check::{check_parsed, CheckOptions, Checked, LinkStatus, Progress, AT_ONCE};
 use super::ledger::Ledger;
 use crate::error::{Error, Result};
 
@@ -24,7 +25,7 @@ pub const HISTORY: usize = 10;
 pub const PER_REQUEST: usize = 50;
 
 /// Links re-checked between two writes of the ledger.
-pub const RECORD_EVERY: usize = 2000;
+pub const RECORD_EVERY: usize = 25_000;
 
 /// What a re-check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,16 +179,16 @@ pub fn all_alive(rows: &[Recheck]) -> bool {
     rows.iter().all(|r| r.status == Health::Alive)
 }
 
-/// Every MEGA link of a text (a links file) checked afresh, none skipped as done: opened with
-/// `opts`' password and key, the ledger not asked.
-pub async fn recheck_text(
+/// Links (of a links file: [`super::extract`]) checked afresh, none skipped as done: opened
+/// with `opts`' password and key, the ledger not asked.
+pub async fn recheck(
     client: &Client,
-    text: &str,
+    parsed: &[ParsedLink],
     opts: CheckOptions<'_>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Vec<Recheck> {
     let opts = CheckOptions { ledger: None, ..opts };
-    check_text(client, text, opts, progress).await.into_iter().map(Recheck::from).collect()
+    check_parsed(client, parsed, opts, progress).await.into_iter().map(Recheck::from).collect()
 }
 
 /// Every link of the ledger re-checked by its public handle (no key is kept there): file links
