@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use mega_api::Link;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use super::rot::LinkHealth;
+use crate::error::{Error, Result};
 use crate::files::{read_json, write_json};
 
 /// How a link's download ended.
@@ -158,6 +158,11 @@ impl Ledger {
             line.push(b'\n');
             let log = self.log_path();
             let mut f = append_private(&log).map_err(|e| Error::io(&log, e))?;
+            // A line cut short by a crash is cut off, so that this one starts a line.
+            let len = f.metadata().map_err(|e| Error::io(&log, e))?.len();
+            if len > self.read.log_bytes {
+                f.set_len(self.read.log_bytes).map_err(|e| Error::io(&log, e))?;
+            }
             std::io::Write::write_all(&mut f, &line).and_then(|()| f.sync_data()).map_err(|e| Error::io(&log, e))?;
             self.read.log_bytes += line.len() as u64;
             self.read.log_lines += 1;
@@ -230,7 +235,11 @@ impl Ledger {
         let start = (from as usize).min(body.len());
         let mut at = start;
         for line in body[start..].split_inclusive(|b| *b == b'\n') {
-            let Ok(Logged { id, entry }) = serde_json::from_slice::<Logged<LedgerEntry>>(line) else { break };
+            let whole = line.ends_with(b"\n");
+            let Some(Logged { id, entry }) = serde_json::from_slice::<Logged<LedgerEntry>>(line).ok().filter(|_| whole)
+            else {
+                break;
+            };
             self.lines.entries.insert(migrate_id(id), entry);
             at += line.len();
             self.read.log_lines += 1;

@@ -25,7 +25,7 @@ pub use check::{
 pub use download::{download_checked, queue, queue_links, queue_nodes, settle, Queued};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
-pub use rot::{recheck, recheck_ledger, all_alive, Health, LinkHealth, Recheck};
+pub use rot::{all_alive, recheck, recheck_ledger, Health, LinkHealth, Recheck};
 
 /// Every MEGA link in a text (a links file, a forum post, a web page), normalised and
 /// de-duplicated, in the order they appear; keys given apart next to a link are picked up.

@@ -50,9 +50,11 @@ fn is_media(name: &str) -> bool {
 /// What hides what a file of this name is, said for people; `None` when nothing does.
 pub fn name_warning(name: &str) -> Option<String> {
     if name.chars().any(is_bidi_control) {
-        return Some("its name holds right-to-left or other bidirectional controls, which make it show as \
+        return Some(
+            "its name holds right-to-left or other bidirectional controls, which make it show as \
                      something else"
-            .into());
+                .into(),
+        );
     }
     let (stem, ext) = name.rsplit_once('.')?;
     let padding = stem.len() - stem.trim_end_matches(' ').len();
