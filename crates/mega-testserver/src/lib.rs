@@ -169,11 +169,15 @@ async fn cs(
         };
         // Inside a folder link: `n` is its public handle (a writable link appends an auth key).
         let folder_link = q.get("n").map(|n| {
-            n.get(..8)
-                .and_then(|h| mega_proto::NodeHandle::from_b64(h).ok())
+            let ph = n.get(..8).and_then(|h| mega_proto::NodeHandle::from_b64(h).ok());
+            let root = ph
                 .and_then(|ph| store.links.get(&ph).copied())
                 .filter(|root| store.nodes.get(root).is_some_and(|n| n.t == store::kind::FOLDER))
-                .ok_or(mega_proto::ErrorCode::NotFound)
+                .ok_or(mega_proto::ErrorCode::NotFound)?;
+            match ph {
+                Some(ph) if store.taken_down.contains(&ph) => Err(mega_proto::ErrorCode::Blocked),
+                _ => Ok(root),
+            }
         });
         count_commands(&mut store.command_stats, &cmds);
         let mut ctx = api::Ctx { store, user, sid, base: &app.base, folder_link };
@@ -571,6 +575,19 @@ impl TestServer {
         let folder = seed::find_path(&store, user, path)?;
         self.app.mark_dirty();
         seed::share_with(&mut store, user, folder, to, access)
+    }
+
+    /// Takes down an exported node's link, as the service does after a takedown notice: its
+    /// public handle stays known, and `g` on it (a file link) or any command inside it (a
+    /// folder link) answers `-16` (EBLOCKED). Returns `None` when there is no such account,
+    /// path or link.
+    pub fn take_down(&self, email: &str, path: &str) -> Option<()> {
+        let mut store = self.app.store.lock().unwrap_or_else(|e| e.into_inner());
+        let user = *store.by_email.get(&email.to_lowercase())?;
+        let node = seed::find_path(&store, user, path)?;
+        let ph = *store.exported.get(&node)?;
+        store.taken_down.insert(ph);
+        Some(())
     }
 
     /// Moves a node of an account's to its rubbish bin, as the web client does (`rr` kept).

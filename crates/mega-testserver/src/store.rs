@@ -238,6 +238,9 @@ pub struct Store {
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
     pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// Public handles taken down (as after a takedown notice): `g` and a folder link's
+    /// commands answer `-16` (EBLOCKED), as the real service does. Not persisted.
+    pub taken_down: std::collections::HashSet<NodeHandle>,
     /// File attributes (thumbnails, previews) by their 8-byte handle: encrypted bytes.
     pub file_attrs: HashMap<[u8; 8], Vec<u8>>,
     /// Shared folders: exported as folder links (`EXP`) and/or shared with other users.
@@ -320,6 +323,7 @@ impl Store {
             downloads: HashMap::new(),
             links: HashMap::new(),
             exported: HashMap::new(),
+            taken_down: Default::default(),
             shares: HashMap::new(),
             user_attrs: HashMap::new(),
             file_attrs: HashMap::new(),

@@ -45,7 +45,11 @@ pub(crate) fn download(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         h
     } else if let Some(p) = cmd.get("p").and_then(Value::as_str) {
         let ph = NodeHandle::from_b64(p).map_err(|_| ErrorCode::Args)?;
-        *ctx.store.links.get(&ph).ok_or(ErrorCode::NotFound)?
+        let node = *ctx.store.links.get(&ph).ok_or(ErrorCode::NotFound)?;
+        if ctx.store.taken_down.contains(&ph) {
+            return Err(ErrorCode::Blocked);
+        }
+        node
     } else {
         let user = ctx.user()?;
         let h = cmd.get("n").and_then(Value::as_str).ok_or(ErrorCode::Args)?;

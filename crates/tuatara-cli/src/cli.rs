@@ -268,6 +268,13 @@ pub(crate) enum LinkAction {
     },
 }
 
+/// The exit codes of `links check`.
+const LINKS_CHECK_EXIT: &str = "\
+Exit codes:
+  0  every link is alive
+  6  some are removed, taken down, changed, bad, or wait for a key or a password
+  (others as in `tuatara-cli --help`: 1 other failure, 3 no such file or no links in it, ...)";
+
 /// `links`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LinksAction {
@@ -275,6 +282,22 @@ pub(crate) enum LinksAction {
     Export {
         /// The folder.
         folder: String,
+    },
+    /// Re-check every MEGA link of a text file (`-`: stdin), or every link in the ledger
+    /// (`--ledger`): alive, removed, taken down, changed, needs key, needs password or bad, and
+    /// names that hide what a file is. With --ledger the time and the status (with a short
+    /// history of changes) are recorded in the ledger.
+    #[command(after_help = LINKS_CHECK_EXIT)]
+    Check {
+        /// The file to read links from, or `-` for stdin.
+        #[arg(required_unless_present = "ledger", conflicts_with = "ledger")]
+        file: Option<String>,
+        /// Re-check every link in the ledger (by its public handle: the ledger keeps no key).
+        #[arg(long)]
+        ledger: bool,
+        /// The password of #P! links (without it they wait for one).
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
     },
     /// Download every MEGA link found in a text file (`-`: stdin), checking each first; a
     /// ledger keeps what is done, so a second run skips it.

@@ -56,6 +56,8 @@
 //! tuatara-cli copy ./photos remote:/Photos  # skips identical files; and back the other way
 //! tuatara-cli get /Big . --bwlimit "08:00,256K:1M 18:00,off"  # rclone's timetable, UP:DOWN
 //! tuatara-cli links get links.txt --to dl   # check, de-duplicate, download, ledger of done
+//! tuatara-cli links check links.txt        # alive, removed, taken down...: exit 0 or 6
+//! tuatara-cli links check --ledger        # re-check what was downloaded, history kept
 //! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
 //! ```
 //!
@@ -89,7 +91,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, LinksAction, WatchAction};
-use crate::commands::{account, change, dedupe, ledger, links, listing, transfer, watch};
+use crate::commands::{account, change, check, dedupe, ledger, links, listing, transfer, watch};
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
@@ -157,6 +159,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Copy(args) => transfer::copy(&app, args).await,
         Command::Resume(opts) => transfer::resume(&app, opts).await,
         Command::Transfers => transfer::list(&app).await,
+        Command::Links { action: LinksAction::Check { file, ledger: _, password } } => {
+            check::check(&app, file.as_deref(), password).await
+        }
         Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
             watch::links_file(&app, &file, to, password, &timing, &opts).await
         }

@@ -27,6 +27,9 @@ mod transfers;
 #[path = "cli/interrupt.rs"]
 mod interrupt;
 
+#[path = "cli/linkrot.rs"]
+mod linkrot;
+
 #[path = "cli/linkfile.rs"]
 mod linkfile;
 

@@ -11,6 +11,7 @@
 use std::io::Read;
 
 use indicatif::ProgressBar;
+use mega_proto::link::ParsedLink;
 use serde_json::{json, Value};
 use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus, Progress};
 
@@ -20,8 +21,18 @@ use crate::output;
 use crate::remote::App;
 use crate::transfers::{absolute, interrupted};
 
-/// One link's row: text and JSON.
+/// One link's row: text and JSON, with the warning of a name that hides what it is.
 fn row(c: &Checked) -> (String, Value) {
+    let (mut text, mut json) = status_row(c);
+    if let Some(w) = &c.warning {
+        text.push_str(&format!("\n         warning: {w}"));
+        json["warning"] = json!(w);
+    }
+    (text, json)
+}
+
+/// One link's row, its status.
+fn status_row(c: &Checked) -> (String, Value) {
     let url = &c.url;
     let (name, size) = (c.name.as_deref().unwrap_or(""), c.size.unwrap_or(0));
     match c.status {
@@ -55,38 +66,18 @@ pub(crate) async fn get(
     check_only: bool,
     opts: TransferOpts,
 ) -> Result<()> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
-        s
-    } else {
-        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Failure::NotFound(format!("{file}: no such file")),
-            _ => Failure::from(e),
-        })?;
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    let found = links::extract(&text);
-    if found.is_empty() {
-        return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
-    }
+    let found = read_links(file)?;
     let mut ledger = Ledger::open(app.dirs.ledger())?;
     let password = password.or_else(|| app.link_password.clone());
     let check = CheckOptions { password: password.as_deref(), key: app.link_key.as_deref(), ledger: Some(&ledger) };
-    let (mut spinner, mut bar): (Option<ProgressBar>, Option<ProgressBar>) = (None, None);
-    let mut checked = links::check_parsed(&app.client, &found, check, &mut |p| match p {
-        Progress::Decrypting(1) => spinner = Some(app.out.spinner("decrypting the #P! link")),
-        Progress::Decrypting(n) => spinner = Some(app.out.spinner(&format!("decrypting {n} #P! links"))),
-        Progress::Checking(n) => {
-            spinner.take().inspect(ProgressBar::finish_and_clear);
-            bar = Some(app.out.bar(n as u64, "checking"));
-        }
-        Progress::Checked => bar.iter().for_each(|b| b.inc(1)),
-    })
-    .await;
-    bar.inspect(ProgressBar::finish_and_clear);
+    let mut checked = links::check_parsed(&app.client, &found, check, &mut progress(app)).await;
     if check_only {
         return report(app, &checked, 0);
+    }
+    for c in checked.iter().filter(|c| c.status == LinkStatus::Alive) {
+        if let Some(w) = &c.warning {
+            app.out.warn(format!("{}: {w}", c.name.as_deref().unwrap_or("")));
+        }
     }
     let dir = absolute(to.as_deref().unwrap_or("."))?;
     std::fs::create_dir_all(&dir)?;
@@ -104,6 +95,47 @@ pub(crate) async fn get(
     };
     run.close();
     report(app, &checked, failed)
+}
+
+/// The links of a links file (`-`: stdin); one without MEGA links is [`Failure::NotFound`].
+pub(crate) fn read_links(file: &str) -> Result<Vec<ParsedLink>> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Failure::NotFound(format!("{file}: no such file")),
+            _ => Failure::from(e),
+        })?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let found = links::extract(&text);
+    if found.is_empty() {
+        return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
+    }
+    Ok(found)
+}
+
+/// The progress of a check, shown: a spinner while `#P!` links are decrypted, then a bar.
+pub(crate) fn progress(app: &App) -> impl FnMut(Progress) + Send + '_ {
+    let (mut spinner, mut bar): (Option<ProgressBar>, Option<ProgressBar>) = (None, None);
+    move |p| match p {
+        Progress::Decrypting(1) => spinner = Some(app.out.spinner("decrypting the #P! link")),
+        Progress::Decrypting(n) => spinner = Some(app.out.spinner(&format!("decrypting {n} #P! links"))),
+        Progress::Checking(n) => {
+            spinner.take().inspect(ProgressBar::finish_and_clear);
+            bar = (n > 0).then(|| app.out.bar(n as u64, "checking"));
+        }
+        Progress::Checked => {
+            if let Some(b) = &bar {
+                b.inc(1);
+                if b.position() >= b.length().unwrap_or(0) {
+                    b.finish_and_clear();
+                }
+            }
+        }
+    }
 }
 
 /// Prints the rows. Exit 0 when every link is done (or alive, for `--check`); else 6 when only

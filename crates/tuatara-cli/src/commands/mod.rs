@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 pub(crate) mod change;
+pub(crate) mod check;
 pub(crate) mod dedupe;
 pub(crate) mod ledger;
 pub(crate) mod links;

@@ -55,6 +55,8 @@ pub struct Checked {
     pub message: Option<String>,
     /// The link ready to open (alive, done): `#P!` decrypted, key added.
     pub link: Option<Link>,
+    /// What hides what it is: its name, or names in it (alive; see [`super::risky`]).
+    pub warning: Option<String>,
 }
 
 impl std::fmt::Debug for Checked {
@@ -66,13 +68,14 @@ impl std::fmt::Debug for Checked {
             .field("name", &self.name)
             .field("size", &self.size)
             .field("message", &self.message)
+            .field("warning", &self.warning)
             .finish_non_exhaustive()
     }
 }
 
 impl Checked {
     fn not_alive(url: String, kind: Option<LinkKind>, status: LinkStatus, message: String) -> Self {
-        Checked { url, kind, status, name: None, size: None, message: Some(message), link: None }
+        Checked { url, kind, status, name: None, size: None, message: Some(message), link: None, warning: None }
     }
 
     fn done(url: String, kind: Option<LinkKind>, link: Option<Link>, entry: &LedgerEntry) -> Self {
@@ -84,6 +87,7 @@ impl Checked {
             size: Some(entry.size),
             message: None,
             link,
+            warning: super::risky::name_warning(&entry.name),
         }
     }
 
@@ -126,6 +130,20 @@ impl Opened {
         match self {
             Opened::File(f) => f.name.clone(),
             Opened::Folder { tree, node, .. } => tree.get(*node).map(|n| n.name().to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// What hides what it is ([`super::risky`]): a file's name, or a folder's files.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Opened::File(f) => super::risky::name_warning(&f.name),
+            Opened::Folder { tree, node, .. } => super::risky::folder_warning(
+                tree.subtree(*node)
+                    .iter()
+                    .filter_map(|h| tree.get(*h))
+                    .filter(|n| n.is_file())
+                    .map(|n| (n.parent(), n.name())),
+            ),
         }
     }
 
@@ -212,6 +230,7 @@ async fn check_resolved(client: &Client, url: String, link: Link) -> Checked {
             name: Some(opened.name()),
             size: Some(opened.size()),
             message: None,
+            warning: opened.warning(),
             link: Some(link),
         },
         Err(e) => Checked::failed_to_open(url, kind, &e),

@@ -3,13 +3,17 @@
 //! together, a keyless link given its key), checked a few at once ([`check`]: alive with its
 //! name and size, removed, blocked, bad, waiting for a key or a password, or done per the
 //! [`Ledger`]), and downloaded through the transfer engine with each outcome recorded in the
-//! one ledger ([`download`]). A link's key is never logged nor put in a message; the ledger
+//! one ledger ([`download`]). Links are re-checked over time ([`rot`]: removed, taken down,
+//! changed, with a history in the ledger), and names that hide what a file is are flagged
+//! ([`risky`]). A link's key is never logged nor put in a message; the ledger
 //! keeps public handles only.
 
 pub mod check;
 pub mod download;
 pub mod ledger;
 pub mod resolve;
+pub mod risky;
+pub mod rot;
 
 use std::path::Path;
 
@@ -21,6 +25,7 @@ pub use check::{
 pub use download::{download_checked, queue, queue_links, queue_nodes, settle, Queued};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
+pub use rot::{all_alive, recheck, recheck_ledger, Health, LinkHealth, Recheck};
 
 /// Every MEGA link in a text (a links file, a forum post, a web page), normalised and
 /// de-duplicated, in the order they appear; keys given apart next to a link are picked up.

@@ -3,6 +3,7 @@
 
 mod changes;
 mod links;
+mod rot;
 mod thumbnails;
 mod watches;
 
