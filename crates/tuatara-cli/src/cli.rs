@@ -264,11 +264,9 @@ pub(crate) enum LinkAction {
 /// `links`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LinksAction {
-    /// Export every file below a folder: one file link per line.
-    Export {
-        /// The folder.
-        folder: String,
-    },
+    /// Export every file below a folder: one file link per line (or a links file with each
+    /// file's path, size, fingerprint and mtime; keys apart; #P! links; the folder as one link).
+    Export(ExportArgs),
     /// Download every MEGA link found in a text file (`-`: stdin), checking each first; a
     /// ledger keeps what is done, so a second run skips it.
     Get {
@@ -283,6 +281,10 @@ pub(crate) enum LinksAction {
         /// Only check the links; download nothing.
         #[arg(long, conflicts_with = "watch")]
         check: bool,
+        /// A key file (`links export --keys-apart`) for links that came without their key,
+        /// joined by public handle.
+        #[arg(long, value_name = "KEYFILE", conflicts_with = "watch")]
+        keys: Option<String>,
         /// Keep watching the file after the links in it are done: links added to it later are
         /// downloaded too, until Ctrl-C or SIGTERM (the file must be a file, not `-`).
         #[arg(long)]
@@ -292,6 +294,39 @@ pub(crate) enum LinksAction {
         #[command(flatten)]
         opts: TransferOpts,
     },
+}
+
+/// `links export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The folder.
+    pub(crate) folder: String,
+    /// plain: one link a line; csv and json: path, size, fingerprint, mtime and link per file.
+    #[arg(long, value_enum, default_value_t = ListFormatArg::Plain)]
+    pub(crate) format: ListFormatArg,
+    /// Write the links without their keys, and the keys (HANDLE KEY a line, 0600) to KEYFILE.
+    #[arg(long, value_name = "KEYFILE", conflicts_with = "password")]
+    pub(crate) keys_apart: Option<String>,
+    /// Make every link a #P! link protected by this password.
+    #[arg(long, value_name = "P")]
+    pub(crate) password: Option<String>,
+    /// Export the folder as one folder link instead of a link per file.
+    #[arg(long)]
+    pub(crate) as_folder: bool,
+    /// Write the list to FILE (0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<String>,
+}
+
+/// `links export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormatArg {
+    /// One link a line.
+    Plain,
+    /// CSV with a header.
+    Csv,
+    /// A JSON array.
+    Json,
 }
 
 /// `watch`.

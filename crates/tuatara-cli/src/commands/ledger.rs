@@ -9,10 +9,11 @@
 //! the data a script wants in that case.
 
 use std::io::Read;
+use std::path::Path;
 
 use indicatif::ProgressBar;
 use serde_json::{json, Value};
-use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus, Progress};
+use tuatara_core::links::{self, CheckOptions, Checked, FileMeta, KeyFile, Ledger, LinkEntry, LinkStatus, Progress};
 
 use crate::cli::TransferOpts;
 use crate::error::{Failure, Result};
@@ -20,8 +21,17 @@ use crate::output;
 use crate::remote::App;
 use crate::transfers::{absolute, interrupted};
 
-/// One link's row: text and JSON.
-fn row(c: &Checked) -> (String, Value) {
+/// One link's row: text and JSON; a csv or json links file's metadata rides along in the JSON.
+fn row(c: &Checked, meta: Option<&FileMeta>) -> (String, Value) {
+    let (text, mut json) = status_row(c);
+    if let (Some(meta), Some(row)) = (meta, json.as_object_mut()) {
+        row.insert("expected".into(), json!(meta));
+    }
+    (text, json)
+}
+
+/// One link's row as checked.
+fn status_row(c: &Checked) -> (String, Value) {
     let url = &c.url;
     let (name, size) = (c.name.as_deref().unwrap_or(""), c.size.unwrap_or(0));
     match c.status {
@@ -38,7 +48,10 @@ fn row(c: &Checked) -> (String, Value) {
         ),
         _ => {
             let why = match c.status {
-                LinkStatus::NeedsKey => "the link has no key: add it after '#' or give it with --link-key".to_string(),
+                LinkStatus::NeedsKey => {
+                    "the link has no key: add it after '#', or give it with --link-key or a key file with --keys"
+                        .to_string()
+                }
                 _ => c.message.clone().unwrap_or_default(),
             };
             (format!("dead     {:>10}  {why}  {url}", "-"), json!({"link": url, "status": "dead", "error": why}))
@@ -46,13 +59,15 @@ fn row(c: &Checked) -> (String, Value) {
     }
 }
 
-/// `links get FILE|- [--to DIR] [--password P] [--check]`.
+/// `links get FILE|- [--to DIR] [--password P] [--check] [--keys KEYFILE]`: FILE plain text,
+/// or a csv/json links file of `links export`.
 pub(crate) async fn get(
     app: &App,
     file: &str,
     to: Option<String>,
     password: Option<String>,
     check_only: bool,
+    keys: Option<String>,
     opts: TransferOpts,
 ) -> Result<()> {
     let text = if file == "-" {
@@ -66,7 +81,8 @@ pub(crate) async fn get(
         })?;
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    let found = links::extract(&text);
+    let keys = keys.map(|k| KeyFile::load(Path::new(&k))).transpose()?;
+    let found = links::read_list(&text, keys.as_ref())?;
     if found.is_empty() {
         return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
     }
@@ -74,7 +90,7 @@ pub(crate) async fn get(
     let password = password.or_else(|| app.link_password.clone());
     let check = CheckOptions { password: password.as_deref(), key: app.link_key.as_deref(), ledger: Some(&ledger) };
     let (mut spinner, mut bar): (Option<ProgressBar>, Option<ProgressBar>) = (None, None);
-    let mut checked = links::check_parsed(&app.client, &found, check, &mut |p| match p {
+    let mut checked = links::check_list(&app.client, &found, check, &mut |p| match p {
         Progress::Decrypting(1) => spinner = Some(app.out.spinner("decrypting the #P! link")),
         Progress::Decrypting(n) => spinner = Some(app.out.spinner(&format!("decrypting {n} #P! links"))),
         Progress::Checking(n) => {
@@ -86,7 +102,7 @@ pub(crate) async fn get(
     .await;
     bar.inspect(ProgressBar::finish_and_clear);
     if check_only {
-        return report(app, &checked, 0);
+        return report(app, &checked, &found, 0);
     }
     let dir = absolute(to.as_deref().unwrap_or("."))?;
     std::fs::create_dir_all(&dir)?;
@@ -103,13 +119,14 @@ pub(crate) async fn get(
         _ = tokio::signal::ctrl_c() => return Err(interrupted()),
     };
     run.close();
-    report(app, &checked, failed)
+    report(app, &checked, &found, failed)
 }
 
 /// Prints the rows. Exit 0 when every link is done (or alive, for `--check`); else 6 when only
 /// links were at fault (dead, or waiting for a password), 1 when a download failed.
-fn report(app: &App, checked: &[Checked], failed_downloads: usize) -> Result<()> {
-    let (text, rows): (Vec<String>, Vec<Value>) = checked.iter().map(row).unzip();
+fn report(app: &App, checked: &[Checked], found: &[LinkEntry], failed_downloads: usize) -> Result<()> {
+    let (text, rows): (Vec<String>, Vec<Value>) =
+        checked.iter().zip(found).map(|(c, e)| row(c, e.meta.as_ref())).unzip();
     app.out.emit(&text, &Value::Array(rows));
     let waiting = checked.iter().filter(|c| c.status == LinkStatus::NeedsPassword).count();
     let dead = checked
