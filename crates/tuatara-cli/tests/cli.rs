@@ -30,6 +30,9 @@ mod interrupt;
 #[path = "cli/linkfile.rs"]
 mod linkfile;
 
+#[path = "cli/linkexport.rs"]
+mod linkexport;
+
 #[path = "cli/watch.rs"]
 mod watch;
 

@@ -15,6 +15,9 @@ use super::resolve::Unresolved;
 pub struct LinkEntry {
     /// The link (with the key the key file gave it, where it had none).
     pub link: ParsedLink,
+    /// The link as the file has it, normalised: without a key the key file gave it (what a
+    /// check reports, so a key given apart is not shown).
+    pub listed: String,
     /// What the exporter said of its file (csv and json files).
     pub meta: Option<FileMeta>,
     /// Why the key file's key could not be given to it.
@@ -28,9 +31,10 @@ pub struct LinkEntry {
 /// that is not a link, is [`crate::Error::Invalid`].
 pub fn read_list(text: &str, keys: Option<&KeyFile>) -> crate::Result<Vec<LinkEntry>> {
     let entries = match formats::parse(text)? {
-        None => {
-            super::extract(text).into_iter().map(|link| LinkEntry { link, meta: None, key_problem: None }).collect()
-        }
+        None => super::extract(text)
+            .into_iter()
+            .map(|link| LinkEntry { listed: link.to_url(), link, meta: None, key_problem: None })
+            .collect(),
         Some(rows) => {
             let mut seen = std::collections::HashSet::new();
             let mut out = Vec::with_capacity(rows.len());
@@ -38,7 +42,7 @@ pub fn read_list(text: &str, keys: Option<&KeyFile>) -> crate::Result<Vec<LinkEn
                 let link = mega_proto::link::parse(&row.link)
                     .map_err(|_| crate::Error::Invalid(format!("row {} of the links file: not a MEGA link", i + 1)))?;
                 if seen.insert(link.to_url()) {
-                    out.push(LinkEntry { link, meta: Some(row.meta), key_problem: None });
+                    out.push(LinkEntry { listed: link.to_url(), link, meta: Some(row.meta), key_problem: None });
                 }
             }
             out
@@ -65,8 +69,8 @@ fn with_key(mut e: LinkEntry, keys: &KeyFile) -> LinkEntry {
     e
 }
 
-/// Checks a links file's entries as [`check_parsed`] does; an entry with a `key_problem` is
-/// reported with it (not opened). One result per entry, in order.
+/// Checks a links file's entries as [`check_parsed`] does, each reported under its `listed`
+/// URL; an entry with a `key_problem` is reported with it. One result per entry, in order.
 pub async fn check_list(
     client: &Client,
     entries: &[LinkEntry],
@@ -76,8 +80,9 @@ pub async fn check_list(
     let parsed: Vec<ParsedLink> = entries.iter().map(|e| e.link.clone()).collect();
     let mut checked = check_parsed(client, &parsed, opts, progress).await;
     for (c, e) in checked.iter_mut().zip(entries) {
+        c.url.clone_from(&e.listed);
         if let Some(why) = &e.key_problem {
-            *c = Checked::unresolved(std::mem::take(&mut c.url), c.kind, why);
+            *c = Checked::unresolved(e.listed.clone(), c.kind, why);
         }
     }
     checked

@@ -110,6 +110,8 @@ async fn keys_apart_join_again_and_a_wrong_or_missing_key_is_per_link() {
     let loaded = KeyFile::load(&key_path).unwrap();
     let joined = check(&client, &body, Some(&loaded), None).await;
     assert!(joined.iter().all(|c| c.status == LinkStatus::Alive), "{joined:?}");
+    assert!(joined.iter().all(|c| !c.url.contains('#')), "reported as listed, without the joined key");
+    assert!(joined.iter().all(|c| c.link.as_ref().is_some_and(|l| l.key.is_some())), "opened with it");
 
     // One key missing, one of the wrong length, one that fits another file: each link says so.
     let handles: Vec<NodeHandle> = links::read_list(&body, None)
