@@ -1,7 +1,9 @@
 //! `links get FILE|-`: every MEGA link in a text (a links file, a forum post, stdin), checked
 //! first (name, size, alive or removed or blocked), then downloaded. A ledger in the data dir
 //! (`links-ledger.json`, 0600) keeps which links are done and which failed, keyed by kind and
-//! public handle (never the key), so that a second run skips what is done. The checking, the
+//! public handle (never the key), so that a second run skips what is done. A csv or json
+//! links file of `links export` is read with its metadata (in the JSON rows as `expected`), and
+//! `--keys KEYFILE` gives keyless links their keys by handle. The reading, the checking, the
 //! downloads and the ledger are `tuatara_core::links`; here they are shown.
 //!
 //! Unlike the other commands, the report (one row per distinct link: alive, done, dead or
