@@ -110,10 +110,10 @@ pub fn render(format: ListFormat, entries: &[ListEntry]) -> Result<String> {
 }
 
 /// The format a links file is in, by its content: a JSON array, a CSV with [`CSV_HEADER`], or
-/// plain text (any text with links in it).
+/// plain text (any text with links in it, `[tags]` before them included).
 pub fn detect(text: &str) -> ListFormat {
     let text = text.trim_start_matches('\u{feff}').trim_start();
-    if text.starts_with('[') {
+    if text.starts_with('[') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
         ListFormat::Json
     } else if text.lines().next().is_some_and(|l| l.trim().eq_ignore_ascii_case(CSV_HEADER)) {
         ListFormat::Csv
@@ -207,6 +207,8 @@ mod tests {
         assert_eq!(body, "https://mega.nz/file/AAAAAAAA\nhttps://mega.nz/file/BBBBBBBB\n");
         assert_eq!(detect(&body), ListFormat::Plain);
         assert_eq!(parse(&body).unwrap(), None);
+        let tagged = "[Movies] https://mega.nz/file/AAAAAAAA\n";
+        assert_eq!((detect(tagged), parse(tagged).unwrap()), (ListFormat::Plain, None));
     }
 
     #[test]
