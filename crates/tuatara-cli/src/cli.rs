@@ -278,11 +278,9 @@ Exit codes:
 /// `links`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LinksAction {
-    /// Export every file below a folder: one file link per line.
-    Export {
-        /// The folder.
-        folder: String,
-    },
+    /// Export every file below a folder: one file link per line (or a links file with each
+    /// file's path, size, fingerprint and mtime; keys apart; #P! links; the folder as one link).
+    Export(ExportArgs),
     /// Re-check every MEGA link of a text file (`-`: stdin), or every link in the ledger
     /// (`--ledger`): alive, removed, taken down, changed, needs key, needs password or bad, and
     /// names that hide what a file is. With --ledger the time and the status (with a short
@@ -313,6 +311,10 @@ pub(crate) enum LinksAction {
         /// Only check the links; download nothing.
         #[arg(long, conflicts_with = "watch")]
         check: bool,
+        /// A key file (`links export --keys-apart`) for links that came without their key,
+        /// joined by public handle.
+        #[arg(long, value_name = "KEYFILE", conflicts_with = "watch")]
+        keys: Option<String>,
         /// Keep watching the file after the links in it are done: links added to it later are
         /// downloaded too, until Ctrl-C or SIGTERM (the file must be a file, not `-`).
         #[arg(long)]
@@ -322,6 +324,39 @@ pub(crate) enum LinksAction {
         #[command(flatten)]
         opts: TransferOpts,
     },
+}
+
+/// `links export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The folder.
+    pub(crate) folder: String,
+    /// plain: one link a line; csv and json: path, size, fingerprint, mtime and link per file.
+    #[arg(long, value_enum, default_value_t = ListFormatArg::Plain)]
+    pub(crate) format: ListFormatArg,
+    /// Write the links without their keys, and the keys (HANDLE KEY a line, 0600) to KEYFILE.
+    #[arg(long, value_name = "KEYFILE", conflicts_with = "password")]
+    pub(crate) keys_apart: Option<String>,
+    /// Make every link a #P! link protected by this password.
+    #[arg(long, value_name = "P")]
+    pub(crate) password: Option<String>,
+    /// Export the folder as one folder link instead of a link per file.
+    #[arg(long)]
+    pub(crate) as_folder: bool,
+    /// Write the list to FILE (0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<String>,
+}
+
+/// `links export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormatArg {
+    /// One link a line.
+    Plain,
+    /// CSV with a header.
+    Csv,
+    /// A JSON array.
+    Json,
 }
 
 /// `watch`.

@@ -151,7 +151,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Rm { paths, permanent } => change::rm(&app, &paths, permanent).await,
         Command::Restore { paths } => change::restore(&app, &paths).await,
         Command::Link(args) => links::link(&app, args).await,
-        Command::Links { action: LinksAction::Export { folder } } => links::export(&app, &folder).await,
+        Command::Links { action: LinksAction::Export(args) } => links::export(&app, args).await,
         Command::Import { link, dest, password } => links::import(&app, &link, dest, password).await,
         Command::Dedupe(args) => dedupe::dedupe(&app, args).await,
         Command::Get(args) => transfer::get(&app, args).await,
@@ -165,8 +165,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
             watch::links_file(&app, &file, to, password, &timing, &opts).await
         }
-        Command::Links { action: LinksAction::Get { file, to, password, check, opts, .. } } => {
-            ledger::get(&app, &file, to, password, check, opts).await
+        Command::Links { action: LinksAction::Get { file, to, password, check, keys, opts, .. } } => {
+            ledger::get(&app, &file, to, password, check, keys, opts).await
         }
         Command::Watch { action } => match action {
             WatchAction::Add(args) => watch::add(&app, args),

@@ -33,6 +33,9 @@ mod linkrot;
 #[path = "cli/linkfile.rs"]
 mod linkfile;
 
+#[path = "cli/linkexport.rs"]
+mod linkexport;
+
 #[path = "cli/watch.rs"]
 mod watch;
 

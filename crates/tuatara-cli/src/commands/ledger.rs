@@ -1,7 +1,9 @@
 //! `links get FILE|-`: every MEGA link in a text (a links file, a forum post, stdin), checked
 //! first (name, size, alive or removed or blocked), then downloaded. A ledger in the data dir
 //! (`links-ledger.json`, 0600) keeps which links are done and which failed, keyed by kind and
-//! public handle (never the key), so that a second run skips what is done. The checking, the
+//! public handle (never the key), so that a second run skips what is done. A csv or json
+//! links file of `links export` is read with its metadata (in the JSON rows as `expected`), and
+//! `--keys KEYFILE` gives keyless links their keys by handle. The reading, the checking, the
 //! downloads and the ledger are `tuatara_core::links`; here they are shown.
 //!
 //! Unlike the other commands, the report (one row per distinct link: alive, done, dead or
@@ -9,11 +11,12 @@
 //! the data a script wants in that case.
 
 use std::io::Read;
+use std::path::Path;
 
 use indicatif::ProgressBar;
 use mega_proto::link::ParsedLink;
 use serde_json::{json, Value};
-use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus, Progress};
+use tuatara_core::links::{self, CheckOptions, Checked, FileMeta, KeyFile, Ledger, LinkEntry, LinkStatus, Progress};
 
 use crate::cli::TransferOpts;
 use crate::error::{Failure, Result};
@@ -21,12 +24,16 @@ use crate::output;
 use crate::remote::App;
 use crate::transfers::{absolute, interrupted};
 
-/// One link's row: text and JSON, with the warning of a name that hides what it is.
-fn row(c: &Checked) -> (String, Value) {
+/// One link's row: text and JSON, with the warning of a name that hides what it is; a csv or
+/// json links file's metadata rides along in the JSON.
+fn row(c: &Checked, meta: Option<&FileMeta>) -> (String, Value) {
     let (mut text, mut json) = status_row(c);
     if let Some(w) = &c.warning {
         text.push_str(&format!("\n         warning: {w}"));
         json["warning"] = json!(w);
+    }
+    if let (Some(meta), Some(row)) = (meta, json.as_object_mut()) {
+        row.insert("expected".into(), json!(meta));
     }
     (text, json)
 }
@@ -49,7 +56,10 @@ fn status_row(c: &Checked) -> (String, Value) {
         ),
         _ => {
             let why = match c.status {
-                LinkStatus::NeedsKey => "the link has no key: add it after '#' or give it with --link-key".to_string(),
+                LinkStatus::NeedsKey => {
+                    "the link has no key: add it after '#', or give it with --link-key or a key file with --keys"
+                        .to_string()
+                }
                 _ => c.message.clone().unwrap_or_default(),
             };
             (format!("dead     {:>10}  {why}  {url}", "-"), json!({"link": url, "status": "dead", "error": why}))
@@ -57,22 +67,29 @@ fn status_row(c: &Checked) -> (String, Value) {
     }
 }
 
-/// `links get FILE|- [--to DIR] [--password P] [--check]`.
+/// `links get FILE|- [--to DIR] [--password P] [--check] [--keys KEYFILE]`: FILE plain text,
+/// or a csv/json links file of `links export`.
 pub(crate) async fn get(
     app: &App,
     file: &str,
     to: Option<String>,
     password: Option<String>,
     check_only: bool,
+    keys: Option<String>,
     opts: TransferOpts,
 ) -> Result<()> {
-    let found = read_links(file)?;
+    let text = read_text(file)?;
+    let keys = keys.map(|k| KeyFile::load(Path::new(&k))).transpose()?;
+    let found = links::read_list(&text, keys.as_ref())?;
+    if found.is_empty() {
+        return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
+    }
     let mut ledger = Ledger::open(app.dirs.ledger())?;
     let password = password.or_else(|| app.link_password.clone());
     let check = CheckOptions { password: password.as_deref(), key: app.link_key.as_deref(), ledger: Some(&ledger) };
-    let mut checked = links::check_parsed(&app.client, &found, check, &mut progress(app)).await;
+    let mut checked = links::check_list(&app.client, &found, check, &mut progress(app)).await;
     if check_only {
-        return report(app, &checked, 0);
+        return report(app, &checked, &found, 0);
     }
     for c in checked.iter().filter(|c| c.status == LinkStatus::Alive) {
         if let Some(w) = &c.warning {
@@ -94,27 +111,30 @@ pub(crate) async fn get(
         _ = tokio::signal::ctrl_c() => return Err(interrupted()),
     };
     run.close();
-    report(app, &checked, failed)
+    report(app, &checked, &found, failed)
 }
 
 /// The links of a links file (`-`: stdin); one without MEGA links is [`Failure::NotFound`].
 pub(crate) fn read_links(file: &str) -> Result<Vec<ParsedLink>> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
-        s
-    } else {
-        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Failure::NotFound(format!("{file}: no such file")),
-            _ => Failure::from(e),
-        })?;
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    let found = links::extract(&text);
+    let found = links::extract(&read_text(file)?);
     if found.is_empty() {
         return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
     }
     Ok(found)
+}
+
+/// The text of a links file, or of stdin for `-`.
+fn read_text(file: &str) -> Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Failure::NotFound(format!("{file}: no such file")),
+        _ => Failure::from(e),
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The progress of a check, shown: a spinner while `#P!` links are decrypted, then a bar.
@@ -140,8 +160,9 @@ pub(crate) fn progress(app: &App) -> impl FnMut(Progress) + Send + '_ {
 
 /// Prints the rows. Exit 0 when every link is done (or alive, for `--check`); else 6 when only
 /// links were at fault (dead, or waiting for a password), 1 when a download failed.
-fn report(app: &App, checked: &[Checked], failed_downloads: usize) -> Result<()> {
-    let (text, rows): (Vec<String>, Vec<Value>) = checked.iter().map(row).unzip();
+fn report(app: &App, checked: &[Checked], found: &[LinkEntry], failed_downloads: usize) -> Result<()> {
+    let (text, rows): (Vec<String>, Vec<Value>) =
+        checked.iter().zip(found).map(|(c, e)| row(c, e.meta.as_ref())).unzip();
     app.out.emit(&text, &Value::Array(rows));
     let waiting = checked.iter().filter(|c| c.status == LinkStatus::NeedsPassword).count();
     let dead = checked

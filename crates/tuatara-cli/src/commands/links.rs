@@ -1,14 +1,15 @@
 //! Public links: `link PATH`, `link decrypt URL`, `links export FOLDER`, `import LINK`.
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use mega_api::LinkKind;
 use mega_proto::link::ParsedLink;
-use serde_json::{json, Value};
-use tuatara_core::links::Exported;
+use serde_json::json;
+use tuatara_core::links::{ExportOptions, Keys, ListEntry, ListFormat};
 use zeroize::Zeroizing;
 
-use crate::cli::{LinkAction, LinkArgs};
+use crate::cli::{ExportArgs, LinkAction, LinkArgs, ListFormatArg};
 use crate::commands::change::partial;
 use crate::error::{Failure, Result};
 use crate::remote::{is_link, path_of, resolve, App, Source};
@@ -66,27 +67,64 @@ async fn decrypt(app: &App, url: &str, password: Option<String>) -> Result<()> {
     Ok(())
 }
 
-/// `links export FOLDER`: every file below the folder gets a link; one per line.
-pub(crate) async fn export(app: &App, folder: &str) -> Result<()> {
+/// `links export FOLDER [--format F] [--keys-apart KEYFILE | --password P] [--as-folder] [-o FILE]`:
+/// every file below the folder (or the folder itself) gets a link. Plain links to stdout are
+/// printed as they come.
+pub(crate) async fn export(app: &App, args: ExportArgs) -> Result<()> {
     let (session, mut tree) = app.drive().await?;
-    let top = resolve(&tree, folder)?;
+    let top = resolve(&tree, &args.folder)?;
     if !tree.node(top)?.is_container() {
-        return Err(Failure::Other(format!("{folder}: not a folder")));
+        return Err(Failure::Other(format!("{}: not a folder", args.folder)));
     }
-    let bar = app.out.bar(0, "exporting");
-    let shown = |e: &Exported, total: usize| {
+    let format = match args.format {
+        ListFormatArg::Plain => ListFormat::Plain,
+        ListFormatArg::Csv => ListFormat::Csv,
+        ListFormatArg::Json => ListFormat::Json,
+    };
+    let keys = match (&args.keys_apart, args.password) {
+        (Some(_), _) => Keys::Apart,
+        (None, Some(p)) => Keys::Password(Zeroizing::new(p)),
+        (None, None) => Keys::InLinks,
+    };
+    let sealing = matches!(keys, Keys::Password(_));
+    let opts = ExportOptions { keys, as_folder: args.as_folder };
+    let streamed = args.output.is_none() && format == ListFormat::Plain && !app.out.json;
+    let bar = app.out.bar(0, if sealing { "exporting, then protecting" } else { "exporting" });
+    let shown = |e: &ListEntry, total: usize| {
         bar.set_length(total as u64);
-        if !app.out.json {
+        if streamed {
             bar.suspend(|| app.out.line(&e.link));
         }
         bar.inc(1);
     };
-    let done = tuatara_core::links::export_files(&session, &mut tree, top, shown).await;
+    let done = tuatara_core::links::export_list(&session, &mut tree, top, &opts, shown).await;
     bar.finish_and_clear();
-    let done = done.map_err(|h| partial(h.source, "exported", &h.path, h.done, h.total))?;
-    app.out.note(format!("{} links", done.len()));
-    if app.out.json {
-        app.out.json(&Value::Array(done.iter().map(|e| json!({"path": e.path, "link": e.link})).collect()));
+    let list = done.map_err(|h| partial(h.source, "exported", &h.path, h.done, h.total))?;
+    let key_file = args.keys_apart.as_deref().map(Path::new);
+    match &args.output {
+        Some(out) => list.save(format, Path::new(out), key_file)?,
+        None => {
+            if let (Some(keys), Some(path)) = (&list.keys, key_file) {
+                keys.save(path)?;
+            }
+            if app.out.json {
+                print!("{}", list.render(ListFormat::Json)?);
+            } else if !streamed {
+                let body = list.render(format)?;
+                body.lines().for_each(|l| app.out.line(l));
+            }
+        }
+    }
+    let mut note = format!("{} links", list.entries.len());
+    if let Some(path) = &args.output {
+        note.push_str(&format!(" written to {path}"));
+    }
+    if let Some(path) = &args.keys_apart {
+        note.push_str(&format!(", their keys to {path}"));
+    }
+    app.out.note(note);
+    if let (true, Some(path)) = (app.out.json, &args.output) {
+        app.out.json(&json!({"output": path, "links": list.entries.len(), "keys": args.keys_apart}));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the shared `test-support`.
 
 mod changes;
+mod export;
 mod links;
 mod rot;
 mod thumbnails;
