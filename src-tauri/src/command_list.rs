@@ -79,6 +79,10 @@ macro_rules! ipc_commands {
                     link: String, handles: Handles as Vec<Handle>, dest: String
                 ) -> Vec<String>;
                 async links::links_save[](path: String, links: Vec<String>) -> ();
+                async links::links_export_save[state](
+                    handle: Handle, path: String, format: ListFormat, key_file: Option<String>,
+                    password: Option<String>, as_folder: bool
+                ) -> usize;
                 sync watches::watch_list[state]() -> Vec<WatchDto>;
                 async watches::watch_add[state](
                     local: String, remote: String, ignore: Option<Vec<String>>, trash_deleted: Option<bool>

@@ -343,6 +343,19 @@ pub enum TransferAction {
     Top,
 }
 
+/// The format of a saved links file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ListFormat.ts")]
+pub enum ListFormat {
+    /// One link a line.
+    Plain,
+    /// CSV: path, size, fingerprint, mtime, link.
+    Csv,
+    /// A JSON array of those objects.
+    Json,
+}
+
 /// What a link check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -382,6 +395,9 @@ pub struct LinkCheck {
     pub size: Option<u64>,
     /// Why it is not alive.
     pub message: Option<String>,
+    /// A name that hides what the file is (`clip.mp4.exe`, a script among videos): said before
+    /// the download.
+    pub warning: Option<String>,
 }
 
 /// `folder_link_open`.
@@ -533,6 +549,7 @@ pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     Settings::export_all_to(dir)?;
     TreeChanged::export_all_to(dir)?;
     LinksOpened::export_all_to(dir)?;
+    ListFormat::export_all_to(dir)?;
     QuotaWaiting::export_all_to(dir)?;
     crate::error::IpcError::export_all_to(dir)?;
     crate::ipc::write_commands(dir)

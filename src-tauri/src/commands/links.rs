@@ -7,7 +7,7 @@ use tauri::State;
 use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status, Opened};
 
 use crate::commands::transfers::download_dir;
-use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck, LinkStatus, NodeKindDto};
+use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck, LinkStatus, ListFormat, NodeKindDto};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
 use crate::nodes::Dtos;
 use crate::state::AppState;
@@ -27,7 +27,7 @@ fn dto(c: Checked) -> LinkCheck {
         Some(LinkKind::Folder) => NodeKindDto::Folder,
         _ => NodeKindDto::File,
     };
-    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message }
+    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message, warning: c.warning }
 }
 
 /// A link from the UI, ready to open (no password, no key given apart).
@@ -146,4 +146,47 @@ pub async fn links_save(path: String, links: Vec<String>) -> IpcResult<()> {
         return Err(IpcError::invalid("no file given"));
     }
     Ok(links::save_list(std::path::Path::new(&path), &links)?)
+}
+
+/// Exports a folder as a links file saved at `path`: a link per file (or, with `as_folder`, the
+/// folder's one link), in `format` (csv and json carry each file's path, size, fingerprint and
+/// mtime). With `key_file` the links are written without their keys, the keys to that file
+/// (`HANDLE KEY` a line); with `password` every link is a `#P!` link. Both files are the user's
+/// alone. Returns how many links were written.
+#[tauri::command]
+pub async fn links_export_save(
+    state: State<'_, AppState>,
+    handle: Handle,
+    path: String,
+    format: ListFormat,
+    key_file: Option<String>,
+    password: Option<String>,
+    as_folder: bool,
+) -> IpcResult<usize> {
+    use tuatara_core::links::{ExportOptions, Keys, ListFormat as Format};
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(IpcError::invalid("no file given"));
+    }
+    let key_file = key_file.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    let password = password.filter(|p| !p.is_empty());
+    let keys = match (&key_file, password) {
+        (Some(_), Some(_)) => return Err(IpcError::invalid("keys apart or a password: one or the other")),
+        (Some(_), None) => Keys::Apart,
+        (None, Some(p)) => Keys::Password(p.into()),
+        (None, None) => Keys::InLinks,
+    };
+    let format = match format {
+        ListFormat::Plain => Format::Plain,
+        ListFormat::Csv => Format::Csv,
+        ListFormat::Json => Format::Json,
+    };
+    let signed = state.signed().await?;
+    let list = {
+        let mut tree = signed.tree.lock().await;
+        let opts = ExportOptions { keys, as_folder };
+        links::export_list(&signed.session, &mut tree, handle.0, &opts, |_, _| {}).await.map_err(|h| h.source)?
+    };
+    list.save(format, std::path::Path::new(path), key_file.as_deref().map(std::path::Path::new))?;
+    Ok(list.entries.len())
 }

@@ -78,3 +78,44 @@ fn a_link_is_removed_and_a_list_of_links_saved() {
     }
     assert_eq!(h.err_kind("links_save", json!({"path": " ", "links": links})), "invalid");
 }
+
+/// A folder exported as a csv links file with its keys apart, as `tuatara-cli links get --keys`
+/// reads it back: each file's path and size in it, no key in the list, the keys by handle in
+/// the key file, both the user's alone; a password and keys apart at once is `invalid`; a
+/// name that hides an executable is flagged by the check.
+#[test]
+fn a_folder_is_saved_as_a_links_file_with_its_keys_apart() {
+    let h = Harness::new();
+    h.server.seed_bytes(EMAIL, "/Out/a.bin", &[1u8; 1500], 1_700_000_000).unwrap();
+    h.server.seed_bytes(EMAIL, "/Out/sub/clip.mp4.exe", &[2u8; 700], 1_700_000_000).unwrap();
+    h.sign_in();
+    let out = h.child(&h.cloud(), "Out").unwrap();
+    let list = h.dir.path().join("out.csv");
+    let keys = h.dir.path().join("out.csv.keys");
+    let args = |password: Option<&str>| {
+        json!({"handle": out["handle"], "path": list.to_string_lossy(), "format": "csv",
+               "keyFile": keys.to_string_lossy(), "password": password, "asFolder": false})
+    };
+    assert_eq!(h.err_kind("links_export_save", args(Some("pw"))), "invalid");
+    assert_eq!(h.ok("links_export_save", args(None)), 2);
+    for f in [&list, &keys] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o600, "{f:?}");
+    }
+    let text = std::fs::read_to_string(&list).unwrap();
+    assert!(text.starts_with("path,size,fingerprint,mtime,link"), "{text}");
+    assert!(text.contains("/Out/a.bin,1500,") && text.contains("/Out/sub/clip.mp4.exe,700,"), "{text}");
+    let key_file = tuatara_core::links::KeyFile::load(&keys).unwrap();
+    let entries = tuatara_core::links::read_list(&text, Some(&key_file)).unwrap();
+    assert_eq!(entries.len(), 2);
+    let mut joined = Vec::new();
+    for e in &entries {
+        let tuatara_core::links::ParsedLink::Plain(link) = &e.link else { panic!("a plain link") };
+        let key = link.key_b64().expect("the key file gave it its key");
+        assert!(!text.contains(key.as_str()), "a key is in the list");
+        joined.push(link.to_url());
+    }
+    let checks = h.ok("links_check", json!({ "text": joined.join("\n") }));
+    let warnings: Vec<bool> = checks.as_array().unwrap().iter().map(|c| c["warning"].is_string()).collect();
+    assert_eq!(warnings, [false, true], "{checks}");
+}

@@ -158,6 +158,27 @@ describe('drive', () => {
     await waitFor(() => expect(m.calls.find((c) => c[0] === 'links_save')?.[1]).toEqual({ path: '/home/you/Documents/2023 links.txt', count: 20 }));
   });
 
+  it('exports a folder as a csv links file with its keys apart', async () => {
+    const m = await start();
+    await openFolder('Photos');
+    await fireEvent.contextMenu(row('2023'));
+    await fireEvent.click(screen.getByTestId('menu-export-links'));
+    await waitFor(() => expect((screen.getByTestId('export-links-save') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.change(screen.getByTestId('export-format'), { target: { value: 'csv' } });
+    await fireEvent.click(screen.getByTestId('export-keys-apart'));
+    expect((screen.getByTestId('export-password') as HTMLInputElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('export-links-save'));
+    await waitFor(() =>
+      expect(m.calls.find((c) => c[0] === 'links_export_save')?.[1]).toMatchObject({
+        path: '/home/you/Documents/2023 links.csv',
+        format: 'csv',
+        keyFile: '/home/you/Documents/2023 links.csv.keys',
+        asFolder: false,
+      }),
+    );
+    expect(m.calls.some((c) => c[0] === 'links_save')).toBe(false);
+  });
+
   it('marks duplicate names and resolves them', async () => {
     const m = await start();
     await openFolder('Documents');

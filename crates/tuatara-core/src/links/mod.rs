@@ -22,7 +22,7 @@ pub mod rot;
 
 use std::path::Path;
 
-use mega_proto::link::ParsedLink;
+pub use mega_proto::link::ParsedLink;
 
 pub use check::{
     check_link, check_parsed, check_text, open_link, unlock, CheckOptions, Checked, LinkStatus, Opened, Progress,

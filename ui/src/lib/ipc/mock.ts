@@ -288,6 +288,11 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
         });
       }),
     linksSave: (a) => run('links_save', { path: a.path, count: a.links.length }, () => undefined),
+    linksExportSave: (a) =>
+      run('links_export_save', { ...a, password: a.password ? '<redacted>' : null }, () => {
+        if (a.keyFile && a.password) throw ipcError('invalid', 'keys apart or a password: one or the other');
+        return a.asFolder ? 1 : drive.filesBelow(a.handle).length;
+      }),
 
     watchList: () => run('watch_list', undefined, () => watches.map((w) => ({ ...w }))),
     watchAdd: (a) =>

@@ -16,6 +16,7 @@ export type { LinkCheck } from './bindings/LinkCheck';
 export type { LinkDto } from './bindings/LinkDto';
 export type { LinkStatus } from './bindings/LinkStatus';
 export type { LinksOpened } from './bindings/LinksOpened';
+export type { ListFormat } from './bindings/ListFormat';
 export type { Listing } from './bindings/Listing';
 export type { LoginStep } from './bindings/LoginStep';
 export type { NodeDto } from './bindings/NodeDto';

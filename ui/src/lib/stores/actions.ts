@@ -1,6 +1,6 @@
 // What the menus, buttons and keys do to nodes: one function per action, each reporting its
 // own failure by kind. The listing refreshes through `tree://changed`.
-import { ipc, type Handle, type NodeDto } from '../ipc';
+import { ipc, type Handle, type ListFormat, type NodeDto } from '../ipc';
 import { drive } from './drive.svelte';
 import { notify } from './notify.svelte';
 import { ui } from './ui.svelte';
@@ -120,6 +120,41 @@ export async function removeLink(node: NodeDto): Promise<void> {
     notify.show(`The link to ${node.name} no longer works`, 'info');
   } catch (e) {
     notify.error(e, 'Remove link');
+  }
+}
+
+/** How a folder's links file is written (see `links_export_save`). */
+export interface ExportChoice {
+  format: ListFormat;
+  keysApart: boolean;
+  asFolder: boolean;
+  password: string;
+}
+
+/**
+ * Exports a folder as a links file the user picks (with its keys in `FILE.keys` when kept
+ * apart); false when cancelled or failed.
+ */
+export async function exportLinksToFile(node: NodeDto, choice: ExportChoice): Promise<boolean> {
+  const ext = choice.format === 'plain' ? 'txt' : choice.format;
+  const path = await ipc.pickSavePath({ title: 'Save links', defaultPath: `${node.name} links.${ext}` }).catch((e) => (notify.error(e), null));
+  if (!path) return false;
+  const keyFile = choice.keysApart ? `${path}.keys` : undefined;
+  try {
+    const n = await ipc.linksExportSave({
+      handle: node.handle,
+      path,
+      format: choice.format,
+      keyFile,
+      password: choice.password || undefined,
+      asFolder: choice.asFolder,
+    });
+    const keys = keyFile ? `; the keys in ${keyFile}` : '';
+    notify.show(`Saved ${n} link${n === 1 ? '' : 's'} to ${path}${keys}`, 'success');
+    return true;
+  } catch (e) {
+    notify.error(e, 'Export links');
+    return false;
   }
 }
 

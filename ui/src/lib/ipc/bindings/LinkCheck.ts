@@ -29,4 +29,9 @@ size: number | null,
 /**
  * Why it is not alive.
  */
-message: string | null, };
+message: string | null, 
+/**
+ * A name that hides what the file is (`clip.mp4.exe`, a script among videos): said before
+ * the download.
+ */
+warning: string | null, };

@@ -8,6 +8,7 @@ import type { FolderLinkDto } from './FolderLinkDto';
 import type { Handle } from './Handle';
 import type { LinkCheck } from './LinkCheck';
 import type { LinkDto } from './LinkDto';
+import type { ListFormat } from './ListFormat';
 import type { Listing } from './Listing';
 import type { LoginStep } from './LoginStep';
 import type { NodeDto } from './NodeDto';
@@ -59,6 +60,7 @@ export const COMMANDS = [
   'folder_link_open',
   'folder_link_download',
   'links_save',
+  'links_export_save',
   'watch_list',
   'watch_add',
   'watch_add_links',
@@ -147,6 +149,8 @@ export interface Commands {
   folderLinkDownload(args: { link: string; handles: Array<Handle>; dest: string }): Promise<Array<string>>;
   /** `links_save` */
   linksSave(args: { path: string; links: Array<string> }): Promise<void>;
+  /** `links_export_save` */
+  linksExportSave(args: { handle: Handle; path: string; format: ListFormat; keyFile?: string; password?: string; asFolder: boolean }): Promise<number>;
   /** `watch_list` */
   watchList(): Promise<Array<WatchDto>>;
   /** `watch_add` */
@@ -206,6 +210,7 @@ export function commands(invoke: Invoke): Commands {
     folderLinkOpen: (args) => invoke<FolderLinkDto>('folder_link_open', args),
     folderLinkDownload: (args) => invoke<Array<string>>('folder_link_download', args),
     linksSave: (args) => invoke<void>('links_save', args),
+    linksExportSave: (args) => invoke<number>('links_export_save', args),
     watchList: () => invoke<Array<WatchDto>>('watch_list'),
     watchAdd: (args) => invoke<WatchDto>('watch_add', args),
     watchAddLinks: (args) => invoke<WatchDto>('watch_add_links', args),

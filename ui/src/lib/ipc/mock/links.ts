@@ -41,7 +41,7 @@ function seeded(id: string): number {
 }
 
 export function checkLink(p: ParsedLink): LinkCheck {
-  const base = { link: p.link, kind: p.kind, name: null, size: null, message: null };
+  const base = { link: p.link, kind: p.kind, name: null, size: null, message: null, warning: null };
   if (p.protected) return { ...base, status: 'needsPassword', message: 'Protected by a password' };
   if (/gone|dead/i.test(p.id)) return { ...base, status: 'removed', message: 'The file was removed' };
   if (/tos|blk/i.test(p.id)) return { ...base, status: 'blocked', message: 'Blocked for a terms of service violation' };
