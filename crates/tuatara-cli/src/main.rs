@@ -165,8 +165,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
             watch::links_file(&app, &file, to, password, &timing, &opts).await
         }
-        Command::Links { action: LinksAction::Get { file, to, password, check, keys, opts, .. } } => {
-            ledger::get(&app, &file, to, password, check, keys, opts).await
+        Command::Links { action: LinksAction::Get { file, to, password, check, keys, allow_changed, opts, .. } } => {
+            let mode = ledger::GetMode { check_only: check, allow_changed };
+            ledger::get(&app, &file, to, password, mode, keys, opts).await
         }
         Command::Watch { action } => match action {
             WatchAction::Add(args) => watch::add(&app, args),
