@@ -187,7 +187,7 @@ pub(crate) fn progress(app: &App) -> impl FnMut(Progress) + Send + '_ {
 }
 
 /// Prints the rows. Exit 0 when every link is done (or alive, for `--check`); else 6 when only
-/// links were at fault (dead, or waiting for a password), 1 when a download failed.
+/// links were at fault (dead, changed, or waiting for a password), 1 when a download failed.
 fn report(app: &App, checked: &[Checked], found: &[LinkEntry], failed_downloads: usize) -> Result<()> {
     let (text, rows): (Vec<String>, Vec<Value>) =
         checked.iter().zip(found).map(|(c, e)| row(c, e.meta.as_ref())).unzip();
@@ -196,14 +196,16 @@ fn report(app: &App, checked: &[Checked], found: &[LinkEntry], failed_downloads:
     let changed = checked.iter().filter(|c| c.status == LinkStatus::Changed).count();
     let dead = checked
         .iter()
-        .filter(|c| !matches!(c.status, LinkStatus::Alive | LinkStatus::Done | LinkStatus::NeedsPassword))
+        .filter(|c| {
+            !matches!(c.status, LinkStatus::Alive | LinkStatus::Done | LinkStatus::NeedsPassword | LinkStatus::Changed)
+        })
         .count();
-    if dead == 0 && waiting == 0 {
+    if dead == 0 && waiting == 0 && changed == 0 {
         return Ok(());
     }
     let mut msg = format!(
         "{} of {} links not downloaded: {dead} dead or failed, {waiting} waiting for a password",
-        dead + waiting,
+        dead + waiting + changed,
         checked.len()
     );
     if changed > 0 {
