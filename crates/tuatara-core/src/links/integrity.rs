@@ -180,6 +180,48 @@ mod tests {
         assert!(verify_file(&path, "not one").is_err());
     }
 
+    fn alive(name: &str, size: u64, fingerprint: Option<String>, kind: LinkKind) -> Checked {
+        let link =
+            mega_api::Link { kind, handle: mega_api::NodeHandle::from_b64("AAAAAAAA").unwrap(), key: None, sub: None };
+        Checked {
+            url: String::new(),
+            kind: Some(kind),
+            status: LinkStatus::Alive,
+            name: Some(name.into()),
+            size: Some(size),
+            message: None,
+            link: Some(link),
+            warning: None,
+            fingerprint,
+            expected: None,
+            changes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn name_size_and_fingerprint_are_compared_for_files_only() {
+        let fp = Fingerprint::of(b"alpha", 1).to_attr();
+        let meta = FileMeta { path: "/Out/a.bin".into(), size: 5, fingerprint: Some(fp.clone()), mtime: Some(1) };
+        let mut same = alive("a.bin", 5, Some(fp.clone()), LinkKind::File);
+        compare(&mut same, Some(&meta));
+        assert_eq!((same.status, same.changes.len(), same.expected.as_ref()), (LinkStatus::Alive, 0, Some(&meta)));
+        assert_eq!(expected_fingerprint(&same), Some(fp.as_str()));
+
+        let mut other = alive("b.bin", 6, None, LinkKind::File);
+        compare(&mut other, Some(&meta));
+        let what: Vec<Field> = other.changes.iter().map(|c| c.what).collect();
+        assert_eq!((other.status, what), (LinkStatus::Changed, vec![Field::Name, Field::Size, Field::Fingerprint]));
+        assert_eq!(other.changes[2].now, "none");
+        let msg = other.message.clone().unwrap();
+        assert!(msg.contains("name: expected a.bin, now b.bin; size: expected 5, now 6"), "{msg}");
+        assert_eq!(allow_changed(std::slice::from_mut(&mut other)), 1);
+        assert_eq!((other.status, expected_fingerprint(&other)), (LinkStatus::Alive, None), "as it is now");
+
+        let mut folder = alive("Out", 99, None, LinkKind::Folder);
+        compare(&mut folder, Some(&meta));
+        assert_eq!((folder.status, folder.changes.len()), (LinkStatus::Alive, 0), "a folder link: not compared");
+    }
+
     #[test]
     fn fingerprints_compare_as_written_or_parsed() {
         let f = Fingerprint::of(b"x", 5).to_attr();
