@@ -315,6 +315,10 @@ pub(crate) enum LinksAction {
         /// joined by public handle.
         #[arg(long, value_name = "KEYFILE", conflicts_with = "watch")]
         keys: Option<String>,
+        /// Download links that point at something else than their csv/json links file says
+        /// (name, size or fingerprint changed) as they are now, instead of skipping them.
+        #[arg(long, conflicts_with_all = ["watch", "check"])]
+        allow_changed: bool,
         /// Keep watching the file after the links in it are done: links added to it later are
         /// downloaded too, until Ctrl-C or SIGTERM (the file must be a file, not `-`).
         #[arg(long)]

@@ -56,6 +56,7 @@
 //! tuatara-cli copy ./photos remote:/Photos  # skips identical files; and back the other way
 //! tuatara-cli get /Big . --bwlimit "08:00,256K:1M 18:00,off"  # rclone's timetable, UP:DOWN
 //! tuatara-cli links get links.txt --to dl   # check, de-duplicate, download, ledger of done
+//! tuatara-cli links get list.csv --to dl    # metadata checked: changed links skipped (--allow-changed)
 //! tuatara-cli links check links.txt        # alive, removed, taken down...: exit 0 or 6
 //! tuatara-cli links check --ledger        # re-check what was downloaded, history kept
 //! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
@@ -165,8 +166,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Links { action: LinksAction::Get { file, to, password, watch: true, timing, opts, .. } } => {
             watch::links_file(&app, &file, to, password, &timing, &opts).await
         }
-        Command::Links { action: LinksAction::Get { file, to, password, check, keys, opts, .. } } => {
-            ledger::get(&app, &file, to, password, check, keys, opts).await
+        Command::Links { action: LinksAction::Get { file, to, password, check, keys, allow_changed, opts, .. } } => {
+            let mode = ledger::GetMode { check_only: check, allow_changed };
+            ledger::get(&app, &file, to, password, mode, keys, opts).await
         }
         Command::Watch { action } => match action {
             WatchAction::Add(args) => watch::add(&app, args),

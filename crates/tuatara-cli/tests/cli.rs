@@ -36,6 +36,9 @@ mod linkfile;
 #[path = "cli/linkexport.rs"]
 mod linkexport;
 
+#[path = "cli/integrity.rs"]
+mod integrity;
+
 #[path = "cli/watch.rs"]
 mod watch;
 

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use tuatara_core::links::{self, CheckOptions, Health, Ledger, Recheck};
 
-use super::ledger::{progress, read_links};
+use super::ledger::{progress, read_list};
 use crate::error::{Failure, Result};
 use crate::output;
 use crate::remote::App;
@@ -16,10 +16,10 @@ use crate::remote::App;
 pub(crate) async fn check(app: &App, file: Option<&str>, password: Option<String>) -> Result<()> {
     let rows = match file {
         Some(file) => {
-            let found = read_links(file)?;
+            let found = read_list(file, None)?;
             let password = password.or_else(|| app.link_password.clone());
             let opts = CheckOptions { password: password.as_deref(), key: app.link_key.as_deref(), ledger: None };
-            links::recheck(&app.client, &found, opts, &mut progress(app)).await
+            links::recheck_list(&app.client, &found, opts, &mut progress(app)).await
         }
         None => {
             let mut ledger = Ledger::open(app.dirs.ledger())?;

@@ -3,7 +3,10 @@
 //! (`links-ledger.json`, 0600) keeps which links are done and which failed, keyed by kind and
 //! public handle (never the key), so that a second run skips what is done. A csv or json
 //! links file of `links export` is read with its metadata (in the JSON rows as `expected`), and
-//! `--keys KEYFILE` gives keyless links their keys by handle. The reading, the checking, the
+//! `--keys KEYFILE` gives keyless links their keys by handle. A link that now points at
+//! something else than such a file says (name, size or fingerprint) is `changed` and not
+//! downloaded unless `--allow-changed`; a downloaded file's fingerprint is verified against
+//! the file's. The reading, the checking, the
 //! downloads and the ledger are `tuatara_core::links`; here they are shown.
 //!
 //! Unlike the other commands, the report (one row per distinct link: alive, done, dead or
@@ -14,9 +17,10 @@ use std::io::Read;
 use std::path::Path;
 
 use indicatif::ProgressBar;
-use mega_proto::link::ParsedLink;
 use serde_json::{json, Value};
-use tuatara_core::links::{self, CheckOptions, Checked, FileMeta, KeyFile, Ledger, LinkEntry, LinkStatus, Progress};
+use tuatara_core::links::{
+    self, integrity, CheckOptions, Checked, FileMeta, KeyFile, Ledger, LinkEntry, LinkStatus, Progress,
+};
 
 use crate::cli::TransferOpts;
 use crate::error::{Failure, Result};
@@ -28,6 +32,12 @@ use crate::transfers::{absolute, interrupted};
 /// json links file's metadata rides along in the JSON.
 fn row(c: &Checked, meta: Option<&FileMeta>) -> (String, Value) {
     let (mut text, mut json) = status_row(c);
+    if !c.changes.is_empty() {
+        for change in &c.changes {
+            text.push_str(&format!("\n         {change}"));
+        }
+        json["changes"] = json!(c.changes);
+    }
     if let Some(w) = &c.warning {
         text.push_str(&format!("\n         warning: {w}"));
         json["warning"] = json!(w);
@@ -50,6 +60,10 @@ fn status_row(c: &Checked) -> (String, Value) {
                 json!({"link": url, "status": status, "name": name, "size": size}),
             )
         }
+        LinkStatus::Changed => (
+            format!("changed  {:>10}  {name}  {url}", output::size(size)),
+            json!({"link": url, "status": "changed", "name": name, "size": size, "error": c.message}),
+        ),
         LinkStatus::NeedsPassword => (
             format!("waiting  {:>10}  (password-protected: give --password)  {url}", "?"),
             json!({"link": url, "status": "needs_password"}),
@@ -67,33 +81,45 @@ fn status_row(c: &Checked) -> (String, Value) {
     }
 }
 
-/// `links get FILE|- [--to DIR] [--password P] [--check] [--keys KEYFILE]`: FILE plain text,
-/// or a csv/json links file of `links export`.
+/// How `links get` goes: `--check`, `--allow-changed`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct GetMode {
+    /// Only check.
+    pub(crate) check_only: bool,
+    /// Download changed links as they are now.
+    pub(crate) allow_changed: bool,
+}
+
+/// `links get FILE|- [--to DIR] [--password P] [--check] [--keys KEYFILE] [--allow-changed]`:
+/// FILE plain text, or a csv/json links file of `links export`.
 pub(crate) async fn get(
     app: &App,
     file: &str,
     to: Option<String>,
     password: Option<String>,
-    check_only: bool,
+    mode: GetMode,
     keys: Option<String>,
     opts: TransferOpts,
 ) -> Result<()> {
-    let text = read_text(file)?;
     let keys = keys.map(|k| KeyFile::load(Path::new(&k))).transpose()?;
-    let found = links::read_list(&text, keys.as_ref())?;
-    if found.is_empty() {
-        return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
-    }
+    let found = read_list(file, keys.as_ref())?;
     let mut ledger = Ledger::open(app.dirs.ledger())?;
     let password = password.or_else(|| app.link_password.clone());
     let check = CheckOptions { password: password.as_deref(), key: app.link_key.as_deref(), ledger: Some(&ledger) };
     let mut checked = links::check_list(&app.client, &found, check, &mut progress(app)).await;
-    if check_only {
+    if mode.check_only {
         return report(app, &checked, &found, 0);
+    }
+    if mode.allow_changed {
+        links::allow_changed(&mut checked);
     }
     for c in checked.iter().filter(|c| c.status == LinkStatus::Alive) {
         if let Some(w) = &c.warning {
             app.out.warn(format!("{}: {w}", c.name.as_deref().unwrap_or("")));
+        }
+        if !c.changes.is_empty() {
+            let changes = integrity::describe(&c.changes);
+            app.out.warn(format!("{}: changed, downloaded as it is now: {changes}", c.name.as_deref().unwrap_or("")));
         }
     }
     let dir = absolute(to.as_deref().unwrap_or("."))?;
@@ -114,9 +140,11 @@ pub(crate) async fn get(
     report(app, &checked, &found, failed)
 }
 
-/// The links of a links file (`-`: stdin); one without MEGA links is [`Failure::NotFound`].
-pub(crate) fn read_links(file: &str) -> Result<Vec<ParsedLink>> {
-    let found = links::extract(&read_text(file)?);
+/// The entries of a links file (`-`: stdin): a csv/json export's with their metadata, or the
+/// links of plain text, keyless ones given their keys from `keys`; one without MEGA links is
+/// [`Failure::NotFound`].
+pub(crate) fn read_list(file: &str, keys: Option<&KeyFile>) -> Result<Vec<LinkEntry>> {
+    let found = links::read_list(&read_text(file)?, keys)?;
     if found.is_empty() {
         return Err(Failure::NotFound(format!("{file}: no MEGA links in it")));
     }
@@ -159,24 +187,32 @@ pub(crate) fn progress(app: &App) -> impl FnMut(Progress) + Send + '_ {
 }
 
 /// Prints the rows. Exit 0 when every link is done (or alive, for `--check`); else 6 when only
-/// links were at fault (dead, or waiting for a password), 1 when a download failed.
+/// links were at fault (dead, changed, or waiting for a password), 1 when a download failed.
 fn report(app: &App, checked: &[Checked], found: &[LinkEntry], failed_downloads: usize) -> Result<()> {
     let (text, rows): (Vec<String>, Vec<Value>) =
         checked.iter().zip(found).map(|(c, e)| row(c, e.meta.as_ref())).unzip();
     app.out.emit(&text, &Value::Array(rows));
     let waiting = checked.iter().filter(|c| c.status == LinkStatus::NeedsPassword).count();
+    let changed = checked.iter().filter(|c| c.status == LinkStatus::Changed).count();
     let dead = checked
         .iter()
-        .filter(|c| !matches!(c.status, LinkStatus::Alive | LinkStatus::Done | LinkStatus::NeedsPassword))
+        .filter(|c| {
+            !matches!(c.status, LinkStatus::Alive | LinkStatus::Done | LinkStatus::NeedsPassword | LinkStatus::Changed)
+        })
         .count();
-    if dead == 0 && waiting == 0 {
+    if dead == 0 && waiting == 0 && changed == 0 {
         return Ok(());
     }
-    let msg = format!(
+    let mut msg = format!(
         "{} of {} links not downloaded: {dead} dead or failed, {waiting} waiting for a password",
-        dead + waiting,
+        dead + waiting + changed,
         checked.len()
     );
+    if changed > 0 {
+        msg.push_str(&format!(
+            "; {changed} changed since the links file was made (--allow-changed downloads them as they are now)"
+        ));
+    }
     if failed_downloads > 0 {
         Err(Failure::Other(msg))
     } else {

@@ -36,6 +36,8 @@ pub enum LinkStatus {
     NeedsPassword,
     /// Its download failed (see the message).
     Failed,
+    /// It opens, to something else than its links file says (see [`super::integrity`]).
+    Changed,
 }
 
 /// One link, checked.
@@ -57,6 +59,12 @@ pub struct Checked {
     pub link: Option<Link>,
     /// What hides what it is: its name, or names in it (alive; see [`super::risky`]).
     pub warning: Option<String>,
+    /// The file's MEGA fingerprint (`c`) as it is now (a file that has one).
+    pub fingerprint: Option<String>,
+    /// What its links file says of it (csv and json files; [`super::integrity::compare`]).
+    pub expected: Option<super::formats::FileMeta>,
+    /// What differs from that ([`LinkStatus::Changed`], or changed and downloaded anyway).
+    pub changes: Vec<super::integrity::Change>,
 }
 
 impl std::fmt::Debug for Checked {
@@ -69,13 +77,26 @@ impl std::fmt::Debug for Checked {
             .field("size", &self.size)
             .field("message", &self.message)
             .field("warning", &self.warning)
+            .field("changes", &self.changes)
             .finish_non_exhaustive()
     }
 }
 
 impl Checked {
     fn not_alive(url: String, kind: Option<LinkKind>, status: LinkStatus, message: String) -> Self {
-        Checked { url, kind, status, name: None, size: None, message: Some(message), link: None, warning: None }
+        Checked {
+            url,
+            kind,
+            status,
+            name: None,
+            size: None,
+            message: Some(message),
+            link: None,
+            warning: None,
+            fingerprint: None,
+            expected: None,
+            changes: Vec::new(),
+        }
     }
 
     fn done(url: String, kind: Option<LinkKind>, link: Option<Link>, entry: &LedgerEntry) -> Self {
@@ -88,6 +109,9 @@ impl Checked {
             message: None,
             link,
             warning: super::risky::name_warning(&entry.name),
+            fingerprint: None,
+            expected: None,
+            changes: Vec::new(),
         }
     }
 
@@ -144,6 +168,18 @@ impl Opened {
                     .filter(|n| n.is_file())
                     .map(|n| (n.parent(), n.name())),
             ),
+        }
+    }
+
+    /// The MEGA fingerprint (`c`) of the file it names, where the uploader set one; none for a
+    /// folder.
+    pub fn fingerprint(&self) -> Option<String> {
+        match self {
+            Opened::File(f) => f.attributes.fingerprint().map(str::to_string),
+            Opened::Folder { tree, node, .. } => tree
+                .get(*node)
+                .filter(|n| n.is_file())
+                .and_then(|n| n.attribute("c").and_then(|c| c.as_str().map(str::to_string))),
         }
     }
 
@@ -231,7 +267,10 @@ async fn check_resolved(client: &Client, url: String, link: Link) -> Checked {
             size: Some(opened.size()),
             message: None,
             warning: opened.warning(),
+            fingerprint: opened.fingerprint(),
             link: Some(link),
+            expected: None,
+            changes: Vec::new(),
         },
         Err(e) => Checked::failed_to_open(url, kind, &e),
     }

@@ -26,10 +26,32 @@ pub async fn settle(
     size: u64,
     ids: &[JobId],
 ) -> Result<LedgerEntry> {
+    settle_verified(engine, ledger, link, name, size, ids, None).await
+}
+
+/// [`settle`], each downloaded file verified against the `fingerprint` it must have
+/// ([`super::integrity::verify_file`]); one that does not match fails the link. A file the
+/// engine skipped as identical was compared with the link's fingerprint by the engine.
+async fn settle_verified(
+    engine: &Engine,
+    ledger: &mut Ledger,
+    link: &Link,
+    name: &str,
+    size: u64,
+    ids: &[JobId],
+    fingerprint: Option<&str>,
+) -> Result<LedgerEntry> {
     let mut bad = Vec::new();
     for id in ids {
         let what = match engine.wait(id).await {
-            None | Some(Outcome::Done { .. }) | Some(Outcome::Skipped) => continue,
+            None | Some(Outcome::Skipped) => continue,
+            Some(Outcome::Done { path, .. }) => match (fingerprint, path) {
+                (Some(fp), Some(path)) => match super::integrity::verify_file(&path, fp) {
+                    Ok(()) => continue,
+                    Err(why) => why,
+                },
+                _ => continue,
+            },
             Some(Outcome::Cancelled) => "cancelled".to_string(),
             Some(Outcome::Failed { message, .. }) => message,
         };
@@ -49,7 +71,8 @@ pub async fn settle(
 /// Downloads every alive link of `checked` into `dir`, one link after another (a link's files
 /// in parallel, as the engine runs them), recording each in the ledger. Each alive link becomes
 /// [`LinkStatus::Done`] or [`LinkStatus::Failed`] (one the server refuses now too: removed
-/// since the check, say). Returns how many failed. An error of the engine itself (its journal)
+/// since the check, say; or a file whose fingerprint is not the one its links file gives,
+/// [`super::integrity::expected_fingerprint`]). Returns how many failed. An error of the engine itself (its journal)
 /// ends it.
 pub async fn download_checked(
     engine: &Engine,
@@ -61,8 +84,9 @@ pub async fn download_checked(
     for c in checked.iter_mut().filter(|c| c.status == LinkStatus::Alive) {
         let Some(link) = c.link.clone() else { continue };
         let (name, size) = (c.name.clone().unwrap_or_default(), c.size.unwrap_or(0));
+        let fingerprint = super::integrity::expected_fingerprint(c).map(str::to_string);
         let entry = match queue(engine, &link, dir).await {
-            Ok(ids) => settle(engine, ledger, &link, &name, size, &ids).await?,
+            Ok(ids) => settle_verified(engine, ledger, &link, &name, size, &ids, fingerprint.as_deref()).await?,
             Err(TransferError::Api(e)) => {
                 let failure = Checked::failed_to_open(c.url.clone(), c.kind, &e.into());
                 let entry = LedgerEntry { status: LedgerStatus::Failed, name, size, error: failure.message.clone() };

@@ -70,7 +70,9 @@ fn with_key(mut e: LinkEntry, keys: &KeyFile) -> LinkEntry {
 }
 
 /// Checks a links file's entries as [`check_parsed`] does, each reported under its `listed`
-/// URL; an entry with a `key_problem` is reported with it. One result per entry, in order.
+/// URL; an entry with a `key_problem` is reported with it; an alive file compared with the
+/// entry's metadata ([`super::integrity::compare`]: changed, where it differs). One result per
+/// entry, in order.
 pub async fn check_list(
     client: &Client,
     entries: &[LinkEntry],
@@ -84,6 +86,7 @@ pub async fn check_list(
         if let Some(why) = &e.key_problem {
             *c = Checked::unresolved(e.listed.clone(), c.kind, why);
         }
+        super::integrity::compare(c, e.meta.as_ref());
     }
     checked
 }

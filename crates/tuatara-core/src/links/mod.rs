@@ -5,7 +5,8 @@
 //! [`Ledger`]), and downloaded through the transfer engine with each outcome recorded in the
 //! one ledger ([`download`]); folders exported as links files with metadata and keys apart
 //! ([`mod@export`], [`formats`], [`keys`]) and read back ([`import`]). Links are re-checked over
-//! time ([`rot`]: removed, taken down, changed, with a history in the ledger), and names that
+//! time ([`rot`]: removed, taken down, changed, with a history in the ledger), a links file's
+//! metadata is compared before and after download ([`integrity`]), and names that
 //! hide what a file is are flagged ([`risky`]). A link's key is never logged nor put in a
 //! message; the ledger keeps public handles only.
 
@@ -14,6 +15,7 @@ pub mod download;
 pub mod export;
 pub mod formats;
 pub mod import;
+pub mod integrity;
 pub mod keys;
 pub mod ledger;
 pub mod resolve;
@@ -31,10 +33,11 @@ pub use download::{download_checked, queue, queue_links, queue_nodes, settle, Qu
 pub use export::{export_files, export_list, ExportHalted, ExportList, ExportOptions, Exported, Keys};
 pub use formats::{FileMeta, ListEntry, ListFormat};
 pub use import::{check_list, read_list, LinkEntry};
+pub use integrity::{allow_changed, Change};
 pub use keys::KeyFile;
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
-pub use rot::{all_alive, recheck, recheck_ledger, Health, LinkHealth, Recheck};
+pub use rot::{all_alive, recheck, recheck_ledger, recheck_list, Health, LinkHealth, Recheck};
 
 /// Every MEGA link in a text (a links file, a forum post, a web page), normalised and
 /// de-duplicated, in the order they appear; keys given apart next to a link are picked up.

@@ -58,6 +58,7 @@ impl Health {
             LinkStatus::NeedsKey => Health::NeedsKey,
             LinkStatus::NeedsPassword => Health::NeedsPassword,
             LinkStatus::Bad | LinkStatus::Failed => Health::Bad,
+            LinkStatus::Changed => Health::Changed,
         }
     }
 
@@ -137,6 +138,9 @@ pub struct Recheck {
     /// Its status changes, oldest first (a ledger re-check).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HealthChange>,
+    /// What differs from its links file's metadata ([`Health::Changed`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<super::integrity::Change>,
 }
 
 impl std::fmt::Debug for Recheck {
@@ -170,6 +174,7 @@ impl From<Checked> for Recheck {
             warning: c.warning,
             checked_at: None,
             history: Vec::new(),
+            changes: c.changes,
         }
     }
 }
@@ -189,6 +194,19 @@ pub async fn recheck(
 ) -> Vec<Recheck> {
     let opts = CheckOptions { ledger: None, ..opts };
     check_parsed(client, parsed, opts, progress).await.into_iter().map(Recheck::from).collect()
+}
+
+/// A links file's entries ([`super::read_list`]) checked afresh as [`recheck`] does, each
+/// compared with its metadata (csv and json files): one that now points at something else is
+/// [`Health::Changed`], with what differs.
+pub async fn recheck_list(
+    client: &Client,
+    entries: &[super::LinkEntry],
+    opts: CheckOptions<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Vec<Recheck> {
+    let opts = CheckOptions { ledger: None, ..opts };
+    super::check_list(client, entries, opts, progress).await.into_iter().map(Recheck::from).collect()
 }
 
 /// Every link of the ledger re-checked by its public handle (no key is kept there): file links
@@ -235,6 +253,7 @@ pub async fn recheck_ledger(
                 reason,
                 checked_at: Some(at),
                 history,
+                changes: Vec::new(),
             });
         }
     }

@@ -3,6 +3,7 @@
 
 mod changes;
 mod export;
+mod integrity;
 mod links;
 mod rot;
 mod thumbnails;
