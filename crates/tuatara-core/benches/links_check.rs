@@ -61,6 +61,24 @@ async fn check_file(api_url: &str, path: &Path) -> Vec<links::Checked> {
     links::check_text(&client, &text, CheckOptions::default(), &mut |_| {}).await
 }
 
+/// The same file links opened as before batching, for comparison: one `g` to a request, four
+/// requests at a time. How long it took.
+async fn one_by_one(api_url: &str, path: &Path) -> Duration {
+    use futures_util::{stream, StreamExt};
+    let client = Client::builder().api_url(api_url).build().expect("a client");
+    let text = std::fs::read_to_string(path).expect("reading the links file");
+    let t = Instant::now();
+    let file_links: Vec<mega_api::Link> = links::extract(&text)
+        .into_iter()
+        .filter_map(|p| match p {
+            mega_proto::link::ParsedLink::Plain(l) => Some(l),
+            mega_proto::link::ParsedLink::Protected(_) => None,
+        })
+        .collect();
+    stream::iter(&file_links).map(|l| client.open_file_link(l)).buffered(4).count().await;
+    t.elapsed()
+}
+
 /// `Vm...` of this process in kB, from `/proc/self/status`.
 fn vm(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -95,16 +113,19 @@ fn main() {
     let (alive, removed, bad) = (count(LinkStatus::Alive), count(LinkStatus::Removed), count(LinkStatus::Bad));
     assert_eq!((rows.len(), alive, removed, bad), (10_000, 8_500, 1_000, 500), "what the check found");
     let g_stats = server.command_stats("g");
+    let unbatched = rt.block_on(one_by_one(server.url(), &path));
     let table = format!(
         "## links check: 10,000 links from one file, loopback mega-testserver\n\n\
          | | |\n|---|---|\n\
          | checked in | {:.2} s ({:.0} links/s) |\n\
          | found | {alive} alive, {removed} removed, {bad} key does not fit |\n\
+         | the same, one `g` to a request, 4 at a time (as before batching) | {:.2} s |\n\
          | peak RSS while checking | {} MiB (this process, the in-process server included; {} MiB before{}) |\n\
          | `g` per request (all runs) | {:.1} on average, {} at most |\n\
          | seeding 10,000 files and their links | {:.1} s |\n",
         took.as_secs_f64(),
         rows.len() as f64 / took.as_secs_f64(),
+        unbatched.as_secs_f64(),
         peak / 1024,
         rss_before / 1024,
         if reset { "" } else { "; the peak could not be reset: it includes the seeding" },
