@@ -78,4 +78,5 @@ bench: deps
 	$(CARGO) build --release --locked -p mega-testserver -p tuatara-cli
 	python3 bench/bench.py
 	$(CARGO) bench -p mega-proto --bench throughput --locked
-	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto)"
+	$(CARGO) bench -p tuatara-core --bench links_check --locked
+	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked)"

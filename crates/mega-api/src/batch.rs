@@ -76,6 +76,29 @@ impl Client {
         rx.await.unwrap_or_else(|_| Err(Error::protocol(context, "the shared request was dropped")))
     }
 
+    /// Sends commands together, in requests shared as [`Client::command_batched`]'s (queued at
+    /// once, so they fill requests of [`MAX_BATCH`] from the first); each command's own result,
+    /// in order.
+    pub(crate) async fn commands_batched(&self, auth: &Auth, commands: Vec<Value>) -> Vec<Result<Value>> {
+        let key = LaneKey(Zeroizing::new(auth.query()));
+        let mut waiting = Vec::with_capacity(commands.len());
+        {
+            let mut lanes = self.inner.batcher.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            let lane = lanes.entry(key.clone()).or_default();
+            for command in commands {
+                let (tx, rx) = oneshot::channel();
+                waiting.push((command_name(&command), rx));
+                lane.queue.push_back(Waiting { command, reply: tx });
+            }
+            self.pump(&mut lanes, &key, auth);
+        }
+        let mut out = Vec::with_capacity(waiting.len());
+        for (context, rx) in waiting {
+            out.push(rx.await.unwrap_or_else(|_| Err(Error::protocol(context, "the shared request was dropped"))));
+        }
+        out
+    }
+
     /// Starts requests for a lane while it has queued commands and room on the wire.
     fn pump(&self, lanes: &mut HashMap<LaneKey, Lane>, key: &LaneKey, auth: &Auth) {
         let Some(lane) = lanes.get_mut(key) else { return };

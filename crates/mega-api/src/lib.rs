@@ -56,6 +56,7 @@ pub use error::{kind_of_code, Error, ErrorKind, Result};
 pub use events::{EventBatch, Events};
 pub use links::{
     decrypt_protected_links, open_parsed_links, protect_link, resolve_link, resolve_links, FolderLink, PublicFile,
+    FILE_LINKS_PER_REQUEST,
 };
 pub use session::{Account, Login, PendingMfa, Quota, SavedSession, Session};
 pub use transfer::{

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures_util::{stream, Stream, StreamExt};
 use mega_proto::attr::Attributes;
 use mega_proto::link::{self, Link, LinkKind, ParsedLink};
-use mega_proto::{b64, FileKey, Key128, NodeHandle, NodeKey};
+use mega_proto::{b64, ErrorCode, FileKey, Key128, NodeHandle, NodeKey};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
@@ -223,21 +225,125 @@ fn link_folder_key(link: &Link) -> Result<Key128> {
     }
 }
 
+/// `g` commands per request when many file links are opened at once ([`Client::open_file_links`]).
+pub const FILE_LINKS_PER_REQUEST: usize = crate::batch::MAX_BATCH;
+
+/// `items` in parts of [`FILE_LINKS_PER_REQUEST`], each turned into its results by `each`, a
+/// few parts under way at once (enough to keep the batcher's requests on the wire full); the
+/// results one by one, in order.
+fn in_batches<'a, T, R, F, Fut>(items: &'a [T], each: F) -> impl Stream<Item = Result<R>> + Send + 'a
+where
+    T: Sync,
+    R: Send + 'a,
+    F: Fn(&'a [T]) -> Fut + Send + 'a,
+    Fut: Future<Output = Vec<Result<R>>> + Send + 'a,
+{
+    stream::iter(items.chunks(FILE_LINKS_PER_REQUEST))
+        .map(each)
+        .buffered(crate::batch::MAX_IN_FLIGHT + 1)
+        .flat_map(stream::iter)
+}
+
+/// The `g` command of a public file link (metadata only).
+fn g_public(handle: NodeHandle) -> Value {
+    json!({"a": "g", "p": handle.to_b64()})
+}
+
+/// A `g` reply as an error where it says one inside its object: `d` (taken down), or a
+/// negative `e` with no attributes.
+fn public_file_reply(r: Value) -> Result<Value> {
+    if r.get("d").is_some() {
+        return Err(Error::api("g", ErrorCode::Blocked));
+    }
+    match r.get("e").and_then(Value::as_i64).filter(|e| *e < 0) {
+        Some(code) if r.get("at").is_none() => Err(Error::api("g", ErrorCode::from_code(code))),
+        _ => Ok(r),
+    }
+}
+
+/// A `g` reply decrypted with the link's key.
+fn public_file(handle: NodeHandle, key: FileKey, r: &Value) -> Result<PublicFile> {
+    let at = r.get("at").and_then(Value::as_str).ok_or(Error::protocol("g", "no attributes"))?;
+    let attributes = Attributes::decrypt_b64(at, &key.attr_key())?;
+    Ok(PublicFile {
+        handle,
+        name: attributes.name().unwrap_or_default().to_string(),
+        size: r.get("s").and_then(Value::as_u64).unwrap_or(0),
+        attributes,
+        key,
+    })
+}
+
 impl Client {
     /// Opens a public file link: name and size, checked against the key (a wrong key is an
     /// error of kind [`crate::ErrorKind::Crypto`]).
     pub async fn open_file_link(&self, link: &Link) -> Result<PublicFile> {
         let key = link_file_key(link)?;
-        let r = self.command(&Auth::Anonymous, json!({"a": "g", "p": link.handle.to_b64()})).await?;
-        let at = r.get("at").and_then(Value::as_str).ok_or(Error::protocol("g", "no attributes"))?;
-        let attributes = Attributes::decrypt_b64(at, &key.attr_key())?;
-        Ok(PublicFile {
-            handle: link.handle,
-            name: attributes.name().unwrap_or_default().to_string(),
-            size: r.get("s").and_then(Value::as_u64).unwrap_or(0),
-            attributes,
-            key,
+        let r = self.command(&Auth::Anonymous, g_public(link.handle)).await.and_then(public_file_reply)?;
+        public_file(link.handle, key, &r)
+    }
+
+    /// Opens many public file links as [`Client::open_file_link`] does each: their `g`
+    /// commands share requests ([`FILE_LINKS_PER_REQUEST`] to one, a few requests on the wire
+    /// at once, shared with the client's other anonymous commands), the client's retries and
+    /// backoff covering each request, and a command answered `-3` or `-4` on its own sent
+    /// again after the policy's backoff. One result per link, in order, as they come; a link
+    /// that fails (removed, taken down, malformed, a key that does not fit) fails alone.
+    pub fn open_file_links<'a>(&'a self, links: &'a [Link]) -> impl Stream<Item = Result<PublicFile>> + Send + 'a {
+        in_batches(links, move |part| async move {
+            let keys: Vec<Result<FileKey>> = part.iter().map(link_file_key).collect();
+            let asked: Vec<NodeHandle> =
+                part.iter().zip(&keys).filter(|(_, k)| k.is_ok()).map(|(l, _)| l.handle).collect();
+            let mut replies = self.public_files(&asked).await.into_iter();
+            part.iter()
+                .zip(keys)
+                .map(|(l, key)| {
+                    let key = key?;
+                    let r = replies.next().unwrap_or_else(|| Err(Error::protocol("g", "no reply")))?;
+                    public_file(l.handle, key, &r)
+                })
+                .collect()
         })
+    }
+
+    /// The sizes of public files by their handles alone (no key: nothing is decrypted), asked
+    /// as [`Client::open_file_links`] asks. One result per handle, in order, as they come.
+    pub fn file_link_sizes<'a>(&'a self, handles: &'a [NodeHandle]) -> impl Stream<Item = Result<u64>> + Send + 'a {
+        in_batches(handles, move |part| async move {
+            let replies = self.public_files(part).await;
+            replies.into_iter().map(|r| r.map(|r| r.get("s").and_then(Value::as_u64).unwrap_or(0))).collect()
+        })
+    }
+
+    /// `g` of public handles in shared requests; each command answered `-3` or `-4` sent again
+    /// after the retry policy's backoff, while it allows. Each reply checked
+    /// ([`public_file_reply`]), in order.
+    async fn public_files(&self, handles: &[NodeHandle]) -> Vec<Result<Value>> {
+        let mut results: Vec<Option<Result<Value>>> = handles.iter().map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..handles.len()).collect();
+        let policy = self.retry_policy();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            let commands = pending.iter().map(|&i| g_public(handles[i])).collect();
+            let replies = self.commands_batched(&Auth::Anonymous, commands).await;
+            let delay = policy.next_delay(attempt);
+            let mut again = Vec::new();
+            for (i, r) in pending.into_iter().zip(replies) {
+                match r {
+                    Err(Error::Api { code: ErrorCode::Again | ErrorCode::RateLimit, .. }) if delay.is_some() => {
+                        again.push(i);
+                    }
+                    r => results[i] = Some(r.and_then(public_file_reply)),
+                }
+            }
+            if let (false, Some(delay)) = (again.is_empty(), delay) {
+                tracing::warn!(commands = again.len(), attempt, ?delay, "retrying g commands answered -3/-4");
+                tokio::time::sleep(delay).await;
+            }
+            pending = again;
+        }
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err(Error::protocol("g", "no reply")))).collect()
     }
 
     /// Opens a public folder link (nothing is fetched yet: see [`FolderLink::fetch_tree`]).

@@ -123,3 +123,41 @@ async fn incoming_shares_are_decrypted_with_their_share_key() {
     assert!(t.nodes().all(|n| n.is_decrypted()));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn many_file_links_open_in_shared_requests_through_congestion() {
+    use futures_util::StreamExt;
+    let (server, _session) = logged_in().await;
+    server.seed_bulk(EMAIL, 2, 75).unwrap();
+    let path = |n: usize| format!("/bulk/dir-{:05}/file-{n:07}.bin", n / 75);
+    let mut links = Vec::new();
+    for n in 0..150 {
+        let url = server.file_link(EMAIL, server.find(EMAIL, &path(n)).unwrap()).unwrap();
+        links.push(resolve_link(&url, None).await.unwrap());
+    }
+    // Two that fail alone: a handle nobody has, and a folder link's key on a file link's place.
+    links[10].handle = mega_api::NodeHandle([7; 6]);
+    links[20].key = Some(mega_api::NodeKey::Folder(mega_proto::Key128::new([1; 16])));
+    // Half the requests answered -3: each is sent again with the same id after a backoff.
+    server.set_faults("eagain=0.5".parse().unwrap());
+    let anon = client(server.url());
+    let before = server.command_stats("g");
+    let opened: Vec<_> = anon.open_file_links(&links).collect().await;
+    server.set_faults(Default::default());
+    let after = server.command_stats("g");
+    assert_eq!(opened.len(), 150);
+    for (n, r) in opened.iter().enumerate() {
+        match n {
+            10 => assert_eq!(r.as_ref().unwrap_err().kind(), ErrorKind::NotFound),
+            20 => assert_eq!(r.as_ref().unwrap_err().kind(), ErrorKind::BadInput),
+            _ => assert_eq!(r.as_ref().unwrap().name, format!("file-{n:07}.bin")),
+        }
+    }
+    // 149 `g` (the one without a file key is not sent) in requests of up to 64; congestion
+    // answers come before a request is counted, or replay it.
+    assert_eq!(after.largest, mega_api::FILE_LINKS_PER_REQUEST as u64);
+    assert!(after.requests - before.requests <= 3, "{:?} {:?}", before, after);
+    let sizes: Vec<_> = anon.file_link_sizes(&[links[0].handle, links[10].handle]).collect().await;
+    assert_eq!(sizes[0].as_ref().unwrap(), &23);
+    assert_eq!(sizes[1].as_ref().unwrap_err().kind(), ErrorKind::NotFound);
+}

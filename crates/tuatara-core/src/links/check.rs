@@ -1,6 +1,6 @@
-//! Checking links: each opened to see whether it is alive (file links by their metadata,
-//! folder links by their tree), a few at once, results in the order the links came; links the
-//! ledger knows as done are not asked about again.
+//! Checking links: each opened to see whether it is alive (file links by their metadata, many
+//! to a request; folder links by their tree, a few at once), results in the order the links
+//! came; links the ledger knows as done are not asked about again.
 
 use futures_util::{stream, StreamExt};
 use mega_api::{Client, ErrorKind, FolderLink, Link, LinkKind, NodeHandle, PublicFile, Tree};
@@ -13,7 +13,8 @@ use crate::error::Error;
 
 type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Links checked at once.
+/// Folder links checked at once (file links share requests: see
+/// [`mega_api::Client::open_file_links`]).
 pub const AT_ONCE: usize = 4;
 
 /// What a check found for a link.
@@ -257,8 +258,14 @@ pub async fn unlock(
 }
 
 async fn check_resolved(client: &Client, url: String, link: Link) -> Checked {
+    let opened = open_link(client, &link).await;
+    checked(url, link, opened)
+}
+
+/// What opening a link found.
+fn checked(url: String, link: Link, opened: Result<Opened>) -> Checked {
     let kind = Some(link.kind);
-    match open_link(client, &link).await {
+    match opened {
         Ok(opened) => Checked {
             url,
             kind,
@@ -309,8 +316,10 @@ pub async fn check_text(
     check_parsed(client, &super::extract(text), opts, progress).await
 }
 
-/// Checks parsed links: the `#P!` ones decrypted together first, then [`AT_ONCE`] links at a
-/// time. One result per link, in their order.
+/// Checks parsed links: the `#P!` ones decrypted together first, then the file links opened
+/// many to a request ([`mega_api::Client::open_file_links`]) while the folder links are
+/// fetched [`AT_ONCE`] at a time. One result per link, in their order; a link that fails
+/// fails alone.
 pub async fn check_parsed(
     client: &Client,
     parsed: &[ParsedLink],
@@ -323,35 +332,53 @@ pub async fn check_parsed(
     }
     let resolved = resolve_parsed(parsed, opts.password, opts.key).await;
     progress(Progress::Checking(parsed.len()));
-    let checks: Vec<_> = parsed.iter().zip(resolved).map(|(p, r)| check_one(client, p, r, opts.ledger)).collect();
-    let mut results = stream::iter(checks).buffered(AT_ONCE);
-    let mut out = Vec::with_capacity(parsed.len());
-    while let Some(c) = results.next().await {
-        progress(Progress::Checked);
-        out.push(c);
+    let mut out: Vec<Option<Checked>> = parsed.iter().map(|_| None).collect();
+    let (mut files, mut folders) = (Vec::new(), Vec::new());
+    for (i, (p, r)) in parsed.iter().zip(resolved).enumerate() {
+        match settled(p, r, opts.ledger) {
+            Ok(c) => {
+                out[i] = Some(c);
+                progress(Progress::Checked);
+            }
+            Err(link) if link.kind == LinkKind::File => files.push((i, link)),
+            Err(link) => folders.push((i, link)),
+        }
     }
-    out
+    let file_links: Vec<Link> = files.iter().map(|(_, l)| l.clone()).collect();
+    let opened_files = client.open_file_links(&file_links).zip(stream::iter(&files)).map(|(opened, (i, link))| {
+        let opened = opened.map(Opened::File).map_err(Error::from);
+        (*i, checked(parsed[*i].to_url(), link.clone(), opened))
+    });
+    let opened_folders = stream::iter(&folders)
+        .map(|(i, link)| async move { (*i, check_resolved(client, parsed[*i].to_url(), link.clone()).await) })
+        .buffer_unordered(AT_ONCE);
+    let mut opened = stream::select(opened_files, opened_folders);
+    while let Some((i, c)) = opened.next().await {
+        out[i] = Some(c);
+        progress(Progress::Checked);
+    }
+    out.into_iter()
+        .zip(parsed)
+        .map(|(c, p)| {
+            c.unwrap_or_else(|| Checked::not_alive(p.to_url(), kind_of(p), LinkStatus::Bad, "not checked".into()))
+        })
+        .collect()
 }
 
-/// One link of [`check_parsed`]: done per the ledger, else opened (when it could be resolved).
-async fn check_one(
-    client: &Client,
-    parsed: &ParsedLink,
-    resolved: Result<Link, Unresolved>,
-    ledger: Option<&Ledger>,
-) -> Checked {
+/// One link of [`check_parsed`] settled without the server (done per the ledger, or not
+/// resolved), or the link to open.
+fn settled(parsed: &ParsedLink, resolved: Result<Link, Unresolved>, ledger: Option<&Ledger>) -> Result<Checked, Link> {
     let url = parsed.to_url();
     let kind = kind_of(parsed);
     // A link that cannot be opened (no password, a key that does not fit) says so even when
     // the ledger knows it: the user learns what it needs, and a script's exit code stays 6.
     let link = match resolved {
         Ok(link) => link,
-        Err(why) => return Checked::unresolved(url, kind, &why),
+        Err(why) => return Ok(Checked::unresolved(url, kind, &why)),
     };
-    let done = ledger.and_then(|ledger| ledger.done_by_id(&mega_transfer::watch::link_id(&link)).cloned());
-    match done {
-        Some(entry) => Checked::done(url, kind, Some(link), &entry),
-        None => check_resolved(client, url, link).await,
+    match ledger.and_then(|ledger| ledger.done_by_id(&mega_transfer::watch::link_id(&link))) {
+        Some(entry) => Ok(Checked::done(url, kind, Some(link), entry)),
+        None => Err(link),
     }
 }
 

@@ -12,7 +12,6 @@ use mega_api::{Client, Link, LinkKind, NodeHandle};
 use mega_proto::link::ParsedLink;
 use mega_proto::{ErrorCode, SubNode};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::check::{check_parsed, CheckOptions, Checked, LinkStatus, Progress, AT_ONCE};
 use super::ledger::Ledger;
@@ -21,8 +20,8 @@ use crate::error::{Error, Result};
 /// Status changes kept per link.
 pub const HISTORY: usize = 10;
 
-/// File links asked about in one request.
-pub const PER_REQUEST: usize = 50;
+/// File links asked about in one request (mega-api's batches).
+pub const PER_REQUEST: usize = mega_api::FILE_LINKS_PER_REQUEST;
 
 /// Links re-checked between two writes of the ledger.
 pub const RECORD_EVERY: usize = 25_000;
@@ -272,13 +271,11 @@ async fn probe_all(client: &Client, ids: &[String], progress: &mut (dyn FnMut(Pr
         .filter_map(|(i, l)| l.as_ref().filter(|l| l.kind == LinkKind::File && l.sub.is_none()).map(|l| (i, l.handle)))
         .collect();
     let mut found: Vec<Option<Found>> = vec![None; ids.len()];
-    let batches = files.chunks(PER_REQUEST).map(|b| async move { (b, probe_files(client, b).await) });
-    let mut batches = stream::iter(batches).buffer_unordered(AT_ONCE);
-    while let Some((batch, results)) = batches.next().await {
-        for ((i, _), r) in batch.iter().zip(results) {
-            found[*i] = Some(r);
-            progress(Progress::Checked);
-        }
+    let handles: Vec<NodeHandle> = files.iter().map(|(_, h)| *h).collect();
+    let mut sizes = client.file_link_sizes(&handles).zip(stream::iter(&files));
+    while let Some((size, (i, _))) = sizes.next().await {
+        found[*i] = Some(found_of(size.map_err(Error::from)));
+        progress(Progress::Checked);
     }
     let others = links.iter().enumerate().filter(|(i, _)| found[*i].is_none()).map(|(i, l)| async move {
         let r = match l {
@@ -295,31 +292,6 @@ async fn probe_all(client: &Client, ids: &[String], progress: &mut (dyn FnMut(Pr
     found.into_iter().map(|f| f.unwrap_or((Health::Bad, None, None))).collect()
 }
 
-/// File links by their public handles: `g` for each, in one request.
-async fn probe_files(client: &Client, handles: &[(usize, NodeHandle)]) -> Vec<Found> {
-    let commands = handles.iter().map(|(_, h)| json!({"a": "g", "p": h.to_b64()})).collect();
-    match client.request(commands).await {
-        Ok(results) => results.into_iter().map(|r| r.map_err(Error::from).and_then(file_reply)).map(found).collect(),
-        Err(e) => {
-            let e = Error::from(e);
-            handles.iter().map(|_| found(Err(Error::Internal(e.to_string())))).collect()
-        }
-    }
-}
-
-/// A `g` reply's size, or the error it carries (`e`, or `d` for taken down).
-fn file_reply(r: Value) -> Result<u64> {
-    let code = match (r.get("e").and_then(Value::as_i64).filter(|e| *e < 0), r.get("d")) {
-        (Some(e), _) => Some(ErrorCode::from_code(e)),
-        (None, Some(_)) => Some(ErrorCode::Blocked),
-        _ => None,
-    };
-    match code {
-        Some(code) => Err(Error::Api(mega_api::Error::Api { context: "g", code, time_left: None })),
-        None => Ok(r.get("s").and_then(Value::as_u64).unwrap_or(0)),
-    }
-}
-
 /// A folder link by its public handle: its listing fetched (with a stand-in key: nothing is
 /// decrypted), and the node it names looked for in it.
 async fn probe_folder(client: &Client, link: &Link) -> Found {
@@ -330,7 +302,7 @@ async fn probe_folder(client: &Client, link: &Link) -> Found {
         Ok(folder) => folder.fetch_tree().await.map_err(Error::from),
         Err(e) => Err(Error::from(e)),
     };
-    found(listed.and_then(|tree| {
+    found_of(listed.and_then(|tree| {
         let node = match link.sub {
             Some(sub) => sub.handle(),
             None => tree.root().ok_or_else(|| Error::BadLink("the folder link is empty".into()))?,
@@ -344,7 +316,7 @@ async fn probe_folder(client: &Client, link: &Link) -> Found {
 }
 
 /// What a probe's answer means.
-fn found(r: Result<u64>) -> Found {
+fn found_of(r: Result<u64>) -> Found {
     match r {
         Ok(size) => (Health::Alive, None, Some(size)),
         Err(e) => {

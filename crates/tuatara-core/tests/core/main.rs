@@ -1,6 +1,7 @@
 //! tuatara-core against a real mega-testserver: one binary, a module per topic; set-up from
 //! the shared `test-support`.
 
+mod bulk;
 mod changes;
 mod export;
 mod integrity;
