@@ -345,12 +345,14 @@ pub async fn check_parsed(
         }
     }
     let file_links: Vec<Link> = files.iter().map(|(_, l)| l.clone()).collect();
-    let opened_files = client.open_file_links(&file_links).zip(stream::iter(&files)).map(|(opened, (i, link))| {
+    // Owned items: a closure over borrowed ones would not be `Send` for every lifetime, which a
+    // caller spawning this future (the app's commands) needs.
+    let opened_files = client.open_file_links(&file_links).zip(stream::iter(files)).map(|(opened, (i, link))| {
         let opened = opened.map(Opened::File).map_err(Error::from);
-        (*i, checked(parsed[*i].to_url(), link.clone(), opened))
+        (i, checked(parsed[i].to_url(), link, opened))
     });
-    let opened_folders = stream::iter(&folders)
-        .map(|(i, link)| async move { (*i, check_resolved(client, parsed[*i].to_url(), link.clone()).await) })
+    let opened_folders = stream::iter(folders)
+        .map(|(i, link)| async move { (i, check_resolved(client, parsed[i].to_url(), link).await) })
         .buffer_unordered(AT_ONCE);
     let mut opened = stream::select(opened_files, opened_folders);
     while let Some((i, c)) = opened.next().await {
@@ -398,5 +400,23 @@ fn kind_of(p: &ParsedLink) -> Option<LinkKind> {
     match p {
         ParsedLink::Plain(l) => Some(l.kind),
         ParsedLink::Protected(payload) => mega_proto::protected::inspect(payload).ok().map(|h| h.kind),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The faces spawn checks on a multi-threaded runtime (the app's commands are such tasks):
+    /// the future must be `Send` for any lifetime of what it borrows. Compiling is the test.
+    #[test]
+    fn a_check_can_run_as_a_spawned_task() {
+        fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+        let client = mega_api::ClientBuilder::new().api_url("http://127.0.0.1:9/").build().unwrap();
+        spawnable(async move {
+            let ledger: Option<Ledger> = None;
+            let opts = CheckOptions { ledger: ledger.as_ref(), ..Default::default() };
+            check_text(&client, "https://mega.nz/file/AAAAAAAA#k", opts, &mut |_| {}).await
+        });
     }
 }
