@@ -92,6 +92,7 @@ macro_rules! ipc_commands {
                 async watches::watch_remove[state](id: String) -> ();
                 sync settings::settings_get[state]() -> Settings;
                 async settings::settings_set[state](settings: Settings) -> ();
+                sync settings::diagnostics_export[app, state](path: String) -> ();
             ]
             debug_only: [
                 sync transfers::dropped_paths[state]() -> Vec<Vec<String>>;

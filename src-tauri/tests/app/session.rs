@@ -87,3 +87,30 @@ fn a_session_that_cannot_be_kept_still_signs_in() {
     assert!(h.ok("roots", json!({}))["cloud"]["handle"].is_string());
     assert!(h.reopen().ok("session_restore", json!({})).is_null(), "nothing to restore");
 }
+
+/// "Export diagnostics" after a sign-in and a download: the report names the account and the
+/// face, is the user's alone, and holds no password, session id or master key.
+#[test]
+fn diagnostics_are_exported_without_a_secret() {
+    let h = Harness::new();
+    h.server.seed_bytes(EMAIL, "/d.bin", &[5u8; 2000], 1_700_000_000).unwrap();
+    h.sign_in();
+    let file = h.child(&h.cloud(), "d.bin").unwrap();
+    h.ok("download", json!({"handles": [file["handle"]], "dest": h.downloads().to_string_lossy()}));
+    let report = h.dir.path().join("diag.txt");
+    assert_eq!(h.err_kind("diagnostics_export", json!({"path": " "})), "invalid");
+    h.ok("diagnostics_export", json!({"path": report.to_string_lossy()}));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&report).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("face: tuatara ") && text.contains("## Unfinished transfers"), "{text}");
+    let (master, sids) = h.server.account_secrets(EMAIL).unwrap();
+    let hex: String = master.iter().map(|b| format!("{b:02x}")).collect();
+    let mut secrets = vec![PASSWORD.to_string(), mega_proto::b64::encode(&master), hex];
+    secrets.extend(sids);
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()), "a secret is in the diagnostics");
+    }
+}

@@ -288,6 +288,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
         });
       }),
     linksSave: (a) => run('links_save', { path: a.path, count: a.links.length }, () => undefined),
+    diagnosticsExport: (a) => run('diagnostics_export', a, () => undefined),
     linksExportSave: (a) =>
       run('links_export_save', { ...a, password: a.password ? '<redacted>' : null }, () => {
         if (a.keyFile && a.password) throw ipcError('invalid', 'keys apart or a password: one or the other');

@@ -68,6 +68,7 @@ export const COMMANDS = [
   'watch_remove',
   'settings_get',
   'settings_set',
+  'diagnostics_export',
 ] as const;
 
 /** A command's Rust name. */
@@ -165,6 +166,8 @@ export interface Commands {
   settingsGet(): Promise<Settings>;
   /** `settings_set` */
   settingsSet(args: { settings: Settings }): Promise<void>;
+  /** `diagnostics_export` */
+  diagnosticsExport(args: { path: string }): Promise<void>;
 }
 
 /** How the wrappers reach Rust: Tauri's `invoke`, errors mapped (see ../tauri.ts). */
@@ -218,5 +221,6 @@ export function commands(invoke: Invoke): Commands {
     watchRemove: (args) => invoke<void>('watch_remove', args),
     settingsGet: () => invoke<Settings>('settings_get'),
     settingsSet: (args) => invoke<void>('settings_set', args),
+    diagnosticsExport: (args) => invoke<void>('diagnostics_export', args),
   };
 }
