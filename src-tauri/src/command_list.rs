@@ -68,7 +68,7 @@ macro_rules! ipc_commands {
                 async transfers::transfers_pause_all[state](paused: bool) -> ();
                 sync transfers::transfers_clear_finished[state]() -> ();
                 sync transfers::reveal[app, state](id: String) -> ();
-                async links::links_check[state](text: String) -> Vec<LinkCheck>;
+                async links::links_check[state](text: String, keys: Option<String>) -> Vec<LinkCheck>;
                 async links::links_unlock[state](
                     link: String, password: Option<String>, key: Option<String>
                 ) -> LinkCheck;

@@ -375,6 +375,9 @@ pub enum LinkStatus {
     NeedsKey,
     /// Malformed, or the key does not fit.
     Bad,
+    /// Points at another file than the links file says (name, size or fingerprint): the
+    /// message says what differs.
+    Changed,
 }
 
 /// One checked link.

@@ -21,6 +21,7 @@ fn dto(c: Checked) -> LinkCheck {
         Status::Blocked => LinkStatus::Blocked,
         Status::NeedsKey => LinkStatus::NeedsKey,
         Status::NeedsPassword => LinkStatus::NeedsPassword,
+        Status::Changed => LinkStatus::Changed,
         _ => LinkStatus::Bad,
     };
     let kind = match c.kind {
@@ -35,13 +36,19 @@ async fn resolve(link: &str) -> IpcResult<Link> {
     Ok(links::resolve(link, None, None).await?)
 }
 
-/// Every MEGA link in a text, checked; those the links ledger knows as downloaded are `done`.
+/// Every MEGA link in a text (or a csv/json links file of an export, whose files are compared
+/// with what the links point at now: `changed`), checked; those the links ledger knows as
+/// downloaded are `done`. `keys`: a key file's text (`HANDLE KEY` a line) for links that came
+/// without their keys; the checks' links carry the keys it gave them, ready to download.
 #[tauri::command]
-pub async fn links_check(state: State<'_, AppState>, text: String) -> IpcResult<Vec<LinkCheck>> {
+pub async fn links_check(state: State<'_, AppState>, text: String, keys: Option<String>) -> IpcResult<Vec<LinkCheck>> {
     let client = state.link_client().await?;
+    let keys = keys.filter(|k| !k.trim().is_empty()).map(|k| links::KeyFile::parse(&k)).transpose()?;
+    let entries = links::read_list(&text, keys.as_ref())?;
     let ledger = Ledger::open(state.dirs.ledger())?;
     let opts = CheckOptions { ledger: Some(&ledger), ..Default::default() };
-    Ok(links::check_text(&client, &text, opts, &mut |_| {}).await.into_iter().map(dto).collect())
+    let checked = links::check_list(&client, &entries, opts, &mut |_| {}).await;
+    Ok(checked.into_iter().zip(&entries).map(|(c, e)| LinkCheck { link: e.link.to_url(), ..dto(c) }).collect())
 }
 
 /// Opens a `#P!` link with its password, or gives a keyless link its key; then checks it.

@@ -119,3 +119,36 @@ fn a_folder_is_saved_as_a_links_file_with_its_keys_apart() {
     let warnings: Vec<bool> = checks.as_array().unwrap().iter().map(|c| c["warning"].is_string()).collect();
     assert_eq!(warnings, [false, true], "{checks}");
 }
+
+/// The receiving side of keys apart: the csv list checked with the key file's text beside it
+/// (the links dialog's "keys sent apart") comes back ready, its links carrying their keys; the
+/// list alone needs keys; a malformed key file is `invalid`.
+#[test]
+fn a_keyless_list_is_checked_with_its_keys_pasted_apart() {
+    let h = Harness::new();
+    h.server.seed_bytes(EMAIL, "/Apart/a.bin", &[3u8; 1200], 1_700_000_000).unwrap();
+    h.server.seed_bytes(EMAIL, "/Apart/b.bin", &[4u8; 900], 1_700_000_000).unwrap();
+    h.sign_in();
+    let folder = h.child(&h.cloud(), "Apart").unwrap();
+    let list = h.dir.path().join("apart.csv");
+    let keys = h.dir.path().join("apart.keys");
+    h.ok(
+        "links_export_save",
+        json!({"handle": folder["handle"], "path": list.to_string_lossy(), "format": "csv",
+               "keyFile": keys.to_string_lossy(), "asFolder": false}),
+    );
+    let (text, key_text) = (std::fs::read_to_string(&list).unwrap(), std::fs::read_to_string(&keys).unwrap());
+    let statuses = |checks: &serde_json::Value| -> Vec<String> {
+        checks.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(statuses(&h.ok("links_check", json!({"text": text}))), ["needsKey", "needsKey"]);
+    let checks = h.ok("links_check", json!({"text": text, "keys": key_text}));
+    assert_eq!(statuses(&checks), ["alive", "alive"], "{checks}");
+    let ready: Vec<String> =
+        checks.as_array().unwrap().iter().map(|c| c["link"].as_str().unwrap().to_string()).collect();
+    assert!(ready.iter().all(|l| l.contains('#')), "the links carry their keys: {ready:?}");
+    let dest = h.dir.path().join("received");
+    h.ok("links_download", json!({"links": ready, "dest": dest.to_string_lossy()}));
+    wait_for(30, "both files", || std::fs::read(dest.join("b.bin")).ok().filter(|b| b.len() == 900));
+    assert_eq!(h.err_kind("links_check", json!({"text": text, "keys": "not a key file"})), "invalid");
+}

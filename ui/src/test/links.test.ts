@@ -45,6 +45,18 @@ describe('links dialog', () => {
     expect((screen.getByTestId('links-download') as HTMLButtonElement).textContent).toMatch(/Download 2/);
   });
 
+  it('sends the keys given apart with the check', async () => {
+    const m = useMock({ signedIn: true, bigFolderSize: 10 });
+    render(Shell);
+    await waitFor(() => screen.getAllByTestId('file-row'));
+    await fireEvent.click(screen.getByTestId('open-links'));
+    await fireEvent.input(screen.getByTestId('links-text'), { target: { value: 'https://mega.nz/file/NoKey123' } });
+    await fireEvent.input(screen.getByTestId('links-keys'), { target: { value: 'NoKey123 ' + K43 + '\n\n' } });
+    await fireEvent.click(screen.getByTestId('links-check'));
+    await waitFor(() => rows());
+    expect(m.calls.find((c) => c[0] === 'links_check')?.[1]).toEqual({ chars: 29, keys: 1 });
+  });
+
   it('asks for the password of a #P! link and unlocks it', async () => {
     await openWith(TEXT);
     const pw = screen.getByTestId('links-password');

@@ -249,7 +249,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
 
     // links downloaded before are `done`, as the app's links ledger says
     linksCheck: (a) =>
-      run('links_check', { chars: a.text.length }, () => parseLinks(a.text).map((p) => (downloaded.has(p.id) ? { ...checkLink(p), status: 'done' as const } : checkLink(p))), 4),
+      run('links_check', { chars: a.text.length, keys: a.keys ? a.keys.split('\n').filter((l) => l.trim()).length : 0 }, () => parseLinks(a.text).map((p) => (downloaded.has(p.id) ? { ...checkLink(p), status: 'done' as const } : checkLink(p))), 4),
     linksUnlock: (a) =>
       run('links_unlock', { link: '(hidden)' }, () => {
         const p = parseLinks(a.link)[0];

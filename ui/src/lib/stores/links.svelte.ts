@@ -12,6 +12,8 @@ export interface FolderBrowse {
 class Links {
   open = $state(false);
   text = $state('');
+  /** A key file's text (`HANDLE KEY` a line) for links that came without their keys. */
+  keys = $state('');
   checks = $state<LinkCheck[]>([]);
   checking = $state(false);
   checked = $state(false);
@@ -39,6 +41,7 @@ class Links {
 
   reset(): void {
     this.text = '';
+    this.keys = '';
     this.checks = [];
     this.checked = false;
     this.unlockError = {};
@@ -47,7 +50,7 @@ class Links {
   async check(): Promise<void> {
     this.checking = true;
     try {
-      this.checks = await ipc.linksCheck({ text: this.text });
+      this.checks = await ipc.linksCheck({ text: this.text, keys: this.keys.trim() || undefined });
       this.checked = true;
       this.unlockError = {};
     } catch (e) {

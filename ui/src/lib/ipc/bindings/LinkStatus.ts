@@ -3,4 +3,4 @@
 /**
  * What a link check found.
  */
-export type LinkStatus = "alive" | "done" | "removed" | "blocked" | "needsPassword" | "needsKey" | "bad";
+export type LinkStatus = "alive" | "done" | "removed" | "blocked" | "needsPassword" | "needsKey" | "bad" | "changed";

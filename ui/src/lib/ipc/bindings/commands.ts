@@ -137,7 +137,7 @@ export interface Commands {
   /** `reveal` */
   reveal(args: { id: string }): Promise<void>;
   /** `links_check` */
-  linksCheck(args: { text: string }): Promise<Array<LinkCheck>>;
+  linksCheck(args: { text: string; keys?: string }): Promise<Array<LinkCheck>>;
   /** `links_unlock` */
   linksUnlock(args: { link: string; password?: string; key?: string }): Promise<LinkCheck>;
   /** `links_download` */
