@@ -191,10 +191,7 @@ pub(crate) fn split_parent(path: &str) -> Result<(&str, &str)> {
     }
 }
 
-/// The display path of a node inside a tree (a folder link's paths start at its root).
-pub(crate) fn path_of(tree: &Tree, h: NodeHandle) -> String {
-    tree.path(h).unwrap_or_else(|| format!("<{h}>"))
-}
+pub(crate) use tuatara_core::path_of;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ use mega_api::tree::{keeper, Keep, Numbering};
 use mega_api::{Node, NodeHandle, Session, Tree};
 
 use crate::error::Error;
+use crate::path_of;
 
 /// How duplicates are resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +105,6 @@ struct Run<'a, A, R> {
     ask: A,
     report: R,
     actions: Vec<Action>,
-}
-
-fn path_of(tree: &Tree, h: NodeHandle) -> String {
-    tree.path(h).unwrap_or_else(|| format!("<{h}>"))
 }
 
 /// Resolves the duplicate names in `top` (and below, if recursive). `ask` decides a group

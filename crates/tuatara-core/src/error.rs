@@ -70,15 +70,4 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io { path: path.to_path_buf(), source }
     }
-
-    /// The `mega-api` kind behind it, when it came from the API (directly or through a
-    /// transfer): what the faces ask about retrying and quotas.
-    pub fn api_kind(&self) -> Option<mega_api::ErrorKind> {
-        match self {
-            Error::Api(e) => Some(e.kind()),
-            Error::Transfer(t) => Some(t.kind()),
-            Error::Watch(WatchError::Transfer(t)) => Some(t.kind()),
-            _ => None,
-        }
-    }
 }

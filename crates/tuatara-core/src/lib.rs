@@ -28,5 +28,11 @@ pub mod vault;
 pub mod watches;
 
 pub use dirs::Dirs;
+
+/// A node's path as people read it (`/dir/file`, `//bin/...`), or `<handle>` for a node the
+/// tree cannot place: what reports and errors name a node by.
+pub fn path_of(tree: &mega_api::Tree, h: mega_api::NodeHandle) -> String {
+    tree.path(h).unwrap_or_else(|| format!("<{h}>"))
+}
 pub use error::{Error, Result};
 pub use watches::Watches;

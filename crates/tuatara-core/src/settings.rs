@@ -100,11 +100,6 @@ impl Settings {
         Ok(())
     }
 
-    /// The limits outside every window.
-    pub fn base_rates(&self) -> Rates {
-        Rates { download: self.download_limit, upload: self.upload_limit }
-    }
-
     /// The windows as the engine's schedule (`None` without windows). Windows whose times do
     /// not parse are left out ([`Settings::validate`] refuses them before they are saved).
     pub fn speed_schedule(&self) -> Option<Schedule> {

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use super::formats::{self, FileMeta, ListEntry, ListFormat};
 use super::keys::KeyFile;
+use crate::path_of;
 
 /// One exported file: its path in the drive and its link (with its key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,10 +176,6 @@ async fn seal(
         }
     }
     Ok(out)
-}
-
-fn path_of(tree: &Tree, h: NodeHandle) -> String {
-    tree.path(h).unwrap_or_else(|| format!("<{h}>"))
 }
 
 /// The files below `folder`, in path order.
