@@ -68,7 +68,9 @@ macro_rules! ipc_commands {
                 async transfers::transfers_pause_all[state](paused: bool) -> ();
                 sync transfers::transfers_clear_finished[state]() -> ();
                 sync transfers::reveal[app, state](id: String) -> ();
-                async links::links_check[state](text: String, keys: Option<String>) -> Vec<LinkCheck>;
+                async links::links_check[state](
+                    text: String, keys: Option<String>, password: Option<String>
+                ) -> Vec<LinkCheck>;
                 async links::links_unlock[state](
                     link: String, password: Option<String>, key: Option<String>
                 ) -> LinkCheck;
@@ -83,6 +85,11 @@ macro_rules! ipc_commands {
                     handle: Handle, path: String, format: ListFormat, key_file: Option<String>,
                     password: Option<String>, as_folder: bool
                 ) -> usize;
+                sync links::links_received[state]() -> Vec<ReceivedLink>;
+                async links::links_received_check[state]() -> Vec<ReceivedLink>;
+                sync links::links_received_forget[state](ids: Vec<String>) -> ();
+                async links::links_shared[state]() -> Vec<SharedLinkDto>;
+                async links::links_shared_check[state]() -> Vec<SharedLinkCheck>;
                 sync watches::watch_list[state]() -> Vec<WatchDto>;
                 async watches::watch_add[state](
                     local: String, remote: String, ignore: Option<Vec<String>>, trash_deleted: Option<bool>

@@ -403,6 +403,131 @@ pub struct LinkCheck {
     pub warning: Option<String>,
 }
 
+/// What a re-check found of a link ("Received" and "Shared by me" on the Links page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "LinkHealth.ts")]
+pub enum LinkHealth {
+    /// It opens.
+    Alive,
+    /// Removed (or never there).
+    Removed,
+    /// Taken down by the service.
+    TakenDown,
+    /// It opens to something else than it was made for.
+    Changed,
+    /// No key, and none given.
+    NeedsKey,
+    /// A `#P!` link and no password.
+    NeedsPassword,
+    /// Malformed, or it could not be checked.
+    Bad,
+}
+
+impl From<tuatara_core::links::Health> for LinkHealth {
+    fn from(h: tuatara_core::links::Health) -> Self {
+        use tuatara_core::links::Health;
+        match h {
+            Health::Alive => LinkHealth::Alive,
+            Health::Removed => LinkHealth::Removed,
+            Health::TakenDown => LinkHealth::TakenDown,
+            Health::Changed => LinkHealth::Changed,
+            Health::NeedsKey => LinkHealth::NeedsKey,
+            Health::NeedsPassword => LinkHealth::NeedsPassword,
+            Health::Bad => LinkHealth::Bad,
+        }
+    }
+}
+
+/// One change of a link's status.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "HealthChange.ts")]
+pub struct HealthChange {
+    /// When it was first seen so (Unix seconds).
+    #[ts(type = "number")]
+    pub at: u64,
+    /// The status.
+    pub status: LinkHealth,
+}
+
+/// A link of the links ledger: "Received" on the Links page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ReceivedLink.ts")]
+pub struct ReceivedLink {
+    /// Its ledger id (`file:HANDLE`, `folder:HANDLE/SUB`): public handles, no key.
+    pub id: String,
+    /// File or folder.
+    pub kind: NodeKindDto,
+    /// The file's or folder's name.
+    pub name: String,
+    /// Bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Downloaded and verified (else its download failed: `error`).
+    pub downloaded: bool,
+    /// Why its download failed.
+    pub error: Option<String>,
+    /// What the last re-check found; none before the first.
+    pub health: Option<LinkHealth>,
+    /// When it was last checked (Unix seconds).
+    #[ts(type = "number | null")]
+    pub checked_at: Option<u64>,
+    /// Why it is not alive, as said then.
+    pub reason: Option<String>,
+    /// Its status changes, oldest first.
+    pub history: Vec<HealthChange>,
+}
+
+/// A link this account exported: "Shared by me" on the Links page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "SharedLinkDto.ts")]
+pub struct SharedLinkDto {
+    /// The node.
+    pub handle: String,
+    /// File or folder.
+    pub kind: NodeKindDto,
+    /// Its name.
+    pub name: String,
+    /// Its path in the drive.
+    pub path: String,
+    /// Bytes (a folder: everything in it).
+    #[ts(type = "number")]
+    pub size: u64,
+    /// The link with its key (without one where the key is not known here).
+    pub link: String,
+    /// The link without its key, to send apart from `key`.
+    pub link_without_key: String,
+    /// The key alone; none where it is not known here.
+    pub key: Option<String>,
+}
+
+/// `links_shared_check`: what the service says of one exported link now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "SharedLinkCheck.ts")]
+pub struct SharedLinkCheck {
+    /// The node.
+    pub handle: String,
+    /// What was found.
+    pub status: LinkHealth,
+    /// Why it is not alive.
+    pub reason: Option<String>,
+}
+
+/// `links://rechecked`: the periodic re-check of the received links ran.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "LinksRechecked.ts")]
+pub struct LinksRechecked {
+    /// Links checked.
+    pub checked: usize,
+    /// Names of those that stopped working at this check.
+    pub down: Vec<String>,
+}
+
 /// `folder_link_open`.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -547,6 +672,10 @@ pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     TransferEvent::export_all_to(dir)?;
     TransferAction::export_all_to(dir)?;
     LinkCheck::export_all_to(dir)?;
+    ReceivedLink::export_all_to(dir)?;
+    SharedLinkDto::export_all_to(dir)?;
+    SharedLinkCheck::export_all_to(dir)?;
+    LinksRechecked::export_all_to(dir)?;
     FolderLinkDto::export_all_to(dir)?;
     WatchDto::export_all_to(dir)?;
     Settings::export_all_to(dir)?;

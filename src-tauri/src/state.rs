@@ -16,7 +16,7 @@ use tuatara_core::settings::SettingsFile;
 use tuatara_core::vault::{Last, NoKeyring, Vault};
 use tuatara_core::Dirs;
 
-use crate::dto::{Account, QuotaWaiting, Settings, TreeChanged};
+use crate::dto::{Account, LinksRechecked, QuotaWaiting, Settings, TreeChanged};
 use crate::error::{IpcError, IpcResult};
 
 /// Everything a signed-in account has.
@@ -182,6 +182,7 @@ impl AppState {
             log::warn!("a journal entry could not be resumed: {e}");
         }
         tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone())));
+        tasks.push(tokio::spawn(recheck_received(app.clone(), session.client().clone())));
         // The watches of an earlier sign-in let go before these take them.
         let old = self.signed.read().await.clone();
         if let Some(old) = old {
@@ -249,13 +250,47 @@ fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
         }
         Notice::Failed { name, message } => (format!("{name} failed"), message),
     };
-    // Without the plugin (the tests' mock runtime) there is nothing to show.
-    let plugin = app.try_state::<tauri_plugin_notification::Notification<R>>();
-    if let (true, Some(n)) = (notify, plugin) {
+    if notify {
+        show_notification(app, title, body);
+    }
+}
+
+/// A desktop notification; without the plugin (the tests' mock runtime) there is nothing to
+/// show.
+fn show_notification<R: Runtime>(app: &AppHandle<R>, title: String, body: String) {
+    if let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() {
         if let Err(e) = n.builder().title(title).body(body).show() {
             log::debug!("no notification: {e}");
         }
     }
+}
+
+/// How often the periodic re-check of the received links looks whether it is due (it looks at
+/// sign-in first).
+const RECHECK_TICK: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Re-checks the received links (the links ledger) every `linksRecheckHours` (0: never), tells
+/// the windows (`links://rechecked`) and, with notifications on, says which stopped working.
+async fn recheck_received<R: Runtime>(app: AppHandle<R>, client: Client) {
+    let path = app.state::<AppState>().dirs.ledger();
+    let every_app = app.clone();
+    let every = move || {
+        let hours = every_app.state::<AppState>().settings().links_recheck_hours;
+        (hours > 0).then_some(u64::from(hours) * 3600)
+    };
+    tuatara_core::links::recheck_periodically(client, path, every, RECHECK_TICK, move |rows| {
+        let down: Vec<String> =
+            rows.iter().filter(|r| r.went_down()).map(|r| r.name.clone().unwrap_or_else(|| r.link.clone())).collect();
+        log::info!("received links re-checked: {} links, {} stopped working", rows.len(), down.len());
+        let state = app.state::<AppState>();
+        if !down.is_empty() && state.settings().notifications {
+            let title =
+                format!("{} received link{} stopped working", down.len(), if down.len() == 1 { "" } else { "s" });
+            show_notification(&app, title, down.join(", "));
+        }
+        let _ = app.emit("links://rechecked", LinksRechecked { checked: rows.len(), down });
+    })
+    .await;
 }
 
 /// Follows the session's event channel (`tuatara_core::changes`) and tells the windows which

@@ -3,7 +3,9 @@ sign in with "keep me signed in", browse into a folder, drop local files on the 
 real XDND drag (a GTK source driven by xdotool) and find them on the server with tuatara-cli,
 start a throttled download of a big file, kill -9 the app mid-download, find the session in
 gnome-keyring, relaunch (no password asked), watch the download resume and finish with the same
-bytes, and see a command the capabilities do not grant refused.
+bytes; export a folder as a links file with the keys apart through the real save dialog, paste it
+with its key file into the links dialog, check and download it, see it received and shared on
+the Links page; and see a command the capabilities do not grant refused.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -88,6 +90,29 @@ def drag_files(app, files):
         time.sleep(0.5)
     finally:
         src.kill()
+
+
+def set_value(app, css, value, event):
+    """Sets a form field as typing would (a long text typed key by key is slow) and fires the
+    event the UI listens to."""
+    app.script("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
+               "e.dispatchEvent(new Event(arguments[2], {bubbles: true}))", css, value, event)
+
+
+def save_dialog(path, title="Save links"):
+    """Answers the OS save dialog (GTK's file chooser) by typing a full path into its name."""
+    def window():
+        out = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True).stdout
+        return out.split()
+    wid = wait_until("the save dialog", window, 30)[-1]
+    xd = lambda *a: subprocess.run(["xdotool", *map(str, a)], check=True)  # noqa: E731
+    xd("windowfocus", "--sync", wid)
+    time.sleep(0.5)
+    xd("key", "--window", wid, "ctrl+a")
+    xd("type", "--window", wid, "--delay", "20", str(path))
+    time.sleep(0.3)
+    xd("key", "--window", wid, "Return")
+    return True
 
 
 SHOTS.mkdir(parents=True, exist_ok=True)
@@ -188,6 +213,60 @@ try:
         "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 240))
     t.check("the downloaded bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
     t.check("no partial file is left", not partial_files())
+
+    # Links files: Inbox exported as a csv links file with the keys apart, through the real
+    # save dialog; the list and its key file pasted into the links dialog beside a dead link,
+    # checked and downloaded; the Links page shows them received and shared, re-checked.
+    app.right_click(row(app, "Inbox"))
+    app.click(app.wait('[data-testid="menu-export-links"]'))
+    app.wait('[data-testid="export-links-text"]', 60)
+    set_value(app, '[data-testid="export-format"]', "csv", "change")
+    app.click(app.wait('[data-testid="export-keys-apart"]'))
+    app.click(app.wait('[data-testid="export-links-save"]'))
+    links_file = WORK / "inbox-links.csv"
+    key_file = pathlib.Path(f"{links_file}.keys")
+    t.step("the save dialog takes the path", lambda: save_dialog(links_file))
+    wait_until("the links file and its key file", lambda: links_file.exists() and key_file.exists(), 30)
+    listed, keys = links_file.read_text(), key_file.read_text()
+    t.check("the csv carries path, size and fingerprint per file", listed.startswith("path,size,fingerprint")
+            and listed.count("https://mega.nz/file/") == 3, listed)
+    key_lines = [k for k in keys.splitlines() if k.strip()]
+    t.check("no key in the links file, three in the key file", len(key_lines) == 3
+            and all(k.split()[1] not in listed for k in key_lines), keys)
+    app.click(app.wait('[role="dialog"] button[aria-label="Close"]'))
+    app.gone('[data-testid="export-links-text"]', 10)
+    app.click(app.wait('[data-testid="open-links"]'))
+    dead = "https://mega.nz/file/AAAAAAAA#" + "A" * 43
+    set_value(app, '[data-testid="links-text"]', listed + dead + "\n", "input")
+    app.script("document.querySelector('details.keys').open = true")
+    set_value(app, '[data-testid="links-keys"]', keys, "input")
+    app.click(app.wait('[data-testid="links-check"]'))
+    statuses = lambda: [app.attr(r, "data-status") for r in app.find_all('[data-testid="link-row"]')]  # noqa: E731
+    t.step("the pasted links are checked", lambda: wait_until("four checked links", lambda: len(statuses()) == 4, 60))
+    t.check("the three with their keys apart are alive, the dead one removed",
+            sorted(statuses()) == ["alive", "alive", "alive", "removed"], statuses())
+    app.screenshot(SHOTS / "e2e-links-dialog.png")
+    app.click(app.wait('[data-testid="links-download"]'))
+    app.gone('[data-testid="links-dialog"]', 10)
+    wait_until("the links' downloads finish", lambda: all(
+        (DOWNLOADS / f.name).exists() and filecmp.cmp(f, DOWNLOADS / f.name, shallow=False) for f in dropped), 120)
+    app.click(app.wait('[data-testid="open-links-page"]'))
+
+    def received():
+        """Re-checks (the ledger is written as each download ends) and reads the rows."""
+        button = app.wait('[data-testid="links-recheck"]')
+        if app.attr(button, "disabled") is None:
+            app.click(button)
+            time.sleep(1)
+        return [app.attr(r, "data-health") for r in app.find_all('[data-testid="received-row"]')]
+    t.step("Received lists the three, re-checked alive", lambda: wait_until(
+        "three received links alive", lambda: received() == ["alive"] * 3, 60, every=1))
+    app.click(app.wait('[data-testid="links-tab-shared"]'))
+    app.click(app.wait('[data-testid="shared-check"]'))
+    shared = lambda: [app.text(r) for r in app.find_all('[data-testid="shared-status"]')]  # noqa: E731
+    t.step("Shared by me lists the three exported files, alive", lambda: wait_until(
+        "three shared links alive", lambda: shared() == ["Alive"] * 3, 60))
+    app.screenshot(SHOTS / "e2e-links-page.png")
 
     # The capabilities: a registered command they do not grant is refused.
     refused = app.invoke("dropped_paths")

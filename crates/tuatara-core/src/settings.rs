@@ -29,6 +29,9 @@ pub struct SpeedWindow {
     pub upload_limit: Option<u64>,
 }
 
+/// The longest period of the received links' re-check: a month.
+pub const MAX_RECHECK_HOURS: u32 = 24 * 30;
+
 /// The user's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Settings.ts"))]
@@ -54,6 +57,9 @@ pub struct Settings {
     pub notifications: bool,
     /// Offer MEGA links copied to the clipboard.
     pub watch_clipboard: bool,
+    /// Re-check the received links (the links ledger) every this many hours; 0: never.
+    #[serde(default)]
+    pub links_recheck_hours: u32,
 }
 
 impl Default for Settings {
@@ -73,6 +79,7 @@ impl Default for Settings {
             use_https: false,
             notifications: true,
             watch_clipboard: false,
+            links_recheck_hours: 0,
         }
     }
 }
@@ -92,6 +99,9 @@ impl Settings {
         }
         if self.download_limit == Some(0) || self.upload_limit == Some(0) {
             return invalid("a speed limit of 0 would stop transfers: pause them instead");
+        }
+        if self.links_recheck_hours > MAX_RECHECK_HOURS {
+            return invalid("links are re-checked at least once a month (720 hours)");
         }
         for w in &self.schedule {
             seconds(&w.from)?;

@@ -1,13 +1,17 @@
 //! Public link commands: check (ledger-aware), unlock, download (recorded in the links ledger),
-//! import, browsing a folder link, and saving a list of links. The links engine and the ledger
-//! are `tuatara_core::links`.
+//! import, browsing a folder link, and saving a list of links; the Links page's "Received" (the
+//! ledger, re-checked) and "Shared by me" (what the account exported, with each link's status).
+//! The links engine and the ledger are `tuatara_core::links`.
 
 use mega_api::{Link, LinkKind};
 use tauri::State;
 use tuatara_core::links::{self, CheckOptions, Checked, Ledger, LinkStatus as Status, Opened};
 
 use crate::commands::transfers::download_dir;
-use crate::dto::{FolderLinkDto, Handle, Handles, LinkCheck, LinkStatus, ListFormat, NodeKindDto};
+use crate::dto::{
+    FolderLinkDto, Handle, Handles, HealthChange, LinkCheck, LinkStatus, ListFormat, NodeKindDto, ReceivedLink,
+    SharedLinkCheck, SharedLinkDto,
+};
 use crate::error::{IpcError, IpcErrorKind, IpcResult};
 use crate::nodes::Dtos;
 use crate::state::AppState;
@@ -40,15 +44,41 @@ async fn resolve(link: &str) -> IpcResult<Link> {
 /// with what the links point at now: `changed`), checked; those the links ledger knows as
 /// downloaded are `done`. `keys`: a key file's text (`HANDLE KEY` a line) for links that came
 /// without their keys; the checks' links carry the keys it gave them, ready to download.
+/// `password` opens every `#P!` link of the batch (asked once): those it opens come back
+/// alive as plain links, ready to download; those it does not stay `needsPassword`, saying so.
 #[tauri::command]
-pub async fn links_check(state: State<'_, AppState>, text: String, keys: Option<String>) -> IpcResult<Vec<LinkCheck>> {
+pub async fn links_check(
+    state: State<'_, AppState>,
+    text: String,
+    keys: Option<String>,
+    password: Option<String>,
+) -> IpcResult<Vec<LinkCheck>> {
     let client = state.link_client().await?;
     let keys = keys.filter(|k| !k.trim().is_empty()).map(|k| links::KeyFile::parse(&k)).transpose()?;
     let entries = links::read_list(&text, keys.as_ref())?;
     let ledger = Ledger::open(state.dirs.ledger())?;
-    let opts = CheckOptions { ledger: Some(&ledger), ..Default::default() };
+    let password = password.filter(|p| !p.is_empty());
+    let opts = CheckOptions { ledger: Some(&ledger), password: password.as_deref(), ..Default::default() };
     let checked = links::check_list(&client, &entries, opts, &mut |_| {}).await;
-    Ok(checked.into_iter().zip(&entries).map(|(c, e)| LinkCheck { link: e.link.to_url(), ..dto(c) }).collect())
+    Ok(checked
+        .into_iter()
+        .zip(&entries)
+        .map(|(c, e)| {
+            // A `#P!` link the password opened is given as the link it opens to; one it does
+            // not open still waits for its password.
+            let protected = matches!(e.link, links::ParsedLink::Protected(_));
+            let opened = c.link.as_ref().filter(|_| protected).map(Link::to_url);
+            let wrong = protected && password.is_some() && opened.is_none() && c.status == Status::Bad;
+            let c = dto(c);
+            let link = opened.unwrap_or_else(|| e.link.to_url());
+            match wrong {
+                true => {
+                    LinkCheck { link, status: LinkStatus::NeedsPassword, message: Some("wrong password".into()), ..c }
+                }
+                false => LinkCheck { link, ..c },
+            }
+        })
+        .collect())
 }
 
 /// Opens a `#P!` link with its password, or gives a keyless link its key; then checks it.
@@ -196,4 +226,91 @@ pub async fn links_export_save(
     };
     list.save(format, std::path::Path::new(path), key_file.as_deref().map(std::path::Path::new))?;
     Ok(list.entries.len())
+}
+
+/// Every link of the links ledger ("Received"), by name: how its download ended and what the
+/// re-checks found.
+#[tauri::command]
+pub fn links_received(state: State<'_, AppState>) -> IpcResult<Vec<ReceivedLink>> {
+    let ledger = Ledger::open(state.dirs.ledger())?;
+    Ok(received(&ledger))
+}
+
+/// Re-checks every link of the ledger now (by public handle: no key is kept), records what was
+/// found, and returns the ledger as [`links_received`] does.
+#[tauri::command]
+pub async fn links_received_check(state: State<'_, AppState>) -> IpcResult<Vec<ReceivedLink>> {
+    let client = state.link_client().await?;
+    let mut ledger = Ledger::open(state.dirs.ledger())?;
+    links::recheck_ledger(&client, &mut ledger, &mut |_| {}).await?;
+    Ok(received(&ledger))
+}
+
+/// Forgets links of the ledger by id (a later download takes them again).
+#[tauri::command]
+pub fn links_received_forget(state: State<'_, AppState>, ids: Vec<String>) -> IpcResult<()> {
+    let mut ledger = Ledger::open(state.dirs.ledger())?;
+    ledger.forget(&ids)?;
+    Ok(())
+}
+
+fn received(ledger: &Ledger) -> Vec<ReceivedLink> {
+    let mut out: Vec<ReceivedLink> = ledger
+        .entries()
+        .iter()
+        .map(|(id, e)| {
+            let health = ledger.health(id);
+            ReceivedLink {
+                id: id.clone(),
+                kind: if id.starts_with("folder:") { NodeKindDto::Folder } else { NodeKindDto::File },
+                name: e.name.clone(),
+                size: e.size,
+                downloaded: e.status == links::LedgerStatus::Done,
+                error: e.error.clone(),
+                health: health.map(|h| h.status.into()),
+                checked_at: health.map(|h| h.at),
+                reason: health.and_then(|h| h.reason.clone()),
+                history: health
+                    .map(|h| h.history.iter().map(|c| HealthChange { at: c.at, status: c.status.into() }).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// Every link this account has exported ("Shared by me"), by path, with its key where the
+/// tree holds it.
+#[tauri::command]
+pub async fn links_shared(state: State<'_, AppState>) -> IpcResult<Vec<SharedLinkDto>> {
+    let signed = state.signed().await?;
+    let shared = links::shared_links(&*signed.tree.lock().await);
+    Ok(shared
+        .into_iter()
+        .map(|s| SharedLinkDto {
+            handle: s.node.to_b64(),
+            kind: if s.kind == LinkKind::Folder { NodeKindDto::Folder } else { NodeKindDto::File },
+            link: if s.link.key.is_some() { s.link.to_url() } else { s.link.url_without_key() },
+            link_without_key: s.link.url_without_key(),
+            key: s.link.key_b64(),
+            name: s.name,
+            path: s.path,
+            size: s.size,
+        })
+        .collect())
+}
+
+/// What the service says now of every link this account has exported: alive, removed,
+/// taken down.
+#[tauri::command]
+pub async fn links_shared_check(state: State<'_, AppState>) -> IpcResult<Vec<SharedLinkCheck>> {
+    let signed = state.signed().await?;
+    let shared = links::shared_links(&*signed.tree.lock().await);
+    let found = links::check_shared(signed.session.client(), &shared, &mut |_| {}).await;
+    Ok(shared
+        .iter()
+        .zip(found)
+        .map(|(s, (status, reason))| SharedLinkCheck { handle: s.node.to_b64(), status: status.into(), reason })
+        .collect())
 }

@@ -152,3 +152,101 @@ fn a_keyless_list_is_checked_with_its_keys_pasted_apart() {
     wait_for(30, "both files", || std::fs::read(dest.join("b.bin")).ok().filter(|b| b.len() == 900));
     assert_eq!(h.err_kind("links_check", json!({"text": text, "keys": "not a key file"})), "invalid");
 }
+
+/// The Links page: "Received" lists the ledger, re-checks it (now, or by itself at sign-in when
+/// the setting says it is due) and forgets links; "Shared by me" lists what the account
+/// exported, with keys apart, and what the service says of each; a batch of `#P!` links opens
+/// with one password.
+#[test]
+fn the_links_page_shows_received_and_shared_links() {
+    let h = Harness::new();
+    let t = 1_700_000_000;
+    h.server.seed_bytes(EMAIL, "/Album/a.jpg", b"a picture", t).unwrap();
+    h.server.seed_bytes(EMAIL, "/notes.txt", b"notes", t).unwrap();
+    h.server.seed_bytes(EMAIL, "/gone.txt", b"gone", t).unwrap();
+    h.sign_in();
+    let cloud = h.cloud();
+    let handle = |name: &str| h.child(&cloud, name).unwrap()["handle"].as_str().unwrap().to_string();
+    let (album, notes, gone) = (handle("Album"), handle("notes.txt"), handle("gone.txt"));
+    let link_of = |h_: &str, pw: Option<&str>| -> String {
+        h.ok("get_link", json!({"handle": h_, "password": pw}))["link"].as_str().unwrap().to_string()
+    };
+    let (album_link, notes_link, gone_link) = (link_of(&album, None), link_of(&notes, None), link_of(&gone, None));
+
+    // Shared by me: the three exports, by path, each link opening what it names.
+    let shared = h.ok("links_shared", json!({}));
+    let rows: Vec<_> =
+        shared.as_array().unwrap().iter().map(|s| (s["path"].as_str().unwrap(), s["kind"].as_str().unwrap())).collect();
+    assert_eq!(rows, [("/Album", "folder"), ("/gone.txt", "file"), ("/notes.txt", "file")]);
+    assert_eq!(shared[2]["link"], notes_link.as_str());
+    let apart = format!("{}#{}", shared[2]["linkWithoutKey"].as_str().unwrap(), shared[2]["key"].as_str().unwrap());
+    assert_eq!(apart, notes_link, "the link without its key and the key rejoin");
+    assert_eq!(shared[0]["size"], 9);
+    let statuses = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(statuses(&h.ok("links_shared_check", json!({}))), ["alive", "alive", "alive"]);
+
+    // Received: two links downloaded; one then disappears at the source.
+    let dest = h.dir.path().join("got");
+    h.ok("links_download", json!({"links": [album_link, gone_link], "dest": dest.to_string_lossy()}));
+    wait_for(30, "both in the ledger", || {
+        (h.ok("links_received", json!({})).as_array().unwrap().len() == 2).then_some(())
+    });
+    let received = h.ok("links_received", json!({}));
+    let names: Vec<_> = received.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Album", "gone.txt"]);
+    assert!(received[0]["health"].is_null() && received[0]["downloaded"] == true, "{received}");
+    assert!(!received.to_string().contains(album_link.rsplit('#').next().unwrap()), "no key: {received}");
+    let checked = h.ok("links_received_check", json!({}));
+    assert_eq!(statuses_of(&checked, "health"), ["alive", "alive"]);
+    h.ok("trash", json!({"handles": [gone]}));
+    h.ok("delete_forever", json!({"handles": [gone]}));
+    let checked = h.ok("links_received_check", json!({}));
+    assert_eq!(statuses_of(&checked, "health"), ["alive", "removed"]);
+    let history: Vec<_> = checked[1]["history"].as_array().unwrap().iter().map(|c| c["status"].clone()).collect();
+    assert_eq!(history, [json!("alive"), json!("removed")]);
+    assert!(checked[1]["checkedAt"].as_i64().unwrap() > t);
+    assert_eq!(
+        statuses(&h.ok("links_shared_check", json!({}))),
+        ["alive", "alive"],
+        "the deleted file's link went with it"
+    );
+
+    // Forgotten, then re-checked by itself at the next sign-in once the setting asks for it.
+    h.ok("links_received_forget", json!({"ids": [checked[1]["id"]]}));
+    assert_eq!(h.ok("links_received", json!({})).as_array().unwrap().len(), 1);
+    let ledger = h.dir.path().join("data/links-ledger.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&ledger).unwrap()).unwrap();
+    let line = doc.as_object_mut().unwrap().values_mut().next().unwrap();
+    line.as_object_mut().unwrap().remove("checked");
+    std::fs::write(&ledger, doc.to_string()).unwrap();
+    assert!(h.ok("links_received", json!({}))[0]["health"].is_null());
+    let mut settings = h.ok("settings_get", json!({}));
+    settings["linksRecheckHours"] = json!(24);
+    h.ok("settings_set", json!({ "settings": settings }));
+    settings["linksRecheckHours"] = json!(721);
+    assert_eq!(h.err_kind("settings_set", json!({ "settings": settings })), "invalid");
+    h.ok("logout", json!({}));
+    h.sign_in();
+    wait_for(30, "re-checked at sign-in", || h.ok("links_received", json!({}))[0]["health"].as_str().map(|_| ()));
+
+    // A batch of `#P!` links opened with one password; the plain link it opens to downloads.
+    let protected_notes = link_of(&notes, Some("pw"));
+    let protected_album = link_of(&album, Some("pw"));
+    let text = format!("{protected_notes}\n{protected_album}");
+    let locked = h.ok("links_check", json!({ "text": text }));
+    assert_eq!(statuses(&locked), ["needsPassword", "needsPassword"]);
+    let wrong = h.ok("links_check", json!({ "text": text, "password": "nope" }));
+    assert_eq!(statuses(&wrong), ["needsPassword", "needsPassword"]);
+    assert_eq!(wrong[0]["message"], "wrong password");
+    let opened = h.ok("links_check", json!({ "text": text, "password": "pw" }));
+    assert_eq!(statuses(&opened), ["alive", "done"], "the album was downloaded before");
+    assert_eq!(opened[0]["link"], notes_link.as_str(), "the plain link, ready to download");
+    h.ok("links_download", json!({"links": [opened[0]["link"]], "dest": dest.to_string_lossy()}));
+    wait_for(30, "notes downloaded", || std::fs::read(dest.join("notes.txt")).ok().filter(|b| b == b"notes"));
+}
+
+fn statuses_of(v: &serde_json::Value, field: &str) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|c| c[field].as_str().unwrap_or("none").to_string()).collect()
+}

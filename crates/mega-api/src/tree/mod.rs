@@ -157,6 +157,25 @@ impl Tree {
         self.links.get(&h).copied()
     }
 
+    /// Every exported node with its public link handle, in no particular order.
+    pub fn exported(&self) -> impl Iterator<Item = (NodeHandle, NodeHandle)> + '_ {
+        self.links.iter().filter(|(h, _)| self.index.contains_key(h)).map(|(h, ph)| (*h, *ph))
+    }
+
+    /// The public link of an exported node, with its key: a file's node key, a folder's share
+    /// key. The key is `None` where this tree does not hold it (a folder exported by another
+    /// client whose share key is not known here).
+    pub fn public_link(&self, h: NodeHandle) -> Option<mega_proto::link::Link> {
+        use mega_proto::link::{Link, LinkKind};
+        let ph = self.public_handle(h)?;
+        let n = self.get(h)?;
+        let (kind, key) = match n.kind {
+            NodeKind::File => (LinkKind::File, n.key()),
+            _ => (LinkKind::Folder, self.keyring.shares.get(&h).cloned().map(mega_proto::NodeKey::Folder)),
+        };
+        Some(Link { kind, handle: ph, key, sub: None })
+    }
+
     /// A node and everything below it, parents before children.
     pub fn subtree(&self, h: NodeHandle) -> Vec<NodeHandle> {
         if !self.index.contains_key(&h) {

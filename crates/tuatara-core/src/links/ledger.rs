@@ -173,6 +173,26 @@ impl Ledger {
         logged
     }
 
+    /// Forgets links (their outcome and their re-checks) by id, as the file is now; a later
+    /// `links get` downloads them again. Returns how many it knew.
+    pub fn forget(&mut self, ids: &[String]) -> Result<usize> {
+        let mut known = 0;
+        self.update(|lines| {
+            for id in ids {
+                let had = lines.entries.remove(id).is_some();
+                let checked = lines.checks.remove(id).is_some();
+                known += usize::from(had || checked);
+            }
+        })?;
+        Ok(known)
+    }
+
+    /// When the link least recently re-checked was (Unix seconds; `Some(0)` when one never was),
+    /// `None` for an empty ledger: what a periodic re-check waits on.
+    pub fn oldest_check(&self) -> Option<u64> {
+        self.lines.entries.keys().map(|id| self.lines.checks.get(id).map_or(0, |h| h.at)).min()
+    }
+
     /// Changes the ledger as it is in its file now, under the lock, and writes it once
     /// (atomically, 0600): many links are recorded at the cost of one.
     pub(super) fn update(&mut self, change: impl FnOnce(&mut Lines)) -> Result<()> {

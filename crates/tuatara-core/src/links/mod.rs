@@ -7,7 +7,8 @@
 //! ([`mod@export`], [`formats`], [`keys`]) and read back ([`import`]). Links are re-checked over
 //! time ([`rot`]: removed, taken down, changed, with a history in the ledger), a links file's
 //! metadata is compared before and after download ([`integrity`]), and names that
-//! hide what a file is are flagged ([`risky`]). A link's key is never logged nor put in a
+//! hide what a file is are flagged ([`risky`]). What this account has exported is listed from its
+//! tree with each link's status ([`shared`]). A link's key is never logged nor put in a
 //! message; the ledger keeps public handles only.
 
 pub mod check;
@@ -21,6 +22,7 @@ pub mod ledger;
 pub mod resolve;
 pub mod risky;
 pub mod rot;
+pub mod shared;
 
 use std::path::Path;
 
@@ -37,7 +39,10 @@ pub use integrity::{allow_changed, Change};
 pub use keys::KeyFile;
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
-pub use rot::{all_alive, recheck, recheck_ledger, recheck_list, Health, LinkHealth, Recheck};
+pub use rot::{
+    all_alive, recheck, recheck_due, recheck_ledger, recheck_list, recheck_periodically, Health, LinkHealth, Recheck,
+};
+pub use shared::{check_shared, shared_links, SharedLink};
 
 /// Every MEGA link in a text (a links file, a forum post, a web page), normalised and
 /// de-duplicated, in the order they appear; keys given apart next to a link are picked up.

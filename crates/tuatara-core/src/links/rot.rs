@@ -155,6 +155,15 @@ impl std::fmt::Debug for Recheck {
     }
 }
 
+impl Recheck {
+    /// Whether this check found it not working where the check before found it alive (a
+    /// ledger re-check: its history says).
+    pub fn went_down(&self) -> bool {
+        let [.., before, last] = self.history.as_slice() else { return false };
+        Some(last.at) == self.checked_at && last.status != Health::Alive && before.status == Health::Alive
+    }
+}
+
 impl From<Checked> for Recheck {
     fn from(c: Checked) -> Self {
         let status = Health::of(c.status);
@@ -175,6 +184,39 @@ impl From<Checked> for Recheck {
             history: Vec::new(),
             changes: c.changes,
         }
+    }
+}
+
+/// Whether a ledger re-checked every `every` seconds is due at `now` (Unix seconds): some
+/// link of it was last checked that long ago, or never. An empty ledger never is.
+pub fn recheck_due(ledger: &Ledger, every: u64, now: u64) -> bool {
+    ledger.oldest_check().is_some_and(|oldest| now.saturating_sub(oldest) >= every)
+}
+
+/// Re-checks the ledger at `path` whenever [`recheck_due`] says so for the period `every`
+/// gives at that moment (none: off), looking every `tick`; each re-check's rows go to `done`.
+/// Runs until dropped. A ledger that cannot be read or written is said in the log and tried
+/// again at the next tick.
+pub async fn recheck_periodically(
+    client: Client,
+    path: std::path::PathBuf,
+    every: impl Fn() -> Option<u64> + Send,
+    tick: std::time::Duration,
+    mut done: impl FnMut(Vec<Recheck>) + Send,
+) {
+    loop {
+        if let Some(every) = every() {
+            let due = Ledger::open(path.clone()).map(|l| recheck_due(&l, every, now()).then_some(l));
+            match due {
+                Ok(Some(mut ledger)) => match recheck_ledger(&client, &mut ledger, &mut |_| {}).await {
+                    Ok(rows) => done(rows),
+                    Err(e) => tracing::warn!("the periodic re-check of received links failed: {e}"),
+                },
+                Ok(None) => {}
+                Err(e) => tracing::warn!("the links ledger could not be read for its re-check: {e}"),
+            }
+        }
+        tokio::time::sleep(tick).await;
     }
 }
 
@@ -221,7 +263,7 @@ pub async fn recheck_ledger(
     progress(Progress::Checking(ids.len()));
     let mut rows = Vec::with_capacity(ids.len());
     for part in ids.chunks(RECORD_EVERY) {
-        let found = probe_all(client, part, progress).await;
+        let found = probe_ids(client, part, progress).await;
         let at = now();
         let mut checked: Vec<(String, Health, Option<String>, Option<u64>)> = Vec::with_capacity(part.len());
         for (id, (status, reason, size)) in part.iter().zip(found) {
@@ -260,10 +302,14 @@ pub async fn recheck_ledger(
 }
 
 /// What one probe found: the status, why, and the size the service says.
-type Found = (Health, Option<String>, Option<u64>);
+pub(super) type Found = (Health, Option<String>, Option<u64>);
 
 /// Probes ledger ids: file links in batches, folder links one by one, [`AT_ONCE`] at a time.
-async fn probe_all(client: &Client, ids: &[String], progress: &mut (dyn FnMut(Progress) + Send)) -> Vec<Found> {
+pub(super) async fn probe_ids(
+    client: &Client,
+    ids: &[String],
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Vec<Found> {
     let links: Vec<Option<Link>> = ids.iter().map(|id| link_of_id(id)).collect();
     let files: Vec<(usize, NodeHandle)> = links
         .iter()
@@ -343,7 +389,7 @@ fn link_of_id(id: &str) -> Option<Link> {
 }
 
 /// Now, in Unix seconds.
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 

@@ -3,6 +3,7 @@
 import type {
   Commands,
   LinksOpened,
+  LinksRechecked,
   QuotaWaiting,
   Settings,
   TransferEvent,
@@ -38,6 +39,7 @@ export interface Backend extends Omit<Commands, 'transfersSubscribe' | 'settings
   onSessionExpired(cb: () => void): Promise<Unlisten>;
   onTreeChanged(cb: (e: TreeChanged) => void): Promise<Unlisten>;
   onLinksOpened(cb: (e: LinksOpened) => void): Promise<Unlisten>;
+  onLinksRechecked(cb: (e: LinksRechecked) => void): Promise<Unlisten>;
   onQuotaWaiting(cb: (e: QuotaWaiting) => void): Promise<Unlisten>;
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten>;
   // OS dialogs (the dialog plugin); null when the user cancels

@@ -11,7 +11,7 @@ import { MockDrive, fakeLink, fakeKey } from './mock/drive';
 import { fakeFolderLink, checkLink, parseLinks, unlock } from './mock/links';
 import { mockThumbnail } from './mock/thumbs';
 import { MockTransfers } from './mock/transfers';
-import type { Account, Handle, LinksOpened, QuotaWaiting, Settings, TreeChanged, WatchDto } from './types';
+import type { Account, Handle, LinkCheck, LinkHealth, LinksOpened, LinksRechecked, QuotaWaiting, ReceivedLink, Settings, TreeChanged, WatchDto } from './types';
 
 export interface MockOptions {
   /** milliseconds each call takes (login takes 10 times as long); 0 in tests */
@@ -38,6 +38,7 @@ export type MockBackend = Backend & {
   emitTreeChanged(e: TreeChanged): void;
   emitSessionExpired(): void;
   emitLinksOpened(e: LinksOpened): void;
+  emitLinksRechecked(e: LinksRechecked): void;
   emitQuotaWaiting(e: QuotaWaiting): void;
   emitDragDrop(e: DropEvent): void;
   /** every call made, for tests: [command, args] */
@@ -79,8 +80,23 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
   const drive = new MockDrive({ bigFolderSize: o.bigFolderSize });
   const transfers = new MockTransfers(o.tickMs);
   const calls: Array<[string, unknown]> = [];
-  /** ids of links downloaded (the links ledger) */
-  const downloaded = new Set<string>();
+  /** the links ledger: links downloaded, by public handle */
+  const received = new Map<string, ReceivedLink>();
+  const receive = (id: string, kind: 'file' | 'folder', name: string, size: number, downloaded = true) =>
+    received.set(id, { id: `${kind}:${id}`, kind, name, size, downloaded, error: downloaded ? null : 'the key does not open the file', health: null, checkedAt: null, reason: null, history: [] });
+  if (o.seedTransfers) {
+    const day = 86_400;
+    const now = Math.floor(Date.now() / 1000);
+    receive('r1Kx9aQz', 'file', 'lecture-01.mp4', 734_003_200);
+    receive('r2Bq7tYw', 'folder', 'Field recordings', 2_480_000_000);
+    receive('goneR3aa', 'file', 'mixtape-2019.zip', 188_000_000);
+    receive('r4Hn2pLs', 'file', 'scan-0042.pdf', 4_100_000, false);
+    const gone = received.get('goneR3aa')!;
+    Object.assign(gone, { health: 'removed', checkedAt: now - 2 * 3600, reason: 'the link was removed or does not exist', history: [{ at: now - 30 * day, status: 'alive' }, { at: now - 2 * 3600, status: 'removed' }] });
+    Object.assign(received.get('r1Kx9aQz')!, { health: 'alive', checkedAt: now - 2 * 3600, history: [{ at: now - 30 * day, status: 'alive' }] });
+  }
+  const receivedList = () => [...received.values()].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase())).map((r) => structuredClone(r));
+  const healthOf = (id: string): LinkHealth => (/gone|dead/i.test(id) ? 'removed' : /tos|blk/i.test(id) ? 'takenDown' : 'alive');
   let account: Account | null = o.signedIn ? { ...DEMO, remembered: true } : null;
   let pendingMfa: Account | null = null;
   let quotaUntil = o.quotaWait ? Date.now() / 1000 + o.quotaWait : null;
@@ -94,6 +110,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     useHttps: false,
     notifications: true,
     watchClipboard: false,
+    linksRecheckHours: 0,
   };
   let watches: WatchDto[] = [
     { id: 'w1', kind: 'upload', local: '/home/you/Pictures/Phone', remote: '/Camera Uploads', paused: false, lastActivity: Math.floor(Date.now() / 1000) - 420, error: null, uploaded: 1832, trashDeleted: false, ignore: ['*.tmp'] },
@@ -103,6 +120,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
   const expired = new Emitter<void>();
   const tree = new Emitter<TreeChanged>();
   const links = new Emitter<LinksOpened>();
+  const rechecked = new Emitter<LinksRechecked>();
   const quotaEv = new Emitter<QuotaWaiting>();
   const drops = new Emitter<DropEvent>();
 
@@ -151,6 +169,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     emitTreeChanged: (e) => tree.emit(e),
     emitSessionExpired: () => expired.emit(),
     emitLinksOpened: (e) => links.emit(e),
+    emitLinksRechecked: (e) => rechecked.emit(e),
     emitQuotaWaiting: (e) => quotaEv.emit(e),
     emitDragDrop: (e) => drops.emit(e),
 
@@ -248,8 +267,16 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     reveal: (a) => run('reveal', a, () => undefined),
 
     // links downloaded before are `done`, as the app's links ledger says
+    // `password` opens every `#P!` link of the batch ('tuatara' does)
     linksCheck: (a) =>
-      run('links_check', { chars: a.text.length, keys: a.keys ? a.keys.split('\n').filter((l) => l.trim()).length : 0 }, () => parseLinks(a.text).map((p) => (downloaded.has(p.id) ? { ...checkLink(p), status: 'done' as const } : checkLink(p))), 4),
+      run('links_check', { chars: a.text.length, keys: a.keys ? a.keys.split('\n').filter((l) => l.trim()).length : 0, ...(a.password ? { password: '<redacted>' } : {}) }, () =>
+        parseLinks(a.text).map((p): LinkCheck => {
+          if (p.protected && a.password) {
+            if (a.password !== 'tuatara') return { ...checkLink(p), message: 'wrong password' };
+            return unlock(p, a.password);
+          }
+          return received.get(p.id)?.downloaded ? { ...checkLink(p), status: 'done' } : checkLink(p);
+        }), 4),
     linksUnlock: (a) =>
       run('links_unlock', { link: '(hidden)' }, () => {
         const p = parseLinks(a.link)[0];
@@ -261,7 +288,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
         a.links.map((l) => {
           const p = parseLinks(l)[0];
           const c = checkLink(p);
-          downloaded.add(p.id);
+          receive(p.id, p.kind, c.name ?? 'file', c.size ?? 0);
           return transfers.add({ direction: 'download', name: c.name ?? 'file', size: c.size ?? 1_000_000, rate: 7_000_000 });
         }),
       ),
@@ -287,10 +314,32 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
           return transfers.add({ direction: 'download', name: n?.name ?? h, size: n?.size ?? 0, rate: 7_000_000 });
         });
       }),
+    linksReceived: () => run('links_received', undefined, receivedList),
+    linksReceivedCheck: () =>
+      run('links_received_check', undefined, () => {
+        const at = Math.floor(Date.now() / 1000);
+        for (const [id, r] of received) {
+          const health = healthOf(id);
+          if (r.history.at(-1)?.status !== health) r.history = [...r.history, { at, status: health }].slice(-10);
+          Object.assign(r, { health, checkedAt: at, reason: health === 'alive' ? null : health === 'removed' ? 'the link was removed or does not exist' : 'taken down' });
+        }
+        return receivedList();
+      }, 6),
+    linksReceivedForget: (a) => run('links_received_forget', a, () => { for (const id of a.ids) received.delete(id.split(':')[1] ?? id); }),
+    linksShared: () =>
+      run('links_shared', undefined, () =>
+        drive.exportedNodes().map(({ node, path, size }) => {
+          const link = fakeLink(node);
+          const [linkWithoutKey, key] = link.split('#');
+          return { handle: node.handle, kind: node.kind, name: node.name, path, size, link, linkWithoutKey, key };
+        }),
+      ),
+    linksSharedCheck: () =>
+      run('links_shared_check', undefined, () => drive.exportedNodes().map(({ node }) => ({ handle: node.handle, status: healthOf(node.name), reason: null })), 4),
     linksSave: (a) => run('links_save', { path: a.path, count: a.links.length }, () => undefined),
     diagnosticsExport: (a) => run('diagnostics_export', a, () => undefined),
     linksExportSave: (a) =>
-      run('links_export_save', { ...a, password: a.password ? '<redacted>' : null }, () => {
+      run('links_export_save', { ...a, ...(a.password ? { password: '<redacted>' } : {}) }, () => {
         if (a.keyFile && a.password) throw ipcError('invalid', 'keys apart or a password: one or the other');
         return a.asFolder ? 1 : drive.filesBelow(a.handle).length;
       }),
@@ -334,6 +383,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
       }
       return un;
     },
+    onLinksRechecked: (cb) => rechecked.on(cb),
     onQuotaWaiting: (cb) => {
       const un = quotaEv.on(cb);
       if (quotaUntil) {

@@ -38,6 +38,7 @@ export function tauriBackend(): Backend {
     onSessionExpired: (cb) => on('session://expired', () => cb()),
     onTreeChanged: (cb) => on('tree://changed', cb),
     onLinksOpened: (cb) => on('links://opened', cb),
+    onLinksRechecked: (cb) => on('links://rechecked', cb),
     onQuotaWaiting: (cb) => on('quota://waiting', cb),
     onDragDrop: (cb) =>
       getCurrentWebview().onDragDropEvent((e) => {

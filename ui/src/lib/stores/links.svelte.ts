@@ -14,6 +14,8 @@ class Links {
   text = $state('');
   /** A key file's text (`HANDLE KEY` a line) for links that came without their keys. */
   keys = $state('');
+  /** The password of the batch's `#P!` links (asked once for all of them). */
+  password = $state('');
   checks = $state<LinkCheck[]>([]);
   checking = $state(false);
   checked = $state(false);
@@ -42,6 +44,7 @@ class Links {
   reset(): void {
     this.text = '';
     this.keys = '';
+    this.password = '';
     this.checks = [];
     this.checked = false;
     this.unlockError = {};
@@ -50,7 +53,9 @@ class Links {
   async check(): Promise<void> {
     this.checking = true;
     try {
-      this.checks = await ipc.linksCheck({ text: this.text, keys: this.keys.trim() || undefined });
+      const checks = await ipc.linksCheck({ text: this.text, keys: this.keys.trim() || undefined, password: this.password || undefined });
+      // Two `#P!` links of one file open to the same link: shown once.
+      this.checks = checks.filter((c, i) => checks.findIndex((x) => x.link === c.link) === i);
       this.checked = true;
       this.unlockError = {};
     } catch (e) {
@@ -58,6 +63,13 @@ class Links {
     } finally {
       this.checking = false;
     }
+  }
+
+  /** Checks the batch again with its password: every `#P!` link it opens is ready. */
+  async unlockAll(): Promise<void> {
+    await this.check();
+    const still = this.checks.filter((c) => c.status === 'needsPassword').length;
+    if (still) notify.show(still === this.checks.length ? 'Wrong password' : `${still} link${still === 1 ? '' : 's'} did not open with that password`, 'error');
   }
 
   async unlock(link: string, secret: string, as: 'password' | 'key'): Promise<void> {

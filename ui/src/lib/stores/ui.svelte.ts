@@ -1,7 +1,7 @@
 // Which page and which dialog are showing, and the context menu.
 import type { NodeDto } from '../ipc';
 
-export type View = 'drive' | 'settings' | 'watches';
+export type View = 'drive' | 'settings' | 'watches' | 'links';
 
 export type Dialog =
   | { kind: 'newFolder' }

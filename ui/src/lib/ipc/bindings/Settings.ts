@@ -40,4 +40,8 @@ notifications: boolean,
 /**
  * Offer MEGA links copied to the clipboard.
  */
-watchClipboard: boolean, };
+watchClipboard: boolean, 
+/**
+ * Re-check the received links (the links ledger) every this many hours; 0: never.
+ */
+linksRecheckHours: number, };

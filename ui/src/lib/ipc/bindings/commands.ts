@@ -14,8 +14,11 @@ import type { LoginStep } from './LoginStep';
 import type { NodeDto } from './NodeDto';
 import type { Properties } from './Properties';
 import type { Quota } from './Quota';
+import type { ReceivedLink } from './ReceivedLink';
 import type { Roots } from './Roots';
 import type { Settings } from './Settings';
+import type { SharedLinkCheck } from './SharedLinkCheck';
+import type { SharedLinkDto } from './SharedLinkDto';
 import type { TransferAction } from './TransferAction';
 import type { TransferDto } from './TransferDto';
 import type { TransferEvent } from './TransferEvent';
@@ -61,6 +64,11 @@ export const COMMANDS = [
   'folder_link_download',
   'links_save',
   'links_export_save',
+  'links_received',
+  'links_received_check',
+  'links_received_forget',
+  'links_shared',
+  'links_shared_check',
   'watch_list',
   'watch_add',
   'watch_add_links',
@@ -137,7 +145,7 @@ export interface Commands {
   /** `reveal` */
   reveal(args: { id: string }): Promise<void>;
   /** `links_check` */
-  linksCheck(args: { text: string; keys?: string }): Promise<Array<LinkCheck>>;
+  linksCheck(args: { text: string; keys?: string; password?: string }): Promise<Array<LinkCheck>>;
   /** `links_unlock` */
   linksUnlock(args: { link: string; password?: string; key?: string }): Promise<LinkCheck>;
   /** `links_download` */
@@ -152,6 +160,16 @@ export interface Commands {
   linksSave(args: { path: string; links: Array<string> }): Promise<void>;
   /** `links_export_save` */
   linksExportSave(args: { handle: Handle; path: string; format: ListFormat; keyFile?: string; password?: string; asFolder: boolean }): Promise<number>;
+  /** `links_received` */
+  linksReceived(): Promise<Array<ReceivedLink>>;
+  /** `links_received_check` */
+  linksReceivedCheck(): Promise<Array<ReceivedLink>>;
+  /** `links_received_forget` */
+  linksReceivedForget(args: { ids: Array<string> }): Promise<void>;
+  /** `links_shared` */
+  linksShared(): Promise<Array<SharedLinkDto>>;
+  /** `links_shared_check` */
+  linksSharedCheck(): Promise<Array<SharedLinkCheck>>;
   /** `watch_list` */
   watchList(): Promise<Array<WatchDto>>;
   /** `watch_add` */
@@ -214,6 +232,11 @@ export function commands(invoke: Invoke): Commands {
     folderLinkDownload: (args) => invoke<Array<string>>('folder_link_download', args),
     linksSave: (args) => invoke<void>('links_save', args),
     linksExportSave: (args) => invoke<number>('links_export_save', args),
+    linksReceived: () => invoke<Array<ReceivedLink>>('links_received'),
+    linksReceivedCheck: () => invoke<Array<ReceivedLink>>('links_received_check'),
+    linksReceivedForget: (args) => invoke<void>('links_received_forget', args),
+    linksShared: () => invoke<Array<SharedLinkDto>>('links_shared'),
+    linksSharedCheck: () => invoke<Array<SharedLinkCheck>>('links_shared_check'),
     watchList: () => invoke<Array<WatchDto>>('watch_list'),
     watchAdd: (args) => invoke<WatchDto>('watch_add', args),
     watchAddLinks: (args) => invoke<WatchDto>('watch_add_links', args),

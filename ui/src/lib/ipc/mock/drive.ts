@@ -399,6 +399,14 @@ export class MockDrive {
     return n;
   }
 
+  /** Every exported node, by path ("Shared by me"). */
+  exportedNodes(): { node: MockNode; path: string; size: number }[] {
+    return [...this.nodes.values()]
+      .filter((n) => n.exported)
+      .map((node) => ({ node, path: this.pathOf(node.handle), size: node.kind === 'folder' ? this.filesBelow(node.handle).reduce((t, f) => t + f.size, 0) : node.size }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+  }
+
   filesBelow(handle: Handle): MockNode[] {
     const out: MockNode[] = [];
     const walk = (h: Handle) => {
