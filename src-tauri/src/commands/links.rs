@@ -206,13 +206,7 @@ pub async fn links_export_save(
         return Err(IpcError::invalid("no file given"));
     }
     let key_file = key_file.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
-    let password = password.filter(|p| !p.is_empty());
-    let keys = match (&key_file, password) {
-        (Some(_), Some(_)) => return Err(IpcError::invalid("keys apart or a password: one or the other")),
-        (Some(_), None) => Keys::Apart,
-        (None, Some(p)) => Keys::Password(p.into()),
-        (None, None) => Keys::InLinks,
-    };
+    let keys = Keys::choose(key_file.is_some(), password)?;
     let format = match format {
         ListFormat::Plain => Format::Plain,
         ListFormat::Csv => Format::Csv,

@@ -250,3 +250,23 @@ fn the_links_page_shows_received_and_shared_links() {
 fn statuses_of(v: &serde_json::Value, field: &str) -> Vec<String> {
     v.as_array().unwrap().iter().map(|c| c[field].as_str().unwrap_or("none").to_string()).collect()
 }
+
+/// The demo drive's exported folder, file and protected file show under "Shared by me" with
+/// their keys, and they open.
+#[test]
+fn the_demo_drive_shares_links() {
+    let h = Harness::new();
+    h.ok("open_demo", json!({}));
+    let shared = h.ok("links_shared", json!({}));
+    let shared = shared.as_array().unwrap();
+    assert!(shared.len() >= 3, "{shared:?}");
+    assert!(shared.iter().any(|s| s["kind"] == "folder"), "{shared:?}");
+    for s in shared {
+        assert!(s["key"].is_string(), "the app holds the key of {}", s["path"]);
+    }
+    let text: Vec<&str> = shared.iter().map(|s| s["link"].as_str().unwrap()).collect();
+    let checks = h.ok("links_check", json!({ "text": text.join("\n") }));
+    assert!(checks.as_array().unwrap().iter().all(|c| c["status"] == "alive"), "{checks}");
+    let status = h.ok("links_shared_check", json!({}));
+    assert!(status.as_array().unwrap().iter().all(|c| c["status"] == "alive"), "{status}");
+}

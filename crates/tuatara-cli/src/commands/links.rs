@@ -81,11 +81,7 @@ pub(crate) async fn export(app: &App, args: ExportArgs) -> Result<()> {
         ListFormatArg::Csv => ListFormat::Csv,
         ListFormatArg::Json => ListFormat::Json,
     };
-    let keys = match (&args.keys_apart, args.password) {
-        (Some(_), _) => Keys::Apart,
-        (None, Some(p)) => Keys::Password(Zeroizing::new(p)),
-        (None, None) => Keys::InLinks,
-    };
+    let keys = Keys::choose(args.keys_apart.is_some(), args.password)?;
     let sealing = matches!(keys, Keys::Password(_));
     let opts = ExportOptions { keys, as_folder: args.as_folder };
     let streamed = args.output.is_none() && format == ListFormat::Plain && !app.out.json;

@@ -48,6 +48,20 @@ pub enum Keys {
     Password(Zeroizing<String>),
 }
 
+impl Keys {
+    /// The keys as asked: apart (a key file named), sealed with a password (an empty one is
+    /// none), or in the links. Apart and a password together are [`Error::Invalid`]: a `#P!`
+    /// link has no key to set apart.
+    pub fn choose(apart: bool, password: Option<String>) -> crate::Result<Keys> {
+        match (apart, password.filter(|p| !p.is_empty())) {
+            (true, Some(_)) => Err(crate::Error::Invalid("keys apart or a password: one or the other".into())),
+            (true, None) => Ok(Keys::Apart),
+            (false, Some(p)) => Ok(Keys::Password(Zeroizing::new(p))),
+            (false, None) => Ok(Keys::InLinks),
+        }
+    }
+}
+
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
