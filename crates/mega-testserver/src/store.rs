@@ -65,19 +65,18 @@ pub struct Node {
 }
 
 impl Node {
-    /// The node as `f` and action packets show it.
+    /// The node as `f` and action packets show it: `h`, `p`, `u`, `t`, `a`, `k` and `ts` on
+    /// every node, empty strings where a root has none (spec §3.1), `s` on files, `fa` when set.
     pub fn to_json(&self) -> Value {
         let mut v = json!({
             "h": self.h.to_b64(),
+            "p": self.p.map(|p| p.to_b64()).unwrap_or_default(),
             "u": self.owner.to_b64(),
             "t": self.t,
             "a": self.a,
             "k": self.k,
             "ts": self.ts,
         });
-        if let Some(p) = self.p {
-            v["p"] = json!(p.to_b64());
-        }
         if self.t == kind::FILE {
             v["s"] = json!(self.s);
         }
@@ -154,14 +153,11 @@ impl Node {
     /// attributes are b64 and `fa` strings digits and b64, so nothing needs escaping).
     pub fn write_json(&self, out: &mut String, k: &str) {
         use std::fmt::Write;
-        let _ = write!(
-            out,
-            r#"{{"h":"{}","u":"{}","t":{},"a":"{}","k":"{}","ts":{}"#,
-            self.h, self.owner, self.t, self.a, k, self.ts
-        );
+        let _ = write!(out, r#"{{"h":"{}","p":""#, self.h);
         if let Some(p) = self.p {
-            let _ = write!(out, r#","p":"{p}""#);
+            let _ = write!(out, "{p}");
         }
+        let _ = write!(out, r#"","u":"{}","t":{},"a":"{}","k":"{}","ts":{}"#, self.owner, self.t, self.a, k, self.ts);
         if self.t == kind::FILE {
             let _ = write!(out, r#","s":{}"#, self.s);
         }

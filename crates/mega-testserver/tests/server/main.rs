@@ -6,4 +6,5 @@ mod client;
 
 mod cli;
 mod peers;
+mod replies;
 mod server;

@@ -272,11 +272,6 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
     // Export as the web client does: s2 with EXP, the share key wrapped for us, cr for the
     // folder and its file, then l.
     let share_key = Key128::new([0x5a; 16]);
-    let ok = b64::encode(&c.master().wrap(share_key.as_bytes()).unwrap());
-    let mut hh = [0u8; 16];
-    hh[..8].copy_from_slice(folder.as_bytes());
-    hh[8..].copy_from_slice(folder.as_bytes());
-    c.master().ecb_encrypt(&mut hh).unwrap();
     let cr = json!([
         [folder],
         [folder, file],
@@ -289,8 +284,8 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
             b64::encode(&share_key.wrap(&fk.to_node_key()).unwrap())
         ]
     ]);
-    let s2 = json!({"a": "s2", "n": folder, "s": [{"u": "EXP", "r": 0}], "ok": ok, "ha": b64::encode(&hh), "cr": cr});
-    assert_eq!(c.cmd(s2).await, json!(0));
+    assert_eq!(c.export_s2(&folder, &share_key, Some(cr)).await, json!(0));
+    let ok = b64::encode(&c.master().wrap(share_key.as_bytes()).unwrap());
     let ph = c.cmd(json!({"a": "l", "n": folder})).await.as_str().unwrap().to_string();
     let f = c.tree().await;
     assert_eq!(f["s"][0]["u"], "EXP");
