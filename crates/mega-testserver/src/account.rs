@@ -1,6 +1,7 @@
 //! Accounts as MEGA stores them: what the server keeps to check a login and hand out keys,
 //! derived from an e-mail and password exactly as a client does at sign-up (spec §2, §8.1).
 
+use mega_proto::keymgr::{KeysContainer, NewKeys};
 use mega_proto::login::{self, V2Keys};
 use mega_proto::rsa::{PrivateKey, PublicKey};
 use mega_proto::{b64, Key128, NodeHandle, UserHandle};
@@ -66,9 +67,12 @@ pub enum Version {
 }
 
 impl Account {
-    /// Creates an account as the web client does at sign-up: a random master key, a random RSA
-    /// key pair, keys wrapped for the password. Root handles are supplied by the store.
-    pub fn create(email: &str, password: &str, version: Version, roots: [NodeHandle; 3], now: i64) -> Self {
+    /// Creates an account as an official client does at sign-up: a random master key, a random
+    /// RSA key pair, keys wrapped for the password, and the key manager's `^!keys` (returned
+    /// beside the account: its b64 value, to store as the user attribute) holding the account's
+    /// new Ed25519 and Cu25519 private keys and its RSA key. Root handles are supplied by the
+    /// store.
+    pub fn create(email: &str, password: &str, version: Version, roots: [NodeHandle; 3], now: i64) -> (Self, String) {
         let email = email.to_lowercase();
         let mut rng = OsRng;
         let mut m = [0u8; 16];
@@ -92,7 +96,8 @@ impl Account {
         let (private, public) = generate_key();
         let mut h = [0u8; 8];
         rng.fill_bytes(&mut h);
-        Account {
+        let keys = initial_keys(UserHandle(h), now, &private, &master);
+        let account = Account {
             handle: UserHandle(h),
             name: email.split('@').next().unwrap_or("user").to_string(),
             email,
@@ -108,7 +113,8 @@ impl Account {
             transfer_max: 10 << 30,
             transfer_used: 0,
             mfa: None,
-        }
+        };
+        (account, keys)
     }
 
     /// Checks a six-digit TOTP code (30-second steps, one step of skew either way).
@@ -129,6 +135,29 @@ impl Account {
             }
         }
     }
+}
+
+/// A new account's `^!keys` (spec §6.10), b64: random Ed25519 and Cu25519 private keys (the
+/// official clients make both at sign-up) and the RSA key as `p`, `q`, `d` MPIs, encrypted
+/// under the master key.
+fn initial_keys(user: UserHandle, now: i64, rsa: &PrivateKey, master: &Key128) -> String {
+    let mut ed25519 = zeroize::Zeroizing::new([0u8; 32]);
+    let mut cu25519 = zeroize::Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(&mut ed25519[..]);
+    OsRng.fill_bytes(&mut cu25519[..]);
+    let (p, q, d, _) = rsa.components();
+    let mut rsa_short = zeroize::Zeroizing::new(Vec::new());
+    for n in [p, q, d] {
+        rsa_short.extend_from_slice(&mega_proto::rsa::write_mpi_bytes(n));
+    }
+    let keys = KeysContainer::new(&NewKeys {
+        identity: user,
+        created: u32::try_from(now).unwrap_or(0),
+        ed25519: &ed25519,
+        cu25519: &cu25519,
+        rsa: &rsa_short,
+    });
+    keys.encrypt_b64(master, &mut OsRng)
 }
 
 /// A 2048-bit key pair with `e = 17` that passes MEGA's checks.

@@ -158,7 +158,7 @@ pub(crate) fn uk(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 const NOT_ATTRIBUTES: [&str; 3] = ["a", "i", "v"];
 
 /// The key manager's user attribute (spec §6.10).
-pub(crate) const KEYS_ATTRIBUTE: &str = "^!keys";
+pub(crate) const KEYS_ATTRIBUTE: &str = mega_proto::keymgr::ATTRIBUTE;
 
 /// `upv`: stores user attributes, `{"<name>": ["<value>", "<version>"]}` (or a bare value).
 /// A version that is not the current one is a conflict (`-8`, EEXPIRED, as the SDK expects),
@@ -194,10 +194,8 @@ pub(crate) fn upv(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     }
     let mut reply = serde_json::Map::new();
     for (name, value) in updates {
-        let version = b64::encode(&random::<8>());
-        reply.insert(name.clone(), json!(version));
-        ctx.store.user_attrs.entry(user).or_default().insert(name.clone(), json!({"av": value, "v": version}));
-        ctx.store.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
+        let version = ctx.store.put_user_attr(user, &name, value);
+        reply.insert(name, json!(version));
     }
     Ok(Value::Object(reply))
 }

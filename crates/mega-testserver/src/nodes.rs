@@ -130,7 +130,9 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode
             let mut root = node.to_json();
             root["k"] = json!(cut_key(&node.k, folder));
             root["su"] = json!(node.owner.to_b64());
-            root["sk"] = json!(mine.sk);
+            if !mine.sk.is_empty() {
+                root["sk"] = json!(mine.sk);
+            }
             root["r"] = json!(mine.r);
             root["sts"] = json!(mine.ts);
             if !out.ends_with('[') {

@@ -109,7 +109,8 @@ pub struct UserShare {
     pub user: UserHandle,
     /// Access level: 0 read-only, 1 read/write, 2 full.
     pub r: u8,
-    /// The share key for that user: AES-wrapped with their master key, or RSA-encrypted.
+    /// The share key for that user: AES-wrapped with their master key, or RSA-encrypted; empty
+    /// when it reached them through the key manager (`^!keys`) instead.
     pub sk: String,
     /// When it was shared.
     pub ts: i64,
@@ -259,6 +260,10 @@ pub struct Store {
     pub quota_window: i64,
     /// Injected faults.
     pub faults: crate::faults::Faults,
+    /// Shares and folder links the server makes (seeding, the demo) are made as today's
+    /// official apps make them: dummy `ok`/`ha`, the share key only in `^!keys` (the owner's,
+    /// and an incoming share's recipient's), no `sk` on the recipient's share root.
+    pub official_apps: bool,
     /// How commands arrived: per command name, for tests of request batching.
     pub command_stats: HashMap<String, CommandStats>,
 }
@@ -332,6 +337,7 @@ impl Store {
             quota_window_start: now(),
             quota_window: QUOTA_WINDOW,
             faults: crate::faults::Faults::default(),
+            official_apps: false,
         }
     }
 
@@ -352,8 +358,10 @@ impl Store {
             return Err(format!("account {lower} exists"));
         }
         let roots = [self.new_handle(), self.new_handle(), self.new_handle()];
-        let account = Account::create(&lower, password, version, roots, now());
+        let (account, keys) = Account::create(&lower, password, version, roots, now());
         let user = account.handle;
+        let attr = json!({"av": keys, "v": b64::encode(&random::<8>())});
+        self.user_attrs.entry(user).or_default().insert(mega_proto::keymgr::ATTRIBUTE.to_string(), attr);
         for (h, t) in roots.iter().zip([kind::ROOT, kind::INBOX, kind::RUBBISH]) {
             self.insert_node(Node {
                 h: *h,
@@ -372,6 +380,15 @@ impl Store {
         self.accounts.insert(user, account);
         self.packets.insert(user, Log::default());
         Ok(user)
+    }
+
+    /// Stores a user attribute with a fresh version, and tells the user's sessions (`ua`);
+    /// returns the version.
+    pub fn put_user_attr(&mut self, user: UserHandle, name: &str, value: String) -> String {
+        let version = b64::encode(&random::<8>());
+        self.user_attrs.entry(user).or_default().insert(name.to_string(), json!({"av": value, "v": version}));
+        self.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
+        version
     }
 
     /// Starts an upload of `size` bytes for `user`; returns its URL id.

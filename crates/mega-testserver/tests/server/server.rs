@@ -624,19 +624,19 @@ async fn folder_link_visitors_hear_of_changes_inside_the_folder_only() {
 #[tokio::test]
 async fn user_attributes_are_stored_with_versions() {
     let (server, mut c) = logged_in().await;
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!(-9), "unset");
-    let v1 = c.cmd(json!({"a": "upv", "^!keys": ["AAEC", ""]})).await["^!keys"].as_str().unwrap().to_string();
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!({"av": "AAEC", "v": v1}));
-    assert_eq!(c.cmd(json!({"a": "upv", "^!keys": ["AwQF", "wrongver"]})).await, json!(-8), "a stale version");
-    let v2 = c.cmd(json!({"a": "upv", "^!keys": ["AwQF", v1]})).await["^!keys"].as_str().unwrap().to_string();
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs", "v": 1})).await, json!(-9), "unset");
+    let v1 = c.cmd(json!({"a": "upv", "*!prefs": ["AAEC", ""]})).await["*!prefs"].as_str().unwrap().to_string();
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs", "v": 1})).await, json!({"av": "AAEC", "v": v1}));
+    assert_eq!(c.cmd(json!({"a": "upv", "*!prefs": ["AwQF", "wrongver"]})).await, json!(-8), "a stale version");
+    let v2 = c.cmd(json!({"a": "upv", "*!prefs": ["AwQF", v1]})).await["*!prefs"].as_str().unwrap().to_string();
     assert_ne!(v1, v2);
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys"})).await, json!("AwQF"));
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs"})).await, json!("AwQF"));
     // Another user's private attributes are not readable; public ones are.
     server.add_user("b@example.com", "pw", Version::V2).unwrap();
     let mut b = Client::new(server.url());
     b.login("b@example.com", "pw").await.unwrap();
     let me = c.user.unwrap().to_b64();
-    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "^!keys"})).await, json!(-11));
+    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "*!prefs"})).await, json!(-11));
     c.cmd(json!({"a": "upv", "+puEd255": ["cHVia2V5", ""]})).await;
     assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "+puEd255"})).await, json!("cHVia2V5"));
     server.stop().await;
