@@ -360,8 +360,10 @@ impl Store {
         let roots = [self.new_handle(), self.new_handle(), self.new_handle()];
         let (account, keys) = Account::create(&lower, password, version, roots, now());
         let user = account.handle;
-        let attr = json!({"av": keys, "v": b64::encode(&random::<8>())});
-        self.user_attrs.entry(user).or_default().insert(mega_proto::keymgr::ATTRIBUTE.to_string(), attr);
+        let attrs = self.user_attrs.entry(user).or_default();
+        for (name, value) in keys {
+            attrs.insert(name.to_string(), json!({"av": value, "v": b64::encode(&random::<8>())}));
+        }
         for (h, t) in roots.iter().zip([kind::ROOT, kind::INBOX, kind::RUBBISH]) {
             self.insert_node(Node {
                 h: *h,

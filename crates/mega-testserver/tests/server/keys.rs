@@ -49,6 +49,25 @@ async fn every_new_account_has_the_keys_an_official_client_writes() {
         let (rq, rest) = rsa::read_mpi(rest).unwrap();
         let (rd, rest) = rsa::read_mpi(rest).unwrap();
         assert!((&rp, &rq, &rd) == (p, q, d) && rest.is_empty(), "{email}: the RSA key in ^!keys");
+        // The public halves beside it, as the SDK checks them at every login: derived from
+        // the private keys in ^!keys, the Cu25519 and RSA public keys signed with Ed25519.
+        let attr = |name: &str| b64::decode(ug[name]["av"].as_str().unwrap_or_else(|| panic!("{name} in ug")));
+        let signing = ed25519_dalek::SigningKey::from_bytes(&ed);
+        assert_eq!(attr("+puEd255"), signing.verifying_key().as_bytes());
+        let cu_public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*cu)).to_bytes();
+        assert_eq!(attr("+puCu255"), cu_public);
+        let pubk = b64::decode(ug["pubk"].as_str().unwrap());
+        let (n, rest) = rsa::read_mpi(&pubk).unwrap();
+        let (e, _) = rsa::read_mpi(rest).unwrap();
+        for (name, key) in
+            [("+sigCu255", cu_public.to_vec()), ("+sigPubk", [n.to_bytes_be(), e.to_bytes_be()].concat())]
+        {
+            let sig = attr(name);
+            assert_eq!(sig.len(), 72, "{name}: ts and signature");
+            let message = [&b"keyauth"[..], &sig[..8], &key].concat();
+            let signature = ed25519_dalek::Signature::from_slice(&sig[8..]).unwrap();
+            signing.verifying_key().verify_strict(&message, &signature).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
         // `uga` gives the same value and version; another user cannot read it.
         let uga = c.cmd(json!({"a": "uga", "ua": ATTRIBUTE, "v": 1})).await;
         assert_eq!(uga, ug[ATTRIBUTE], "{email}");
@@ -218,5 +237,29 @@ async fn the_demo_drive_with_official_apps_has_such_a_link_and_share() {
     let mut names = decrypt_with(&with_root, &keys, c.master(), &me);
     names.sort();
     assert_eq!(names, ["Ski weekend", "gear-list.md", "lift-pass.csv"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_saved_without_keys_gets_them_when_loaded() {
+    let dir = support::temp_dir();
+    let config = || mega_testserver::Config { data: Some(dir.path().to_path_buf()), ..Default::default() };
+    let server = support::server().config(config()).account("old@example.com", "pw", Version::V2).start().await;
+    server.stop().await;
+    // A data directory from before the server wrote `^!keys`.
+    let state = dir.path().join("state.json");
+    let mut snap: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    for pair in snap["user_attrs"].as_array_mut().unwrap() {
+        assert!(pair[1].as_object_mut().unwrap().remove(ATTRIBUTE).is_some(), "saved with ^!keys");
+    }
+    std::fs::write(&state, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let server = support::server().config(config()).start().await;
+    let mut c = Client::new(server.url());
+    let user = c.login("old@example.com", "pw").await.unwrap();
+    let (keys, _) = keys_of(&mut c).await;
+    assert_eq!((keys.identity(), keys.generation()), (Some(user), 1));
+    assert!(keys.priv_rsa().is_some() && keys.priv_ed25519().is_some());
+    let ug = c.cmd(json!({"a": "ug"})).await;
+    assert!(["+puEd255", "+puCu255", "+sigCu255", "+sigPubk"].iter().all(|a| ug[a]["av"].is_string()), "{ug}");
     server.stop().await;
 }
