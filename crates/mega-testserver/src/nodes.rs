@@ -97,7 +97,7 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode
     let mut links = Vec::new();
     for (node, ph) in &store.exported {
         if store.nodes.get(node).is_some_and(|n| n.owner == user) {
-            links.push(json!({"h": node.to_b64(), "ph": ph.to_b64()}));
+            links.push(json!({"h": node.to_b64(), "ph": ph.to_b64(), "ts": store.link_created(*node)}));
         }
     }
     let mut users = vec![json!({"u": user.to_b64(), "c": 2, "m": account.email, "ts": account.since})];
@@ -369,18 +369,18 @@ pub(crate) fn link(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if arg_int(cmd, "d") == Some(1) {
         let ph = ctx.store.exported.remove(&n).ok_or(ErrorCode::NotFound)?;
         ctx.store.links.remove(&ph);
+        ctx.store.link_ts.remove(&n);
         let scope = ctx.store.scope_of(n);
         ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "d": 1}), scope);
         return Ok(json!(0));
     }
-    if let Some(ph) = ctx.store.exported.get(&n) {
-        return Ok(json!(ph.to_b64()));
+    let (ph, new) = ctx.store.export(n);
+    if new {
+        // `n`: a new link; `ts` its creation (the SDK ignores a `ph` packet without either).
+        let packet = json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "n": 1, "ts": ctx.store.link_created(n)});
+        let scope = ctx.store.scope_of(n);
+        ctx.store.push_packet(user, packet, scope);
     }
-    let ph = ctx.store.new_handle();
-    ctx.store.links.insert(ph, n);
-    ctx.store.exported.insert(n, ph);
-    let scope = ctx.store.scope_of(n);
-    ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64()}), scope);
     Ok(json!(ph.to_b64()))
 }
 

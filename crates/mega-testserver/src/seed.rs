@@ -300,7 +300,7 @@ pub(crate) fn folder_link(store: &mut Store, user: UserHandle, folder: NodeHandl
     // The link carries the share key, which opens the key entries the share added below it.
     let key = ensure_share(store, folder)?;
     store.shares.get_mut(&folder)?.exported = true;
-    let ph = export(store, folder);
+    let (ph, _) = store.export(folder);
     Some(format!("https://mega.nz/folder/{ph}#{}", key.to_b64()))
 }
 
@@ -332,25 +332,12 @@ pub(crate) fn share_with(
     Some(())
 }
 
-/// The public handle of `h`, exporting it if needed.
-fn export(store: &mut Store, h: NodeHandle) -> NodeHandle {
-    match store.exported.get(&h) {
-        Some(ph) => *ph,
-        None => {
-            let ph = store.new_handle();
-            store.links.insert(ph, h);
-            store.exported.insert(h, ph);
-            ph
-        }
-    }
-}
-
 /// A file link (with its key) to one of `user`'s files, exporting it.
 pub(crate) fn file_link(store: &mut Store, user: UserHandle, h: NodeHandle) -> Option<String> {
     if store.nodes.get(&h)?.owner != user {
         return None;
     }
     let key = store.owner_key(h)?.to_bytes();
-    let ph = export(store, h);
+    let (ph, _) = store.export(h);
     Some(format!("https://mega.nz/file/{ph}#{}", b64::encode(&key)))
 }

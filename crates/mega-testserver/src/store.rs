@@ -235,6 +235,10 @@ pub struct Store {
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
     pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// When each public link was made (`ts` of `f`'s `ph` entries and of `ph` packets; the SDK
+    /// ignores a link without it). Not persisted: a link loaded from `--data` shows its node's
+    /// creation time.
+    pub link_ts: HashMap<NodeHandle, i64>,
     /// Public handles taken down (as after a takedown notice): `g` and a folder link's
     /// commands answer `-16` (EBLOCKED), as the real service does. Not persisted.
     pub taken_down: std::collections::HashSet<NodeHandle>,
@@ -324,6 +328,7 @@ impl Store {
             downloads: HashMap::new(),
             links: HashMap::new(),
             exported: HashMap::new(),
+            link_ts: HashMap::new(),
             taken_down: Default::default(),
             shares: HashMap::new(),
             user_attrs: HashMap::new(),
@@ -391,6 +396,23 @@ impl Store {
         self.user_attrs.entry(user).or_default().insert(name.to_string(), json!({"av": value, "v": version}));
         self.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
         version
+    }
+
+    /// The public handle of `h`, exporting it if needed; true if the link is new.
+    pub fn export(&mut self, h: NodeHandle) -> (NodeHandle, bool) {
+        if let Some(ph) = self.exported.get(&h) {
+            return (*ph, false);
+        }
+        let ph = self.new_handle();
+        self.links.insert(ph, h);
+        self.exported.insert(h, ph);
+        self.link_ts.insert(h, now());
+        (ph, true)
+    }
+
+    /// When the link of `h` was made.
+    pub fn link_created(&self, h: NodeHandle) -> i64 {
+        self.link_ts.get(&h).copied().or_else(|| self.nodes.get(&h).map(|n| n.ts)).unwrap_or(0)
     }
 
     /// Starts an upload of `size` bytes for `user`; returns its URL id.
@@ -469,6 +491,7 @@ impl Store {
             }
             if let Some(ph) = self.exported.remove(n) {
                 self.links.remove(&ph);
+                self.link_ts.remove(n);
             }
             self.shares.remove(n);
         }

@@ -84,7 +84,7 @@ fn tree(what: &str, f: &Value) {
         has(&format!("{what}: u"), u, &[("u", Ty::Len(11)), ("c", Ty::Int), ("m", Ty::Str), ("ts", Ty::Int)]);
     }
     for ph in f.get("ph").and_then(Value::as_array).into_iter().flatten() {
-        has(&format!("{what}: ph"), ph, &[("h", Ty::Len(8)), ("ph", Ty::Len(8))]);
+        has(&format!("{what}: ph"), ph, &[("h", Ty::Len(8)), ("ph", Ty::Len(8)), ("ts", Ty::Int)]);
     }
 }
 
@@ -99,7 +99,13 @@ fn packet(p: &Value) {
         }
         "u" => has(&what, p, &[("n", Ty::Len(8)), ("u", Ty::Len(11)), ("at", Ty::Str), ("ts", Ty::Int)]),
         "d" => has(&what, p, &[("n", Ty::Len(8)), ("ou", Ty::Len(11))]),
-        "ph" => has(&what, p, &[("h", Ty::Len(8)), ("ph", Ty::Len(8))]),
+        "ph" => {
+            // The SDK ignores one without `d` (removed) or `n` (new) and, unless removed, `ts`.
+            has(&what, p, &[("h", Ty::Len(8)), ("ph", Ty::Len(8))]);
+            if p.get("d").is_none() {
+                has(&what, p, &[("n", Ty::Int), ("ts", Ty::Int)]);
+            }
+        }
         "fa" => has(&what, p, &[("n", Ty::Len(8)), ("fa", Ty::Str)]),
         "ua" => has(&what, p, &[("u", Ty::Len(11)), ("ua", Ty::Arr), ("v", Ty::Arr)]),
         "s2" => {
@@ -220,11 +226,13 @@ async fn every_reply_carries_the_fields_the_service_always_sends() {
     // Withdrawn: an `s2` packet without `r`; then the delete and the logout.
     let sn = c.tree().await["sn"].as_str().unwrap().to_string();
     assert_eq!(c.cmd(json!({"a": "s2", "n": docs, "s": [{"u": "EXP", "r": ""}]})).await, json!(0));
+    assert_eq!(c.cmd(json!({"a": "l", "n": docs, "d": 1})).await, json!(0));
     assert_eq!(c.cmd(json!({"a": "d", "n": docs, "i": "abcdefghij"})).await, json!(0));
     let sc = c.sc(&sn).await;
     sc["a"].as_array().unwrap().iter().for_each(packet);
     let s2 = sc["a"].as_array().unwrap().iter().find(|p| p["a"] == "s2").unwrap();
     assert!(s2.get("r").is_none(), "a withdrawn share has no `r`: {s2}");
+    assert!(sc["a"].as_array().unwrap().iter().any(|p| p["a"] == "ph" && p["d"] == 1), "{sc}");
     assert_eq!(c.cmd(json!({"a": "sml"})).await, json!(0));
     server.stop().await;
 }
