@@ -65,7 +65,7 @@ pub(crate) fn us(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 }
 
 /// `ug`: the current user.
-pub(crate) fn ug(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
+pub(crate) fn ug(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let a = &ctx.store.accounts[&user];
     // `ts`: 16 random bytes and their encryption under the master key (spec §2.8).
@@ -94,12 +94,14 @@ pub(crate) fn ug(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
             reply["aas"] = json!(b64::encode(salt));
         }
     }
-    // The key attributes, each `{"av","v"}` as `uga` with `v:1` gives it: clients of today read
+    // The key attributes, as `uga` gives them: `{"av","v"}` with `v:1` (the SDK), else the bare
+    // b64 value (the web client, which decodes `^` attributes itself). Clients of today read
     // `^!keys` from here rather than asking for it.
+    let versioned = arg_int(cmd, "v") == Some(1);
     if let Some(attrs) = ctx.store.user_attrs.get(&user) {
         for name in UG_ATTRIBUTES {
             if let Some(v) = attrs.get(name) {
-                reply[name] = v.clone();
+                reply[name] = if versioned { v.clone() } else { v["av"].clone() };
             }
         }
     }

@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 const DUMMY: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
-/// The client's `^!keys`, from `ug`, decrypted with its master key; and the attribute's
-/// version.
+/// The client's `^!keys`, from `ug` as the SDK asks for it (`v:1`), decrypted with its master
+/// key; and the attribute's version.
 async fn keys_of(c: &mut Client) -> (KeysContainer, String) {
-    let ug = c.cmd(json!({"a": "ug"})).await;
+    let ug = c.cmd(json!({"a": "ug", "v": 1})).await;
     let attr = &ug[ATTRIBUTE];
     let keys = KeysContainer::decrypt_b64(attr["av"].as_str().unwrap(), c.master()).unwrap();
     (keys, attr["v"].as_str().unwrap().to_string())
@@ -41,7 +41,12 @@ async fn every_new_account_has_the_keys_an_official_client_writes() {
         seen.push((*ed, *cu));
         assert!(keys.share_keys().is_empty());
         // The RSA record is the account's own key (the one `privk` holds): p, q, d.
-        let ug = c.cmd(json!({"a": "ug"})).await;
+        let ug = c.cmd(json!({"a": "ug", "v": 1})).await;
+        // As the web client asks for it (no `v`): the bare b64 values.
+        let web = c.cmd(json!({"a": "ug"})).await;
+        for name in [ATTRIBUTE, "+puEd255", "+puCu255", "+sigCu255", "+sigPubk"] {
+            assert_eq!(web[name], ug[name]["av"], "{name}");
+        }
         let privk = PrivateKey::decrypt_privk(ug["privk"].as_str().unwrap(), c.master()).unwrap();
         let (p, q, d, _) = privk.components();
         let record = keys.priv_rsa().unwrap();
@@ -259,7 +264,7 @@ async fn an_account_saved_without_keys_gets_them_when_loaded() {
     let (keys, _) = keys_of(&mut c).await;
     assert_eq!((keys.identity(), keys.generation()), (Some(user), 1));
     assert!(keys.priv_rsa().is_some() && keys.priv_ed25519().is_some());
-    let ug = c.cmd(json!({"a": "ug"})).await;
+    let ug = c.cmd(json!({"a": "ug", "v": 1})).await;
     assert!(["+puEd255", "+puCu255", "+sigCu255", "+sigPubk"].iter().all(|a| ug[a]["av"].is_string()), "{ug}");
     server.stop().await;
 }

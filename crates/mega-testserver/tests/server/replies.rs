@@ -147,7 +147,9 @@ async fn every_reply_carries_the_fields_the_service_always_sends() {
     has("ug", &ug, &[("privk", Ty::Str), ("pubk", Ty::Str), ("ts", Ty::Len(43)), ("c", Ty::Int), ("s", Ty::Int)]);
     has("ug", &ug, &[("since", Ty::Int), ("aav", Ty::Int), ("aas", Ty::Len(43)), ("flags", Ty::Obj)]);
     assert_eq!(ug["aav"], 2);
-    has("ug: ^!keys", &ug["^!keys"], &[("av", Ty::Str), ("v", Ty::Len(11))]);
+    has("ug", &ug, &[("^!keys", Ty::Str), ("+puEd255", Ty::Len(43)), ("+puCu255", Ty::Len(43))]);
+    let ug = c.cmd(json!({"a": "ug", "v": 1})).await;
+    has("ug v:1: ^!keys", &ug["^!keys"], &[("av", Ty::Str), ("v", Ty::Len(11))]);
 
     let uq = c.cmd(json!({"a": "uq", "strg": 1, "xfer": 1, "pro": 1})).await;
     has("uq", &uq, &[("mstrg", Ty::Int), ("cstrg", Ty::Int), ("cstrgn", Ty::Obj), ("mxfer", Ty::Int)]);
