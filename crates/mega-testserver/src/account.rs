@@ -71,7 +71,7 @@ impl Account {
     /// RSA key pair, keys wrapped for the password; and, returned beside the account as (name,
     /// b64 value) to store as user attributes, the key manager's `^!keys` with the account's new
     /// Ed25519 and Cu25519 private keys and its RSA key, and their public halves and signatures
-    /// (see [`key_attributes`]). Root handles are supplied by the store.
+    /// (see `key_attributes`). Root handles are supplied by the store.
     pub fn create(
         email: &str,
         password: &str,
