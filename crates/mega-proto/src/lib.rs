@@ -19,7 +19,10 @@
 //!   chunks side by side fill the pipeline. This is what lets verification keep up with CTR.
 //! * Randomness is always passed in (`rand_core` RNGs), so every output is reproducible in tests.
 //!
-//! Out of scope here: the `v=3` sequence tags, the `^!keys` share-key scheme, CloudRAID.
+//! * **The key manager's `^!keys`** ([`keymgr`]) is read and rewritten record by record, so
+//!   records this crate does not know survive a rewrite byte for byte.
+//!
+//! Out of scope here: the `v=3` sequence tags, CloudRAID.
 
 pub mod attr;
 pub mod b64;
@@ -30,6 +33,7 @@ pub mod extract;
 pub mod fingerprint;
 pub mod handle;
 pub mod hashcash;
+pub mod keymgr;
 pub mod keys;
 pub mod link;
 pub mod login;

@@ -491,3 +491,148 @@ fn error_codes() {
         assert!(!matches!(c, ErrorCode::Unknown(_)));
     }
 }
+
+/// The key manager's `^!keys` (spec §6.10). The vector was built outside this crate, by hand
+/// from the SDK's `KeyManager` (`setKey`: HKDF-SHA256 of the master key, no salt, info `01`;
+/// `toKeysContainer`: `20 00 iv ciphertext tag`; `serialize`: tag, 3-byte length, value;
+/// `serializeShareKeys`: handle, key, flags), with Python's `cryptography` (OpenSSL) for HKDF
+/// and AES-GCM. The container here must decrypt it, rebuild it byte for byte, and agree with a
+/// second reading done here by hand with HMAC (HKDF's two steps).
+mod keys_container {
+    use hmac::{Hmac, Mac};
+    use mega_proto::keymgr::{self, tag, KeysContainer, ShareKey, SHARE_KEY_IN_USE, SHARE_KEY_TRUSTED};
+    use mega_proto::{b64, ErrorKind, Key128, NodeHandle, UserHandle};
+
+    const MASTER: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    const IV: [u8; 12] = [0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab];
+    const KEY_HEX: &str = "7163bb80c802762b578c09cfdf15e5ab";
+    const PLAIN_HEX: &str = "0100000101020000046553f100030000080102030405060708040000040000000705000000100000201111111111111111111111111111111111111111111111111111111111111111110000202222222222222222222222222222222222222222222222222222222222222222120000002000000461757468300000\
+2e01020304050633333333333333333333333333333333030a0b0c0d0e0f4444444444444444444444444444444401c800000666757475726560000000";
+    const BLOB: &str = "FACgoaKjpKWmp6ipqqt6p9dOhNjpuTgyovFLUPZCm8BypDQjfB3_aFh70j7O9QuWVHnb4vfHY0ts58n5_VLWII181FOzOj6TpoeD2Qa2Yi3BhISB1gIc-KZH0u2fV6YCtk6VOmPO14lMVVAp4L1LorF9zMpuIrM7Kzq81zqYI7uDVvtGgSOrX_M6kLoneoXd67jmwYPtvqvWELwACVWZnqfdS8Fs-z_4odO2l99ZoFUErHo25QMukQECxsQSXwHRaAzKui1b2y4W6dQet5et2n0VwMU10i8";
+
+    fn master() -> Key128 {
+        Key128::new(MASTER)
+    }
+
+    #[test]
+    fn the_container_key_is_hkdf_of_the_master_key_by_hand_too() {
+        let key = keymgr::container_key(&master());
+        assert_eq!(hex::encode(key.as_bytes()), KEY_HEX);
+        // RFC 5869 by hand: PRK = HMAC(zeros, master); OKM = HMAC(PRK, info || 01), cut to 16.
+        let mut extract = Hmac::<sha2::Sha256>::new_from_slice(&[0u8; 32]).unwrap();
+        extract.update(&MASTER);
+        let prk = extract.finalize().into_bytes();
+        let mut expand = Hmac::<sha2::Sha256>::new_from_slice(&prk).unwrap();
+        expand.update(&[0x01, 0x01]);
+        assert_eq!(&expand.finalize().into_bytes()[..16], key.as_bytes());
+    }
+
+    #[test]
+    fn the_vector_decrypts_to_its_records_and_rebuilds_byte_for_byte() {
+        let blob = b64::decode(BLOB);
+        let c = KeysContainer::decrypt(&blob, &master()).unwrap();
+        assert_eq!(hex::encode(&c.to_plaintext()[..]), PLAIN_HEX);
+        assert_eq!(c.version(), Some(1));
+        assert_eq!(c.creation_time(), Some(1_700_000_000));
+        assert_eq!(c.identity(), Some(UserHandle([1, 2, 3, 4, 5, 6, 7, 8])));
+        assert_eq!(c.generation(), 7);
+        assert_eq!(c.priv_ed25519().as_deref(), Some(&[0x11; 32]));
+        assert_eq!(c.priv_cu25519().as_deref(), Some(&[0x22; 32]));
+        assert_eq!(c.priv_rsa(), None, "an empty RSA record");
+        assert_eq!(c.get(tag::AUTHRING_ED25519), Some(&b"auth"[..]));
+        let shares = c.share_keys();
+        assert_eq!(shares.len(), 2);
+        assert_eq!(shares[0].handle, NodeHandle([1, 2, 3, 4, 5, 6]));
+        assert_eq!(shares[0].key, Key128::new([0x33; 16]));
+        assert!(shares[0].trusted() && shares[0].in_use());
+        assert_eq!(shares[1].handle, NodeHandle([10, 11, 12, 13, 14, 15]));
+        assert!(shares[1].trusted() && !shares[1].in_use());
+        assert_eq!(c.share_key(NodeHandle([10, 11, 12, 13, 14, 15])).unwrap().key, Key128::new([0x44; 16]));
+        assert_eq!(c.get(200), Some(&b"future"[..]), "an unknown record, kept");
+        assert_eq!(c.encrypt_with_iv(&master(), &IV), blob, "rebuilt byte for byte");
+        assert_eq!(KeysContainer::decrypt_b64(BLOB, &master()).unwrap().generation(), 7);
+    }
+
+    #[test]
+    fn a_rewrite_keeps_unknown_records_byte_for_byte() {
+        let mut c = KeysContainer::decrypt_b64(BLOB, &master()).unwrap();
+        assert_eq!(c.bump_generation(), 8);
+        let new = NodeHandle([9; 6]);
+        c.put_share_key(ShareKey {
+            handle: new,
+            key: Key128::new([0x55; 16]),
+            flags: SHARE_KEY_TRUSTED | SHARE_KEY_IN_USE,
+        });
+        assert!(c.remove_share_key(NodeHandle([1, 2, 3, 4, 5, 6])));
+        assert!(!c.remove_share_key(NodeHandle([1, 2, 3, 4, 5, 6])));
+        let blob = c.encrypt(&master(), &mut rand_core::OsRng);
+        assert_ne!(blob[2..14], IV, "a fresh IV");
+        let again = KeysContainer::decrypt(&blob, &master()).unwrap();
+        assert_eq!(again.generation(), 8);
+        let handles: Vec<NodeHandle> = again.share_keys().iter().map(|s| s.handle).collect();
+        assert_eq!(handles, [NodeHandle([10, 11, 12, 13, 14, 15]), new]);
+        let tags: Vec<u8> = again.records().map(|(t, _)| t).collect();
+        assert_eq!(tags, [1, 2, 3, 4, 5, 16, 17, 18, 32, 48, 200, 96], "every record, in its place");
+        assert_eq!(again.get(200), Some(&b"future"[..]));
+        assert_eq!(again.get(tag::AUTHRING_ED25519), Some(&b"auth"[..]));
+    }
+
+    #[test]
+    fn a_new_account_container_has_the_records_an_official_client_writes() {
+        let identity = UserHandle([7; 8]);
+        let rsa = vec![0x08, 0x00, 1, 2, 3];
+        let c = KeysContainer::new(&keymgr::NewKeys {
+            identity,
+            created: 1_800_000_000,
+            ed25519: &[1; 32],
+            cu25519: &[2; 32],
+            rsa: &rsa,
+        });
+        let tags: Vec<u8> = c.records().map(|(t, _)| t).collect();
+        assert_eq!(tags, [1, 2, 3, 4, 5, 16, 17, 18, 32, 33, 48, 64, 65, 80, 96], "the SDK's serialize order");
+        let back = KeysContainer::decrypt(&c.encrypt(&master(), &mut rand_core::OsRng), &master()).unwrap();
+        assert_eq!((back.version(), back.identity(), back.generation()), (Some(1), Some(identity), 1));
+        assert_eq!(back.priv_rsa(), Some(&rsa[..]));
+        assert!(back.share_keys().is_empty());
+    }
+
+    #[test]
+    fn corrupt_and_undecryptable_blobs_are_typed_errors() {
+        let blob = b64::decode(BLOB);
+        let wrong = KeysContainer::decrypt(&blob, &Key128::new([9; 16])).unwrap_err();
+        assert_eq!(wrong.kind(), ErrorKind::WrongKey, "another account's master key");
+        let mut flipped = blob.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(KeysContainer::decrypt(&flipped, &master()).unwrap_err().kind(), ErrorKind::WrongKey, "a bad tag");
+        let mut other = blob.clone();
+        other[0] = 21;
+        assert_eq!(KeysContainer::decrypt(&other, &master()).unwrap_err().kind(), ErrorKind::Unsupported);
+        assert_eq!(KeysContainer::decrypt(&blob[..29], &master()).unwrap_err().kind(), ErrorKind::InvalidInput);
+        // Decrypts, but the records are broken: each a typed error, none a panic.
+        for plain in [
+            &[1u8, 0, 0][..],           // a truncated header
+            &[200, 0, 0, 9, 1, 2][..],  // a value past the end
+            &[4, 0, 0, 3, 0, 0, 1][..], // a 3-byte generation
+            &[48, 0, 0, 22][..],        // share keys not whole entries
+        ] {
+            let mut padded = plain.to_vec();
+            if plain[0] == 48 {
+                padded.extend_from_slice(&[0; 22]);
+            }
+            let c = KeysContainer::parse(&padded);
+            assert_eq!(c.unwrap_err().kind(), ErrorKind::InvalidInput, "{plain:?}");
+        }
+        // And through the whole container: a broken record under a valid tag.
+        let mut c = KeysContainer::default();
+        c.set(tag::GENERATION, vec![0, 0, 1]).unwrap();
+        let sealed = c.encrypt_with_iv(&master(), &IV);
+        assert_eq!(KeysContainer::decrypt(&sealed, &master()).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn debug_shows_no_key() {
+        let c = KeysContainer::decrypt_b64(BLOB, &master()).unwrap();
+        let text = format!("{c:?} {:?}", c.share_keys());
+        assert!(!text.contains("51, 51") && !text.contains("17, 17") && !text.contains("3333"), "{text}");
+    }
+}

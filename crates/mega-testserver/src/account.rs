@@ -1,6 +1,7 @@
 //! Accounts as MEGA stores them: what the server keeps to check a login and hand out keys,
 //! derived from an e-mail and password exactly as a client does at sign-up (spec §2, §8.1).
 
+use mega_proto::keymgr::{KeysContainer, NewKeys};
 use mega_proto::login::{self, V2Keys};
 use mega_proto::rsa::{PrivateKey, PublicKey};
 use mega_proto::{b64, Key128, NodeHandle, UserHandle};
@@ -66,9 +67,18 @@ pub enum Version {
 }
 
 impl Account {
-    /// Creates an account as the web client does at sign-up: a random master key, a random RSA
-    /// key pair, keys wrapped for the password. Root handles are supplied by the store.
-    pub fn create(email: &str, password: &str, version: Version, roots: [NodeHandle; 3], now: i64) -> Self {
+    /// Creates an account as an official client does at sign-up: a random master key, a random
+    /// RSA key pair, keys wrapped for the password; and, returned beside the account as (name,
+    /// b64 value) to store as user attributes, the key manager's `^!keys` with the account's new
+    /// Ed25519 and Cu25519 private keys and its RSA key, and their public halves and signatures
+    /// (see `key_attributes`). Root handles are supplied by the store.
+    pub fn create(
+        email: &str,
+        password: &str,
+        version: Version,
+        roots: [NodeHandle; 3],
+        now: i64,
+    ) -> (Self, Vec<(&'static str, String)>) {
         let email = email.to_lowercase();
         let mut rng = OsRng;
         let mut m = [0u8; 16];
@@ -92,7 +102,8 @@ impl Account {
         let (private, public) = generate_key();
         let mut h = [0u8; 8];
         rng.fill_bytes(&mut h);
-        Account {
+        let keys = key_attributes(UserHandle(h), now, &private, &public, &master);
+        let account = Account {
             handle: UserHandle(h),
             name: email.split('@').next().unwrap_or("user").to_string(),
             email,
@@ -108,7 +119,8 @@ impl Account {
             transfer_max: 10 << 30,
             transfer_used: 0,
             mfa: None,
-        }
+        };
+        (account, keys)
     }
 
     /// Checks a six-digit TOTP code (30-second steps, one step of skew either way).
@@ -129,6 +141,57 @@ impl Account {
             }
         }
     }
+}
+
+/// The user attributes an official client stores at sign-up beside the account, each (name,
+/// b64 value): `^!keys` (spec §6.10) with random Ed25519 and Cu25519 private keys (both made
+/// at sign-up) and the RSA key as `p`, `q`, `d` MPIs, encrypted under the master key; and the
+/// public halves the SDK checks them against at every login: `+puEd255`, `+puCu255`, and the
+/// Ed25519 signatures of the Cu25519 key (`+sigCu255`) and of the RSA public key (`+sigPubk`),
+/// each `ts (8 bytes, big-endian) || Ed25519("keyauth" || ts || key)`.
+pub(crate) fn key_attributes(
+    user: UserHandle,
+    now: i64,
+    rsa: &PrivateKey,
+    public: &PublicKey,
+    master: &Key128,
+) -> Vec<(&'static str, String)> {
+    use ed25519_dalek::Signer;
+    let mut ed25519 = zeroize::Zeroizing::new([0u8; 32]);
+    let mut cu25519 = zeroize::Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(&mut ed25519[..]);
+    OsRng.fill_bytes(&mut cu25519[..]);
+    let (p, q, d, _) = rsa.components();
+    let mut rsa_short = zeroize::Zeroizing::new(Vec::new());
+    for n in [p, q, d] {
+        rsa_short.extend_from_slice(&mega_proto::rsa::write_mpi_bytes(n));
+    }
+    let keys = KeysContainer::new(&NewKeys {
+        identity: user,
+        created: u32::try_from(now).unwrap_or(0),
+        ed25519: &ed25519,
+        cu25519: &cu25519,
+        rsa: &rsa_short,
+    });
+    let signing = ed25519_dalek::SigningKey::from_bytes(&ed25519);
+    let cu_public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*cu25519)).to_bytes();
+    let ts = (now.max(0) as u64).to_be_bytes();
+    let sign = |key: &[u8]| {
+        let message = [&b"keyauth"[..], &ts, key].concat();
+        [&ts[..], &signing.sign(&message).to_bytes()].concat()
+    };
+    // The RSA public key as the SDK signs it: the modulus, then the exponent, bare bytes.
+    let pubk = public.to_bytes();
+    let (n, rest) = mega_proto::rsa::read_mpi(&pubk).expect("our own public key");
+    let (e, _) = mega_proto::rsa::read_mpi(rest).expect("our own public key");
+    let rsa_public = [n.to_bytes_be(), e.to_bytes_be()].concat();
+    vec![
+        (mega_proto::keymgr::ATTRIBUTE, keys.encrypt_b64(master, &mut OsRng)),
+        ("+puEd255", b64::encode(signing.verifying_key().as_bytes())),
+        ("+puCu255", b64::encode(&cu_public)),
+        ("+sigCu255", b64::encode(&sign(&cu_public))),
+        ("+sigPubk", b64::encode(&sign(&rsa_public))),
+    ]
 }
 
 /// A 2048-bit key pair with `e = 17` that passes MEGA's checks.

@@ -13,6 +13,7 @@
 //! | `#P!` link | `Documents/Personal/CV.pdf`, password [`LINK_PASSWORD`] |
 //! | rubbish bin | `old-draft.md`, `temp-export.csv` and the folder `Old screenshots`, with `rr` (their original folder) so they can be restored |
 //! | incoming share | `Trip to Wanaka`, shared read-only by [`FRIEND_EMAIL`] / [`FRIEND_PASSWORD`] |
+//! | with `--official-apps` | `Music` exported and `Ski weekend` shared by the friend as today's official apps do: dummy `ok`/`ha`, the keys only in `^!keys` |
 //!
 //! Every byte is generated from fixed seeds, so the content is the same on every machine; the
 //! keys are random, as a client's would be. With `--data`, the demo is seeded once and kept.
@@ -44,6 +45,10 @@ pub const FILE_LINK_PATH: &str = "/Datasets/weather-archive.bin";
 pub const PROTECTED_LINK_PATH: &str = "/Documents/Personal/CV.pdf";
 /// The folder the friend shares.
 pub const SHARED_FOLDER: &str = "Trip to Wanaka";
+/// With [`Store::official_apps`]: the folder exported as the official apps export today.
+pub const APP_FOLDER_LINK_PATH: &str = "/Music";
+/// With [`Store::official_apps`]: the folder the friend shares as the official apps share today.
+pub const APP_SHARED_FOLDER: &str = "Ski weekend";
 
 /// What the demo holds, for printing and for tests.
 #[derive(Debug, Clone)]
@@ -54,6 +59,9 @@ pub struct Demo {
     pub file_link: String,
     /// A `#P!` link to [`PROTECTED_LINK_PATH`] (password [`LINK_PASSWORD`]).
     pub protected_link: String,
+    /// With [`Store::official_apps`]: the folder link of [`APP_FOLDER_LINK_PATH`], with its key
+    /// (which is only in the demo account's `^!keys`).
+    pub app_folder_link: Option<String>,
     /// Files in the demo account (cloud drive and rubbish bin).
     pub files: usize,
     /// Bytes in those files.
@@ -602,6 +610,14 @@ fn friend_plan() -> Vec<Planned> {
     p
 }
 
+/// The friend's folder shared as the official apps share today.
+fn app_share_plan() -> Vec<Planned> {
+    vec![
+        planned(format!("/{APP_SHARED_FOLDER}/gear-list.md"), Content::Text(markdown("Gear list", 21, 3)), 10),
+        planned(format!("/{APP_SHARED_FOLDER}/lift-pass.csv"), Content::Text(csv(&["day", "price"], 3, 22)), 10),
+    ]
+}
+
 /// Generates and encrypts one planned file (no lock held).
 fn prepare(dir: &std::path::Path, p: &Planned) -> Result<Prepared, SeedError> {
     let (data, attrs) = match &p.content {
@@ -661,7 +677,11 @@ pub(crate) fn seed(store: &std::sync::Mutex<Store>) -> Result<(), SeedError> {
         (s.dir.clone(), user, friend)
     };
     let plan = plan();
-    let friend_plan = friend_plan();
+    let official = lock().official_apps;
+    let mut friend_plan = friend_plan();
+    if official {
+        friend_plan.extend(app_share_plan());
+    }
     let prepared = prepare_all(&dir, &plan)?;
     let friend_prepared = prepare_all(&dir, &friend_plan)?;
     let second_report = prepare(
@@ -684,12 +704,35 @@ pub(crate) fn seed(store: &std::sync::Mutex<Store>) -> Result<(), SeedError> {
         seed::move_to_rubbish(&mut s, user, h).ok_or_else(|| SeedError::BadPath(path.into()))?;
     }
     let shared = seed::find_path(&s, friend, SHARED_FOLDER).ok_or_else(|| SeedError::BadPath(SHARED_FOLDER.into()))?;
-    seed::share_with(&mut s, friend, shared, user, 0).ok_or_else(|| SeedError::BadPath(SHARED_FOLDER.into()))?;
+    // Made before the switch applies, so that it stays the documented legacy share.
+    s.official_apps = false;
+    let legacy = seed::share_with(&mut s, friend, shared, user, 0);
+    s.official_apps = official;
+    legacy.ok_or_else(|| SeedError::BadPath(SHARED_FOLDER.into()))?;
+    if official {
+        let bad = || SeedError::BadPath(APP_SHARED_FOLDER.into());
+        let app_shared = seed::find_path(&s, friend, APP_SHARED_FOLDER).ok_or_else(bad)?;
+        seed::share_with(&mut s, friend, app_shared, user, 0).ok_or_else(bad)?;
+        let music = seed::find_path(&s, user, APP_FOLDER_LINK_PATH).ok_or_else(|| bad_path(APP_FOLDER_LINK_PATH))?;
+        seed::folder_link(&mut s, user, music).ok_or_else(|| bad_path(APP_FOLDER_LINK_PATH))?;
+    }
     Ok(())
 }
 
-/// The demo's links and counts, from the store (after seeding, or loaded from `--data`).
+fn bad_path(p: &str) -> SeedError {
+    SeedError::BadPath(p.into())
+}
+
+/// The demo's links and counts, from the store (after seeding, or loaded from `--data`). The
+/// documented links are the legacy ones whatever [`Store::official_apps`] says.
 pub(crate) fn describe(store: &mut Store) -> Result<Demo, SeedError> {
+    let official = std::mem::replace(&mut store.official_apps, false);
+    let demo = describe_links(store);
+    store.official_apps = official;
+    demo
+}
+
+fn describe_links(store: &mut Store) -> Result<Demo, SeedError> {
     let user = *store.by_email.get(EMAIL).ok_or_else(|| SeedError::NoAccount(EMAIL.into()))?;
     let find = |s: &Store, p: &str| seed::find_path(s, user, p).ok_or_else(|| SeedError::BadPath(p.into()));
     let folder = find(store, FOLDER_LINK_PATH)?;
@@ -697,6 +740,13 @@ pub(crate) fn describe(store: &mut Store) -> Result<Demo, SeedError> {
     let protected_file = find(store, PROTECTED_LINK_PATH)?;
     let bad = |p: &str| SeedError::BadPath(p.into());
     let folder_link = seed::folder_link(store, user, folder).ok_or_else(|| bad(FOLDER_LINK_PATH))?;
+    // Only what was seeded so: describing never makes a new share of either kind.
+    let app_folder_link = match find(store, APP_FOLDER_LINK_PATH) {
+        Ok(music) if store.shares.get(&music).is_some_and(|s| s.ok.as_deref() == Some(crate::keys::DUMMY)) => {
+            seed::folder_link(store, user, music)
+        }
+        _ => None,
+    };
     let file_link = seed::file_link(store, user, file).ok_or_else(|| bad(FILE_LINK_PATH))?;
     let plain = seed::file_link(store, user, protected_file).ok_or_else(|| bad(PROTECTED_LINK_PATH))?;
     let link = mega_proto::link::parse_plain(&plain).map_err(|_| bad(PROTECTED_LINK_PATH))?;
@@ -709,5 +759,5 @@ pub(crate) fn describe(store: &mut Store) -> Result<Demo, SeedError> {
         files += f as usize;
         bytes += b;
     }
-    Ok(Demo { folder_link, file_link, protected_link, files, bytes })
+    Ok(Demo { folder_link, file_link, protected_link, app_folder_link, files, bytes })
 }

@@ -34,6 +34,7 @@ mod events;
 pub mod faults;
 mod files;
 mod hashcash;
+mod keys;
 mod login;
 mod nodes;
 pub mod persist;
@@ -352,6 +353,13 @@ impl TestServer {
     /// Sets the injected faults (all off by default).
     pub fn set_faults(&self, faults: faults::Faults) {
         self.app.store.lock().unwrap_or_else(|e| e.into_inner()).faults = faults;
+    }
+
+    /// Makes the shares and folder links the server creates from now on (seeding, the demo) as
+    /// today's official apps make them: dummy `ok`/`ha`, the share key only in the owner's
+    /// `^!keys` and an incoming share's recipient's, no `sk` on the recipient's share root.
+    pub fn set_official_apps(&self, on: bool) {
+        self.app.store.lock().unwrap_or_else(|e| e.into_inner()).official_apps = on;
     }
 
     /// Switches the hashcash challenge on logins on (with this easiness) or off.

@@ -65,7 +65,7 @@ pub(crate) fn us(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 }
 
 /// `ug`: the current user.
-pub(crate) fn ug(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
+pub(crate) fn ug(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let a = &ctx.store.accounts[&user];
     // `ts`: 16 random bytes and their encryption under the master key (spec §2.8).
@@ -73,7 +73,7 @@ pub(crate) fn ug(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
     let mut enc = ssc;
     let _ = Key128::ecb_encrypt(&a.master, &mut enc);
     let ts = [ssc, enc].concat();
-    Ok(json!({
+    let mut reply = json!({
         "u": user.to_b64(),
         "email": a.email,
         "name": a.name,
@@ -85,8 +85,31 @@ pub(crate) fn ug(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
         "s": 0,
         "since": a.since,
         "flags": {},
-    }))
+    });
+    // The account version, and a v2 account's salt (the SDK reads them from here).
+    match &a.verifier {
+        Verifier::V1(_) => reply["aav"] = json!(1),
+        Verifier::V2 { salt, .. } => {
+            reply["aav"] = json!(2);
+            reply["aas"] = json!(b64::encode(salt));
+        }
+    }
+    // The key attributes, as `uga` gives them: `{"av","v"}` with `v:1` (the SDK), else the bare
+    // b64 value (the web client, which decodes `^` attributes itself). Clients of today read
+    // `^!keys` from here rather than asking for it.
+    let versioned = arg_int(cmd, "v") == Some(1);
+    if let Some(attrs) = ctx.store.user_attrs.get(&user) {
+        for name in UG_ATTRIBUTES {
+            if let Some(v) = attrs.get(name) {
+                reply[name] = if versioned { v.clone() } else { v["av"].clone() };
+            }
+        }
+    }
+    Ok(reply)
 }
+
+/// The user attributes `ug` carries when set.
+const UG_ATTRIBUTES: [&str; 6] = ["^!keys", "*keyring", "+puEd255", "+puCu255", "+sigPubk", "+sigCu255"];
 
 /// `uq`: storage and transfer quota, with real accounting of what is stored.
 pub(crate) fn uq(ctx: &mut Ctx<'_>, _cmd: &Value) -> CmdResult {
@@ -136,9 +159,13 @@ pub(crate) fn uk(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
 /// Names a `upv`/`uga` request may not use as attribute names.
 const NOT_ATTRIBUTES: [&str; 3] = ["a", "i", "v"];
 
+/// The key manager's user attribute (spec §6.10).
+pub(crate) const KEYS_ATTRIBUTE: &str = mega_proto::keymgr::ATTRIBUTE;
+
 /// `upv`: stores user attributes, `{"<name>": ["<value>", "<version>"]}` (or a bare value).
-/// A version that is not the current one is a conflict (`-8`); the reply maps each name to
-/// its new version.
+/// A version that is not the current one is a conflict (`-8`, EEXPIRED, as the SDK expects),
+/// and so is a versionless write of an existing `^!keys`; the reply maps each name to its new
+/// version.
 pub(crate) fn upv(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let obj = cmd.as_object().ok_or(ErrorCode::Args)?;
@@ -153,10 +180,14 @@ pub(crate) fn upv(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
             _ => return Err(ErrorCode::Args),
         };
         let current = ctx.store.user_attrs.get(&user).and_then(|m| m.get(name));
-        if let (Some(version), Some(current)) = (version, current) {
-            if current["v"].as_str() != Some(version) {
+        match (version, current) {
+            (Some(version), Some(current)) if current["v"].as_str() != Some(version) => {
                 return Err(ErrorCode::Expired);
             }
+            // The key manager's attribute is never replaced blind: a client that did not read
+            // it first would lose the share keys in it.
+            (None, Some(_)) if name == KEYS_ATTRIBUTE => return Err(ErrorCode::Expired),
+            _ => {}
         }
         updates.push((name.clone(), value));
     }
@@ -165,10 +196,8 @@ pub(crate) fn upv(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     }
     let mut reply = serde_json::Map::new();
     for (name, value) in updates {
-        let version = ctx.store.new_handle().to_b64();
-        reply.insert(name.clone(), json!(version));
-        ctx.store.user_attrs.entry(user).or_default().insert(name.clone(), json!({"av": value, "v": version}));
-        ctx.store.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
+        let version = ctx.store.put_user_attr(user, &name, value);
+        reply.insert(name, json!(version));
     }
     Ok(Value::Object(reply))
 }

@@ -60,6 +60,11 @@ struct Args {
     /// Turn on two-factor authentication for an account: EMAIL:BASE32SECRET. Repeatable.
     #[arg(long, value_name = "EMAIL:BASE32SECRET")]
     mfa: Vec<String>,
+    /// Behave like accounts used from today's official apps: the shares and folder links the
+    /// server seeds have dummy `ok`/`ha` and their keys only in `^!keys`; the demo drive also
+    /// gets such a folder link (`/Music`) and such an incoming share (`Ski weekend`).
+    #[arg(long)]
+    official_apps: bool,
 }
 
 fn parse_user(spec: &str) -> Result<(String, String, Version), String> {
@@ -97,6 +102,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    server.set_official_apps(args.official_apps);
     for (email, password, version) in users {
         if server.has_user(&email) {
             eprintln!("mega-testserver: account {email} kept from the data directory");
@@ -117,6 +123,9 @@ async fn main() -> std::process::ExitCode {
                 eprintln!("  folder link:  {}", d.folder_link);
                 eprintln!("  file link:    {}", d.file_link);
                 eprintln!("  #P! link:     {} (password {})", d.protected_link, mega_testserver::demo::LINK_PASSWORD);
+                if let Some(link) = &d.app_folder_link {
+                    eprintln!("  folder link made as the official apps do: {link}");
+                }
             }
             Err(e) => {
                 eprintln!("mega-testserver: --demo: {e}");

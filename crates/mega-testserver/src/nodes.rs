@@ -76,7 +76,7 @@ fn fetch_folder_link(store: &Store, root: NodeHandle) -> Result<String, ErrorCod
     let mut out = String::from(r#"{"f":["#);
     write_nodes(store, &mut out, &store.subtree(root), Some(root));
     let owner = store.nodes[&root].owner;
-    out.push_str(&format!(r#"],"ok":[],"s":[],"u":[],"sn":"{}"}}"#, sn(store.seq(owner))));
+    out.push_str(&format!(r#"],"ok":[],"s":[],"u":[],"ipc":[],"opc":[],"ps":[],"sn":"{}"}}"#, sn(store.seq(owner))));
     Ok(out)
 }
 
@@ -97,7 +97,7 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode
     let mut links = Vec::new();
     for (node, ph) in &store.exported {
         if store.nodes.get(node).is_some_and(|n| n.owner == user) {
-            links.push(json!({"h": node.to_b64(), "ph": ph.to_b64()}));
+            links.push(json!({"h": node.to_b64(), "ph": ph.to_b64(), "ts": store.link_created(*node)}));
         }
     }
     let mut users = vec![json!({"u": user.to_b64(), "c": 2, "m": account.email, "ts": account.since})];
@@ -130,7 +130,9 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode
             let mut root = node.to_json();
             root["k"] = json!(cut_key(&node.k, folder));
             root["su"] = json!(node.owner.to_b64());
-            root["sk"] = json!(mine.sk);
+            if !mine.sk.is_empty() {
+                root["sk"] = json!(mine.sk);
+            }
             root["r"] = json!(mine.r);
             root["sts"] = json!(mine.ts);
             if !out.ends_with('[') {
@@ -141,7 +143,7 @@ pub(crate) fn fetch(ctx: &mut Ctx<'_>, _cmd: &Value) -> Result<String, ErrorCode
         }
     }
     out.push_str(&format!(
-        r#"],"ok":{},"s":{},"u":{},"ph":{},"sn":"{}"}}"#,
+        r#"],"ok":{},"s":{},"u":{},"ph":{},"ipc":[],"opc":[],"ps":[],"sn":"{}"}}"#,
         Value::from(ok),
         Value::from(out_shares),
         Value::from(users),
@@ -367,23 +369,26 @@ pub(crate) fn link(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     if arg_int(cmd, "d") == Some(1) {
         let ph = ctx.store.exported.remove(&n).ok_or(ErrorCode::NotFound)?;
         ctx.store.links.remove(&ph);
+        ctx.store.link_ts.remove(&n);
         let scope = ctx.store.scope_of(n);
         ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "d": 1}), scope);
         return Ok(json!(0));
     }
-    if let Some(ph) = ctx.store.exported.get(&n) {
-        return Ok(json!(ph.to_b64()));
+    let (ph, new) = ctx.store.export(n);
+    if new {
+        // `n`: a new link; `ts` its creation (the SDK ignores a `ph` packet without either).
+        let packet = json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64(), "n": 1, "ts": ctx.store.link_created(n)});
+        let scope = ctx.store.scope_of(n);
+        ctx.store.push_packet(user, packet, scope);
     }
-    let ph = ctx.store.new_handle();
-    ctx.store.links.insert(ph, n);
-    ctx.store.exported.insert(n, ph);
-    let scope = ctx.store.scope_of(n);
-    ctx.store.push_packet(user, json!({"a": "ph", "h": n.to_b64(), "ph": ph.to_b64()}), scope);
     Ok(json!(ph.to_b64()))
 }
 
 /// `s2`: shares a folder. Only the `EXP` share of folder links is supported: `r:0` exports it
-/// (storing `ok`/`ha` and applying `cr`), `r:""` withdraws it.
+/// (storing `ok`/`ha` and applying `cr`), `r:""` withdraws it. A folder shared already keeps
+/// its key: an `ok` other than the stored one changes nothing and gets the stored `ok`/`ha`
+/// back, as the service answers a client that would re-key a share (the SDK reads it as
+/// EKEY).
 pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
     let user = ctx.user()?;
     let n = handle(cmd, "n")?;
@@ -391,14 +396,27 @@ pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
         return Err(ErrorCode::Args);
     }
     let targets = cmd.get("s").and_then(Value::as_array).ok_or(ErrorCode::Args)?;
+    let ok = cmd.get("ok").and_then(Value::as_str);
+    let ha = cmd.get("ha").and_then(Value::as_str);
+    let exporting = targets.iter().any(|s| s.get("r").is_some_and(|r| r.as_str() != Some("")));
+    if let (Some(ok), Some(existing), true) = (ok, ctx.store.shares.get(&n), exporting) {
+        if let Some(stored) = existing.ok.as_deref().filter(|stored| *stored != ok) {
+            return Ok(json!({"ok": stored, "ha": existing.ha.clone().unwrap_or_default()}));
+        }
+    }
+    let mut packets = Vec::new();
     for s in targets {
         if s.get("u").and_then(Value::as_str) != Some("EXP") {
             return Err(ErrorCode::Access);
         }
+        // The packet the owner's other sessions get (the SDK ignores one without `o`; no `r`
+        // means the share is gone).
+        let mut packet = json!({"a": "s2", "n": n.to_b64(), "o": user.to_b64(), "u": "EXP", "i": request_id(cmd)});
         match s.get("r") {
             Some(Value::String(r)) if r.is_empty() => {
                 if let Some(share) = ctx.store.shares.get_mut(&n) {
                     share.exported = false;
+                    packet["ts"] = json!(share.ts);
                     if share.users.is_empty() {
                         ctx.store.shares.remove(&n);
                     }
@@ -407,19 +425,26 @@ pub(crate) fn share(ctx: &mut Ctx<'_>, cmd: &Value) -> CmdResult {
             Some(_) => {
                 let share = ctx.store.shares.entry(n).or_insert_with(|| Share { ts: now(), ..Share::default() });
                 share.exported = true;
-                if let Some(ok) = cmd.get("ok").and_then(Value::as_str) {
+                if let Some(ok) = ok {
                     share.ok = Some(ok.to_string());
+                    packet["ok"] = json!(ok);
                 }
-                if let Some(ha) = cmd.get("ha").and_then(Value::as_str) {
+                if let Some(ha) = ha {
                     share.ha = Some(ha.to_string());
+                    packet["ha"] = json!(ha);
                 }
+                packet["r"] = json!(arg_int(s, "r").unwrap_or(0));
+                packet["ts"] = json!(share.ts);
                 if let Some(cr) = cmd.get("cr") {
                     ctx.store.apply_cr(cr, |r| NodeHandle::from_b64(r).ok());
                 }
             }
             None => return Err(ErrorCode::Args),
         }
+        packets.push(packet);
     }
-    ctx.store.push_packet(user, json!({"a": "s2", "n": n.to_b64(), "u": "EXP", "i": request_id(cmd)}), Vec::new());
+    for packet in packets {
+        ctx.store.push_packet(user, packet, Vec::new());
+    }
     Ok(json!(0))
 }

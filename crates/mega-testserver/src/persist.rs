@@ -311,6 +311,21 @@ pub fn load(dir: &Path, store: &mut Store) -> Result<bool, LoadError> {
     for (u, attrs) in snap.user_attrs {
         store.user_attrs.insert(user(&u)?, attrs);
     }
+    // Accounts saved before the server wrote `^!keys` get theirs now (and the public keys and
+    // signatures that go with it), as an official client upgrading the account would.
+    for (handle, account) in &store.accounts {
+        let attrs = store.user_attrs.entry(*handle).or_default();
+        if !attrs.contains_key(mega_proto::keymgr::ATTRIBUTE) {
+            let rsa = mega_proto::rsa::PrivateKey::decrypt_privk(&account.privk, &account.master)
+                .map_err(|e| damaged(&path, e))?;
+            for (name, av) in
+                crate::account::key_attributes(*handle, account.since, &rsa, &account.public, &account.master)
+            {
+                let attr = serde_json::json!({"av": av, "v": b64::encode(&crate::store::random::<8>())});
+                attrs.insert(name.to_string(), attr);
+            }
+        }
+    }
     for (h, data) in snap.file_attrs {
         let h = b64::decode_exact::<8>(&h, "file attribute handle").map_err(|e| damaged(&path, e))?;
         store.file_attrs.insert(h, b64::decode(&data));

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use mega_proto::attr::Attributes;
 use mega_proto::content::{ChunkBatch, ContentCipher, Direction};
 use mega_proto::fingerprint::{self, Fingerprint};
+use mega_proto::keymgr::{SHARE_KEY_IN_USE, SHARE_KEY_TRUSTED};
 use mega_proto::{b64, chunks, FileKey, Key128, NodeHandle, UserHandle};
 use serde_json::json;
 
@@ -54,10 +55,15 @@ fn key_field(store: &Store, user: UserHandle, parent: NodeHandle, key: &[u8]) ->
     k
 }
 
-/// A shared folder's key, from its `ok` and the owner's master key.
+/// A shared folder's key: from the owner's `^!keys`, else from its `ok` (unless a dummy) and
+/// the owner's master key.
 fn share_key(store: &Store, folder: NodeHandle) -> Option<Key128> {
-    let ok = store.shares.get(&folder)?.ok.as_deref()?;
-    let master = &store.accounts.get(&store.nodes.get(&folder)?.owner)?.master;
+    let owner = store.nodes.get(&folder)?.owner;
+    if let Some(k) = crate::keys::share_key(store, owner, folder) {
+        return Some(k);
+    }
+    let ok = store.shares.get(&folder)?.ok.as_deref().filter(|ok| *ok != crate::keys::DUMMY)?;
+    let master = &store.accounts.get(&owner)?.master;
     Key128::from_slice(&master.unwrap(&b64::decode(ok)).ok()?).ok()
 }
 
@@ -262,9 +268,17 @@ fn ensure_share(store: &mut Store, folder: NodeHandle) -> Option<Key128> {
     ha[..8].copy_from_slice(h8.as_bytes());
     ha[8..].copy_from_slice(h8.as_bytes());
     master.ecb_encrypt(&mut ha).ok()?;
+    let official = store.official_apps;
     let share = store.shares.entry(folder).or_insert_with(|| Share { ts: now(), ..Share::default() });
-    share.ok = Some(b64::encode(&master.wrap(sk.as_bytes()).ok()?));
-    share.ha = Some(b64::encode(&ha));
+    if official {
+        // Today's official apps: dummy `ok`/`ha`, the key in the owner's `^!keys` only.
+        share.ok = Some(crate::keys::DUMMY.to_string());
+        share.ha = Some(crate::keys::DUMMY.to_string());
+        crate::keys::put_share_key(store, owner, folder, &sk, SHARE_KEY_TRUSTED | SHARE_KEY_IN_USE);
+    } else {
+        share.ok = Some(b64::encode(&master.wrap(sk.as_bytes()).ok()?));
+        share.ha = Some(b64::encode(&ha));
+    }
     for h in store.subtree(folder) {
         let Some(key) = store.owner_key(h) else { continue };
         let entry = format!("{folder}:{}", b64::encode(&sk.wrap(&key.to_bytes()).ok()?));
@@ -286,13 +300,13 @@ pub(crate) fn folder_link(store: &mut Store, user: UserHandle, folder: NodeHandl
     // The link carries the share key, which opens the key entries the share added below it.
     let key = ensure_share(store, folder)?;
     store.shares.get_mut(&folder)?.exported = true;
-    let ph = export(store, folder);
+    let (ph, _) = store.export(folder);
     Some(format!("https://mega.nz/folder/{ph}#{}", key.to_b64()))
 }
 
 /// Shares one of `owner`'s folders with another user (`r`: 0 read-only, 1 read/write, 2 full).
 /// The share key reaches them wrapped with their master key, as after their client has
-/// re-wrapped an RSA-encrypted one.
+/// re-wrapped an RSA-encrypted one; or, with [`Store::official_apps`], in their `^!keys`.
 pub(crate) fn share_with(
     store: &mut Store,
     owner: UserHandle,
@@ -304,24 +318,18 @@ pub(crate) fn share_with(
         return None;
     }
     let sk = ensure_share(store, folder)?;
-    let wrapped = b64::encode(&store.accounts.get(&to)?.master.wrap(sk.as_bytes()).ok()?);
+    let wrapped = if store.official_apps {
+        // The key reached the recipient's client through the key manager (not `sk`), which
+        // keeps it in their `^!keys`.
+        crate::keys::put_share_key(store, to, folder, &sk, SHARE_KEY_TRUSTED);
+        String::new()
+    } else {
+        b64::encode(&store.accounts.get(&to)?.master.wrap(sk.as_bytes()).ok()?)
+    };
     let share = store.shares.get_mut(&folder)?;
     share.users.retain(|u| u.user != to);
     share.users.push(UserShare { user: to, r, sk: wrapped, ts: now() });
     Some(())
-}
-
-/// The public handle of `h`, exporting it if needed.
-fn export(store: &mut Store, h: NodeHandle) -> NodeHandle {
-    match store.exported.get(&h) {
-        Some(ph) => *ph,
-        None => {
-            let ph = store.new_handle();
-            store.links.insert(ph, h);
-            store.exported.insert(h, ph);
-            ph
-        }
-    }
 }
 
 /// A file link (with its key) to one of `user`'s files, exporting it.
@@ -330,6 +338,6 @@ pub(crate) fn file_link(store: &mut Store, user: UserHandle, h: NodeHandle) -> O
         return None;
     }
     let key = store.owner_key(h)?.to_bytes();
-    let ph = export(store, h);
+    let (ph, _) = store.export(h);
     Some(format!("https://mega.nz/file/{ph}#{}", b64::encode(&key)))
 }

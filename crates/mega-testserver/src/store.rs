@@ -65,19 +65,18 @@ pub struct Node {
 }
 
 impl Node {
-    /// The node as `f` and action packets show it.
+    /// The node as `f` and action packets show it: `h`, `p`, `u`, `t`, `a`, `k` and `ts` on
+    /// every node, empty strings where a root has none (spec §3.1), `s` on files, `fa` when set.
     pub fn to_json(&self) -> Value {
         let mut v = json!({
             "h": self.h.to_b64(),
+            "p": self.p.map(|p| p.to_b64()).unwrap_or_default(),
             "u": self.owner.to_b64(),
             "t": self.t,
             "a": self.a,
             "k": self.k,
             "ts": self.ts,
         });
-        if let Some(p) = self.p {
-            v["p"] = json!(p.to_b64());
-        }
         if self.t == kind::FILE {
             v["s"] = json!(self.s);
         }
@@ -110,7 +109,8 @@ pub struct UserShare {
     pub user: UserHandle,
     /// Access level: 0 read-only, 1 read/write, 2 full.
     pub r: u8,
-    /// The share key for that user: AES-wrapped with their master key, or RSA-encrypted.
+    /// The share key for that user: AES-wrapped with their master key, or RSA-encrypted; empty
+    /// when it reached them through the key manager (`^!keys`) instead.
     pub sk: String,
     /// When it was shared.
     pub ts: i64,
@@ -154,14 +154,11 @@ impl Node {
     /// attributes are b64 and `fa` strings digits and b64, so nothing needs escaping).
     pub fn write_json(&self, out: &mut String, k: &str) {
         use std::fmt::Write;
-        let _ = write!(
-            out,
-            r#"{{"h":"{}","u":"{}","t":{},"a":"{}","k":"{}","ts":{}"#,
-            self.h, self.owner, self.t, self.a, k, self.ts
-        );
+        let _ = write!(out, r#"{{"h":"{}","p":""#, self.h);
         if let Some(p) = self.p {
-            let _ = write!(out, r#","p":"{p}""#);
+            let _ = write!(out, "{p}");
         }
+        let _ = write!(out, r#"","u":"{}","t":{},"a":"{}","k":"{}","ts":{}"#, self.owner, self.t, self.a, k, self.ts);
         if self.t == kind::FILE {
             let _ = write!(out, r#","s":{}"#, self.s);
         }
@@ -238,6 +235,10 @@ pub struct Store {
     pub links: HashMap<NodeHandle, NodeHandle>,
     /// Node -> public handle.
     pub exported: HashMap<NodeHandle, NodeHandle>,
+    /// When each public link was made (`ts` of `f`'s `ph` entries and of `ph` packets; the SDK
+    /// ignores a link without it). Not persisted: a link loaded from `--data` shows its node's
+    /// creation time.
+    pub link_ts: HashMap<NodeHandle, i64>,
     /// Public handles taken down (as after a takedown notice): `g` and a folder link's
     /// commands answer `-16` (EBLOCKED), as the real service does. Not persisted.
     pub taken_down: std::collections::HashSet<NodeHandle>,
@@ -263,6 +264,10 @@ pub struct Store {
     pub quota_window: i64,
     /// Injected faults.
     pub faults: crate::faults::Faults,
+    /// Shares and folder links the server makes (seeding, the demo) are made as today's
+    /// official apps make them: dummy `ok`/`ha`, the share key only in `^!keys` (the owner's,
+    /// and an incoming share's recipient's), no `sk` on the recipient's share root.
+    pub official_apps: bool,
     /// How commands arrived: per command name, for tests of request batching.
     pub command_stats: HashMap<String, CommandStats>,
 }
@@ -323,6 +328,7 @@ impl Store {
             downloads: HashMap::new(),
             links: HashMap::new(),
             exported: HashMap::new(),
+            link_ts: HashMap::new(),
             taken_down: Default::default(),
             shares: HashMap::new(),
             user_attrs: HashMap::new(),
@@ -336,6 +342,7 @@ impl Store {
             quota_window_start: now(),
             quota_window: QUOTA_WINDOW,
             faults: crate::faults::Faults::default(),
+            official_apps: false,
         }
     }
 
@@ -356,8 +363,12 @@ impl Store {
             return Err(format!("account {lower} exists"));
         }
         let roots = [self.new_handle(), self.new_handle(), self.new_handle()];
-        let account = Account::create(&lower, password, version, roots, now());
+        let (account, keys) = Account::create(&lower, password, version, roots, now());
         let user = account.handle;
+        let attrs = self.user_attrs.entry(user).or_default();
+        for (name, value) in keys {
+            attrs.insert(name.to_string(), json!({"av": value, "v": b64::encode(&random::<8>())}));
+        }
         for (h, t) in roots.iter().zip([kind::ROOT, kind::INBOX, kind::RUBBISH]) {
             self.insert_node(Node {
                 h: *h,
@@ -376,6 +387,32 @@ impl Store {
         self.accounts.insert(user, account);
         self.packets.insert(user, Log::default());
         Ok(user)
+    }
+
+    /// Stores a user attribute with a fresh version, and tells the user's sessions (`ua`);
+    /// returns the version.
+    pub fn put_user_attr(&mut self, user: UserHandle, name: &str, value: String) -> String {
+        let version = b64::encode(&random::<8>());
+        self.user_attrs.entry(user).or_default().insert(name.to_string(), json!({"av": value, "v": version}));
+        self.push_packet(user, json!({"a": "ua", "u": user.to_b64(), "ua": [name], "v": [version]}), Vec::new());
+        version
+    }
+
+    /// The public handle of `h`, exporting it if needed; true if the link is new.
+    pub fn export(&mut self, h: NodeHandle) -> (NodeHandle, bool) {
+        if let Some(ph) = self.exported.get(&h) {
+            return (*ph, false);
+        }
+        let ph = self.new_handle();
+        self.links.insert(ph, h);
+        self.exported.insert(h, ph);
+        self.link_ts.insert(h, now());
+        (ph, true)
+    }
+
+    /// When the link of `h` was made.
+    pub fn link_created(&self, h: NodeHandle) -> i64 {
+        self.link_ts.get(&h).copied().or_else(|| self.nodes.get(&h).map(|n| n.ts)).unwrap_or(0)
     }
 
     /// Starts an upload of `size` bytes for `user`; returns its URL id.
@@ -454,6 +491,7 @@ impl Store {
             }
             if let Some(ph) = self.exported.remove(n) {
                 self.links.remove(&ph);
+                self.link_ts.remove(n);
             }
             self.shares.remove(n);
         }

@@ -25,6 +25,7 @@ pub const MFA_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 pub struct Server {
     config: Config,
     accounts: Vec<Account>,
+    official_apps: bool,
 }
 
 /// An account of a [`Server`].
@@ -53,6 +54,13 @@ impl Server {
         self
     }
 
+    /// Makes the shares and folder links the server seeds as today's official apps make them
+    /// (see [`TestServer::set_official_apps`]): "an account used from the official apps".
+    pub fn official_apps(mut self) -> Self {
+        self.official_apps = true;
+        self
+    }
+
     /// Creates this account when started.
     pub fn account(mut self, email: &str, password: &str, version: Version) -> Self {
         self.accounts.push(Account { email: email.into(), password: password.into(), version, mfa: None });
@@ -69,6 +77,7 @@ impl Server {
     /// Starts the server and creates the accounts.
     pub async fn start(self) -> TestServer {
         let server = TestServer::start_with(self.config).await.expect("the test server starts");
+        server.set_official_apps(self.official_apps);
         for a in self.accounts {
             server
                 .add_user(&a.email, &a.password, a.version)

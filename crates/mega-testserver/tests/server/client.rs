@@ -133,6 +133,21 @@ impl Client {
         (v, fk)
     }
 
+    /// `s2` exporting `folder` as the web client does: `ok` and `ha` wrapped with the master
+    /// key, and `cr` when given. Returns the reply.
+    pub async fn export_s2(&mut self, folder: &str, share_key: &Key128, cr: Option<Value>) -> Value {
+        let ok = b64::encode(&self.master().wrap(share_key.as_bytes()).unwrap());
+        let mut hh = [0u8; 16];
+        hh[..8].copy_from_slice(folder.as_bytes());
+        hh[8..].copy_from_slice(folder.as_bytes());
+        self.master().ecb_encrypt(&mut hh).unwrap();
+        let mut s2 = json!({"a": "s2", "n": folder, "s": [{"u": "EXP", "r": 0}], "ok": ok, "ha": b64::encode(&hh)});
+        if let Some(cr) = cr {
+            s2["cr"] = cr;
+        }
+        self.cmd(s2).await
+    }
+
     pub async fn fetch(&self, url: &str) -> reqwest::Response {
         self.http.get(url).send().await.unwrap()
     }

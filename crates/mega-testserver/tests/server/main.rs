@@ -5,5 +5,7 @@
 mod client;
 
 mod cli;
+mod keys;
 mod peers;
+mod replies;
 mod server;

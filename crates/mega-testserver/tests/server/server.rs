@@ -272,11 +272,6 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
     // Export as the web client does: s2 with EXP, the share key wrapped for us, cr for the
     // folder and its file, then l.
     let share_key = Key128::new([0x5a; 16]);
-    let ok = b64::encode(&c.master().wrap(share_key.as_bytes()).unwrap());
-    let mut hh = [0u8; 16];
-    hh[..8].copy_from_slice(folder.as_bytes());
-    hh[8..].copy_from_slice(folder.as_bytes());
-    c.master().ecb_encrypt(&mut hh).unwrap();
     let cr = json!([
         [folder],
         [folder, file],
@@ -289,8 +284,8 @@ async fn folder_links_list_and_download_with_the_link_key_only() {
             b64::encode(&share_key.wrap(&fk.to_node_key()).unwrap())
         ]
     ]);
-    let s2 = json!({"a": "s2", "n": folder, "s": [{"u": "EXP", "r": 0}], "ok": ok, "ha": b64::encode(&hh), "cr": cr});
-    assert_eq!(c.cmd(s2).await, json!(0));
+    assert_eq!(c.export_s2(&folder, &share_key, Some(cr)).await, json!(0));
+    let ok = b64::encode(&c.master().wrap(share_key.as_bytes()).unwrap());
     let ph = c.cmd(json!({"a": "l", "n": folder})).await.as_str().unwrap().to_string();
     let f = c.tree().await;
     assert_eq!(f["s"][0]["u"], "EXP");
@@ -629,19 +624,19 @@ async fn folder_link_visitors_hear_of_changes_inside_the_folder_only() {
 #[tokio::test]
 async fn user_attributes_are_stored_with_versions() {
     let (server, mut c) = logged_in().await;
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!(-9), "unset");
-    let v1 = c.cmd(json!({"a": "upv", "^!keys": ["AAEC", ""]})).await["^!keys"].as_str().unwrap().to_string();
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys", "v": 1})).await, json!({"av": "AAEC", "v": v1}));
-    assert_eq!(c.cmd(json!({"a": "upv", "^!keys": ["AwQF", "wrongver"]})).await, json!(-8), "a stale version");
-    let v2 = c.cmd(json!({"a": "upv", "^!keys": ["AwQF", v1]})).await["^!keys"].as_str().unwrap().to_string();
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs", "v": 1})).await, json!(-9), "unset");
+    let v1 = c.cmd(json!({"a": "upv", "*!prefs": ["AAEC", ""]})).await["*!prefs"].as_str().unwrap().to_string();
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs", "v": 1})).await, json!({"av": "AAEC", "v": v1}));
+    assert_eq!(c.cmd(json!({"a": "upv", "*!prefs": ["AwQF", "wrongver"]})).await, json!(-8), "a stale version");
+    let v2 = c.cmd(json!({"a": "upv", "*!prefs": ["AwQF", v1]})).await["*!prefs"].as_str().unwrap().to_string();
     assert_ne!(v1, v2);
-    assert_eq!(c.cmd(json!({"a": "uga", "ua": "^!keys"})).await, json!("AwQF"));
+    assert_eq!(c.cmd(json!({"a": "uga", "ua": "*!prefs"})).await, json!("AwQF"));
     // Another user's private attributes are not readable; public ones are.
     server.add_user("b@example.com", "pw", Version::V2).unwrap();
     let mut b = Client::new(server.url());
     b.login("b@example.com", "pw").await.unwrap();
     let me = c.user.unwrap().to_b64();
-    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "^!keys"})).await, json!(-11));
+    assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "*!prefs"})).await, json!(-11));
     c.cmd(json!({"a": "upv", "+puEd255": ["cHVia2V5", ""]})).await;
     assert_eq!(b.cmd(json!({"a": "uga", "u": me, "ua": "+puEd255"})).await, json!("cHVia2V5"));
     server.stop().await;
