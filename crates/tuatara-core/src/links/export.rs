@@ -50,7 +50,7 @@ pub enum Keys {
 
 impl Keys {
     /// The keys as asked: apart (a key file named), sealed with a password (an empty one is
-    /// none), or in the links. Apart and a password together are [`Error::Invalid`]: a `#P!`
+    /// none), or in the links. Apart and a password together are [`crate::Error::Invalid`]: a `#P!`
     /// link has no key to set apart.
     pub fn choose(apart: bool, password: Option<String>) -> crate::Result<Keys> {
         match (apart, password.filter(|p| !p.is_empty())) {
