@@ -112,12 +112,18 @@ impl Server {
         &self.base
     }
 
-    /// Serves until the server fails (it does not end by itself).
-    pub async fn wait(mut self) -> Result<()> {
-        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
-        match task.await {
-            Ok(r) => r.map_err(|e| Error::Internal(format!("the stream server stopped: {e}"))),
-            Err(e) => Err(Error::Internal(e.to_string())),
+    /// Serves until `stop` (Ctrl-C, a window closed) completes, then stops; or until the
+    /// server fails.
+    pub async fn serve_until(mut self, stop: impl std::future::Future<Output = ()>) -> Result<()> {
+        tokio::select! {
+            r = &mut self.task => match r {
+                Ok(r) => r.map_err(|e| Error::Internal(format!("the stream server stopped: {e}"))),
+                Err(e) => Err(Error::Internal(e.to_string())),
+            },
+            () = stop => {
+                self.stop().await;
+                Ok(())
+            }
         }
     }
 
