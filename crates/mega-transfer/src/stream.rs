@@ -110,6 +110,12 @@ impl Cache {
     }
 }
 
+/// The piece (of `pieces`, chunk index ranges in order) holding byte `offset`.
+fn piece_at(pieces: &[Range<u64>], offset: u64) -> usize {
+    let chunk = chunks::chunk_index(offset);
+    pieces.partition_point(|p| p.end <= chunk)
+}
+
 /// One remote file as every reader of it shares it.
 struct FileState {
     /// Names the file's quota waits in events.
@@ -132,8 +138,7 @@ struct FileState {
 impl FileState {
     /// The piece holding byte `offset` (below the size).
     fn piece_at(&self, offset: u64) -> usize {
-        let chunk = chunks::chunk_index(offset);
-        self.pieces.partition_point(|p| p.end <= chunk)
+        piece_at(&self.pieces, offset)
     }
 
     fn span(&self, piece: usize) -> Range<u64> {
@@ -266,6 +271,9 @@ impl StreamFile {
         let (inner, state) = (&*self.inner, &*self.state);
         let control = &state.control.1;
         let mut failures = 0;
+        let span = state.span(i);
+        // Streams keep to the engine's download speed limit too.
+        inner.down.take(span.end - span.start).await;
         loop {
             let (url, generation) = self.url().await?;
             let e = match inner.client.fetch_chunks(&url, &state.key, state.pieces[i].clone()).await {
@@ -392,5 +400,48 @@ impl StreamReader {
                 Err(e) => Some((Err(e), None)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(first: u64, len: usize) -> Arc<Piece> {
+        Arc::new(Piece { first, data: Bytes::from(vec![0u8; len]), macs: Vec::new() })
+    }
+
+    #[test]
+    fn the_cache_drops_the_least_recently_used_beyond_its_budget() {
+        let mut cache = Cache::default();
+        let file: Arc<str> = Arc::from("f");
+        let mib = 1 << 20;
+        for i in 0..64 {
+            cache.put((file.clone(), i), piece(i as u64, mib));
+        }
+        assert_eq!(cache.used, CACHE_BYTES);
+        // Piece 0 is read again: piece 1 is now the oldest and goes first.
+        assert!(cache.get(&(file.clone(), 0)).is_some());
+        cache.put((file.clone(), 64), piece(64, mib));
+        assert!(cache.get(&(file.clone(), 1)).is_none());
+        assert!(cache.get(&(file.clone(), 0)).is_some());
+        assert_eq!(cache.used, CACHE_BYTES);
+        // A piece put again replaces itself.
+        cache.put((file.clone(), 64), piece(64, mib));
+        assert_eq!((cache.used, cache.pieces.len()), (CACHE_BYTES, 64));
+    }
+
+    #[test]
+    fn pieces_are_whole_chunks_of_a_mebibyte_at_most_and_found_by_offset() {
+        let size = (9 << 20) + 17;
+        let pieces: Vec<Range<u64>> = crate::pieces::plan(size, &BTreeMap::new(), PIECE_SIZE).0.into();
+        let spans: Vec<Range<u64>> = pieces.iter().map(|p| mega_api::chunk_span(p.clone(), size)).collect();
+        assert_eq!(spans.first().map(|s| s.start), Some(0));
+        assert_eq!(spans.last().map(|s| s.end), Some(size));
+        assert!(spans.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(spans.iter().all(|s| s.end - s.start <= PIECE_SIZE));
+        for (i, s) in spans.iter().enumerate() {
+            assert_eq!((piece_at(&pieces, s.start), piece_at(&pieces, s.end - 1)), (i, i));
+        }
     }
 }

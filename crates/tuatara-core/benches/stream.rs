@@ -81,8 +81,8 @@ fn main() {
         let session = test_support::session(&client, test_support::EMAIL, test_support::PASSWORD).await;
         let tree = session.fetch_tree().await.expect("the tree");
         let raw = session.download_url(h).await.expect("a storage URL").url;
-        let engine = Engine::new(EngineConfig::new(tmp.path().join("journal")), client, Some(session), None)
-            .expect("an engine");
+        let engine =
+            Engine::new(EngineConfig::new(tmp.path().join("journal")), client, Some(session), None).expect("an engine");
         let target = Target::own(tree, h).expect("the file");
         (Server::start(engine, target, ServeOptions::default()).await.expect("the server"), raw)
     });
