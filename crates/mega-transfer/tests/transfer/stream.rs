@@ -83,7 +83,7 @@ async fn random_ranges_of_awkward_sizes_match_byte_for_byte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seek_into_the_last_chunk_reads_only_it_and_stays_unverified() {
     let ctx = Ctx::new(Config::default()).await;
-    let size = (9 << 20) + 17;
+    let size = (17 << 20) + 17;
     let data = content(size, 3);
     ctx.server.seed_bytes(EMAIL, "/big.bin", &data, 1).unwrap();
     let engine = ctx.engine(|_| {});
@@ -92,8 +92,9 @@ async fn a_seek_into_the_last_chunk_reads_only_it_and_stays_unverified() {
     let before = used();
     let start = size as u64 - 5;
     assert_eq!(read(&file, start..size as u64).await.unwrap(), &data[size - 5..]);
-    // The last chunk is 1 MiB + 17 bytes' worth at most: nowhere near the file.
-    assert!(used() - before <= 2 << 20, "{} bytes fetched for 5", used() - before);
+    // One piece (whole chunks, a few MiB at most): nowhere near the file.
+    let fetched = used() - before;
+    assert!(fetched <= mega_transfer::stream::PIECE_SIZE, "{fetched} bytes fetched for 5");
     assert!(matches!(file.integrity(), Integrity::Unverified { seen, chunks } if seen < chunks));
     ctx.server.stop().await;
 }
@@ -128,39 +129,49 @@ async fn many_readers_at_once_share_the_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_urls_and_server_faults_mid_stream_are_survived() {
     let ctx = Ctx::new(Config::default()).await;
-    let size = (7 << 20) + 17;
+    // Larger than the first piece and its read-ahead: pieces are still to come after them.
+    let size = (30 << 20) + 17;
     let data = content(size, 5);
     ctx.server.seed_bytes(EMAIL, "/f.bin", &data, 1).unwrap();
     let engine = ctx.engine(|_| {});
     let mut events = engine.subscribe();
     let file = own(&ctx, &engine, "/f.bin").await;
-    // The first piece read cleanly, then the URL expires and the server breaks mid-body.
+    // The first piece read cleanly; then every URL is expired for a while (the stream asks for
+    // new ones), then the server breaks bodies mid-way and answers 500 now and then.
     let mut r = file.reader(0..size as u64);
     let mut got = r.next().await.unwrap().unwrap().to_vec();
-    let faults = Faults { expired: 0.3, reset: 0.15, truncate: 0.15, http500: 0.15, ..Faults::default() };
-    ctx.server.set_faults(faults);
-    while let Some(b) = r.next().await.unwrap() {
-        got.extend_from_slice(&b);
-    }
+    let urls_before = ctx.server.command_stats("g").commands;
+    ctx.server.set_faults(Faults { expired: 1.0, ..Faults::default() });
+    let rest = tokio::spawn(async move {
+        while let Some(b) = r.next().await.unwrap() {
+            got.extend_from_slice(&b);
+        }
+        got
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    ctx.server.set_faults(Faults { reset: 0.15, truncate: 0.15, http500: 0.15, ..Faults::default() });
+    let got = rest.await.unwrap();
     ctx.server.set_faults(Faults::default());
     assert!(got == data, "the stream survived the faults byte for byte");
     assert_eq!(file.integrity(), Integrity::Verified);
     let retried = std::iter::from_fn(|| events.try_recv().ok()).filter(|e| matches!(e, Event::Retrying { .. })).count();
-    assert!(retried >= 1, "the faults were met and said");
+    assert!(retried >= 1, "the expired URLs were met and said");
+    assert!(ctx.server.command_stats("g").commands > urls_before, "a new URL was asked for");
     ctx.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_waits_out_the_transfer_quota_and_says_so() {
     let ctx = Ctx::new(Config::default()).await;
-    let data = content(3 << 20, 6);
+    let data = content(8 << 20, 6);
     ctx.server.seed_bytes(EMAIL, "/q.bin", &data, 1).unwrap();
     let engine = ctx.engine(|_| {});
     let mut events = engine.subscribe();
     let file = own(&ctx, &engine, "/q.bin").await;
-    ctx.server.set_transfer_quota(EMAIL, 1 << 20).unwrap();
+    // One piece per 2-second window: the file needs about three windows.
+    ctx.server.set_transfer_quota(EMAIL, 4 << 20).unwrap();
     ctx.server.set_quota_window(Duration::from_secs(2));
-    assert!(read(&file, 0..3 << 20).await.unwrap() == data);
+    assert!(read(&file, 0..8 << 20).await.unwrap() == data);
     let waits = std::iter::from_fn(|| events.try_recv().ok())
         .filter(|e| matches!(e, Event::Waiting { reason: mega_transfer::WaitReason::TransferQuota, .. }))
         .count();
