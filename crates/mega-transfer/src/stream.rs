@@ -1,8 +1,8 @@
 //! Streaming: any byte range of a remote file, read without downloading the file first (a
 //! player seeking in a video, `cat` with an offset).
 //!
-//! A file is cut into pieces of whole chunks ([`PIECE_SIZE`] or less, the same cut as a
-//! download's). A reader asks for the piece holding its position: from the engine's shared
+//! A file is cut into pieces of whole chunks ([`PIECE_SIZE`] or less, cut as a download cuts
+//! its pieces). A reader asks for the piece holding its position: from the engine's shared
 //! cache of recent pieces ([`CACHE_BYTES`], least recently used dropped first), from a fetch
 //! already under way (another reader's, or a read-ahead), or fetched now with `mega-api`'s
 //! ranged chunk fetch, which decrypts with CTR from the piece's counter and computes its chunk
