@@ -186,7 +186,11 @@ class Table:
             med = statistics.median(secs)
             ratio = f"{med / tuatara[workload]:.2f}x" if workload in tuatara else "-"
             extra = f" ({note})" if note else ""
-            lines.append(f"| {workload} | {client} | {med:.2f} s | {min(secs):.2f}-{max(secs):.2f} s | {rss:.0f} MiB | {ratio}{extra} |")
+            if max(secs) < 0.1:  # a first byte: milliseconds
+                took = f"{med * 1000:.1f} ms | {min(secs) * 1000:.1f}-{max(secs) * 1000:.1f} ms"
+            else:
+                took = f"{med:.2f} s | {min(secs):.2f}-{max(secs):.2f} s"
+            lines.append(f"| {workload} | {client} | {took} | {rss:.0f} MiB | {ratio}{extra} |")
         return "\n".join(lines)
 
 
@@ -221,7 +225,7 @@ def measure_interleaved(table, workload, entries):
             try:
                 os.sync()
                 samples[client].append(fn(i))
-                log(f"  {workload} / {client} run {i + 1}: {samples[client][-1][0]:.2f} s")
+                log(f"  {workload} / {client} run {i + 1}: {samples[client][-1][0]:.3f} s")
             except Failed as e:
                 log(f"  {workload} / {client}: {e}")
                 failed[client] = f"failed: {str(e).splitlines()[0][:80]}"
