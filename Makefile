@@ -79,4 +79,5 @@ bench: deps
 	python3 bench/bench.py
 	$(CARGO) bench -p mega-proto --bench throughput --locked
 	$(CARGO) bench -p tuatara-core --bench links_check --locked
-	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked)"
+	$(CARGO) bench -p tuatara-core --bench stream --locked
+	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked), target/bench/stream.md (seeks and streaming)"

@@ -3,7 +3,8 @@
 
 Starts the release `mega-testserver` with its data on disk and measures, in one run:
 download and upload of one large file (curl moving the raw ciphertext is the transport's
-limit), upload then download of many small files, log in and list a large account, and log in
+limit), streaming it (`tuatara-cli serve http` read by curl: the whole file, and the first byte
+after a seek to 10, 50 and 90 %, beside curl on the raw ciphertext), upload then download of many small files, log in and list a large account, and log in
 through hashcash at easiness 192. Each workload runs several times; the table gives the median,
 min-max, peak RSS of the client process, and each client's time relative to Tuatara's. Every
 downloaded file is compared with the original (a fast wrong answer does not count).
@@ -11,7 +12,7 @@ downloaded file is compared with the original (a fast wrong answer does not coun
 Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_PEER_RUNS (1), BENCH_SMALL_FILES (2000),
 BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_RSS_MB (4096: the
 download whose memory is sampled), BENCH_SKIP (comma list of workloads to skip: big-down,
-big-up, small, list, hashcash, rss), BENCH_CLIENTS (comma list of clients to run, by the
+big-up, small, list, hashcash, rss, stream), BENCH_CLIENTS (comma list of clients to run, by the
 first word of their name: tuatara-cli, curl, rclone, megajs; default all).
 Output: Markdown on stdout and in target/bench/report.md.
 """
@@ -185,7 +186,11 @@ class Table:
             med = statistics.median(secs)
             ratio = f"{med / tuatara[workload]:.2f}x" if workload in tuatara else "-"
             extra = f" ({note})" if note else ""
-            lines.append(f"| {workload} | {client} | {med:.2f} s | {min(secs):.2f}-{max(secs):.2f} s | {rss:.0f} MiB | {ratio}{extra} |")
+            if max(secs) < 0.1:  # a first byte: milliseconds
+                took = f"{med * 1000:.1f} ms | {min(secs) * 1000:.1f}-{max(secs) * 1000:.1f} ms"
+            else:
+                took = f"{med:.2f} s | {min(secs):.2f}-{max(secs):.2f} s"
+            lines.append(f"| {workload} | {client} | {took} | {rss:.0f} MiB | {ratio}{extra} |")
         return "\n".join(lines)
 
 
@@ -220,7 +225,7 @@ def measure_interleaved(table, workload, entries):
             try:
                 os.sync()
                 samples[client].append(fn(i))
-                log(f"  {workload} / {client} run {i + 1}: {samples[client][-1][0]:.2f} s")
+                log(f"  {workload} / {client} run {i + 1}: {samples[client][-1][0]:.3f} s")
             except Failed as e:
                 log(f"  {workload} / {client}: {e}")
                 failed[client] = f"failed: {str(e).splitlines()[0][:80]}"
@@ -315,6 +320,52 @@ def rss_during_download(tmp):
     return lines
 
 
+def stream_bench(c, server, table, label, digest):
+    """Streaming (issue 18): `tuatara-cli serve http /big.bin` read by curl beside curl on the
+    storage URL's raw ciphertext: the whole file to /dev/null (one more untimed read is checked
+    by SHA-256), and one byte at 10, 50 and 90 % of the file, each run at a fresh position 8 MiB
+    further (no cached or read-ahead piece answers it): the time from a seek to its first byte."""
+    link = c.tuatara("link", "/big.bin")[2].strip()
+    ph = link.split("/file/")[1].split("#")[0]
+    p = subprocess.Popen([CLI, "--quiet", "serve", "http", "/big.bin"], env=c.tuatara_env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = p.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise Failed("serve http printed no URL")
+
+        def storage():
+            return cs(server.url, [{"a": "g", "g": 1, "p": ph}])[0]["g"]
+
+        def with_server_rss(r):
+            return (r[0], max(r[1], vm_rss_mib(p.pid) or 0), r[2])
+        got = run(["sh", "-c", 'curl -sS --fail "$1" | sha256sum', "sh", url])[2].split()[0]
+        if got != digest:
+            raise Failed("the stream's bytes differ from the original")
+        measure_interleaved(table, f"stream {label} sequentially", [
+            ("curl (raw ciphertext)", lambda i: run(["curl", "-sS", "--fail", "-o", "/dev/null", storage()]), RUNS),
+            ("tuatara-cli", lambda i: with_server_rss(run(["curl", "-sS", "--fail", "-o", "/dev/null", url])), RUNS),
+        ])
+        seeks = max(RUNS, 5)
+        for pct in (10, 50, 90):
+            def at(i):
+                return min(SIZE * pct // 100 + i * (8 << 20), SIZE - 1)
+
+            def first_byte(target, i, path_range):
+                n = at(i)
+                cmd = ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total}"]
+                cmd += [f"{target}/{n}-{n}"] if path_range else ["-r", f"{n}-{n}", target]
+                r = run(cmd)
+                return (float(r[2]), r[1], r[2])
+            measure_interleaved(table, f"first byte after a seek to {pct} % of {label}", [
+                ("curl (raw ciphertext)", lambda i: first_byte(storage(), i, True), seeks),
+                ("tuatara-cli", lambda i: with_server_rss(first_byte(url, i, False)), seeks),
+            ])
+    finally:
+        p.terminate()
+        p.wait(timeout=60)
+
+
 def main():
     for tool in (SERVER, CLI, RCLONE):
         if not os.path.exists(tool):
@@ -325,7 +376,8 @@ def main():
     label = f"{SIZE // (1024 * 1024)} MiB"
     # Every client downloads the big file RUNS times: the account's transfer quota (the
     # server's default, as on a free account) is raised to fit, or the last runs get 509.
-    quota = (2 * RUNS + 3 * max(RUNS, PEER_RUNS) + 4) * SIZE
+    # Streaming reads it 2 * RUNS + 1 times more (and a few seeks).
+    quota = (4 * RUNS + 3 * max(RUNS, PEER_RUNS) + 6) * SIZE
     server = Server(os.path.join(tmp, "server"), "--upload-urls", f"{EMAIL}:{SIZE}:{RUNS}",
                     "--transfer-quota", f"{EMAIL}:{quota}")
     try:
@@ -373,6 +425,12 @@ def main():
                 ("rclone", verified_download("rclone", lambda d, out: c.rclone("copyto", "REMOTE:big.bin", out)), RUNS),
                 ("megajs", verified_download("megajs", lambda d, out: c.megajs("download", "big.bin", out)), PEER_RUNS),
             ])
+        if "stream" not in SKIP and not {"big-down", "big-up"} <= SKIP:
+            try:
+                stream_bench(c, server, table, label, digest)
+            except Failed as e:
+                log(f"  stream: {e}")
+                table.add(f"stream {label} sequentially", "tuatara-cli", [], f"failed: {str(e).splitlines()[0][:80]}")
         if "big-up" not in SKIP:
             w = f"upload {label}"
             urls = [l.split("upload URL: ")[1] for l in server.stderr_lines(RUNS) if "upload URL: " in l]

@@ -55,7 +55,7 @@ pub(crate) fn local_crc(path: &Path, size: u64) -> Result<[u8; 16], TransferErro
 
 /// A download URL for a job's source, waiting out the transfer quota (as many times in a row
 /// as the client's retry policy has attempts).
-async fn url_for(
+pub(crate) async fn url_for(
     inner: &Inner,
     id: &str,
     source: &Source,

@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) up: Limit,
     /// Base limits and the schedule that set `down` and `up`.
     limits: limits::Limits,
+    /// Streams' shared cache of recent pieces and their open files.
+    pub(crate) streams: crate::stream::Streams,
 }
 
 impl Inner {
@@ -148,7 +150,7 @@ impl Inner {
 /// The transfer engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -195,6 +197,7 @@ impl Engine {
             events,
             jobs: Mutex::new(BTreeMap::new()),
             quota_until: Mutex::new(None),
+            streams: crate::stream::Streams::new(),
             claimed: Arc::new(Mutex::new(std::collections::HashSet::new())),
         };
         let engine = Engine { inner: Arc::new(inner) };

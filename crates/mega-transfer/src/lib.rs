@@ -38,6 +38,10 @@
 //! * **Thumbnails**: uploaded pictures get a 120x120 thumbnail and a preview as file
 //!   attributes, as MEGA's own clients make them.
 //!
+//! * **Streaming** ([`stream`]): any byte range of a remote file read in pieces, decrypted
+//!   from the right counter, read ahead, from a bounded cache shared by every reader, verified
+//!   by the meta-MAC once every chunk was read.
+//!
 //! Not yet here: continuing after `-15` with a fresh login by itself (such a job fails as
 //! `SessionExpired` and stays in the journal; `resume` after a new login continues it), and
 //! CloudRAID downloads (`g` with six URLs).
@@ -51,6 +55,7 @@ pub mod names;
 mod pieces;
 pub mod schedule;
 mod slots;
+pub mod stream;
 mod thumbnails;
 mod upload;
 pub mod watch;
@@ -61,3 +66,4 @@ pub use events::{Direction, Event, JobId, WaitReason};
 pub use journal::write_atomic;
 pub use limit::Limit;
 pub use schedule::{Rates, Schedule, ScheduleError};
+pub use stream::{Integrity, StreamFile, StreamReader};

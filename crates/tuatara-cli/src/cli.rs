@@ -134,6 +134,17 @@ pub(crate) enum Command {
     /// With one argument it downloads into the current folder; with more, the last one is the
     /// local folder. The same command run again after an interruption continues where it was.
     Get(GetArgs),
+    /// Write a file (or a byte range of it) to standard output, streamed: only the pieces
+    /// asked for are fetched and decrypted.
+    ///
+    /// The meta-MAC covers the whole file: a whole file read ends verified (a damaged one fails
+    /// after its bytes, exit 1); a part read cannot be verified, and a note says so.
+    Cat(CatArgs),
+    /// Serve files over a local protocol for players and browsers.
+    Serve {
+        #[command(subcommand)]
+        action: ServeAction,
+    },
     /// Upload local files and folders (recursively) into a remote folder.
     ///
     /// With one argument it uploads into the cloud drive's root; with more, the last one is the
@@ -221,6 +232,45 @@ pub(crate) struct LoginArgs {
     /// The two-factor code, for accounts with 2FA (asked for when needed and missing).
     #[arg(long, value_name = "CODE")]
     pub(crate) mfa: Option<String>,
+}
+
+/// `cat`.
+#[derive(Debug, Args)]
+pub(crate) struct CatArgs {
+    /// The file: a remote path or a link.
+    pub(crate) remote: String,
+    /// The first byte to write.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) offset: u64,
+    /// How many bytes to write (default: to the end).
+    #[arg(long, value_name = "N")]
+    pub(crate) count: Option<u64>,
+}
+
+/// `serve`'s protocols.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServeAction {
+    /// A local HTTP server (as MEGA's SDK and rclone have) for mpv, VLC and browsers: a folder
+    /// as an index, files with Range, HEAD, Content-Type, Accept-Ranges and ETag.
+    ///
+    /// Prints its URL (the file's, or the folder index's), then serves until Ctrl-C. Every URL
+    /// carries a token made for this run: share it as you would the files. It binds a loopback
+    /// address unless --allow-non-loopback, and answers only requests addressed to the address
+    /// it bound (no DNS names: DNS rebinding).
+    Http(ServeHttpArgs),
+}
+
+/// `serve http`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeHttpArgs {
+    /// What to serve: a remote file or folder, or a link (default: the cloud drive).
+    pub(crate) remote: Option<String>,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT")]
+    pub(crate) addr: std::net::SocketAddr,
+    /// Allow an address that other machines reach (anyone with the URL reads the files).
+    #[arg(long)]
+    pub(crate) allow_non_loopback: bool,
 }
 
 /// `ls` and `lsd`.

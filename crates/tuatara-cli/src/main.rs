@@ -46,6 +46,9 @@
 //!   continued first (only their missing chunks move), then the rest is queued and what is
 //!   identical is skipped. A download is verified (meta-MAC) before it gets its final name; a
 //!   mismatch is a failure and leaves nothing at the final path.
+//! * **Streaming** (`cat`, `serve http`): a file's bytes, or any range of them, fetched piece by
+//!   piece and decrypted as they are read (`tuatara-core`'s `serve`); `serve http` prints a URL
+//!   with a token of the run, then serves until Ctrl-C.
 //! * **Which side is remote.** `get` and `put` take their direction from the command (with two
 //!   or more arguments the last one is the destination). `copy` needs the remote side spelt
 //!   `remote:PATH`; anything else is a local path.
@@ -60,6 +63,8 @@
 //! tuatara-cli links check links.txt        # alive, removed, taken down...: exit 0 or 6
 //! tuatara-cli links check --ledger        # re-check what was downloaded, history kept
 //! tuatara-cli transfers; tuatara-cli resume # the journal, and continuing it
+//! tuatara-cli cat /Videos/a.mkv --offset 1000000 --count 4096 | xxd   # only that piece is fetched
+//! tuatara-cli serve http /Videos            # prints http://127.0.0.1:PORT/TOKEN/: mpv, VLC, a browser
 //! ```
 //!
 //! * **Watches** (`watch add|list|pause|resume|remove|run`, `links get FILE --watch`) use
@@ -91,8 +96,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, LinksAction, WatchAction};
-use crate::commands::{account, change, check, dedupe, ledger, links, listing, transfer, watch};
+use crate::cli::{Cli, Command, LinksAction, ServeAction, WatchAction};
+use crate::commands::{account, change, check, dedupe, ledger, links, listing, stream, transfer, watch};
 use crate::error::{Failure, Result};
 use crate::output::Out;
 use crate::remote::App;
@@ -156,6 +161,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import { link, dest, password } => links::import(&app, &link, dest, password).await,
         Command::Dedupe(args) => dedupe::dedupe(&app, args).await,
         Command::Get(args) => transfer::get(&app, args).await,
+        Command::Cat(args) => stream::cat(&app, args).await,
+        Command::Serve { action: ServeAction::Http(args) } => stream::serve_http(&app, args).await,
         Command::Put(args) => transfer::put(&app, args).await,
         Command::Copy(args) => transfer::copy(&app, args).await,
         Command::Resume(opts) => transfer::resume(&app, opts).await,

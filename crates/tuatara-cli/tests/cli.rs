@@ -53,3 +53,6 @@ mod at_rest;
 
 #[path = "cli/waits.rs"]
 mod waits;
+
+#[path = "cli/stream.rs"]
+mod stream;

@@ -9,6 +9,8 @@
 //! - [`files`]: atomic writes of small files (settings, account list, ledgers);
 //! - [`links`]: the links engine (extract, resolve, check in batches, download) and the one
 //!   links ledger;
+//! - [`serve`]: streaming: `cat` of any byte range, and the local HTTP stream server (token,
+//!   loopback, `Host` checked; `Range`, `HEAD`, `ETag`; folder indexes);
 //! - [`settings`]: the app's settings, validated, and the speed schedule handed to the engine;
 //! - [`thumbnails`]: thumbnails and previews through `mega-api`, cached by attribute handle;
 //! - [`vault`]: the saved session (OS keyring, or a 0600 file where allowed) and the account list;
@@ -22,6 +24,7 @@ pub mod dirs;
 pub mod error;
 pub mod files;
 pub mod links;
+pub mod serve;
 pub mod settings;
 pub mod thumbnails;
 pub mod vault;

@@ -8,5 +8,6 @@
 mod support;
 
 mod bounded;
+mod stream;
 mod transfer;
 mod watch;

@@ -8,5 +8,6 @@ pub(crate) mod dedupe;
 pub(crate) mod ledger;
 pub(crate) mod links;
 pub(crate) mod listing;
+pub(crate) mod stream;
 pub(crate) mod transfer;
 pub(crate) mod watch;

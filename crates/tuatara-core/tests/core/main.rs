@@ -7,6 +7,7 @@ mod export;
 mod integrity;
 mod links;
 mod rot;
+mod serve;
 mod shared;
 mod thumbnails;
 mod watches;
