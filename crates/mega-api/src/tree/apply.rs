@@ -44,6 +44,12 @@ pub enum ActionPacket {
         /// The public handle, `None` when the link was removed.
         public: Option<NodeHandle>,
     },
+    /// `ua` naming `^!keys`: the account's key manager was written (by another client, or by
+    /// this one), possibly with new share keys; see [`Tree::key_manager_stale`].
+    KeyManager {
+        /// The attribute's new version, when the packet gives it.
+        version: Option<String>,
+    },
     /// Any other packet (contacts, shares, account events): not applied to the tree.
     Other(String),
 }
@@ -70,6 +76,13 @@ impl ActionPacket {
                 let removed = v.get("d").and_then(Value::as_i64) == Some(1);
                 ActionPacket::Link { handle: h, public: if removed { None } else { handle("ph") } }
             }),
+            "ua" => {
+                let names = v.get("ua").and_then(Value::as_array);
+                let at = names.and_then(|n| n.iter().position(|n| n.as_str() == Some(mega_proto::keymgr::ATTRIBUTE)));
+                at.map(|i| ActionPacket::KeyManager {
+                    version: v.get("v").and_then(|v| v.get(i)).and_then(Value::as_str).map(str::to_string),
+                })
+            }
             _ => None,
         };
         parsed.unwrap_or_else(|| ActionPacket::Other(name.to_string()))
@@ -162,6 +175,7 @@ impl Tree {
                         changes.push(Change::Updated(*handle));
                     }
                 }
+                ActionPacket::KeyManager { version } => self.key_manager_written(version.as_deref()),
                 ActionPacket::Other(_) => {}
             }
         }
@@ -192,5 +206,9 @@ mod tests {
         }
         assert!(matches!(ActionPacket::parse(&json!({"a": "ua"})), ActionPacket::Other(n) if n == "ua"));
         assert!(matches!(ActionPacket::parse(&json!({"a": "u"})), ActionPacket::Other(_)));
+        let ua = json!({"a": "ua", "u": "AAAAAAAAAAA", "ua": ["+puEd255", "^!keys"], "v": ["v1", "v2"]});
+        assert!(matches!(ActionPacket::parse(&ua), ActionPacket::KeyManager { version: Some(v) } if v == "v2"));
+        let other = json!({"a": "ua", "ua": ["*keyring"], "v": ["v1"]});
+        assert!(matches!(ActionPacket::parse(&other), ActionPacket::Other(n) if n == "ua"));
     }
 }

@@ -64,6 +64,8 @@ pub struct Tree {
     /// The folders this account shares out (with users or as a folder link, `EXP`), from the
     /// `f` reply's `s` and `ok` lists and this client's own exports.
     out_shares: HashSet<NodeHandle>,
+    /// A `ua` packet said `^!keys` changed since it was read.
+    key_manager_stale: bool,
     sn: String,
 }
 
@@ -88,6 +90,7 @@ impl Tree {
             keyring,
             key_manager: KeyManager::NotRead,
             out_shares: HashSet::new(),
+            key_manager_stale: false,
             sn: String::new(),
         }
     }
@@ -210,6 +213,26 @@ impl Tree {
         }
     }
 
+    /// Whether an action packet said the account's `^!keys` changed since this tree read it
+    /// (another client wrote it, perhaps with the key of a share made there): call
+    /// [`crate::Session::reread_key_manager`], which opens what the new keys open. Applying
+    /// a batch through [`crate::Session::apply_batch`] does that itself.
+    pub fn key_manager_stale(&self) -> bool {
+        self.key_manager_stale
+    }
+
+    /// A `ua` packet for `^!keys`: stale unless it names the version this tree holds (this
+    /// client's own write).
+    pub(crate) fn key_manager_written(&mut self, version: Option<&str>) {
+        let held = match &self.key_manager {
+            KeyManager::Read { version, .. } => Some(version.as_str()),
+            _ => None,
+        };
+        if version.is_none() || version != held {
+            self.key_manager_stale = true;
+        }
+    }
+
     /// The share keys of the account's key manager: opens what they open (returned). A key
     /// manager that cannot be read replaces the one held, whose keys stay learnt.
     pub(crate) fn learn_key_manager(&mut self, key_manager: KeyManager) -> Vec<NodeHandle> {
@@ -222,6 +245,7 @@ impl Tree {
             }
         }
         self.key_manager = key_manager;
+        self.key_manager_stale = false;
         if learnt {
             self.unseal()
         } else {

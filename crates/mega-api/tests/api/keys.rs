@@ -2,7 +2,7 @@
 //! today's official apps": shares and folder links whose `ok`/`ha` are dummies and whose keys
 //! live only in `^!keys`.
 
-use mega_api::{resolve_link, ErrorKind, LinkKind, NodeKey};
+use mega_api::{resolve_link, ActionPacket, ErrorKind, EventBatch, LinkKind, NodeKey};
 use mega_proto::keymgr::KeysContainer;
 use mega_proto::{b64, Key128, NodeHandle};
 use mega_testserver::support::server;
@@ -154,5 +154,37 @@ async fn a_folder_exported_here_has_its_key_written_into_the_key_manager_merged_
     assert!(t.key_manager().unwrap());
     s.export(&mut t, fresh).await.unwrap();
     assert_eq!(read().await.generation(), after.generation());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_key_manager_is_followed_through_action_packets() {
+    let (server, _, c, s) = logged_in_there().await;
+    let mut t = s.fetch_tree().await.unwrap();
+    let mut events = s.events(&t);
+    // The official app exports another folder after this tree was read: its key reaches this
+    // client only through `^!keys`, announced by a `ua` packet.
+    server.seed_bytes(EMAIL, "/Later/b.txt", b"later", 4).unwrap();
+    let url = server.folder_link(EMAIL, "/Later").unwrap();
+    let made_there = resolve_link(&url, None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut keys_written = false;
+    let later = loop {
+        let batch = tokio::time::timeout_at(deadline, events.next()).await.expect("the packets").unwrap();
+        if let EventBatch::Packets { packets, .. } = &batch {
+            keys_written |= packets.iter().any(|p| matches!(p, ActionPacket::KeyManager { .. }));
+        }
+        s.apply_batch(&mut t, &batch).await.unwrap();
+        match t.resolve("/Later") {
+            Some(h) if keys_written && !t.key_manager_stale() => break h,
+            _ => {}
+        }
+    };
+    // This tree has not seen the share (no packet for it) but holds its key: exporting the
+    // folder here gives the link made there, the share's key untouched.
+    let link = s.export(&mut t, later).await.unwrap();
+    assert_eq!((link.handle, &link.key), (made_there.handle, &made_there.key));
+    let folder = c.open_folder_link(&resolve_link(&link.to_url(), None).await.unwrap()).unwrap();
+    assert!(folder.fetch_tree().await.unwrap().nodes().all(|n| n.is_decrypted()));
     server.stop().await;
 }
