@@ -188,3 +188,27 @@ async fn the_key_manager_is_followed_through_action_packets() {
     assert!(folder.fetch_tree().await.unwrap().nodes().all(|n| n.is_decrypted()));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_folder_link_made_by_another_session_is_followed_with_its_key() {
+    let (server, _, c, a) = logged_in_there().await;
+    let b = c.login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut ta = a.fetch_tree().await.unwrap();
+    let mut tb = b.fetch_tree().await.unwrap();
+    let mut events = b.events(&tb);
+    let root = ta.root().unwrap();
+    let folder = a.mkdir(&mut ta, root, "from-a").await.unwrap();
+    let link = a.export(&mut ta, folder).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while tb.public_link(folder).is_none_or(|l| l.key.is_none()) || tb.key_manager_stale() {
+        let batch = tokio::time::timeout_at(deadline, events.next()).await.expect("the packets").unwrap();
+        b.apply_batch(&mut tb, &batch).await.unwrap();
+    }
+    assert!(tb.is_shared_out(folder));
+    assert_eq!(tb.public_link(folder).unwrap(), link);
+    // Exported again from the other session: the same link, the share untouched.
+    let s2 = server.command_stats("s2").commands;
+    assert_eq!(b.export(&mut tb, folder).await.unwrap(), link);
+    assert_eq!(server.command_stats("s2").commands, s2);
+    server.stop().await;
+}
