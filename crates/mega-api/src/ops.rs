@@ -436,7 +436,8 @@ impl Session {
             for r in self.request(vec![unshare, unlink]).await? {
                 r?;
             }
-            tree.keyring.shares.remove(&h);
+            // The key stays known: the folder may still be shared with users, and its nodes
+            // keep their entries for the share; exporting it again reuses it.
             tree.set_shared_out(h, false);
         }
         tree.set_public_handle(h, None);

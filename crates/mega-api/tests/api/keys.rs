@@ -117,7 +117,7 @@ async fn a_corrupt_key_manager_leaves_the_drive_listed_and_existing_shares_uncha
 
 #[tokio::test]
 async fn a_folder_exported_here_has_its_key_written_into_the_key_manager_merged_with_changes_made_elsewhere() {
-    let (server, _, _, s) = logged_in_there().await;
+    let (server, _, c, s) = logged_in_there().await;
     let mut t = s.fetch_tree().await.unwrap();
     let master = Key128::new(server.account_secrets(EMAIL).unwrap().0);
     let read = || async {
@@ -154,6 +154,14 @@ async fn a_folder_exported_here_has_its_key_written_into_the_key_manager_merged_
     assert!(t.key_manager().unwrap());
     s.export(&mut t, fresh).await.unwrap();
     assert_eq!(read().await.generation(), after.generation());
+    // Removed and made again, the link keeps the folder's key (its nodes keep their entries).
+    s.unexport(&mut t, fresh).await.unwrap();
+    s.upload_bytes(&mut t, fresh, "f.txt", b"fresh", 5).await.unwrap();
+    let again = s.export(&mut t, fresh).await.unwrap();
+    assert_eq!(&again.key, &link.key);
+    let folder = c.open_folder_link(&resolve_link(&again.to_url(), None).await.unwrap()).unwrap();
+    let ft = folder.fetch_tree().await.unwrap();
+    assert!(ft.resolve("/f.txt").is_some() && ft.nodes().all(|n| n.is_decrypted()));
     server.stop().await;
 }
 
