@@ -230,8 +230,8 @@ fn finish(tree: &mut Tree, extras: Extras, keys_asked: bool) {
     for h in shared.filter_map(|h| NodeHandle::from_b64(h).ok()) {
         tree.set_shared_out(h, true);
     }
-    if let (true, Some(master)) = (keys_asked, tree.keyring.master.clone()) {
-        tree.learn_key_manager(super::KeyManager::from_reply(extras.next.as_ref(), &master));
+    if let (true, Some(master), Some(user)) = (keys_asked, tree.keyring.master.clone(), tree.keyring.user) {
+        tree.learn_key_manager(super::KeyManager::from_reply(extras.next.as_ref(), &master, user));
     }
     for e in &extras.ph {
         if let (Ok(h), Ok(ph)) = (NodeHandle::from_b64(&e.h), NodeHandle::from_b64(&e.ph)) {

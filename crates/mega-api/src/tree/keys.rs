@@ -8,7 +8,7 @@
 //! needs it (exporting a folder whose key only it could give).
 
 use mega_proto::keymgr::{KeysContainer, ShareKey, ATTRIBUTE, SHARE_KEY_IN_USE, SHARE_KEY_TRUSTED};
-use mega_proto::{ErrorCode, Key128, NodeHandle};
+use mega_proto::{ErrorCode, Key128, NodeHandle, UserHandle};
 use rand_core::OsRng;
 use serde_json::{json, Value};
 
@@ -41,15 +41,15 @@ pub(crate) enum KeyManager {
 }
 
 impl KeyManager {
-    /// Reads the `uga` reply (`{"av","v"}`, or an error code) with the master key. `None`: the
-    /// reply had no answer to the command.
-    pub(crate) fn from_reply(reply: Option<&Value>, master: &Key128) -> Self {
+    /// Reads the `uga` reply (`{"av","v"}`, or an error code) with the master key of `user`.
+    /// `None`: the reply had no answer to the command.
+    pub(crate) fn from_reply(reply: Option<&Value>, master: &Key128, user: UserHandle) -> Self {
         let read = match reply {
             None => Self::Unreadable("the server did not answer the request for it"),
             Some(v) => match v.as_i64() {
                 Some(code) if ErrorCode::from_code(code) == ErrorCode::NotFound => Self::Absent,
                 Some(_) => Self::Unreadable("the server refused the request for it"),
-                None => Self::decrypt(v, master),
+                None => Self::decrypt(v, master, user),
             },
         };
         if let Self::Unreadable(why) = &read {
@@ -60,11 +60,14 @@ impl KeyManager {
         read
     }
 
-    fn decrypt(v: &Value, master: &Key128) -> Self {
+    fn decrypt(v: &Value, master: &Key128, user: UserHandle) -> Self {
         let (Some(av), version) = (v.get("av").and_then(Value::as_str), v.get("v").and_then(Value::as_str)) else {
             return Self::Unreadable("the server's answer has no value");
         };
         match KeysContainer::decrypt_b64(av, master) {
+            Ok(keys) if keys.identity().is_some_and(|u| u != user) => {
+                Self::Unreadable("it names another account as its owner")
+            }
             Ok(keys) => Self::Read { keys, version: version.unwrap_or_default().to_string() },
             Err(e) => Self::Unreadable(match e.kind() {
                 mega_proto::ErrorKind::WrongKey => "it does not decrypt with this account's master key",
@@ -140,7 +143,7 @@ impl crate::Session {
             Err(e) if e.code() == Some(ErrorCode::NotFound) => json!(-9),
             Err(e) => return Err(e),
         };
-        let read = KeyManager::from_reply(Some(&reply), self.master());
+        let read = KeyManager::from_reply(Some(&reply), self.master(), self.user());
         let error = read.error();
         let opened = tree.learn_key_manager(read);
         error.map_or(Ok(opened), Err)
@@ -149,19 +152,20 @@ impl crate::Session {
 
 #[cfg(test)]
 mod tests {
+    use mega_proto::b64;
     use mega_proto::keymgr::NewKeys;
-    use mega_proto::{b64, UserHandle};
 
     use super::*;
 
     #[test]
     fn reads_absent_corrupt_foreign_and_good_attributes() {
         let master = Key128::new([3; 16]);
-        assert!(matches!(KeyManager::from_reply(Some(&json!(-9)), &master), KeyManager::Absent));
-        assert!(matches!(KeyManager::from_reply(Some(&json!(-3)), &master), KeyManager::Unreadable(_)));
-        assert!(matches!(KeyManager::from_reply(None, &master), KeyManager::Unreadable(_)));
+        let me = UserHandle([1; 8]);
+        assert!(matches!(KeyManager::from_reply(Some(&json!(-9)), &master, me), KeyManager::Absent));
+        assert!(matches!(KeyManager::from_reply(Some(&json!(-3)), &master, me), KeyManager::Unreadable(_)));
+        assert!(matches!(KeyManager::from_reply(None, &master, me), KeyManager::Unreadable(_)));
         let garbage = json!({"av": b64::encode(&[20u8; 64]), "v": "x"});
-        assert!(matches!(KeyManager::from_reply(Some(&garbage), &master), KeyManager::Unreadable(_)));
+        assert!(matches!(KeyManager::from_reply(Some(&garbage), &master, me), KeyManager::Unreadable(_)));
 
         let mut keys = KeysContainer::new(&NewKeys {
             identity: UserHandle([1; 8]),
@@ -173,12 +177,15 @@ mod tests {
         let share = ShareKey { handle: NodeHandle([9; 6]), key: Key128::new([8; 16]), flags: SHARE_KEY_TRUSTED };
         keys.put_share_key(share.clone());
         let good = json!({"av": keys.encrypt_b64(&master, &mut OsRng), "v": "ver1"});
-        let read = KeyManager::from_reply(Some(&good), &master);
+        let read = KeyManager::from_reply(Some(&good), &master, me);
         assert!(matches!(&read, KeyManager::Read { version, .. } if version == "ver1"));
         assert_eq!(read.keys().unwrap().share_key(share.handle).unwrap().key, share.key);
         assert!(read.error().is_none());
         // Another account's attribute does not open with this master key.
-        let other = KeyManager::from_reply(Some(&good), &Key128::new([4; 16]));
+        let other = KeyManager::from_reply(Some(&good), &Key128::new([4; 16]), me);
         assert_eq!(other.error().unwrap().kind(), crate::ErrorKind::Crypto);
+        // Nor is another account's container, re-encrypted with this key, taken as this one's.
+        let theirs = KeyManager::from_reply(Some(&good), &master, UserHandle([2; 8]));
+        assert!(matches!(theirs, KeyManager::Unreadable(_)));
     }
 }
