@@ -369,23 +369,22 @@ impl Session {
         // An existing share keeps its key: from a valid `ok`, an `sk` or the account's `^!keys`.
         // Without it nothing is sent (a new key would break the share and its links).
         let existing = tree.is_shared_out(h) || tree.public_handle(h).is_some();
-        let share_key = match tree.keyring.shares.get(&h).cloned() {
+        let no_key = |tree: &Tree| tree.key_manager.error().unwrap_or(Error::NoShareKey { node: h });
+        let mut share_key = match tree.keyring.shares.get(&h).cloned() {
             Some(k) => k,
-            None if existing => {
-                return Err(tree.key_manager.error().unwrap_or(Error::NoShareKey { node: h }));
-            }
+            None if existing => return Err(no_key(tree)),
             None => random_key(),
         };
         if tree.public_handle(h).is_none() {
             // The share first, alone: the link is only made once it stands with this key.
             let reply = self.command(self.export_share(tree, h, &share_key, existing)?).await?;
-            if reply.get("ok").is_some() {
+            if let Some(ok) = reply.get("ok").and_then(Value::as_str) {
                 // The server keeps another `ok`: the folder was shared elsewhere since this tree
-                // was read. Only its own key will do, and a key this tree did not make up is it
-                // (learnt from `^!keys`, whose shares carry a dummy `ok`).
-                if !tree.keyring.shares.contains_key(&h) {
-                    return Err(tree.key_manager.error().unwrap_or(Error::NoShareKey { node: h }));
-                }
+                // was read. Only that share's key will do: the one its `ok` holds when valid,
+                // else one this tree learnt (from `^!keys`: such shares carry a dummy `ok`).
+                let ha = reply.get("ha").and_then(Value::as_str).unwrap_or_default();
+                tree.keyring.learn_outgoing(&h.to_b64(), ha, ok);
+                share_key = tree.keyring.shares.get(&h).cloned().ok_or_else(|| no_key(tree))?;
                 self.command(self.export_share(tree, h, &share_key, true)?).await?;
             }
         }

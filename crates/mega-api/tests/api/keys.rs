@@ -220,3 +220,20 @@ async fn a_folder_link_made_by_another_session_is_followed_with_its_key() {
     assert_eq!(server.command_stats("s2").commands, s2);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_folder_exported_elsewhere_since_the_tree_was_read_keeps_the_key_its_ok_holds() {
+    // An older client's share: a real `ok`, no `^!keys` entry; this tree predates it.
+    let server = crate::support::server_with_account().await;
+    server.seed_bytes(EMAIL, "/Old/o.txt", b"old", 6).unwrap();
+    let c = client(server.url());
+    let s = c.login(EMAIL, PASSWORD).await.unwrap().session().unwrap();
+    let mut t = s.fetch_tree().await.unwrap();
+    let old = t.resolve("/Old").unwrap();
+    let made_there = resolve_link(&server.folder_link(EMAIL, "/Old").unwrap(), None).await.unwrap();
+    let link = s.export(&mut t, old).await.unwrap();
+    assert_eq!((link.handle, &link.key), (made_there.handle, &made_there.key));
+    let folder = c.open_folder_link(&resolve_link(&link.to_url(), None).await.unwrap()).unwrap();
+    assert!(folder.fetch_tree().await.unwrap().nodes().all(|n| n.is_decrypted()));
+    server.stop().await;
+}
