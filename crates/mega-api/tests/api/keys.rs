@@ -237,3 +237,27 @@ async fn a_folder_exported_elsewhere_since_the_tree_was_read_keeps_the_key_its_o
     assert!(folder.fetch_tree().await.unwrap().nodes().all(|n| n.is_decrypted()));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_folder_link_whose_key_is_nowhere_is_a_typed_error_and_nothing_is_sent() {
+    let (server, _, _, s) = logged_in_there().await;
+    // `^!keys` readable, but without the key of the folder the official app exported.
+    let master = Key128::new(server.account_secrets(EMAIL).unwrap().0);
+    let pics = server.find(EMAIL, "/Pics").unwrap();
+    let attr = s.command(json!({"a": "uga", "ua": "^!keys", "v": 1})).await.unwrap();
+    let mut keys = KeysContainer::decrypt_b64(attr["av"].as_str().unwrap(), &master).unwrap();
+    assert!(keys.remove_share_key(pics));
+    keys.bump_generation();
+    let av = keys.encrypt_b64(&master, &mut rand_core::OsRng);
+    s.command(json!({"a": "upv", "^!keys": [av, attr["v"]]})).await.unwrap();
+
+    let mut t = s.fetch_tree().await.unwrap();
+    assert!(t.key_manager().unwrap());
+    assert_eq!(t.public_link(pics).unwrap().key, None);
+    let (s2, l) = (server.command_stats("s2").commands, server.command_stats("l").commands);
+    let err = s.export(&mut t, pics).await.unwrap_err();
+    assert!(matches!(err, mega_api::Error::NoShareKey { node } if node == pics), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Crypto);
+    assert_eq!((server.command_stats("s2").commands, server.command_stats("l").commands), (s2, l));
+    server.stop().await;
+}
