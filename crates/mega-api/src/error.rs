@@ -160,6 +160,19 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// The account's key manager (`^!keys`, spec §6.10) is there but cannot be read (corrupt,
+    /// not made with this account's key, another format): only what needs a share key that
+    /// only it holds fails with this; the drive itself is unaffected.
+    #[error("the account's key manager (^!keys) cannot be read: {0}")]
+    KeyManager(&'static str),
+    /// A folder already shared or exported (by another client) whose share key is not known
+    /// here: neither in the account's key manager nor in a valid `ok`. Nothing was changed:
+    /// a new key would break the existing share and its links.
+    #[error("the share key of folder {node} is not known (neither in the account's key manager nor in a valid ok): nothing was changed")]
+    NoShareKey {
+        /// The shared folder.
+        node: mega_proto::NodeHandle,
+    },
     /// The request that carried this command together with others failed as a whole: the
     /// kind and message of that failure (the first command of the request got the original).
     #[error("{context}: {message}")]
@@ -222,7 +235,7 @@ impl Error {
                 mega_proto::ErrorKind::Unsupported => ErrorKind::BadInput,
                 _ => ErrorKind::Crypto,
             },
-            Error::Mac => ErrorKind::Crypto,
+            Error::Mac | Error::KeyManager(_) | Error::NoShareKey { .. } => ErrorKind::Crypto,
             Error::Protocol { .. } => ErrorKind::Protocol,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::BadInput(_) => ErrorKind::BadInput,

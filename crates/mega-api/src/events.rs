@@ -159,6 +159,22 @@ impl Tree {
 }
 
 impl crate::Session {
+    /// Applies a batch from [`Events::next`] as [`Tree::apply_batch`] does and, when it said the
+    /// account's `^!keys` changed ([`Tree::key_manager_stale`]), reads it again: the nodes its
+    /// new share keys open are reported as [`Change::Updated`]. A `^!keys` that cannot be read
+    /// again is logged (the share keys already learnt stay) and is no error here.
+    pub async fn apply_batch(&self, tree: &mut Tree, batch: &EventBatch) -> Result<Vec<Change>> {
+        let mut changes = tree.apply_batch(batch);
+        if tree.key_manager_stale() {
+            match self.reread_key_manager(tree).await {
+                Ok(opened) => changes.extend(opened.into_iter().map(Change::Updated)),
+                Err(e) if e.kind() == crate::ErrorKind::Crypto => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(changes)
+    }
+
     /// The event channel from a tree's position.
     pub fn events(&self, tree: &Tree) -> Events {
         Events::new(self.client.clone(), self.auth(), tree.sn().to_string())

@@ -34,6 +34,14 @@
 //!   a million nodes fit in a few hundred megabytes. Undecryptable nodes are kept and marked.
 //! * **Operations apply their own result.** Each node operation updates the tree as soon as the
 //!   server accepts it; the action packets that follow are idempotent on it.
+//! * **Share keys as today's official apps keep them.** A session's tree comes with the
+//!   account's key manager attribute `^!keys` (spec §6.10), read in the same request as `f`:
+//!   its share keys open incoming shares and give the keys of folders shared or exported
+//!   elsewhere (whose `ok` is a dummy); a folder link made here has its key written into it
+//!   (version-checked, merged on conflict), and [`Session::apply_batch`] follows it when it
+//!   changes. An existing share is never re-keyed: without its key, [`Session::export`] is an
+//!   error ([`Error::NoShareKey`], or [`Error::KeyManager`] when `^!keys` cannot be read) and
+//!   changes nothing. A missing `^!keys` is fine and an unreadable one never blocks the drive.
 //!
 //! Not here: the transfer queue (parallel chunks, journal, resume: `mega-transfer`), file
 //! attributes (thumbnails) beyond keeping their strings, contact shares other than incoming

@@ -366,30 +366,62 @@ impl Session {
             tree.set_public_handle(h, Some(ph));
             return Ok(Link { kind: LinkKind::File, handle: ph, key: Some(key), sub: None });
         }
-        let share_key = tree.keyring.shares.get(&h).cloned().unwrap_or_else(random_key);
+        // An existing share keeps its key: from a valid `ok`, an `sk` or the account's `^!keys`.
+        // Without it nothing is sent (a new key would break the share and its links).
+        let existing = tree.is_shared_out(h) || tree.public_handle(h).is_some();
+        let no_key = |tree: &Tree| tree.key_manager.error().unwrap_or(Error::NoShareKey { node: h });
+        let mut share_key = match tree.keyring.shares.get(&h).cloned() {
+            Some(k) => k,
+            None if existing => return Err(no_key(tree)),
+            None => random_key(),
+        };
+        if tree.public_handle(h).is_none() {
+            // The share first, alone: the link is only made once it stands with this key.
+            let reply = self.command(self.export_share(tree, h, &share_key, existing)?).await?;
+            if let Some(ok) = reply.get("ok").and_then(Value::as_str) {
+                // The server keeps another `ok`: the folder was shared elsewhere since this tree
+                // was read. Only that share's key will do: the one its `ok` holds when valid,
+                // else one this tree learnt (from `^!keys`: such shares carry a dummy `ok`).
+                let ha = reply.get("ha").and_then(Value::as_str).unwrap_or_default();
+                tree.keyring.learn_outgoing(&h.to_b64(), ha, ok);
+                share_key = tree.keyring.shares.get(&h).cloned().ok_or_else(|| no_key(tree))?;
+                self.command(self.export_share(tree, h, &share_key, true)?).await?;
+            }
+        }
+        let reply = self.command(link_cmd).await?;
+        let ph = public_handle(&reply)?;
+        tree.keyring.shares.insert(h, share_key.clone());
+        tree.set_shared_out(h, true);
+        tree.set_public_handle(h, Some(ph));
+        if !existing {
+            // Today's official apps look for the key in `^!keys` (older clients in `ok`). The
+            // link works either way, so a failure here is only logged.
+            if let Err(e) = self.remember_share_key(tree, h, &share_key).await {
+                tracing::warn!(folder = %h, "the folder link's key was not written into ^!keys: {e}");
+            }
+        }
+        Ok(Link { kind: LinkKind::Folder, handle: ph, key: Some(NodeKey::Folder(share_key)), sub: None })
+    }
+
+    /// The `s2` that shares a folder as a folder link (`EXP`). A new share carries its key
+    /// (`ok`, `ha`) and the keys of the nodes below wrapped with it (`cr`); an existing one
+    /// (shared with users, keyed already) only gains `EXP`, its key never sent again.
+    fn export_share(&self, tree: &Tree, h: NodeHandle, share_key: &Key128, existing: bool) -> Result<Value> {
+        let mut share = json!({"a": "s2", "n": h.to_b64(), "s": [{"u": "EXP", "r": 0}], "i": request_tag()});
+        if existing {
+            return Ok(share);
+        }
         let keys: Vec<(String, Vec<u8>)> = tree
             .subtree(h)
             .into_iter()
             .filter_map(|d| tree.get(d)?.key().map(|k| (d.to_b64(), k.to_bytes().to_vec())))
             .collect();
-        let cr = share_keys_cr(&[(h, share_key.clone())], &keys)?;
         let mut ok = *share_key.as_bytes();
         self.master().ecb_encrypt(&mut ok)?;
-        let share = json!({
-            "a": "s2",
-            "n": h.to_b64(),
-            "s": [{"u": "EXP", "r": 0}],
-            "ok": b64::encode(&ok),
-            "ha": handle_auth(self.master(), h),
-            "cr": cr,
-            "i": request_tag(),
-        });
-        let mut results = self.request(vec![share, link_cmd]).await?.into_iter();
-        results.next().ok_or(Error::protocol("s2", "no reply"))??;
-        let ph = public_handle(&results.next().ok_or(Error::protocol("l", "no reply"))??)?;
-        tree.keyring.shares.insert(h, share_key.clone());
-        tree.set_public_handle(h, Some(ph));
-        Ok(Link { kind: LinkKind::Folder, handle: ph, key: Some(NodeKey::Folder(share_key)), sub: None })
+        share["ok"] = json!(b64::encode(&ok));
+        share["ha"] = json!(handle_auth(self.master(), h));
+        share["cr"] = json!(share_keys_cr(&[(h, share_key.clone())], &keys)?);
+        Ok(share)
     }
 
     /// Removes a node's public link (and a folder's `EXP` share).
@@ -403,7 +435,9 @@ impl Session {
             for r in self.request(vec![unshare, unlink]).await? {
                 r?;
             }
-            tree.keyring.shares.remove(&h);
+            // The key stays known: the folder may still be shared with users, and its nodes
+            // keep their entries for the share; exporting it again reuses it.
+            tree.set_shared_out(h, false);
         }
         tree.set_public_handle(h, None);
         Ok(())

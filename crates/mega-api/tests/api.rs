@@ -29,3 +29,6 @@ mod protected;
 
 #[path = "api/hostile.rs"]
 mod hostile;
+
+#[path = "api/keys.rs"]
+mod keys;

@@ -44,6 +44,22 @@ pub enum ActionPacket {
         /// The public handle, `None` when the link was removed.
         public: Option<NodeHandle>,
     },
+    /// `s2` (or `s`): a share of a folder was made or changed (`shared`), or one of its
+    /// sharings (with a user, or `EXP`) was removed.
+    Share {
+        /// The shared folder.
+        handle: NodeHandle,
+        /// Whether the packet made or changed a share (it carries an access level `r`).
+        shared: bool,
+        /// `ok` and `ha`, when the packet carries them (dummies from today's official apps).
+        key: Option<(String, String)>,
+    },
+    /// `ua` naming `^!keys`: the account's key manager was written (by another client, or by
+    /// this one), possibly with new share keys; see [`Tree::key_manager_stale`].
+    KeyManager {
+        /// The attribute's new version, when the packet gives it.
+        version: Option<String>,
+    },
     /// Any other packet (contacts, shares, account events): not applied to the tree.
     Other(String),
 }
@@ -70,6 +86,18 @@ impl ActionPacket {
                 let removed = v.get("d").and_then(Value::as_i64) == Some(1);
                 ActionPacket::Link { handle: h, public: if removed { None } else { handle("ph") } }
             }),
+            "s2" | "s" => handle("n").map(|h| ActionPacket::Share {
+                handle: h,
+                shared: v.get("r").is_some_and(|r| !r.is_null() && r.as_str() != Some("")),
+                key: text("ok").zip(text("ha")),
+            }),
+            "ua" => {
+                let names = v.get("ua").and_then(Value::as_array);
+                let at = names.and_then(|n| n.iter().position(|n| n.as_str() == Some(mega_proto::keymgr::ATTRIBUTE)));
+                at.map(|i| ActionPacket::KeyManager {
+                    version: v.get("v").and_then(|v| v.get(i)).and_then(Value::as_str).map(str::to_string),
+                })
+            }
             _ => None,
         };
         parsed.unwrap_or_else(|| ActionPacket::Other(name.to_string()))
@@ -162,6 +190,19 @@ impl Tree {
                         changes.push(Change::Updated(*handle));
                     }
                 }
+                ActionPacket::Share { handle, shared, key } => {
+                    // Only this account's own folders are its outgoing shares. A removal may
+                    // leave other sharings of the folder, so the folder stays marked: a later
+                    // export asks the server (which answers with the key it keeps).
+                    if *shared && self.get(*handle).is_some_and(|n| Some(n.owner()) == self.keyring.user) {
+                        self.set_shared_out(*handle, true);
+                        let (ok, ha) = key.as_ref().map(|(k, ha)| (k.as_str(), ha.as_str())).unwrap_or_default();
+                        if self.keyring.learn_outgoing(&handle.to_b64(), ha, ok) {
+                            changes.extend(self.unseal().into_iter().map(Change::Updated));
+                        }
+                    }
+                }
+                ActionPacket::KeyManager { version } => self.key_manager_written(version.as_deref()),
                 ActionPacket::Other(_) => {}
             }
         }
@@ -192,5 +233,15 @@ mod tests {
         }
         assert!(matches!(ActionPacket::parse(&json!({"a": "ua"})), ActionPacket::Other(n) if n == "ua"));
         assert!(matches!(ActionPacket::parse(&json!({"a": "u"})), ActionPacket::Other(_)));
+        let ua = json!({"a": "ua", "u": "AAAAAAAAAAA", "ua": ["+puEd255", "^!keys"], "v": ["v1", "v2"]});
+        assert!(matches!(ActionPacket::parse(&ua), ActionPacket::KeyManager { version: Some(v) } if v == "v2"));
+        let s2 = json!({"a": "s2", "n": h, "o": "AAAAAAAAAAA", "u": "EXP", "r": 0, "ok": "b", "ha": "c"});
+        assert!(
+            matches!(ActionPacket::parse(&s2), ActionPacket::Share { shared: true, key: Some((k, ha)), .. } if k == "b" && ha == "c")
+        );
+        let gone = json!({"a": "s2", "n": h, "o": "AAAAAAAAAAA", "u": "EXP"});
+        assert!(matches!(ActionPacket::parse(&gone), ActionPacket::Share { shared: false, key: None, .. }));
+        let other = json!({"a": "ua", "ua": ["*keyring"], "v": ["v1"]});
+        assert!(matches!(ActionPacket::parse(&other), ActionPacket::Other(n) if n == "ua"));
     }
 }

@@ -32,9 +32,13 @@ use crate::error::{Error, Result};
 /// Fetches and decrypts the tree (`f`) with the keys of `keyring`.
 pub(crate) async fn fetch_tree(client: &Client, auth: &Auth, keyring: Keyring) -> Result<Tree> {
     let in_folder_link = keyring.link_key.is_some();
-    let cmd =
-        if in_folder_link { json!({"a": "f", "c": 1, "ca": 1, "r": 1}) } else { json!({"a": "f", "c": 1, "r": 1}) };
-    let body = serde_json::to_vec(&[cmd]).unwrap_or_default();
+    // A session's tree comes with the account's `^!keys`, read in the same request.
+    let cmds = match &keyring.master {
+        _ if in_folder_link => vec![json!({"a": "f", "c": 1, "ca": 1, "r": 1})],
+        Some(_) => vec![json!({"a": "f", "c": 1, "r": 1}), super::keys::read_command()],
+        None => vec![json!({"a": "f", "c": 1, "r": 1})],
+    };
+    let body = serde_json::to_vec(&cmds).unwrap_or_default();
     let started = std::time::Instant::now();
     let tree = client
         .execute(auth, "f", body, Budget::Streamed, |resp| {
@@ -52,7 +56,17 @@ pub(crate) async fn fetch_tree(client: &Client, auth: &Auth, keyring: Keyring) -
 struct Extras {
     ok: Vec<OkEntry>,
     ph: Vec<PhEntry>,
+    /// The outgoing shares (`s`): with users and `EXP` (folder links).
+    s: Vec<ShareEntry>,
     sn: Option<String>,
+    /// The answer to the command after `f` in the request (the `uga` of `^!keys`).
+    next: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShareEntry {
+    h: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,6 +106,7 @@ const MAX_HELD: usize = 256 << 20;
 const MIN_PROGRESS: u64 = 16 << 10;
 
 async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring, idle: Duration) -> Result<Reply<Tree>> {
+    let keys_asked = keyring.master.is_some() && keyring.link_key.is_none();
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
     let (built_tx, built_rx) = std::sync::mpsc::channel::<split::Built>();
     let tree = Tree::new(keyring.clone());
@@ -146,7 +161,7 @@ async fn stream_parse(mut resp: reqwest::Response, keyring: Keyring, idle: Durat
         Outcome::RequestError(code) => Ok(Reply::Failed(ErrorCode::from_code(code))),
         Outcome::CommandError(code) => Err(Error::api("f", ErrorCode::from_code(code))),
         Outcome::Parsed(extras) => {
-            finish(&mut tree, extras);
+            finish(&mut tree, extras, keys_asked);
             Ok(Reply::Done(tree))
         }
     }
@@ -202,13 +217,21 @@ fn parse(
     ResponseSeed { nodes: &nodes }.deserialize(&mut de).and_then(|o| de.end().map(|_| o)).map_err(|_| ())
 }
 
-fn finish(tree: &mut Tree, extras: Extras) {
+fn finish(tree: &mut Tree, extras: Extras, keys_asked: bool) {
     let mut learnt = false;
     for ok in &extras.ok {
         learnt |= tree.keyring.learn_outgoing(&ok.h, &ok.ha, &ok.k);
     }
     if learnt {
         tree.unseal();
+    }
+    // Every outgoing share, whether or not its key is known (a dummy `ok` from an official app).
+    let shared = extras.ok.iter().map(|e| &e.h).chain(extras.s.iter().map(|e| &e.h));
+    for h in shared.filter_map(|h| NodeHandle::from_b64(h).ok()) {
+        tree.set_shared_out(h, true);
+    }
+    if let (true, Some(master), Some(user)) = (keys_asked, tree.keyring.master.clone(), tree.keyring.user) {
+        tree.learn_key_manager(super::KeyManager::from_reply(extras.next.as_ref(), &master, user));
     }
     for e in &extras.ph {
         if let (Ok(h), Ok(ph)) = (NodeHandle::from_b64(&e.h), NodeHandle::from_b64(&e.ph)) {
@@ -280,9 +303,13 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Outcome, A::Error> {
-        let first = seq
+        let mut first = seq
             .next_element_seed(ResultSeed { nodes: self.nodes })?
             .ok_or_else(|| serde::de::Error::custom("empty reply"))?;
+        let next = seq.next_element::<serde_json::Value>()?;
+        if let Outcome::Parsed(extras) = &mut first {
+            extras.next = next;
+        }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(first)
     }
@@ -326,6 +353,8 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
                 "f" => map.next_value_seed(NodesSeed { nodes: self.nodes })?,
                 "ok" => extras.ok = entries(map.next_value()?, "ok"),
                 "ph" => extras.ph = entries(map.next_value()?, "ph"),
+                // Read leniently: a list of another shape only hides which folders are shared.
+                "s" => extras.s = entries(map.next_value::<serde_json::Value>()?.as_array().cloned(), "s"),
                 "sn" => extras.sn = map.next_value::<Option<String>>()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;

@@ -12,10 +12,11 @@ mod apply;
 mod dedupe;
 mod fetch;
 mod keyring;
+mod keys;
 mod node;
 mod split;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use mega_proto::NodeHandle;
 
@@ -23,6 +24,7 @@ pub use apply::{ActionPacket, Change};
 pub use dedupe::{keeper, Keep, Numbering};
 pub(crate) use fetch::fetch_tree;
 pub(crate) use keyring::{handle_auth, Keyring};
+pub(crate) use keys::KeyManager;
 pub use node::{Node, NodeKind, RawNode};
 
 /// Duplicate names in one folder: each name with the nodes that carry it.
@@ -57,6 +59,13 @@ pub struct Tree {
     shares: Vec<NodeHandle>,
     link_root: Option<NodeHandle>,
     pub(crate) keyring: Keyring,
+    /// The account's `^!keys`, as the fetch read it.
+    pub(crate) key_manager: KeyManager,
+    /// The folders this account shares out (with users or as a folder link, `EXP`), from the
+    /// `f` reply's `s` and `ok` lists and this client's own exports.
+    out_shares: HashSet<NodeHandle>,
+    /// A `ua` packet said `^!keys` changed since it was read.
+    key_manager_stale: bool,
     sn: String,
 }
 
@@ -79,6 +88,9 @@ impl Tree {
             shares: Vec::new(),
             link_root: None,
             keyring,
+            key_manager: KeyManager::NotRead,
+            out_shares: HashSet::new(),
+            key_manager_stale: false,
             sn: String::new(),
         }
     }
@@ -174,6 +186,71 @@ impl Tree {
             _ => (LinkKind::Folder, self.keyring.shares.get(&h).cloned().map(mega_proto::NodeKey::Folder)),
         };
         Some(Link { kind, handle: ph, key, sub: None })
+    }
+
+    /// Whether `h` is a folder this account shares out (with users, or as a folder link).
+    pub fn is_shared_out(&self, h: NodeHandle) -> bool {
+        self.out_shares.contains(&h)
+    }
+
+    pub(crate) fn set_shared_out(&mut self, h: NodeHandle, shared: bool) {
+        if shared {
+            self.out_shares.insert(h);
+        } else {
+            self.out_shares.remove(&h);
+        }
+    }
+
+    /// Whether the account's key manager (`^!keys`, spec §6.10) was read with this tree:
+    /// `Ok(true)` read, `Ok(false)` the account has none (or this is a folder link's tree),
+    /// and an error of kind [`crate::ErrorKind::Crypto`] when it is there but cannot be read
+    /// (the drive is listed all the same; only the shares whose keys only it holds stay
+    /// closed).
+    pub fn key_manager(&self) -> crate::Result<bool> {
+        match self.key_manager.error() {
+            Some(e) => Err(e),
+            None => Ok(self.key_manager.keys().is_some()),
+        }
+    }
+
+    /// Whether an action packet said the account's `^!keys` changed since this tree read it
+    /// (another client wrote it, perhaps with the key of a share made there): call
+    /// [`crate::Session::reread_key_manager`], which opens what the new keys open. Applying
+    /// a batch through [`crate::Session::apply_batch`] does that itself.
+    pub fn key_manager_stale(&self) -> bool {
+        self.key_manager_stale
+    }
+
+    /// A `ua` packet for `^!keys`: stale unless it names the version this tree holds (this
+    /// client's own write).
+    pub(crate) fn key_manager_written(&mut self, version: Option<&str>) {
+        let held = match &self.key_manager {
+            KeyManager::Read { version, .. } => Some(version.as_str()),
+            _ => None,
+        };
+        if version.is_none() || version != held {
+            self.key_manager_stale = true;
+        }
+    }
+
+    /// The share keys of the account's key manager: opens what they open (returned). A key
+    /// manager that cannot be read replaces the one held, whose keys stay learnt.
+    pub(crate) fn learn_key_manager(&mut self, key_manager: KeyManager) -> Vec<NodeHandle> {
+        let mut learnt = false;
+        for s in key_manager.keys().map(|k| k.share_keys()).unwrap_or_default() {
+            // A key from a valid `ok` or `sk` was checked already; `^!keys` fills the rest.
+            if let std::collections::hash_map::Entry::Vacant(e) = self.keyring.shares.entry(s.handle) {
+                e.insert(s.key);
+                learnt = true;
+            }
+        }
+        self.key_manager = key_manager;
+        self.key_manager_stale = false;
+        if learnt {
+            self.unseal()
+        } else {
+            Vec::new()
+        }
     }
 
     /// A node and everything below it, parents before children.
