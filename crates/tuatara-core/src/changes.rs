@@ -44,7 +44,7 @@ pub async fn follow(
                     continue;
                 }
             },
-            EventBatch::Packets { .. } => apply(&mut *tree.lock().await, &batch),
+            EventBatch::Packets { .. } => apply(&session, &mut *tree.lock().await, &batch).await,
         };
         if !folders.is_empty() {
             changed(folders);
@@ -53,8 +53,10 @@ pub async fn follow(
 }
 
 /// Applies a batch and names the folders whose listings changed (parents before and after),
-/// in handle order, each once.
-pub fn apply(tree: &mut Tree, batch: &EventBatch) -> Vec<NodeHandle> {
+/// in handle order, each once. Where the batch says the account's `^!keys` changed, it is read
+/// again ([`Session::apply_batch`]) and the nodes its new share keys open count as changed; if
+/// that read fails, the batch is applied all the same and every folder is named.
+pub async fn apply(session: &Session, tree: &mut Tree, batch: &EventBatch) -> Vec<NodeHandle> {
     // A node removed is gone from the tree after the batch: its parent is read before.
     let mut parent_before = HashMap::new();
     if let EventBatch::Packets { packets, .. } = batch {
@@ -66,8 +68,15 @@ pub fn apply(tree: &mut Tree, batch: &EventBatch) -> Vec<NodeHandle> {
             }
         }
     }
+    let changes = match session.apply_batch(tree, batch).await {
+        Ok(changes) => changes,
+        Err(e) => {
+            tracing::warn!("the key manager could not be read again after a change: {e}");
+            return tree.nodes().filter(|n| n.is_container()).map(|n| n.handle()).collect();
+        }
+    };
     let mut out = BTreeSet::new();
-    for c in tree.apply_batch(batch) {
+    for c in changes {
         match c {
             Change::Added(h) | Change::Updated(h) => out.extend(tree.get(h).and_then(|n| n.parent())),
             Change::Moved { from, to, .. } => out.extend(from.into_iter().chain(to)),
