@@ -99,6 +99,12 @@ def set_value(app, css, value, event):
                "e.dispatchEvent(new Event(arguments[2], {bubbles: true}))", css, value, event)
 
 
+def dataset(app, css, key):
+    """A data attribute of every element matching, read in one go (rows re-rendered between a
+    find and a read would be stale elements)."""
+    return app.script("return [...document.querySelectorAll(arguments[0])].map(e => e.dataset[arguments[1]])", css, key)
+
+
 def save_dialog(path, title="Save links"):
     """Answers the OS save dialog (GTK's file chooser) by typing a full path into its name."""
     def window():
@@ -236,7 +242,7 @@ try:
     app.click(app.wait('[role="dialog"] button[aria-label="Close"]'))
     app.gone('[data-testid="export-links-text"]', 10)
     app.click(app.wait('[data-testid="open-links"]'))
-    statuses = lambda: [app.attr(r, "data-status") for r in app.find_all('[data-testid="link-row"]')]  # noqa: E731
+    statuses = lambda: dataset(app, '[data-testid="link-row"]', "status")  # noqa: E731
     dead = "https://mega.nz/file/AAAAAAAA#" + "A" * 43
     set_value(app, '[data-testid="links-text"]', dead, "input")
     app.click(app.wait('[data-testid="links-check"]'))
@@ -260,12 +266,13 @@ try:
         if app.attr(button, "disabled") is None:
             app.click(button)
             time.sleep(1)
-        return [app.attr(r, "data-health") for r in app.find_all('[data-testid="received-row"]')]
+        return dataset(app, '[data-testid="received-row"]', "health")
     t.step("Received lists the three, re-checked alive", lambda: wait_until(
         "three received links alive", lambda: received() == ["alive"] * 3, 60, every=1))
     app.click(app.wait('[data-testid="links-tab-shared"]'))
     app.click(app.wait('[data-testid="shared-check"]'))
-    shared = lambda: [app.text(r) for r in app.find_all('[data-testid="shared-status"]')]  # noqa: E731
+    shared = lambda: app.script("return [...document.querySelectorAll('[data-testid=\"shared-status\"]')]"  # noqa: E731
+                                ".map(e => e.textContent.trim())")
     t.step("Shared by me lists the three exported files, alive", lambda: wait_until(
         "three shared links alive", lambda: shared() == ["Alive"] * 3, 60))
     app.screenshot(SHOTS / "e2e-links-page.png")
