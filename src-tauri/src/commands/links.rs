@@ -28,11 +28,16 @@ fn dto(c: Checked) -> LinkCheck {
         Status::Changed => LinkStatus::Changed,
         _ => LinkStatus::Bad,
     };
-    let kind = match c.kind {
+    let kind = kind_dto(c.kind);
+    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message, warning: c.warning }
+}
+
+/// A folder link's kind, or a file's (also when not known).
+fn kind_dto(kind: Option<LinkKind>) -> NodeKindDto {
+    match kind {
         Some(LinkKind::Folder) => NodeKindDto::Folder,
         _ => NodeKindDto::File,
-    };
-    LinkCheck { link: c.url, kind, status, name: c.name, size: c.size, message: c.message, warning: c.warning }
+    }
 }
 
 /// A link from the UI, ready to open (no password, no key given apart).
@@ -256,7 +261,7 @@ fn received(ledger: &Ledger) -> Vec<ReceivedLink> {
             let health = ledger.health(id);
             ReceivedLink {
                 id: id.clone(),
-                kind: if id.starts_with("folder:") { NodeKindDto::Folder } else { NodeKindDto::File },
+                kind: kind_dto(links::link_of_id(id).map(|l| l.kind)),
                 name: e.name.clone(),
                 size: e.size,
                 downloaded: e.status == links::LedgerStatus::Done,
@@ -284,7 +289,7 @@ pub async fn links_shared(state: State<'_, AppState>) -> IpcResult<Vec<SharedLin
         .into_iter()
         .map(|s| SharedLinkDto {
             handle: s.node.to_b64(),
-            kind: if s.kind == LinkKind::Folder { NodeKindDto::Folder } else { NodeKindDto::File },
+            kind: kind_dto(Some(s.kind)),
             link: if s.link.key.is_some() { s.link.to_url() } else { s.link.url_without_key() },
             link_without_key: s.link.url_without_key(),
             key: s.link.key_b64(),

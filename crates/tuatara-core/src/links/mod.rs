@@ -40,7 +40,8 @@ pub use keys::KeyFile;
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use resolve::{resolve, resolve_parsed, Unresolved};
 pub use rot::{
-    all_alive, recheck, recheck_due, recheck_ledger, recheck_list, recheck_periodically, Health, LinkHealth, Recheck,
+    all_alive, link_of_id, recheck, recheck_due, recheck_ledger, recheck_list, recheck_periodically, Health,
+    LinkHealth, Recheck,
 };
 pub use shared::{check_shared, shared_links, SharedLink};
 

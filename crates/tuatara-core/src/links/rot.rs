@@ -373,8 +373,9 @@ fn found_of(r: Result<u64>) -> Found {
     }
 }
 
-/// The link a ledger id names, without a key.
-fn link_of_id(id: &str) -> Option<Link> {
+/// The link a ledger id names (`file:H`, `folder:H/SUB`), without a key; `None` for an id this
+/// version does not know.
+pub fn link_of_id(id: &str) -> Option<Link> {
     let (kind, rest) = id.split_once(':')?;
     let kind = match kind {
         "file" => LinkKind::File,

@@ -13,8 +13,6 @@ use super::rot::{probe_ids, Health};
 pub struct SharedLink {
     /// The node.
     pub node: NodeHandle,
-    /// Its public link handle.
-    pub public_handle: NodeHandle,
     /// File or folder.
     pub kind: LinkKind,
     /// Its name.
@@ -53,7 +51,7 @@ impl SharedLink {
 pub fn shared_links(tree: &Tree) -> Vec<SharedLink> {
     let mut out: Vec<SharedLink> = tree
         .exported()
-        .filter_map(|(h, ph)| {
+        .filter_map(|(h, _)| {
             let n = tree.get(h)?;
             let link = tree.public_link(h)?;
             let size = match link.kind {
@@ -64,7 +62,6 @@ pub fn shared_links(tree: &Tree) -> Vec<SharedLink> {
             };
             Some(SharedLink {
                 node: h,
-                public_handle: ph,
                 kind: link.kind,
                 name: n.name().to_string(),
                 path: tree.path(h).unwrap_or_else(|| h.to_b64()),
