@@ -7,7 +7,7 @@ use crate::error::EXIT_CODES;
 /// An rclone-style command-line client for MEGA.
 ///
 /// Remote paths look like `/dir/file` (the cloud drive), `//bin/file` (the rubbish bin) or
-/// `//shares/<share>/file` (incoming shares); a MEGA link is accepted wherever a remote path
+/// `//shares/<share>/file` (incoming shares; `ls //shares` lists them); a MEGA link is accepted wherever a remote path
 /// is read. Data goes to stdout, messages to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "tuatara-cli", version, after_help = EXIT_CODES)]

@@ -36,7 +36,7 @@
 //!   which API URL is in `accounts.json` in the config directory (`directories`, so
 //!   `XDG_CONFIG_HOME` is honoured). Nothing secret is printed or logged.
 //! * **Strict paths.** `/a/b` walks the cloud drive, `//bin/..` the rubbish bin,
-//!   `//shares/<name>/..` incoming shares; a name carried by several nodes is an error, not a
+//!   `//shares/<name>/..` incoming shares (`ls //shares` lists them); a name carried by several nodes is an error, not a
 //!   silent pick. A MEGA link works wherever a path is read.
 //!
 //! * **Transfers on `mega-transfer`.** `get`, `put`, `copy`, `links get` and `resume` run the

@@ -21,6 +21,9 @@ mod demo;
 #[path = "cli/peers.rs"]
 mod peers;
 
+#[path = "cli/official.rs"]
+mod official;
+
 #[path = "cli/transfers.rs"]
 mod transfers;
 

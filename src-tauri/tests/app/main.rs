@@ -9,6 +9,7 @@ mod bindings;
 mod drive;
 mod links;
 mod logs;
+mod official;
 mod session;
 mod support;
 mod transfers;

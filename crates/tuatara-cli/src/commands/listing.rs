@@ -112,8 +112,26 @@ fn text_line(tree: &Tree, n: &Node, shown: &str, long: bool) -> String {
     Entry::of(tree, n).text(shown, true)
 }
 
-/// `ls` / `lsd`.
+/// `ls` / `lsd`. `//shares` lists the incoming shares (with `-R`, what is in them too).
 pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()> {
+    if args.path.as_deref().map(|p| p.trim_end_matches('/')) == Some("//shares") {
+        let (_, tree) = app.drive().await?;
+        let mut shares: Vec<&Node> = tree.incoming_shares().iter().filter_map(|&h| tree.get(h)).collect();
+        shares.sort_by(|a, b| a.name().cmp(b.name()));
+        let (mut text, mut all) = (Vec::new(), Vec::new());
+        for share in shares {
+            text.push(text_line(&tree, share, share.name(), args.long));
+            all.push(Entry::of(&tree, share).json());
+            if args.recursive {
+                walk(&tree, share.handle(), true, folders_only, &mut |shown, n| {
+                    text.push(text_line(&tree, n, &format!("{}/{shown}", share.name()), args.long));
+                    all.push(Entry::of(&tree, n).json());
+                });
+            }
+        }
+        app.out.emit(&text, &Value::Array(all));
+        return Ok(());
+    }
     let source = app.open(args.path.as_deref().unwrap_or("/")).await?;
     match &source {
         Source::File(f) => {

@@ -1,18 +1,23 @@
-//! A second client changes the drive: megajs (a third-party client) renames and uploads; a
-//! mega-api session following the event channel sees the action packets, and the CLI's next
-//! command lists the result. megajs is installed by `make deps` under `$TUATARA_PEERS`;
-//! without it the test is skipped, except under `CI`, where it fails.
+//! Third-party MEGA clients beside the CLI. A second client changes the drive: megajs renames
+//! and uploads; a mega-api session following the event channel sees the action packets, and
+//! the CLI's next command lists the result. Files and links cross between the CLI and megajs,
+//! rclone (go-mega) and async-mega-py. The peers are installed by `make deps` under
+//! `$TUATARA_PEERS`; without them the tests are skipped, except under `CI`, where they fail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use test_support::{server_with_account, sync_until};
 
 use crate::support::{client, Cli, EMAIL, PASSWORD};
 
-fn megajs_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TUATARA_PEERS")
+fn peers_dir() -> Option<PathBuf> {
+    std::env::var_os("TUATARA_PEERS")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tuatara/peers")))?;
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tuatara/peers")))
+}
+
+pub(crate) fn megajs_dir() -> Option<PathBuf> {
+    let dir = peers_dir()?;
     if dir.join("megajs/node_modules/megajs/package.json").exists() {
         return Some(dir);
     }
@@ -21,17 +26,41 @@ fn megajs_dir() -> Option<PathBuf> {
     None
 }
 
-async fn megajs(dir: &std::path::Path, url: &str, args: &[&str]) {
+pub(crate) async fn megajs(dir: &std::path::Path, url: &str, args: &[&str]) -> String {
     let script = dir.join("megajs/tuatara-cli-peer.mjs");
     std::fs::write(&script, include_str!("../../../mega-testserver/tests/server/peers/megajs.mjs")).unwrap();
-    let out = tokio::process::Command::new("node")
-        .arg(&script)
+    run_peer("node".as_ref(), script.as_ref(), url, args).await
+}
+
+/// `program script URL EMAIL PASSWORD ARGS...`, which must succeed; its standard output.
+async fn run_peer(program: &Path, script: &Path, url: &str, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(program)
+        .arg(script)
         .args([url, EMAIL, PASSWORD])
         .args(args)
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "megajs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{} {args:?}: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// async-mega-py's Python (its venv, made by `make deps`).
+pub(crate) fn async_mega_python() -> Option<PathBuf> {
+    let python = peers_dir()?.join("venv-async/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(std::env::var_os("CI").is_none(), "async-mega-py is not installed: run `make deps`");
+    eprintln!("skipping: async-mega-py not installed (run `make deps`)");
+    None
+}
+
+/// async-mega-py (`peers/async_mega.py` of the test server's tests says its commands) as the
+/// test account; its standard output.
+pub(crate) async fn async_mega(python: &Path, url: &str, args: &[&str]) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../mega-testserver/tests/server/peers/async_mega.py");
+    run_peer(python, script.as_ref(), url, args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,6 +173,59 @@ async fn files_cross_between_the_cli_megajs_and_rclone() {
             megajs(&dir, server.url(), &["download", &format!("t{size}"), &back.to_string_lossy()]).await;
             assert!(std::fs::read(&back).unwrap() == data, "cli -> megajs, {size} bytes");
         }
+    }
+    server.stop().await;
+}
+
+/// async-mega-py (a third-party client, maintained, that logs in to the service as it is today:
+/// v2 accounts and hashcash) and the CLI: files of every size class both ways, a file link it
+/// made opened by the CLI, and a folder link the CLI made opened and downloaded by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_and_links_cross_between_the_cli_and_async_mega_py() {
+    let Some(python) = async_mega_python() else { return };
+    let server = server_with_account().await;
+    // Both clients solve the login's hashcash (an easy one keeps the test short).
+    server.set_hashcash(Some(230));
+    let url = server.url();
+    let cli = Cli::new(url);
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let p = |n: &str| t.join(n).to_string_lossy().into_owned();
+    let sizes = [0, 1, 16, 131_072, 131_073, 5 * 1024 * 1024 + 17];
+    std::fs::create_dir_all(t.join("up")).unwrap();
+    std::fs::create_dir_all(t.join("py")).unwrap();
+    for size in sizes {
+        let data = crate::support::content(size, size as u8);
+        std::fs::write(t.join(format!("py/a{size}")), &data).unwrap();
+        std::fs::write(t.join(format!("up/c{size}")), &data).unwrap();
+        async_mega(&python, url, &["put", &p(&format!("py/a{size}")), "/from-py"]).await;
+    }
+    // async-mega-py up, the CLI down (the engine checks every MAC).
+    cli.run(&["get", "/from-py", &p("down")]).await.ok();
+    // The CLI up, async-mega-py lists and downloads.
+    cli.run(&["put", &p("up"), "/"]).await.ok();
+    let listed = async_mega(&python, url, &["ls"]).await;
+    for size in sizes {
+        let data = crate::support::content(size, size as u8);
+        assert!(std::fs::read(t.join(format!("down/from-py/a{size}"))).unwrap() == data, "py -> cli, {size} bytes");
+        assert!(listed.lines().any(|l| l == format!("/up/c{size}\t{size}")), "{listed}");
+        async_mega(&python, url, &["get", &format!("/up/c{size}"), &p("py-down")]).await;
+        assert!(std::fs::read(t.join(format!("py-down/c{size}"))).unwrap() == data, "cli -> py, {size} bytes");
+    }
+    // A file link async-mega-py made opens in the CLI.
+    let link = async_mega(&python, url, &["export", "/from-py/a131073"]).await;
+    cli.run(&["get", link.trim(), &p("via-link")]).await.ok();
+    assert!(std::fs::read(t.join("via-link/a131073")).unwrap() == crate::support::content(131_073, 131_073usize as u8));
+    // A folder link the CLI made opens in async-mega-py, which downloads it whole.
+    let folder = cli.run(&["link", "/up"]).await;
+    let folder = folder.ok().stdout.trim().to_string();
+    let in_link = async_mega(&python, url, &["link-ls", &folder]).await;
+    assert_eq!(in_link.lines().count(), sizes.len(), "{in_link}");
+    async_mega(&python, url, &["link-get", &folder, &p("py-link")]).await;
+    for size in sizes {
+        let data = crate::support::content(size, size as u8);
+        assert!(std::fs::read(t.join(format!("py-link/up/c{size}"))).unwrap() == data, "folder link, {size} bytes");
     }
     server.stop().await;
 }
