@@ -391,14 +391,13 @@ impl Session {
         let reply = self.command(link_cmd).await?;
         let ph = public_handle(&reply)?;
         tree.keyring.shares.insert(h, share_key.clone());
-        tree.set_shared_out(h, true);
+        tree.add_sharee(h, "EXP");
         tree.set_public_handle(h, Some(ph));
-        if !existing {
-            // Today's official apps look for the key in `^!keys` (older clients in `ok`). The
-            // link works either way, so a failure here is only logged.
-            if let Err(e) = self.remember_share_key(tree, h, &share_key).await {
-                tracing::warn!(folder = %h, "the folder link's key was not written into ^!keys: {e}");
-            }
+        // Today's official apps look for the key in `^!keys` (older clients in `ok`), in use
+        // while the folder is shared (nothing is written when it is there and marked so). The
+        // link works either way, so a failure here is only logged.
+        if let Err(e) = self.remember_share_key(tree, h, &share_key).await {
+            tracing::warn!(folder = %h, "the folder link's key was not written into ^!keys: {e}");
         }
         Ok(Link { kind: LinkKind::Folder, handle: ph, key: Some(NodeKey::Folder(share_key)), sub: None })
     }
@@ -436,8 +435,16 @@ impl Session {
                 r?;
             }
             // The key stays known: the folder may still be shared with users, and its nodes
-            // keep their entries for the share; exporting it again reuses it.
-            tree.set_shared_out(h, false);
+            // keep their entries for the share; exporting it again reuses it. Shared no more,
+            // its key is marked unused in `^!keys` as the SDK does (a failure only logged: the
+            // link is gone either way).
+            tree.remove_sharee(h, "EXP");
+            if !tree.is_shared_with_users(h) {
+                tree.set_shared_out(h, false);
+                if let Err(e) = self.share_key_unused(tree, h).await {
+                    tracing::warn!(folder = %h, "the folder's key was not marked unused in ^!keys: {e}");
+                }
+            }
         }
         tree.set_public_handle(h, None);
         Ok(())

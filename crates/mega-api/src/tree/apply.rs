@@ -53,6 +53,8 @@ pub enum ActionPacket {
         shared: bool,
         /// `ok` and `ha`, when the packet carries them (dummies from today's official apps).
         key: Option<(String, String)>,
+        /// The sharee the packet is about (a user handle, or `EXP`), when it names one.
+        user: Option<String>,
     },
     /// `ua` naming `^!keys`: the account's key manager was written (by another client, or by
     /// this one), possibly with new share keys; see [`Tree::key_manager_stale`].
@@ -90,6 +92,7 @@ impl ActionPacket {
                 handle: h,
                 shared: v.get("r").is_some_and(|r| !r.is_null() && r.as_str() != Some("")),
                 key: text("ok").zip(text("ha")),
+                user: text("u"),
             }),
             "ua" => {
                 let names = v.get("ua").and_then(Value::as_array);
@@ -190,12 +193,20 @@ impl Tree {
                         changes.push(Change::Updated(*handle));
                     }
                 }
-                ActionPacket::Share { handle, shared, key } => {
-                    // Only this account's own folders are its outgoing shares. A removal may
-                    // leave other sharings of the folder, so the folder stays marked: a later
-                    // export asks the server (which answers with the key it keeps).
-                    if *shared && self.get(*handle).is_some_and(|n| Some(n.owner()) == self.keyring.user) {
+                ActionPacket::Share { handle, shared, key, user } => {
+                    // Only this account's own folders are its outgoing shares. A removal names
+                    // its sharee, which is forgotten; other sharings of the folder keep it
+                    // marked (with no sharee named, it stays marked: a later export asks the
+                    // server, which answers with the key it keeps).
+                    let own = self.get(*handle).is_some_and(|n| Some(n.owner()) == self.keyring.user);
+                    if let (false, true, Some(user)) = (*shared, own, user) {
+                        self.remove_sharee(*handle, user);
+                    }
+                    if *shared && own {
                         self.set_shared_out(*handle, true);
+                        if let Some(user) = user {
+                            self.add_sharee(*handle, user);
+                        }
                         let (ok, ha) = key.as_ref().map(|(k, ha)| (k.as_str(), ha.as_str())).unwrap_or_default();
                         if self.keyring.learn_outgoing(&handle.to_b64(), ha, ok) {
                             changes.extend(self.unseal().into_iter().map(Change::Updated));

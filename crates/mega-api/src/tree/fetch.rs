@@ -67,6 +67,8 @@ struct Extras {
 #[serde(default)]
 struct ShareEntry {
     h: String,
+    /// The sharee: a user handle, or `EXP` for the folder link.
+    u: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +231,11 @@ fn finish(tree: &mut Tree, extras: Extras, keys_asked: bool) {
     let shared = extras.ok.iter().map(|e| &e.h).chain(extras.s.iter().map(|e| &e.h));
     for h in shared.filter_map(|h| NodeHandle::from_b64(h).ok()) {
         tree.set_shared_out(h, true);
+    }
+    for e in extras.s.iter().filter(|e| !e.u.is_empty()) {
+        if let Ok(h) = NodeHandle::from_b64(&e.h) {
+            tree.add_sharee(h, &e.u);
+        }
     }
     if let (true, Some(master), Some(user)) = (keys_asked, tree.keyring.master.clone(), tree.keyring.user) {
         tree.learn_key_manager(super::KeyManager::from_reply(extras.next.as_ref(), &master, user));

@@ -104,16 +104,35 @@ impl crate::Session {
     /// re-reads it, merges and tries again. Nothing is written for an account without the
     /// attribute; one that cannot be read is an [`Error::KeyManager`].
     pub(crate) async fn remember_share_key(&self, tree: &mut Tree, h: NodeHandle, key: &Key128) -> Result<()> {
+        self.write_share_key(tree, h, key, true).await
+    }
+
+    /// Clears the in-use bit of a folder's share key once the folder is shared no more (its
+    /// last sharing, the folder link, removed), as the SDK does; the key itself stays, as
+    /// there. Nothing is written when `^!keys` holds no such key or its bit is clear.
+    pub(crate) async fn share_key_unused(&self, tree: &mut Tree, h: NodeHandle) -> Result<()> {
+        let in_use = tree.key_manager.keys().and_then(|k| k.share_key(h)).filter(|s| s.in_use()).map(|s| s.key);
+        match in_use {
+            Some(key) => self.write_share_key(tree, h, &key, false).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::remember_share_key`] with the in-use bit as given (other flag bits kept).
+    async fn write_share_key(&self, tree: &mut Tree, h: NodeHandle, key: &Key128, in_use: bool) -> Result<()> {
         for _ in 0..UPV_ATTEMPTS {
             if let Some(e) = tree.key_manager.error() {
                 return Err(e);
             }
             let KeyManager::Read { keys, version } = &tree.key_manager else { return Ok(()) };
-            if keys.share_key(h).is_some_and(|s| s.key == *key && s.in_use()) {
+            let current = keys.share_key(h);
+            if current.as_ref().is_some_and(|s| s.key == *key && s.in_use() == in_use) {
                 return Ok(());
             }
+            let kept = current.filter(|s| s.key == *key).map_or(SHARE_KEY_TRUSTED, |s| s.flags);
+            let flags = if in_use { kept | SHARE_KEY_IN_USE } else { kept & !SHARE_KEY_IN_USE };
             let mut next = KeysContainer::parse(&keys.to_plaintext())?;
-            next.put_share_key(ShareKey { handle: h, key: key.clone(), flags: SHARE_KEY_TRUSTED | SHARE_KEY_IN_USE });
+            next.put_share_key(ShareKey { handle: h, key: key.clone(), flags });
             next.bump_generation();
             let mut cmd = serde_json::Map::new();
             cmd.insert("a".into(), json!("upv"));

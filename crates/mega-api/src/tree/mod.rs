@@ -16,7 +16,7 @@ mod keys;
 mod node;
 mod split;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use mega_proto::NodeHandle;
 
@@ -62,8 +62,9 @@ pub struct Tree {
     /// The account's `^!keys`, as the fetch read it.
     pub(crate) key_manager: KeyManager,
     /// The folders this account shares out (with users or as a folder link, `EXP`), from the
-    /// `f` reply's `s` and `ok` lists and this client's own exports.
-    out_shares: HashSet<NodeHandle>,
+    /// `f` reply's `s` and `ok` lists, share packets and this client's own exports, each with
+    /// its sharees as far as they are known (user handles, `EXP`).
+    out_shares: HashMap<NodeHandle, BTreeSet<String>>,
     /// A `ua` packet said `^!keys` changed since it was read.
     key_manager_stale: bool,
     sn: String,
@@ -89,7 +90,7 @@ impl Tree {
             link_root: None,
             keyring,
             key_manager: KeyManager::NotRead,
-            out_shares: HashSet::new(),
+            out_shares: HashMap::new(),
             key_manager_stale: false,
             sn: String::new(),
         }
@@ -190,12 +191,33 @@ impl Tree {
 
     /// Whether `h` is a folder this account shares out (with users, or as a folder link).
     pub fn is_shared_out(&self, h: NodeHandle) -> bool {
-        self.out_shares.contains(&h)
+        self.out_shares.contains_key(&h)
+    }
+
+    /// Whether `h` is shared out with users (not only as a folder link), as far as the tree
+    /// knows its sharees.
+    pub fn is_shared_with_users(&self, h: NodeHandle) -> bool {
+        self.out_shares.get(&h).is_some_and(|users| users.iter().any(|u| u != "EXP"))
+    }
+
+    /// Records one sharee (a user handle, or `EXP` for the folder link) of an own folder.
+    pub(crate) fn add_sharee(&mut self, h: NodeHandle, sharee: &str) {
+        self.out_shares.entry(h).or_default().insert(sharee.to_string());
+    }
+
+    /// Forgets one sharee; a folder left with none known is no longer shared out.
+    pub(crate) fn remove_sharee(&mut self, h: NodeHandle, sharee: &str) {
+        if let Some(users) = self.out_shares.get_mut(&h) {
+            users.remove(sharee);
+            if users.is_empty() {
+                self.out_shares.remove(&h);
+            }
+        }
     }
 
     pub(crate) fn set_shared_out(&mut self, h: NodeHandle, shared: bool) {
         if shared {
-            self.out_shares.insert(h);
+            self.out_shares.entry(h).or_default();
         } else {
             self.out_shares.remove(&h);
         }

@@ -3,7 +3,7 @@
 //! live only in `^!keys`.
 
 use mega_api::{resolve_link, ActionPacket, ErrorKind, EventBatch, LinkKind, NodeKey};
-use mega_proto::keymgr::KeysContainer;
+use mega_proto::keymgr::{KeysContainer, ShareKey};
 use mega_proto::{b64, Key128, NodeHandle};
 use mega_testserver::support::server;
 use mega_testserver::{TestServer, Version};
@@ -35,10 +35,54 @@ async fn logged_in_there() -> (TestServer, String, mega_api::Client, mega_api::S
 
 /// The share key of `folder` in the account's `^!keys`, read with the account's master key.
 async fn key_in_keys(server: &TestServer, s: &mega_api::Session, folder: NodeHandle) -> Key128 {
+    entry_in_keys(server, s, folder).await.key
+}
+
+/// The share-key record of `folder` in the account's `^!keys` (key and flags).
+async fn entry_in_keys(server: &TestServer, s: &mega_api::Session, folder: NodeHandle) -> ShareKey {
     let master = Key128::new(server.account_secrets(EMAIL).unwrap().0);
     let attr = s.command(json!({"a": "uga", "ua": "^!keys", "v": 1})).await.unwrap();
     let keys = KeysContainer::decrypt_b64(attr["av"].as_str().unwrap(), &master).unwrap();
-    keys.share_key(folder).expect("the folder's key in ^!keys").key
+    keys.share_key(folder).expect("the folder's key in ^!keys")
+}
+
+/// As the SDK keeps it: a share key is marked in use in `^!keys` while its folder is shared.
+/// Removing a folder link that was the folder's last sharing clears the bit and keeps the key
+/// (trusted); exporting again marks it again, with the same key; a folder also shared with a
+/// user keeps the bit when its link goes.
+#[tokio::test]
+async fn a_share_key_is_in_use_while_its_folder_is_shared() {
+    let (server, _, _c, s) = logged_in_there().await;
+    server.seed_bytes(EMAIL, "/Both/x.txt", b"x", 3).unwrap();
+    server.share_folder(EMAIL, "/Both", BOB, 0).unwrap();
+    let mut t = s.fetch_tree().await.unwrap();
+
+    // The folder the official app exported, and one exported here.
+    let pics = t.resolve("/Pics").unwrap();
+    let root = t.root().unwrap();
+    let fresh = s.mkdir(&mut t, root, "fresh").await.unwrap();
+    let link = s.export(&mut t, fresh).await.unwrap();
+    for folder in [pics, fresh] {
+        let before = entry_in_keys(&server, &s, folder).await;
+        assert!(before.in_use() && before.trusted(), "{folder}: in use while exported");
+        s.unexport(&mut t, folder).await.unwrap();
+        let after = entry_in_keys(&server, &s, folder).await;
+        assert!(!after.in_use() && after.trusted(), "{folder}: shared no more");
+        assert_eq!(after.key, before.key, "the key stays");
+        assert!(!t.is_shared_out(folder));
+    }
+    let again = s.export(&mut t, fresh).await.unwrap();
+    assert_eq!(again.key, link.key, "exported again with its key");
+    assert!(entry_in_keys(&server, &s, fresh).await.in_use());
+
+    // Shared with Bob and exported: the link removed, the share stands, the bit stays.
+    let both = t.resolve("/Both").unwrap();
+    assert!(t.is_shared_with_users(both));
+    s.export(&mut t, both).await.unwrap();
+    s.unexport(&mut t, both).await.unwrap();
+    assert!(entry_in_keys(&server, &s, both).await.in_use());
+    assert!(t.is_shared_out(both) && t.is_shared_with_users(both));
+    server.stop().await;
 }
 
 #[tokio::test]
