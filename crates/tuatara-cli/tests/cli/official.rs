@@ -6,7 +6,7 @@
 use mega_testserver::support::server;
 use mega_testserver::Version;
 
-use crate::peers::{async_mega, async_mega_python, megajs, megajs_dir};
+use crate::peers::{megajs, megajs_dir, PyPeer};
 use crate::support::{Cli, EMAIL, PASSWORD};
 
 const FRIEND: &str = "friend@example.com";
@@ -52,8 +52,8 @@ async fn the_cli_lists_downloads_and_re_exports_what_the_official_apps_shared() 
         megajs(&dir, server.url(), &["link-get", &fresh, "new.txt", &p("via-megajs.txt")]).await;
         assert_eq!(std::fs::read(tmp.path().join("via-megajs.txt")).unwrap(), b"made by tuatara");
     }
-    if let Some(python) = async_mega_python() {
-        async_mega(&python, server.url(), &["link-get", &fresh, &p("via-py")]).await;
+    if let Some(peer) = PyPeer::async_mega() {
+        peer.run(server.url(), &["link-get", &fresh, &p("via-py")]).await;
         assert_eq!(std::fs::read(tmp.path().join("via-py/fresh/new.txt")).unwrap(), b"made by tuatara");
     }
     server.stop().await;
