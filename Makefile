@@ -43,6 +43,7 @@ run: app
 	else $(APP_BIN); fi
 
 screenshot: app
+	$(CARGO) build -p mega-testserver --locked
 	scripts/screenshot.sh $(APP_BIN)
 
 # The real app window through WebKitWebDriver under Xvfb, a private D-Bus and gnome-keyring.

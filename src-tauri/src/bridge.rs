@@ -158,7 +158,11 @@ impl Bridge {
                 let eta = eta.map(|d| d.as_secs());
                 let job = t.jobs.get_mut(&id)?;
                 (job.done, job.speed, job.eta) = (done, speed, eta);
-                if job.state != TransferState::Active {
+                // Pieces under way when the quota ran out still land: the job waits on until
+                // the time the wait was given for has come.
+                let waiting =
+                    job.state == TransferState::Waiting && job.until.is_some_and(|u| u > unix(SystemTime::now()));
+                if job.state != TransferState::Active && !waiting {
                     job.state = TransferState::Active;
                     job.reason = None;
                     let state = TransferEvent::State(TransferStateChange {
@@ -352,6 +356,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(bridge.job("j").unwrap().state, TransferState::Waiting);
+        // A piece under way when the quota ran out lands: still waiting, its bytes counted.
+        let landed = |done| Event::Progress { id: "j".into(), done, total: 100, speed: 1, eta: None };
+        bridge.handle(landed(10));
+        assert_eq!((bridge.job("j").unwrap().state, bridge.job("j").unwrap().done), (TransferState::Waiting, 10));
+        // The wait over, the next bytes show it running again.
+        let over = Event::Waiting { id: "j".into(), reason: WaitReason::TransferQuota, until: Some(SystemTime::now()) };
+        bridge.handle(over);
+        bridge.handle(landed(20));
+        assert_eq!(bridge.job("j").unwrap().state, TransferState::Active);
         let failed = Event::Failed { id: "j".into(), kind: mega_api::ErrorKind::Crypto, message: "MAC".into() };
         assert!(matches!(bridge.handle(failed), Some(Notice::Failed { .. })));
         assert_eq!(bridge.job("j").unwrap().error_kind.as_deref(), Some("crypto"));

@@ -1,6 +1,7 @@
 """Screenshots of the real app on the demo drive (run by scripts/screenshot.sh under Xvfb):
-login, drive, transfers with a download running, the links dialog and the quota banner, as
-PNGs in $SHOTS. Prints `N passed, N failed` like the other e2e scripts."""
+login, drive, transfers with a download running, the links dialog, and the quota banner over a
+download really refused with 509 (a second server, $QUOTA_URL, whose account has a small
+transfer quota), as PNGs in $SHOTS. Prints `N passed, N failed` like the other e2e scripts."""
 import os
 import pathlib
 import sys
@@ -12,6 +13,15 @@ SHOTS = pathlib.Path(os.environ["SHOTS"])
 SHOTS.mkdir(parents=True, exist_ok=True)
 t = Tally()
 app = App(os.environ["APP"])
+
+
+def fill(css, value):
+    """Sets a field as a paste would (typed keys under Xvfb lose shifted characters)."""
+    app.wait(css)
+    app.script("const el = document.querySelector(arguments[0]);"
+               "el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));", css, value)
+
+
 try:
     t.step("the login screen", lambda: app.wait('[data-testid="open-demo"]', 60))
     app.screenshot(SHOTS / "login.png")
@@ -49,9 +59,32 @@ try:
     app.screenshot(SHOTS / "links.png")
     app.script("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))")
 
-    # The banner as the engine's quota wait shows it (the event the app emits on a quota wait).
-    app.invoke("plugin:event|emit", {"event": "quota://waiting", "payload": {"seconds": 1740}})
-    t.step("the quota banner", lambda: app.wait('[data-testid="quota-banner"]', 10))
+    # A real quota wait: signed out of the demo, signed in to an account whose transfer quota
+    # runs out a few MB into a download; the server answers 509 and the engine waits. The
+    # demo's download is cancelled and cleared first, so the panel shows only this account's.
+    app.click(app.wait('[data-testid="transfer-row"][data-name="sensor-log-2024.dat"] [data-testid="transfer-cancel"]'))
+    t.step("the demo's download cancelled", lambda: wait_until("no running transfer", lambda: not app.find_all(
+        '[data-testid="transfer-row"][data-state="active"]'), 30))
+    app.invoke("transfers_clear_finished", {})
+    app.click(app.wait('[data-testid="account-menu"]'))
+    app.click(app.wait('[data-testid="logout"]'))
+    t.step("signed out", lambda: app.wait('[data-testid="login-email"]', 30))
+    if not app.find_all('[data-testid="login-api-url"]'):  # behind "Advanced"
+        app.click(app.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
+    fill('[data-testid="login-api-url"]', os.environ["QUOTA_URL"])
+    fill('[data-testid="login-email"]', os.environ["QUOTA_EMAIL"])
+    fill('[data-testid="login-password"]', os.environ["QUOTA_PASSWORD"])
+    app.click(app.wait('[data-testid="login-submit"]'))
+    app.double_click(t.step("signed in to the quota account",
+                            lambda: app.wait('[data-testid="file-row"][data-name="Videos"]', 60)))
+    video = app.wait('[data-testid="file-row"][data-name="holiday-2025.mkv"]', 30)
+    app.right_click(video)
+    app.click(app.wait('[data-testid="menu-download"]'))
+    t.step("the server refuses with 509 and the download waits", lambda: wait_until(
+        "a waiting transfer", lambda: app.find_all('[data-testid="transfer-row"][data-state="waiting"]'), 120))
+    t.step("the quota banner", lambda: app.wait('[data-testid="quota-banner"]', 30))
+    if not app.find_all('[data-testid="transfers-panel"].open'):
+        app.click(app.wait('[data-testid="transfers-panel"] button[aria-expanded]'))
     app.screenshot(SHOTS / "quota.png")
 except Exception:
     app.screenshot(SHOTS / "failure.png")  # what the window showed when a step failed
