@@ -12,4 +12,5 @@ mod logs;
 mod session;
 mod support;
 mod transfers;
+mod viewer;
 mod watches;
