@@ -104,6 +104,7 @@ macro_rules! ipc_commands {
                 async viewer::folder_link_stream_url[state](link: String, handle: Handle) -> StreamDto;
                 async viewer::stream_integrity[state](id: String) -> StreamIntegrity;
                 async viewer::stream_text[state](id: String) -> TextPreview;
+                async viewer::stream_read[state](id: String, offset: u64 as f64, length: u64 as f64) -> String;
                 async viewer::stream_open_external[app, state](id: String) -> ();
                 async viewer::preview[state](handle: Handle) -> Option<String>;
             ]

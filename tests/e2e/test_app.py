@@ -6,7 +6,8 @@ gnome-keyring, relaunch (no password asked), watch the download resume and finis
 bytes; export a folder as a links file with the keys apart through the real save dialog, paste it
 with its key file into the links dialog, check and download it, see it received and shared on
 the Links page; see a command the capabilities do not grant refused; and preview a picture and
-play a video of the drive in the viewer, from the app's loopback stream server.
+play a video of the drive in the viewer (a PDF drawn between), from the app's loopback stream
+server.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -285,7 +286,8 @@ try:
     app.screenshot(SHOTS / "e2e-resumed.png")
 
     # The viewer: a picture of the drive shown from the app's loopback stream server, then
-    # (left arrow) a video played by the webview's player from it, space to close.
+    # (left arrow) a PDF drawn by pdf.js, then a video played by the webview's player from it;
+    # space closes.
     app.click(app.wait('[data-testid="sidebar-cloud"]'))
     app.double_click(row(app, "Media", 60))
     app.click(row(app, "picture.png"))
@@ -298,6 +300,13 @@ try:
     t.check("the picture is whole (96x64) and comes from 127.0.0.1",
             shown[:2] == [96, 64] and shown[2].startswith("http://127.0.0.1:"), shown)
     app.screenshot(SHOTS / "e2e-viewer-image.png")
+    app.keys("\ue012")
+    pdf = lambda: app.script(  # noqa: E731
+        "const p = document.querySelector('[data-testid=\"viewer-pdf\"]');"
+        "return p ? [Number(p.dataset.drawn), p.querySelectorAll('canvas').length] : null")
+    t.step("the left arrow moves to the PDF, drawn by pdf.js", lambda: wait_until(
+        "the PDF's page", lambda: (pdf() or [0])[0] >= 1, 60))
+    app.screenshot(SHOTS / "e2e-viewer-pdf.png")
     app.keys("\ue012")
     video = lambda: app.script(  # noqa: E731
         "const v = document.querySelector('[data-testid=\"viewer-video\"]');"

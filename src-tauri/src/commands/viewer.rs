@@ -1,7 +1,7 @@
 //! The viewer's commands: a file's URL on the app's loopback stream server (own drive,
 //! incoming shares, a file inside a public folder link before any import), what its stream
-//! says of its integrity, the start of a text file, the stored preview, and opening a stream in
-//! the system's player. The server, its token and the reading are `tuatara_core::serve`'s
+//! says of its integrity, the start of a text file, pieces of a file (the PDF viewer's), the
+//! stored preview, and opening a stream in the system's player. The server, its token and the reading are `tuatara_core::serve`'s
 //! ([`Streams`](tuatara_core::serve::Streams)).
 
 use mega_transfer::Integrity;
@@ -55,10 +55,26 @@ pub async fn stream_integrity(state: State<'_, AppState>, id: String) -> IpcResu
 #[tauri::command]
 pub async fn stream_text(state: State<'_, AppState>, id: String) -> IpcResult<TextPreview> {
     let streams = state.streams().await?;
-    let bytes = streams.head(&id, TEXT_PREVIEW_BYTES + 1).await?.ok_or_else(|| unknown(&id))?;
+    let bytes = streams.read(&id, 0..TEXT_PREVIEW_BYTES + 1).await?.ok_or_else(|| unknown(&id))?;
     let truncated = bytes.len() as u64 > TEXT_PREVIEW_BYTES;
     let shown = &bytes[..bytes.len().min(TEXT_PREVIEW_BYTES as usize)];
     Ok(TextPreview { text: String::from_utf8_lossy(shown).into_owned(), truncated })
+}
+
+/// The most [`stream_read`] gives at once.
+const READ_MAX: u64 = 1 << 20;
+
+/// Bytes `offset..offset + length` of stream `id`'s file (at most 1 MiB, cut to its size), as
+/// base64: the pieces the UI's PDF viewer asks for, over IPC (no `connect-src` in the CSP).
+#[tauri::command]
+pub async fn stream_read(state: State<'_, AppState>, id: String, offset: u64, length: u64) -> IpcResult<String> {
+    use base64::Engine as _;
+    if length > READ_MAX {
+        return Err(IpcError::invalid(format!("at most {READ_MAX} bytes at once")));
+    }
+    let end = offset.saturating_add(length);
+    let bytes = state.streams().await?.read(&id, offset..end).await?.ok_or_else(|| unknown(&id))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Opens stream `id` in the system's player for its type.

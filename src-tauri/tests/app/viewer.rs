@@ -1,7 +1,8 @@
 //! The viewer: files of the own drive, of an incoming share and inside a folder link (before
 //! any import) streamed from the app's loopback stream server, byte for byte, with ranges;
-//! the integrity verdict once every byte was read; the start of a text file; a wrong token and
-//! a signed-out session refused; the CSP the window gets names exactly the stream origin.
+//! the integrity verdict once every byte was read; the start of a text file and pieces over IPC;
+//! a wrong token and a signed-out session refused; the CSP the window gets names exactly the
+//! stream origin.
 
 use mega_testserver::Version;
 use serde_json::{json, Value};
@@ -68,6 +69,13 @@ fn own_shared_and_folder_link_files_stream_until_sign_out() {
     assert_eq!(status, 200);
     assert!(body == data);
     assert_eq!(h.ok("stream_integrity", json!({"id": stream["id"]}))["verdict"], "verified");
+
+    // Pieces over IPC (the PDF viewer's), at most 1 MiB at once.
+    use base64::Engine as _;
+    let piece = h.ok("stream_read", json!({"id": stream["id"], "offset": 5_000_000, "length": 70_000}));
+    let piece = base64::engine::general_purpose::STANDARD.decode(piece.as_str().unwrap()).unwrap();
+    assert!(piece == data[5_000_000..5_070_000]);
+    assert_eq!(h.err_kind("stream_read", json!({"id": stream["id"], "offset": 0, "length": 2 << 20})), "invalid");
 
     // A folder is not streamed; a text file's start comes over IPC.
     assert_eq!(h.err_kind("stream_url", json!({"handle": clips})), "invalid");

@@ -193,13 +193,13 @@ impl Streams {
         self.lock().as_ref()?.files.get(id).map(|e| e.stream.integrity())
     }
 
-    /// The first `max` bytes of a registered file (all of it when smaller), read through its
-    /// stream (a text preview); `None` for an id the open session does not know.
-    pub async fn head(&self, id: &str, max: u64) -> Result<Option<Vec<u8>>> {
+    /// Bytes `range` of a registered file (cut to its size), read through its stream (a text
+    /// preview, a PDF viewer's pieces); `None` for an id the open session does not know.
+    pub async fn read(&self, id: &str, range: std::ops::Range<u64>) -> Result<Option<Vec<u8>>> {
         let Some(stream) = self.lock().as_ref().and_then(|o| o.files.get(id)).map(|e| e.stream.clone()) else {
             return Ok(None);
         };
-        let mut reader = stream.reader(0..max);
+        let mut reader = stream.reader(range);
         let mut out = Vec::new();
         while let Some(b) = reader.next().await? {
             out.extend_from_slice(&b);

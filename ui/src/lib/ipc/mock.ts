@@ -362,6 +362,7 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
       }),
     streamIntegrity: (a) => run('stream_integrity', a, () => ({ verdict: 'unverified' as const, seen: 1, chunks: 8 })),
     streamText: (a) => run('stream_text', a, () => ({ text: `The mock drive has no bytes: this stands for the start of ${streams.get(a.id) ?? 'the file'}.\n`, truncated: false })),
+    streamRead: (a) => run('stream_read', a, () => btoa('%PDF-1.4\n'.slice(a.offset, a.offset + a.length))),
     streamOpenExternal: (a) => run('stream_open_external', a, () => undefined),
     preview: (a) => run('preview', a, () => (drive.get(a.handle).thumb ? mockThumbnail(a.handle) : null), 0.5),
     linksExportSave: (a) =>

@@ -6,13 +6,12 @@ import { describeError, ipc, toIpcError, type Handle, type NodeDto, type StreamD
 import { category } from '../components/common/filetypes';
 import { notify } from './notify.svelte';
 
-export type ViewKind = 'image' | 'video' | 'audio' | 'text' | 'none';
+export type ViewKind = 'image' | 'video' | 'audio' | 'text' | 'pdf' | 'none';
 
-/** How a file is shown, by its name. PDFs are not rendered inline (WebKitGTK has no PDF
- * viewer): they get "no preview" with the actions, "Open in external player" among them. */
+/** How a file is shown, by its name (PDFs by pdf.js: WebKitGTK renders none inline). */
 export function viewKind(name: string): ViewKind {
   const c = category(name, 'file');
-  if (c === 'image' || c === 'video' || c === 'audio' || c === 'text') return c;
+  if (c === 'image' || c === 'video' || c === 'audio' || c === 'text' || c === 'pdf') return c;
   if (c === 'code') return 'text';
   return 'none';
 }

@@ -84,6 +84,7 @@ export const COMMANDS = [
   'folder_link_stream_url',
   'stream_integrity',
   'stream_text',
+  'stream_read',
   'stream_open_external',
   'preview',
 ] as const;
@@ -203,6 +204,8 @@ export interface Commands {
   streamIntegrity(args: { id: string }): Promise<StreamIntegrity>;
   /** `stream_text` */
   streamText(args: { id: string }): Promise<TextPreview>;
+  /** `stream_read` */
+  streamRead(args: { id: string; offset: number; length: number }): Promise<string>;
   /** `stream_open_external` */
   streamOpenExternal(args: { id: string }): Promise<void>;
   /** `preview` */
@@ -270,6 +273,7 @@ export function commands(invoke: Invoke): Commands {
     folderLinkStreamUrl: (args) => invoke<StreamDto>('folder_link_stream_url', args),
     streamIntegrity: (args) => invoke<StreamIntegrity>('stream_integrity', args),
     streamText: (args) => invoke<TextPreview>('stream_text', args),
+    streamRead: (args) => invoke<string>('stream_read', args),
     streamOpenExternal: (args) => invoke<void>('stream_open_external', args),
     preview: (args) => invoke<string | null>('preview', args),
   };
