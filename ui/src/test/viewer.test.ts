@@ -102,12 +102,13 @@ describe('viewer', () => {
     await fireEvent.keyDown(window, { key: 'ArrowLeft' });
     await fireEvent.keyDown(window, { key: 'ArrowLeft' });
     expect(shown()).toBe(order[at - 1] ?? order[at]);
-    // the list's own arrows do not move while the viewer has the keys
-    expect(drive.focused?.name).toBe('aoraki.png');
+    // the list follows the viewer (its own arrow keys do not run while the viewer has them)
+    expect(drive.focused?.name).toBe(shown());
+    const last = shown();
     await fireEvent.keyDown(list(), { key: ' ' });
     expect(screen.queryByTestId('viewer')).toBeNull();
     await fireEvent.keyDown(list(), { key: ' ' });
-    await waitFor(() => expect(shown()).toBe('aoraki.png'));
+    await waitFor(() => expect(shown()).toBe(last));
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByTestId('viewer')).toBeNull();
   });
@@ -126,6 +127,18 @@ describe('viewer', () => {
     expect(called(m, 'stream_open_external').length).toBe(1);
     expect(called(m, 'copy_text')[0][1]).toEqual({ chars: audio.src.length });
     expect((called(m, 'download')[0][1] as { handles: string[] }).handles).toEqual([drive.focused!.handle]);
+  });
+
+  it('opens from the context menu of a file, not of a folder', async () => {
+    await start();
+    await fireEvent.contextMenu(row('Documents'));
+    expect(screen.queryByTestId('menu-preview')).toBeNull();
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await fireEvent.contextMenu(row('todo.txt'));
+    await fireEvent.click(screen.getByTestId('menu-preview'));
+    await waitFor(() => expect(shown()).toBe('todo.txt'));
+    await fireEvent.keyDown(window, { key: 'ArrowRight' });
+    expect(drive.focused?.name).toBe('Welcome to Tuatara.pdf');
   });
 
   it('shows the start of a text file, and says when a PDF cannot be drawn', async () => {

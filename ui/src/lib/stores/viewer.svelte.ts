@@ -32,6 +32,8 @@ export interface Showing {
   index: number;
   /** The public folder link the files are in (not imported), or none for the drive. */
   link?: string;
+  /** Told the index of each file moved to (the list follows). */
+  onmove?: (index: number) => void;
 }
 
 const POLL_MS = 1500;
@@ -65,16 +67,10 @@ class Viewer {
   }
 
   /** Shows `files[index]` (a file). */
-  async show(files: NodeDto[], index: number, link?: string): Promise<void> {
+  async show(files: NodeDto[], index: number, link?: string, onmove?: (index: number) => void): Promise<void> {
     if (files[index]?.kind !== 'file') return;
-    this.showing = { files, index, link };
+    this.showing = { files, index, link, onmove };
     await this.load();
-  }
-
-  /** Space: shows the file, or closes the viewer when it shows already. */
-  toggle(files: NodeDto[], index: number, link?: string): void {
-    if (this.showing) this.close();
-    else void this.show(files, index, link);
   }
 
   close(): void {
@@ -92,6 +88,7 @@ class Viewer {
     const to = neighbour(s.files, s.index, step);
     if (to === s.index) return;
     this.showing = { ...s, index: to };
+    s.onmove?.(to);
     void this.load();
   }
 
