@@ -100,6 +100,13 @@ macro_rules! ipc_commands {
                 sync settings::settings_get[state]() -> Settings;
                 async settings::settings_set[state](settings: Settings) -> ();
                 sync settings::diagnostics_export[app, state](path: String) -> ();
+                async viewer::stream_url[state](handle: Handle) -> StreamDto;
+                async viewer::folder_link_stream_url[state](link: String, handle: Handle) -> StreamDto;
+                async viewer::stream_integrity[state](id: String) -> StreamIntegrity;
+                async viewer::stream_text[state](id: String) -> TextPreview;
+                async viewer::stream_read[state](id: String, offset: u64 as f64, length: u64 as f64) -> String;
+                async viewer::stream_open_external[app, state](id: String) -> ();
+                async viewer::preview[state](handle: Handle) -> Option<String>;
             ]
             debug_only: [
                 sync transfers::dropped_paths[state]() -> Vec<Vec<String>>;

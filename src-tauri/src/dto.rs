@@ -659,6 +659,61 @@ impl<'de, R: Runtime> CommandArg<'de, R> for MaybeHandle {
     }
 }
 
+/// `stream_url`, `folder_link_stream_url`: a file on the app's loopback stream server.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "StreamDto.ts")]
+pub struct StreamDto {
+    /// The stream's id (for `stream_integrity`, `stream_text`, `stream_open_external`).
+    pub id: String,
+    /// `http://127.0.0.1:PORT/TOKEN/ID/NAME`: its token is the key to the session's streams.
+    pub url: String,
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+}
+
+/// What a stream can say of its file's integrity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "StreamVerdict.ts")]
+pub enum StreamVerdict {
+    /// Every byte was read and the meta-MAC matches.
+    Verified,
+    /// Not every byte was read yet: the meta-MAC cannot be checked.
+    Unverified,
+    /// Every byte was read and the meta-MAC does not match: the file is damaged.
+    Mismatch,
+}
+
+/// `stream_integrity`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "StreamIntegrity.ts")]
+pub struct StreamIntegrity {
+    /// The verdict.
+    pub verdict: StreamVerdict,
+    /// Chunks read so far (their MACs are in).
+    #[ts(type = "number")]
+    pub seen: u64,
+    /// Chunks of the file.
+    #[ts(type = "number")]
+    pub chunks: u64,
+}
+
+/// `stream_text`: the start of a file, as text.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "TextPreview.ts")]
+pub struct TextPreview {
+    /// The text (invalid UTF-8 replaced).
+    pub text: String,
+    /// The file goes on beyond it.
+    pub truncated: bool,
+}
+
 /// Writes every binding (with the types they use) into `dir`.
 pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     AppInfo::export_all_to(dir)?;
@@ -683,6 +738,9 @@ pub fn write_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     LinksOpened::export_all_to(dir)?;
     ListFormat::export_all_to(dir)?;
     QuotaWaiting::export_all_to(dir)?;
+    StreamDto::export_all_to(dir)?;
+    StreamIntegrity::export_all_to(dir)?;
+    TextPreview::export_all_to(dir)?;
     crate::error::IpcError::export_all_to(dir)?;
     crate::ipc::write_commands(dir)
 }

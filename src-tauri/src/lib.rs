@@ -19,6 +19,7 @@ pub mod error;
 pub mod ipc;
 pub mod nodes;
 pub mod state;
+pub mod viewer;
 
 use tauri::{Emitter, Manager, Runtime};
 pub use tuatara_core::dirs;
@@ -41,7 +42,20 @@ macro_rules! handler {
 
 /// The commands, the state (over `dirs`) and the drop record: everything but the OS plugins.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, dirs: dirs::Dirs) -> Result<tauri::Builder<R>, error::IpcError> {
+    setup_with_streams(builder, dirs, None)
+}
+
+/// [`setup`] with the viewer's stream server bound already (its origin in the window's CSP,
+/// [`viewer`]); without one it is bound at its first use.
+pub fn setup_with_streams<R: Runtime>(
+    builder: tauri::Builder<R>,
+    dirs: dirs::Dirs,
+    streams: Option<tuatara_core::serve::Streams>,
+) -> Result<tauri::Builder<R>, error::IpcError> {
     let state = AppState::new(dirs)?;
+    if let Some(streams) = streams {
+        let _ = state.streams.set(streams);
+    }
     Ok(builder
         .manage(state)
         .on_window_event(|window, event| {
@@ -119,14 +133,20 @@ pub fn run() {
             tauri::async_runtime::spawn(watch_clipboard(app.handle().clone()));
             Ok(())
         });
-    let built = match setup(builder, dirs) {
+    // The stream server first: its origin goes into the window's CSP.
+    let streams = viewer::bind_streams();
+    let mut context = context();
+    if let Some(s) = &streams {
+        viewer::allow_stream_origin(&mut context, &s.origin());
+    }
+    let built = match setup_with_streams(builder, dirs, streams) {
         Ok(b) => b,
         Err(e) => {
             log::error!("tuatara cannot start: {e}");
             std::process::exit(1);
         }
     };
-    if let Err(e) = built.run(context()) {
+    if let Err(e) = built.run(context) {
         log::error!("tuatara stopped: {e}");
         std::process::exit(1);
     }

@@ -89,6 +89,9 @@ pub struct AppState {
     pub drops: Mutex<Vec<Vec<String>>>,
     /// The watches (shared with `tuatara-cli watch`).
     pub watches: Watches,
+    /// The viewer's stream server: bound before the window (its origin is in the window's
+    /// CSP) or at its first use; it serves the signed-in session's files ([`AppState::streams`]).
+    pub streams: tokio::sync::OnceCell<tuatara_core::serve::Streams>,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             bridge: Arc::new(Bridge::default()),
             drops: Mutex::new(Vec::new()),
             watches,
+            streams: tokio::sync::OnceCell::new(),
             dirs,
         })
     }
@@ -134,6 +138,22 @@ impl AppState {
             Some(s) => Ok(s.session.client().clone()),
             None => self.client(mega_api::DEFAULT_API_URL),
         }
+    }
+
+    /// The stream server (bound now if it was not yet: loopback, any free port), serving the
+    /// signed-in session's files.
+    pub async fn streams(&self) -> IpcResult<&tuatara_core::serve::Streams> {
+        let streams = self
+            .streams
+            .get_or_try_init(|| async {
+                let streams = tuatara_core::serve::Streams::bind(Default::default()).await?;
+                if let Some(signed) = self.signed.read().await.as_ref() {
+                    streams.open(signed.engine.clone());
+                }
+                Ok::<_, IpcError>(streams)
+            })
+            .await?;
+        Ok(streams)
     }
 
     /// Takes a fresh session: fetches the tree, starts the engine (continuing the journal),
@@ -199,6 +219,9 @@ impl AppState {
             background: Mutex::new(Vec::new()),
             tasks,
         });
+        if let Some(streams) = self.streams.get() {
+            streams.open(signed.engine.clone());
+        }
         if let Some(old) = self.signed.write().await.replace(signed) {
             stop_watches(&old).await;
         }
@@ -208,6 +231,9 @@ impl AppState {
     /// Ends the signed-in state (watches stopped, tasks aborted); returns it.
     pub async fn sign_out(&self) -> Option<Arc<Signed>> {
         let old = self.signed.write().await.take()?;
+        if let Some(streams) = self.streams.get() {
+            streams.close();
+        }
         stop_watches(&old).await;
         old.engine.pause_all();
         Some(old)

@@ -5,7 +5,9 @@ start a throttled download of a big file, kill -9 the app mid-download, find the
 gnome-keyring, relaunch (no password asked), watch the download resume and finish with the same
 bytes; export a folder as a links file with the keys apart through the real save dialog, paste it
 with its key file into the links dialog, check and download it, see it received and shared on
-the Links page; and see a command the capabilities do not grant refused.
+the Links page; see a command the capabilities do not grant refused; and preview a picture and
+play a video of the drive in the viewer (a PDF drawn between), from the app's loopback stream
+server.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -282,6 +284,41 @@ try:
     t.check("a command the capabilities do not grant is refused", "err" in refused and "not allowed" in str(refused["err"]), refused)
     t.check("a granted command runs", "ok" in app.invoke("app_info"))
     app.screenshot(SHOTS / "e2e-resumed.png")
+
+    # The viewer: a picture of the drive shown from the app's loopback stream server, then
+    # (left arrow) a PDF drawn by pdf.js, then a video played by the webview's player from it;
+    # space closes.
+    app.click(app.wait('[data-testid="sidebar-cloud"]'))
+    app.double_click(row(app, "Media", 60))
+    app.click(row(app, "picture.png"))
+    app.keys(" ")
+    image = lambda: app.script(  # noqa: E731
+        "const i = document.querySelector('[data-testid=\"viewer-image\"]');"
+        "return i && i.complete ? [i.naturalWidth, i.naturalHeight, i.src] : null")
+    shown = t.step("space shows the picture from the stream server", lambda: wait_until(
+        "the full picture", lambda: (image() or [0])[0] > 0 and image(), 60))
+    t.check("the picture is whole (96x64) and comes from 127.0.0.1",
+            shown[:2] == [96, 64] and shown[2].startswith("http://127.0.0.1:"), shown)
+    app.screenshot(SHOTS / "e2e-viewer-image.png")
+    app.keys("\ue012")
+    pdf = lambda: app.script(  # noqa: E731
+        "const p = document.querySelector('[data-testid=\"viewer-pdf\"]');"
+        "return p ? [Number(p.dataset.drawn), p.querySelectorAll('canvas').length] : null")
+    t.step("the left arrow moves to the PDF, drawn by pdf.js", lambda: wait_until(
+        "the PDF's page", lambda: (pdf() or [0])[0] >= 1, 60))
+    app.screenshot(SHOTS / "e2e-viewer-pdf.png")
+    app.keys("\ue012")
+    video = lambda: app.script(  # noqa: E731
+        "const v = document.querySelector('[data-testid=\"viewer-video\"]');"
+        "return v ? {ready: v.readyState, time: v.currentTime, error: v.error && v.error.code, w: v.videoWidth} : null")
+    played = t.step("the left arrow moves to the video, which plays", lambda: wait_until(
+        "the video to play", lambda: (lambda v: v if v and (v["time"] > 0 or v["ready"] >= 2) else None)(video()), 60))
+    t.check("the video has frames (160x120) and no error", played["w"] == 160 and not played["error"], played)
+    app.screenshot(SHOTS / "e2e-viewer-video.png")
+    integrity = app.text(app.wait('[data-testid="viewer-integrity"]'))
+    t.check("the viewer says whether the stream is verified", "erified" in integrity, integrity)
+    app.keys(" ")
+    app.gone('[data-testid="viewer"]', 10)
 finally:
     app.close()
 t.finish()

@@ -101,6 +101,13 @@ class App:
     def right_click(self, el):
         self._pointer(el, [{"type": "pointerDown", "button": 2}, {"type": "pointerUp", "button": 2}])
 
+    def keys(self, *keys):
+        """Real key presses to the focused element (WebDriver key actions; "\ue012" is
+        ArrowLeft, "\ue014" ArrowRight)."""
+        seq = [{"type": t, "value": k} for k in keys for t in ("keyDown", "keyUp")]
+        call("POST", f"{self.s}/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": seq}]})
+        call("DELETE", f"{self.s}/actions")
+
     def script(self, js, *args):
         return call("POST", f"{self.s}/execute/sync", {"script": js, "args": list(args)})
 

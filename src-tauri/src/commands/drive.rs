@@ -99,10 +99,18 @@ pub async fn search(state: State<'_, AppState>, query: String, under: MaybeHandl
 /// A file's thumbnail as a `data:` URL, or `None` when it has none.
 #[tauri::command]
 pub async fn thumbnail(state: State<'_, AppState>, handle: Handle) -> IpcResult<Option<String>> {
-    let h = handle.0;
+    picture(&state, handle, mega_api::FileAttribute::Thumbnail).await
+}
+
+/// A file's stored thumbnail or preview as a `data:` URL, or `None` when it has none.
+pub(crate) async fn picture(
+    state: &AppState,
+    handle: Handle,
+    which: mega_api::FileAttribute,
+) -> IpcResult<Option<String>> {
     let signed = state.signed().await?;
     let thumbnails = tuatara_core::thumbnails::Thumbnails::new(&state.dirs);
-    let jpeg = thumbnails.get(&signed.session, &signed.tree, h, mega_api::FileAttribute::Thumbnail).await?;
+    let jpeg = thumbnails.get(&signed.session, &signed.tree, handle.0, which).await?;
     Ok(jpeg.map(|j| format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(j))))
 }
 

@@ -6,4 +6,5 @@ pub mod links;
 pub mod session;
 pub mod settings;
 pub mod transfers;
+pub mod viewer;
 pub mod watches;

@@ -13,4 +13,5 @@ mod official;
 mod session;
 mod support;
 mod transfers;
+mod viewer;
 mod watches;

@@ -65,34 +65,15 @@ impl Server {
     /// Binds `options.addr` and serves `target`, streaming through `engine` (which holds the
     /// session for the own drive's files), until stopped.
     pub async fn start(engine: Engine, target: Target, options: ServeOptions) -> Result<Server> {
-        if !options.addr.ip().is_loopback() && !options.allow_non_loopback {
-            return Err(Error::Invalid(format!(
-                "{} is not a loopback address: serving to other machines must be asked for explicitly",
-                options.addr.ip()
-            )));
-        }
-        let listener = tokio::net::TcpListener::bind(options.addr)
-            .await
-            .map_err(|e| Error::Invalid(format!("cannot listen on {}: {e}", options.addr)))?;
-        let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
-        let mut raw = [0u8; 24];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
-        let token = b64::encode(&raw);
+        let (listener, addr) = listen(options).await?;
+        let token = new_token();
         let base = format!("http://{addr}/{token}/");
         let url = match &target {
             Target::File(f) => format!("{base}{}", encode(&f.name)),
             Target::Folder(_) => base.clone(),
         };
         let shared = Arc::new(Shared { engine, target, token, addr });
-        let app = axum::Router::new().fallback(handle).with_state(shared);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let (stop, task) = spawn(listener, axum::Router::new().fallback(handle).with_state(shared));
         Ok(Server { addr, url, base, stop: Some(stop), task })
     }
 
@@ -143,6 +124,59 @@ impl Drop for Server {
     }
 }
 
+/// Binds `options.addr` (loopback unless allowed otherwise); the listener and the address bound.
+pub(super) async fn listen(options: ServeOptions) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    if !options.addr.ip().is_loopback() && !options.allow_non_loopback {
+        return Err(Error::Invalid(format!(
+            "{} is not a loopback address: serving to other machines must be asked for explicitly",
+            options.addr.ip()
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| Error::Invalid(format!("cannot listen on {}: {e}", options.addr)))?;
+    let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((listener, addr))
+}
+
+/// An unguessable token (192 random bits, b64).
+pub(super) fn new_token() -> String {
+    let mut raw = [0u8; 24];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
+    b64::encode(&raw)
+}
+
+/// A server task serving `app` on `listener` until told to stop.
+pub(super) fn spawn(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (stop, task)
+}
+
+/// The answer to a request that is not for the address bound (DNS rebinding) or not a `GET`
+/// or `HEAD`; `None` for one that may go on.
+pub(super) fn refused(method: &Method, headers: &HeaderMap, bound: SocketAddr) -> Option<Response> {
+    if !host_is_bound(headers.get(header::HOST), bound) {
+        tracing::warn!("a request for another host was refused (DNS rebinding?)");
+        return Some(plain(StatusCode::MISDIRECTED_REQUEST, "this server answers only to its own address"));
+    }
+    if method != Method::GET && method != Method::HEAD {
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return Some(r);
+    }
+    None
+}
+
 /// Is `host` (a `Host` header) the address bound? An IP literal only (a name may be rebound
 /// to 127.0.0.1 by anyone's DNS), with the bound port (80 when left out); when bound to every
 /// address, any of the machine's addresses with the port.
@@ -156,11 +190,11 @@ fn host_is_bound(host: Option<&HeaderValue>, bound: SocketAddr) -> bool {
 }
 
 /// Compares without stopping at the first difference (the token is a secret).
-fn same_token(a: &str, b: &str) -> bool {
+pub(super) fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn plain(status: StatusCode, text: &str) -> Response {
+pub(super) fn plain(status: StatusCode, text: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{text}\n")).into_response()
 }
 
@@ -176,14 +210,8 @@ enum Found {
 }
 
 async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    if !host_is_bound(headers.get(header::HOST), s.addr) {
-        tracing::warn!("a request for another host was refused (DNS rebinding?)");
-        return plain(StatusCode::MISDIRECTED_REQUEST, "this server answers only to its own address");
-    }
-    if method != Method::GET && method != Method::HEAD {
-        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
+    if let Some(refused) = refused(&method, &headers, s.addr) {
+        return refused;
     }
     let path = uri.path().strip_prefix('/').unwrap_or(uri.path());
     let (token, rest) = path.split_once('/').unwrap_or((path, ""));
@@ -211,7 +239,7 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
             Target::File(_) => plain(StatusCode::NOT_FOUND, "not found"),
         },
         Found::File(_) if rest.ends_with('/') => plain(StatusCode::NOT_FOUND, "not found"),
-        Found::File(f) => serve_file(&s.engine, &f, method == Method::HEAD, &headers),
+        Found::File(f) => serve_file(&s.engine, &f, method == Method::HEAD, &headers, std::future::pending()),
     }
 }
 
@@ -314,7 +342,15 @@ fn range_asked(headers: &HeaderMap, size: u64, etag: &str) -> std::result::Resul
     }
 }
 
-fn serve_file(engine: &Engine, f: &FileTarget, head: bool, headers: &HeaderMap) -> Response {
+/// File `f` (or the range asked), streamed through `engine`; its body ends early when `stop`
+/// completes (the session it was served for ended).
+pub(super) fn serve_file(
+    engine: &Engine,
+    f: &FileTarget,
+    head: bool,
+    headers: &HeaderMap,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Response {
     let etag = format!("\"{}-{}\"", f.handle.to_b64(), f.size);
     let matches = |v: &HeaderValue| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut response = Response::builder()
@@ -352,7 +388,7 @@ fn serve_file(engine: &Engine, f: &FileTarget, head: bool, headers: &HeaderMap) 
     let reader = stream.reader(start..end);
     let name = f.name.clone();
     let body = futures_util::StreamExt::chain(
-        reader.into_stream(),
+        futures_util::StreamExt::take_until(reader.into_stream(), Box::pin(stop)),
         futures_util::stream::once(async move {
             // Said in the log: a body cannot carry a verdict after its last byte.
             match stream.integrity() {

@@ -1,11 +1,14 @@
 //! Streaming for the faces: what to read ([`Target`]: a file or a folder of the own drive, an
 //! incoming share, a file link or a folder link), `cat` of any byte range to a writer
 //! ([`cat`]), and a local HTTP server that players and browsers read from ([`Server`], in
-//! [`http`]). The reading itself is `mega-transfer`'s [`StreamFile`]: pieces of whole chunks
+//! [`http`]), and for a face that outlives its sessions one server bound once that streams
+//! the files it is asked URLs for while a session is open ([`Streams`], in [`streams`]). The
+//! reading itself is `mega-transfer`'s [`StreamFile`]: pieces of whole chunks
 //! fetched, decrypted from the right counter, read ahead and cached, checked by the meta-MAC
 //! once every byte was read.
 
 pub mod http;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::links::Opened;
 
 pub use http::{ServeOptions, Server};
+pub use streams::{StreamUrl, Streams};
 
 /// One remote file that can be streamed.
 #[derive(Clone)]
@@ -40,6 +44,12 @@ impl std::fmt::Debug for FileTarget {
 }
 
 impl FileTarget {
+    /// File `h` of the account's own tree (the drive, the rubbish bin, an incoming share), or
+    /// why it cannot be streamed (a folder, no key). Reads the tree without keeping it.
+    pub fn own(tree: &Tree, h: NodeHandle) -> Result<FileTarget> {
+        file_in(tree, h, None)
+    }
+
     /// The file opened for streaming on `engine` (which must hold the session for the own
     /// drive's files).
     pub fn open(&self, engine: &Engine) -> StreamFile {

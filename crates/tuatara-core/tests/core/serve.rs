@@ -1,6 +1,7 @@
 //! Streaming for the faces (issue 18): `cat` of byte ranges, and the local HTTP server: an
 //! index, `Range`/`HEAD`/`ETag`/`Content-Type`, file and folder links, a server fault
-//! mid-stream; a wrong token, a foreign `Host` and a non-loopback address refused.
+//! mid-stream; a wrong token, a foreign `Host` and a non-loopback address refused; the app's
+//! server of many files, serving only while a session is open.
 
 use std::net::SocketAddr;
 
@@ -10,7 +11,7 @@ use mega_transfer::{Engine, EngineConfig, Integrity};
 use reqwest::header;
 use test_support::{content, Config, Drive, EMAIL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tuatara_core::serve::{self, ServeOptions, Server, Target};
+use tuatara_core::serve::{self, FileTarget, ServeOptions, Server, Streams, Target};
 
 fn engine(d: &Drive) -> Engine {
     let config = EngineConfig::new(d.tmp.path().join("journal"));
@@ -231,5 +232,62 @@ async fn names_carried_twice_are_reached_by_handle() {
     bodies.sort();
     assert_eq!(bodies, ["one", "two"]);
     server.stop().await;
+    d.server.stop().await;
+}
+
+/// The app's server (`Streams`): bound before any session, serving the files it gave URLs for
+/// while a session is open (ranges, `HEAD`, the `Host` check as `Server`'s), each session with
+/// a new token; closing refuses every URL and ends the bodies under way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_stream_server_serves_only_while_a_session_is_open() {
+    let d = Drive::new(Config::default()).await;
+    let data = content((24 << 20) + 17, 4);
+    d.server.seed_bytes(EMAIL, "/v/clip one.webm", &data, 1).unwrap();
+    let everywhere = ServeOptions { addr: "0.0.0.0:0".parse().unwrap(), ..ServeOptions::default() };
+    assert!(Streams::bind(everywhere).await.is_err());
+    let streams = Streams::bind(ServeOptions::default()).await.unwrap();
+    let file = FileTarget::own(&tree(&d).await, d.node("/v/clip one.webm").await).unwrap();
+    assert!(streams.url(file.clone()).is_err(), "no session yet");
+    streams.open(engine(&d));
+    let u = streams.url(file.clone()).unwrap();
+    assert!(u.url.starts_with(&format!("{}/", streams.origin())) && u.url.ends_with("/clip%20one.webm"), "{}", u.url);
+    assert_eq!(streams.url(file.clone()).unwrap(), u, "the same file keeps its URL");
+
+    let client = reqwest::Client::new();
+    let r = client.get(&u.url).header(header::RANGE, "bytes=100-199").send().await.unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "video/webm");
+    assert!(r.bytes().await.unwrap() == data[100..200]);
+    let r = client.head(&u.url).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()[header::CONTENT_LENGTH].to_str().unwrap()), (200, "25165841"));
+    assert!(matches!(streams.integrity(&u.id), Some(Integrity::Unverified { .. })));
+    assert_eq!(streams.read(&u.id, 10..20).await.unwrap().unwrap(), data[10..20]);
+    let path = u.url.strip_prefix(&streams.origin()).unwrap();
+    let port = streams.addr().port();
+    assert_eq!(status_with_host(streams.addr(), path, &format!("localhost:{port}")).await, 421);
+    assert_eq!(
+        status_with_host(streams.addr(), &path.replace("clip%20one", "other"), &streams.addr().to_string()).await,
+        404
+    );
+
+    // A body under way ends when the session does; its URL is refused from then on.
+    let mut r = client.get(&u.url).send().await.unwrap();
+    let mut got = r.chunk().await.unwrap().unwrap().len();
+    streams.close();
+    while let Ok(Some(c)) = r.chunk().await {
+        got += c.len();
+    }
+    assert!(got < data.len(), "the whole file came after the session closed");
+    assert_eq!(client.get(&u.url).send().await.unwrap().status(), 404);
+    assert!(streams.url(file.clone()).is_err() && streams.integrity(&u.id).is_none());
+
+    // The next session: a new token; the old URL stays refused.
+    streams.open(engine(&d));
+    let again = streams.url(file).unwrap();
+    assert_ne!(again.url, u.url);
+    assert_eq!(client.get(&u.url).send().await.unwrap().status(), 404);
+    let r = client.get(&again.url).header(header::RANGE, "bytes=-17").send().await.unwrap();
+    assert!(r.status() == 206 && r.bytes().await.unwrap() == data[data.len() - 17..]);
+    streams.stop().await;
     d.server.stop().await;
 }

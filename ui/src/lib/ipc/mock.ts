@@ -124,6 +124,15 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
   const quotaEv = new Emitter<QuotaWaiting>();
   const drops = new Emitter<DropEvent>();
 
+  /** stream ids given out, with their files' names */
+  const streams = new Map<string, string>();
+  // The mock has no stream server: a picture streams as its thumbnail, anything else as nothing.
+  const mockStream = (handle: Handle, name: string, size: number) => {
+    const id = `s-${handle}`;
+    streams.set(id, name);
+    const url = /\.(jpe?g|png|webp|gif)$/i.test(name) ? mockThumbnail(handle) : `http://127.0.0.1:4445/mock-token/${id}/${encodeURIComponent(name)}`;
+    return { id, url, name, size };
+  };
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   async function run<T>(name: string, args: unknown, f: () => T, factor = 1): Promise<T> {
     calls.push([name, args]);
@@ -338,6 +347,24 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
       run('links_shared_check', undefined, () => drive.exportedNodes().map(({ node }) => ({ handle: node.handle, status: healthOf(node.name), reason: null })), 4),
     linksSave: (a) => run('links_save', { path: a.path, count: a.links.length }, () => undefined),
     diagnosticsExport: (a) => run('diagnostics_export', a, () => undefined),
+    streamUrl: (a) =>
+      run('stream_url', a, () => {
+        signedIn();
+        const n = drive.get(a.handle);
+        if (n.kind !== 'file') throw ipcError('invalid', `${n.name} is a folder, not a file`);
+        return mockStream(n.handle, n.name, n.size);
+      }),
+    folderLinkStreamUrl: (a) =>
+      run('folder_link_stream_url', { handle: a.handle }, () => {
+        const n = fakeFolderLink(parseLinks(a.link)[0]).nodes.find((x) => x.handle === a.handle);
+        if (!n || n.kind !== 'file') throw ipcError('notFound', `no file ${a.handle} in the link`);
+        return mockStream(n.handle, n.name, n.size);
+      }),
+    streamIntegrity: (a) => run('stream_integrity', a, () => ({ verdict: 'unverified' as const, seen: 1, chunks: 8 })),
+    streamText: (a) => run('stream_text', a, () => ({ text: `The mock drive has no bytes: this stands for the start of ${streams.get(a.id) ?? 'the file'}.\n`, truncated: false })),
+    streamRead: (a) => run('stream_read', a, () => btoa('%PDF-1.4\n'.slice(a.offset, a.offset + a.length))),
+    streamOpenExternal: (a) => run('stream_open_external', a, () => undefined),
+    preview: (a) => run('preview', a, () => (drive.get(a.handle).thumb ? mockThumbnail(a.handle) : null), 0.5),
     linksExportSave: (a) =>
       run('links_export_save', { ...a, ...(a.password ? { password: '<redacted>' } : {}) }, () => {
         if (a.keyFile && a.password) throw ipcError('invalid', 'keys apart or a password: one or the other');

@@ -19,6 +19,9 @@ import type { Roots } from './Roots';
 import type { Settings } from './Settings';
 import type { SharedLinkCheck } from './SharedLinkCheck';
 import type { SharedLinkDto } from './SharedLinkDto';
+import type { StreamDto } from './StreamDto';
+import type { StreamIntegrity } from './StreamIntegrity';
+import type { TextPreview } from './TextPreview';
 import type { TransferAction } from './TransferAction';
 import type { TransferDto } from './TransferDto';
 import type { TransferEvent } from './TransferEvent';
@@ -77,6 +80,13 @@ export const COMMANDS = [
   'settings_get',
   'settings_set',
   'diagnostics_export',
+  'stream_url',
+  'folder_link_stream_url',
+  'stream_integrity',
+  'stream_text',
+  'stream_read',
+  'stream_open_external',
+  'preview',
 ] as const;
 
 /** A command's Rust name. */
@@ -186,6 +196,20 @@ export interface Commands {
   settingsSet(args: { settings: Settings }): Promise<void>;
   /** `diagnostics_export` */
   diagnosticsExport(args: { path: string }): Promise<void>;
+  /** `stream_url` */
+  streamUrl(args: { handle: Handle }): Promise<StreamDto>;
+  /** `folder_link_stream_url` */
+  folderLinkStreamUrl(args: { link: string; handle: Handle }): Promise<StreamDto>;
+  /** `stream_integrity` */
+  streamIntegrity(args: { id: string }): Promise<StreamIntegrity>;
+  /** `stream_text` */
+  streamText(args: { id: string }): Promise<TextPreview>;
+  /** `stream_read` */
+  streamRead(args: { id: string; offset: number; length: number }): Promise<string>;
+  /** `stream_open_external` */
+  streamOpenExternal(args: { id: string }): Promise<void>;
+  /** `preview` */
+  preview(args: { handle: Handle }): Promise<string | null>;
 }
 
 /** How the wrappers reach Rust: Tauri's `invoke`, errors mapped (see ../tauri.ts). */
@@ -245,5 +269,12 @@ export function commands(invoke: Invoke): Commands {
     settingsGet: () => invoke<Settings>('settings_get'),
     settingsSet: (args) => invoke<void>('settings_set', args),
     diagnosticsExport: (args) => invoke<void>('diagnostics_export', args),
+    streamUrl: (args) => invoke<StreamDto>('stream_url', args),
+    folderLinkStreamUrl: (args) => invoke<StreamDto>('folder_link_stream_url', args),
+    streamIntegrity: (args) => invoke<StreamIntegrity>('stream_integrity', args),
+    streamText: (args) => invoke<TextPreview>('stream_text', args),
+    streamRead: (args) => invoke<string>('stream_read', args),
+    streamOpenExternal: (args) => invoke<void>('stream_open_external', args),
+    preview: (args) => invoke<string | null>('preview', args),
   };
 }
