@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 help:
 	@echo "make run    - build the UI and the desktop app and open it (see README)"
 	@echo "make screenshot - the real app under Xvfb on the demo drive: PNGs in target/screenshots/"
-	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built"
+	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built, e2e, screenshots"
 	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
 	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"
 	@echo "make fuzz   - run every fuzz target for FUZZ_SECONDS (default 60) each"
@@ -51,7 +51,7 @@ e2e: app
 	$(CARGO) build -p mega-testserver -p tuatara-cli --locked
 	scripts/e2e.sh $(APP_BIN)
 
-test: deps fmt ui ui-check lint doc unit fuzz-build e2e
+test: deps fmt ui ui-check lint doc unit fuzz-build e2e screenshot
 
 fmt:
 	$(CARGO) fmt --all --check

@@ -28,7 +28,7 @@ if [ "${1:-}" = "--inner" ]; then
     --file "$E2E_EMAIL:/big-video.bin=$BIG_FILE" \
     --file "$E2E_EMAIL:/Media/picture.png=$ROOT/tests/e2e/assets/picture.png" \
     --file "$E2E_EMAIL:/Media/document.pdf=$ROOT/tests/e2e/assets/document.pdf" \
-    --file "$E2E_EMAIL:/Media/clip.webm=$ROOT/tests/e2e/assets/clip.webm" >"$WORK/server.url" 2>"$WORK/server.log" &
+    --file "$E2E_EMAIL:/Media/clip.webm=$ROOT/crates/mega-testserver/assets/clip.webm" >"$WORK/server.url" 2>"$WORK/server.log" &
   pids+=($!)
   until [ -s "$WORK/server.url" ]; do
     kill -0 "${pids[0]}" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }

@@ -1,5 +1,6 @@
 """Screenshots of the real app on the demo drive (run by scripts/screenshot.sh under Xvfb):
-login, drive, transfers with a download running, the links dialog, and the quota banner over a
+login, drive, transfers with a download running, the links dialog, the viewer showing a photo
+and playing a video of the demo drive, and the quota banner over a
 download really refused with 509 (a second server, $QUOTA_URL, whose account has a small
 transfer quota), as PNGs in $SHOTS. Prints `N passed, N failed` like the other e2e scripts."""
 import os
@@ -58,6 +59,24 @@ try:
         "checked links", lambda: len(app.find_all('[data-testid="link-row"]')) >= 2, 30))
     app.screenshot(SHOTS / "links.png")
     app.script("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))")
+
+    # The viewer on the demo drive: a photo, then (the right arrow) the clip beside it, played
+    # by the webview's player from the app's loopback stream server.
+    app.click(app.wait('[data-testid="sidebar-cloud"]'))
+    app.double_click(app.wait('[data-testid="file-row"][data-name="Camera Uploads"]', 30))
+    app.click(app.wait('[data-testid="file-row"][data-name="PXL_20251108.jpg"]', 30))
+    app.keys(" ")
+    t.step("space shows the photo", lambda: wait_until("the photo", lambda: app.script(
+        "const i = document.querySelector('[data-testid=\"viewer-image\"]');"
+        "return i && i.complete && i.naturalWidth === 640;"), 60))
+    app.screenshot(SHOTS / "viewer-photo.png")
+    app.keys("\ue014")
+    t.step("the right arrow moves to the clip, which plays", lambda: wait_until("the clip to play", lambda: app.script(
+        "const v = document.querySelector('[data-testid=\"viewer-video\"]');"
+        "return v && !v.error && v.videoWidth === 160 && (v.currentTime > 0 || v.readyState >= 2);"), 60))
+    app.screenshot(SHOTS / "viewer-video.png")
+    app.keys(" ")
+    app.gone('[data-testid="viewer"]', 10)
 
     # A real quota wait: signed out of the demo, signed in to an account whose transfer quota
     # runs out a few MB into a download; the server answers 509 and the engine waits. The

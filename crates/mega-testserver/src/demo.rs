@@ -5,7 +5,7 @@
 //! |---|---|
 //! | account | [`EMAIL`] / [`PASSWORD`] (v2) |
 //! | nested folders | `Documents/Work/{Reports 2025,Invoices,Meeting notes}`, `Photos/{2023/Summer,2024/Winter,2024/Screenshots,2025}`, `Music/…/…`, `Projects/{tuatara/{src,docs},website}`, `Datasets/measurements`, `Backups`, `Camera Uploads` |
-//! | mixed files | PDFs, Markdown, CSV, JSON, Rust and web sources, WAV audio, JPEG and PNG images (each image with a 120×120 thumbnail and a preview as file attributes) |
+//! | mixed files | PDFs, Markdown, CSV, JSON, Rust and web sources, WAV audio, JPEG and PNG images (each image with a 120×120 thumbnail and a preview as file attributes), a 3 s WebM video (`Camera Uploads/PXL_20251109_clip.webm`) |
 //! | large files | `Backups/laptop-2025-10.img` (480 MB), `Datasets/sensor-log-2024.dat` (150 MB), `Datasets/weather-archive.bin` (52 MB) |
 //! | duplicate names | two `Documents/report.pdf` files, two `Documents/Notes` folders |
 //! | folder link | `Photos/2024`, exported |
@@ -86,6 +86,8 @@ enum Content {
         seed: u64,
         seconds: u32,
     },
+    /// Bytes carried by the server (the video clip).
+    Bytes(&'static [u8]),
     /// Pseudo-random bytes, generated as they are read (the large files).
     Synthetic {
         size: u64,
@@ -482,6 +484,13 @@ fn plan() -> Vec<Planned> {
             10 - i as i64,
         ));
     }
+    // A short video the viewer plays: 3 s of a bouncing ball, VP8 in WebM (its making is in
+    // tests/e2e/assets/README.md).
+    p.push(planned(
+        "/Camera Uploads/PXL_20251109_clip.webm",
+        Content::Bytes(include_bytes!("../assets/clip.webm")),
+        1,
+    ));
     let album = "/Music/The Loopbacks/Localhost (2024)";
     for (i, title) in [
         "Handshake",
@@ -626,6 +635,7 @@ fn prepare(dir: &std::path::Path, p: &Planned) -> Result<Prepared, SeedError> {
             return seed::prepare_file(dir, &mut src, *size, p.mtime);
         }
         Content::Text(t) => (t.clone().into_bytes(), Vec::new()),
+        Content::Bytes(b) => (b.to_vec(), Vec::new()),
         Content::Pdf(title, lines) => (pdf(title, lines), Vec::new()),
         Content::Wav { seed, seconds } => (wav(*seed, *seconds), Vec::new()),
         Content::Jpeg { w, h, seed } => {
