@@ -89,6 +89,17 @@ impl Bridge {
         self.lock().jobs.values().cloned().collect()
     }
 
+    /// Whether a job is running or about to (queued, active, waiting, retrying): paused,
+    /// finished, failed and cancelled jobs are not.
+    pub fn running(&self) -> bool {
+        self.lock().jobs.values().any(|j| {
+            matches!(
+                j.state,
+                TransferState::Queued | TransferState::Active | TransferState::Waiting | TransferState::Retrying
+            )
+        })
+    }
+
     /// One job.
     pub fn job(&self, id: &str) -> Option<TransferDto> {
         self.lock().jobs.get(id).cloned()

@@ -89,6 +89,9 @@ pub struct AppState {
     pub drops: Mutex<Vec<Vec<String>>>,
     /// The watches (shared with `tuatara-cli watch`).
     pub watches: Watches,
+    /// Links from outside (the launch's arguments, a second launch before signing in) waiting
+    /// for the signed-in window (`startup_links`).
+    pub outside_links: Mutex<Vec<String>>,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             bridge: Arc::new(Bridge::default()),
             drops: Mutex::new(Vec::new()),
             watches,
+            outside_links: Mutex::new(Vec::new()),
             dirs,
         })
     }
@@ -257,7 +261,7 @@ fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
 
 /// A desktop notification; without the plugin (the tests' mock runtime) there is nothing to
 /// show.
-fn show_notification<R: Runtime>(app: &AppHandle<R>, title: String, body: String) {
+pub(crate) fn show_notification<R: Runtime>(app: &AppHandle<R>, title: String, body: String) {
     if let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() {
         if let Err(e) = n.builder().title(title).body(body).show() {
             log::debug!("no notification: {e}");
