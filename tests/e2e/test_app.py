@@ -9,7 +9,8 @@ the Links page; and see a command the capabilities do not grant refused. Then th
 citizen: a `mega:` URL given to a second launch opens in the running app's links dialog; the
 window closed mid-download (as a window manager closes it) leaves the app running, the download
 finishes byte-identical and notifications say so (a notification server in the run's D-Bus
-session records them); launching the app again shows the window.
+session records them); launching the app again shows the window; closing it with nothing running
+quits; a first launch with an https://mega.nz/ link opens it in the links dialog.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -371,6 +372,19 @@ try:
         t.check("it is the same app, its download done", app_pid() == first
                 and transfer_state(app, BIG.name) == "done")
         app.screenshot(SHOTS / "e2e-shown-again.png")
+
+        # Nothing running: closing the window quits.
+        subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
+        t.step("closed with nothing running: the app quits", lambda: wait_until(
+            "the app to quit", lambda: app_pid() is None, 15))
+    finally:
+        app.close()
+
+    # A first launch with an https://mega.nz/ link: the links dialog opens with it once signed in.
+    app = App(APP, args=[link])
+    try:
+        t.step("launched with a link: it is in the links dialog", lambda: wait_until(
+            "the links dialog with the link", lambda: links_text() == link, 60))
     finally:
         app.close()
 finally:
