@@ -11,11 +11,12 @@ APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python
 # scripts/screenshot.sh (the real window headless): Xvfb and xauth (xvfb-run), WebKitWebDriver
 # (webkit2gtk-driver), dbus-run-session (dbus-daemon) with gnome-keyring, secret-tool, xdotool
 # and Debian's python3-gi with GTK 3 (the real drag source; the e2e's notification server),
-# python3-xlib (a window closed as a window manager closes it), pgrep (procps: the app's pid for the
+# python3-xlib (a window closed as a window manager closes it), dunst (a notification daemon
+# that draws, for the background notification's screenshot), pgrep (procps: the app's pid for the
 # kill mid-download) and fonts; chromium for the UI's browser scripts (ui/e2e/*.mjs).
 APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev file xvfb xauth dbus-x11 dbus-daemon webkit2gtk-driver
-  fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 python3-xlib procps chromium)
+  fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 python3-xlib dunst procps chromium)
 # Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 
