@@ -240,20 +240,10 @@ async fn log_watch_events(mut events: tokio::sync::mpsc::UnboundedReceiver<Watch
 fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
     let state = app.state::<AppState>();
     let notify = state.settings().notifications;
-    let (title, body) = match n {
-        Notice::QuotaWait { seconds } => {
-            let _ = app.emit("quota://waiting", QuotaWaiting { seconds });
-            (
-                "Transfer quota used up".to_string(),
-                format!("Transfers continue in about {} minutes", seconds.div_ceil(60)),
-            )
-        }
-        Notice::Done { name, download } => {
-            let what = if download { "Downloaded" } else { "Uploaded" };
-            (what.to_string(), name)
-        }
-        Notice::Failed { name, message } => (format!("{name} failed"), message),
-    };
+    if let Notice::QuotaWait { seconds } = n {
+        let _ = app.emit("quota://waiting", QuotaWaiting { seconds });
+    }
+    let (title, body) = n.notification();
     if notify {
         show_notification(app, title, body);
     }
