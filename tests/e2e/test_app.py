@@ -10,7 +10,8 @@ citizen: a `mega:` URL given to a second launch opens in the running app's links
 window closed mid-download (as a window manager closes it) leaves the app running, the download
 finishes byte-identical and notifications say so (a notification server in the run's D-Bus
 session records them); launching the app again shows the window; closing it with nothing running
-quits; a first launch with an https://mega.nz/ link opens it in the links dialog.
+quits; a first launch with an https://mega.nz/ link opens it in the links dialog; a start at
+login (`--autostart`) continues a download cut short.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -385,6 +386,24 @@ try:
     try:
         t.step("launched with a link: it is in the links dialog", lambda: wait_until(
             "the links dialog with the link", lambda: links_text() == link, 60))
+        # A download cut short (kill -9), then a start at login (the autostart entry's argument):
+        # the kept session signs in and the engine continues the download by itself.
+        app.click(app.wait('[role="dialog"] button[aria-label="Close"]'))
+        app.gone('[data-testid="links-dialog"]', 10)
+        (DOWNLOADS / BIG.name).unlink()
+        app.right_click(row(app, BIG.name))
+        app.click(app.wait('[data-testid="menu-download"]'))
+        t.step("another download runs", lambda: wait_until(
+            "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
+        os.kill(app_pid(), 9)
+        wait_until("the app to be gone", lambda: app_pid() is None, 10)
+    finally:
+        app.close()
+    app = App(APP, args=["--autostart"])
+    try:
+        t.step("started at login: the download continues and finishes", lambda: wait_until(
+            "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 180))
+        t.check("its bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
     finally:
         app.close()
 finally:
