@@ -11,7 +11,8 @@ window closed mid-download (as a window manager closes it) leaves the app runnin
 finishes byte-identical and notifications say so (a notification server in the run's D-Bus
 session records them); launching the app again shows the window; closing it with nothing running
 quits; a first launch with an https://mega.nz/ link opens it in the links dialog; a start at
-login (`--autostart`) continues a download cut short.
+login (`--autostart`) continues a download cut short; with a tray host, the tray icon's menu
+opens the window, pauses all and quits.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -406,6 +407,43 @@ try:
         t.check("its bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
     finally:
         app.close()
+
+    # With a tray host (a StatusNotifierWatcher, as a desktop panel runs): the tray icon, whose
+    # menu opens the window, pauses all transfers and quits; closing the window says nothing.
+    items = WORK / "tray-items.jsonl"
+    host = subprocess.Popen(["/usr/bin/python3", str(HERE / "tray_host.py"), str(items)], stdout=subprocess.PIPE,
+                            text=True)
+    tray = lambda label: subprocess.run(  # noqa: E731
+        ["/usr/bin/python3", str(HERE / "tray_host.py"), "click", str(items), label], check=True)
+    try:
+        t.check("the tray host owns its name", host.stdout.readline().strip() == "ready")
+        app = App(APP)
+        try:
+            t.step("the tray icon is registered with the tray host", lambda: wait_until(
+                "the tray icon", lambda: items.exists() and items.read_text().strip(), 60))
+            (DOWNLOADS / BIG.name).unlink()
+            app.right_click(row(app, BIG.name, 60))
+            app.click(app.wait('[data-testid="menu-download"]'))
+            t.step("a download runs", lambda: wait_until(
+                "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
+            told = notes.read_text().count("Tuatara keeps running")
+            subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
+            t.step("closed mid-download: the window goes", lambda: wait_until(
+                "the window to go", lambda: not shown_windows(), 15))
+            time.sleep(2)
+            t.check("the app keeps running, no notification (the tray shows it)", app_pid() is not None
+                    and notes.read_text().count("Tuatara keeps running") == told)
+            tray("Open Tuatara")
+            t.step("the tray's Open shows the window", lambda: wait_until("the window", shown_windows, 15))
+            tray("Pause all transfers")
+            t.step("the tray's Pause all pauses the download", lambda: wait_until(
+                "the download to pause", lambda: transfer_state(app, BIG.name) == "paused", 15))
+            tray("Quit")
+            t.step("the tray's Quit quits", lambda: wait_until("the app to quit", lambda: app_pid() is None, 15))
+        finally:
+            app.close()
+    finally:
+        host.kill()
 finally:
     notifier.kill()
 t.finish()
