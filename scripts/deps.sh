@@ -17,6 +17,9 @@ APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python
 APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev file xvfb xauth dbus-x11 dbus-daemon webkit2gtk-driver
   fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 python3-xlib dunst procps chromium)
+# xdg-utils: xdg-mime, with which the app makes a run from a build the mega: handler (and the
+# e2e asks who it is).
+APT_PACKAGES+=(xdg-utils)
 # Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 

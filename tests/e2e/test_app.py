@@ -12,7 +12,7 @@ finishes byte-identical and notifications say so (a notification server in the r
 session records them); launching the app again shows the window; closing it with nothing running
 quits; a first launch with an https://mega.nz/ link opens it in the links dialog; a start at
 login (`--autostart`) continues a download cut short; with a tray host, the tray icon's menu
-opens the window, pauses all and quits.
+opens the window, pauses all and quits; a run from a build makes itself the mega: handler.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
@@ -444,6 +444,25 @@ try:
             app.close()
     finally:
         host.kill()
+
+    # A run from a build (no installed package, the user's own directories: a throwaway home
+    # here) makes itself the handler of mega: URLs when there is none.
+    home = WORK / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("TUATARA_CONFIG_DIR", "TUATARA_DATA_DIR")}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"))
+    handler = lambda: subprocess.run(  # noqa: E731
+        ["xdg-mime", "query", "default", "x-scheme-handler/mega"], env=env, capture_output=True, text=True).stdout.strip()
+    t.check("no mega: handler before", handler() == "")
+    plain = subprocess.Popen([APP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t.step("a run from a build is the mega: handler", lambda: wait_until(
+            "the handler", lambda: handler() == "tuatara-handler.desktop", 30))
+        entry = (home / ".local/share/applications/tuatara-handler.desktop").read_text()
+        t.check("its entry runs this binary with the URL", f'Exec="{APP}" %u' in entry
+                and "x-scheme-handler/mega" in entry, entry)
+    finally:
+        plain.kill()
+        plain.wait()
 finally:
     notifier.kill()
 t.finish()
