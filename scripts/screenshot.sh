@@ -17,6 +17,7 @@ if [ "${1:-}" = "--inner" ]; then
   # half-way through its 12 MB file.
   head -c $((12 * 1024 * 1024)) /dev/urandom >"$WORK/holiday-video.mp4"
   export QUOTA_EMAIL=quota@tuatara.test QUOTA_PASSWORD='quota pass phrase'
+  [ -x "$(dirname "$APP")/mega-testserver" ] || { echo "screenshot: build mega-testserver beside the app first (make screenshot does)" >&2; exit 1; }
   "$(dirname "$APP")/mega-testserver" --data "$WORK/server" --user "$QUOTA_EMAIL:$QUOTA_PASSWORD" \
     --file "$QUOTA_EMAIL:/holiday-video.mp4=$WORK/holiday-video.mp4" \
     --transfer-quota "$QUOTA_EMAIL:$((4 * 1024 * 1024))" >"$WORK/server.url" 2>"$WORK/server.log" &
