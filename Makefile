@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 
 help:
 	@echo "make run    - build the UI and the desktop app and open it (see README)"
-	@echo "make screenshot - the real app under Xvfb on the demo drive: PNGs in target/screenshots/"
+	@echo "make screenshot - the real app under Xvfb (demo drive, a real quota wait): PNGs in target/screenshots/"
 	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built, e2e, screenshots"
 	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
 	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"

@@ -10,13 +10,18 @@ APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python
 # The desktop app (src-tauri): WebKitGTK and GTK to build it; for scripts/e2e.sh and
 # scripts/screenshot.sh (the real window headless): Xvfb and xauth (xvfb-run), WebKitWebDriver
 # (webkit2gtk-driver), dbus-run-session (dbus-daemon) with gnome-keyring, secret-tool, xdotool
-# and Debian's python3-gi with GTK 3 (the real drag source), pgrep (procps: the app's pid for the
+# and Debian's python3-gi with GTK 3 (the real drag source; the e2e's notification server),
+# python3-xlib (a window closed as a window manager closes it), dunst (a notification daemon
+# that draws, for the background notification's screenshot), pgrep (procps: the app's pid for the
 # kill mid-download) and fonts; chromium for the UI's browser scripts (ui/e2e/*.mjs).
 APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev file xvfb xauth dbus-x11 dbus-daemon webkit2gtk-driver
-  fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 procps chromium)
+  fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 python3-xlib dunst procps chromium)
 # The app's viewer plays video and audio through WebKitGTK's GStreamer backend (the e2e's WebM/VP8).
 APT_PACKAGES+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+# xdg-utils: xdg-mime, with which the app makes a run from a build the mega: handler (and the
+# e2e asks who it is).
+APT_PACKAGES+=(xdg-utils)
 # Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 

@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
 # Usage: scripts/screenshot.sh APP_BINARY
 # Runs the real app under Xvfb on its demo drive (temporary config and data dirs, so the demo
-# is seeded afresh) and writes PNGs of its screens to target/screenshots/. The quota shot signs
-# in to a second mega-testserver (beside APP_BINARY) whose account has a small transfer quota.
+# is seeded afresh), then on a mega-testserver account whose transfer quota runs out, and writes
+# PNGs of its screens to target/screenshots/.
 set -euo pipefail
 if [ "${1:-}" = "--inner" ]; then
   APP=$2 ROOT=$3
   WORK=$(mktemp -d)
-  WD_PID= SERVER_PID=
-  trap 'kill $WD_PID $SERVER_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  WD_PID= SERVER_PID= DUNST_PID=
+  trap 'kill $WD_PID $SERVER_PID $DUNST_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
   export APP SHOTS="${SHOTS:-$ROOT/target/screenshots}"
-  # The quota shot's server: an account with a film and a transfer quota of 3 MB an hour, so
-  # a download of it is refused with 509 a few MB in, as the service does.
-  export QUOTA_EMAIL=quota@tuatara.test QUOTA_PASSWORD='quota pass phrase'
-  head -c $((24 * 1024 * 1024)) /dev/urandom >"$WORK/holiday-2025.mkv"
-  "$(dirname "$APP")/mega-testserver" --data "$WORK/quota-server" --user "$QUOTA_EMAIL:$QUOTA_PASSWORD" \
-    --file "$QUOTA_EMAIL:/Videos/holiday-2025.mkv=$WORK/holiday-2025.mkv" \
-    --transfer-quota "$QUOTA_EMAIL:3000000" >"$WORK/quota.url" 2>"$WORK/quota.log" &
-  SERVER_PID=$!
-  until [ -s "$WORK/quota.url" ]; do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/quota.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  export QUOTA_URL=$(head -n1 "$WORK/quota.url")
   source "$ROOT/scripts/webdriver-env.sh"
   # Downloads at 4 MB/s, so the transfers screen shows one running.
   app_test_env "$WORK" 4000000
+  # The quota banner from a real 509: an account whose transfer quota (4 MB an hour) runs out
+  # half-way through its 12 MB file.
+  head -c $((12 * 1024 * 1024)) /dev/urandom >"$WORK/holiday-video.mp4"
+  export QUOTA_EMAIL=quota@tuatara.test QUOTA_PASSWORD='quota pass phrase'
+  [ -x "$(dirname "$APP")/mega-testserver" ] || { echo "screenshot: build mega-testserver beside the app first (make screenshot does)" >&2; exit 1; }
+  "$(dirname "$APP")/mega-testserver" --data "$WORK/server" --user "$QUOTA_EMAIL:$QUOTA_PASSWORD" \
+    --file "$QUOTA_EMAIL:/holiday-video.mp4=$WORK/holiday-video.mp4" \
+    --transfer-quota "$QUOTA_EMAIL:$((4 * 1024 * 1024))" >"$WORK/server.url" 2>"$WORK/server.log" &
+  SERVER_PID=$!
+  until [ -s "$WORK/server.url" ]; do kill -0 $SERVER_PID 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }; sleep 0.2; done
+  export SERVER_URL=$(head -n1 "$WORK/server.url")
+  # A notification daemon that draws (the background notification's shot).
+  dunst >"$WORK/dunst.log" 2>&1 &
+  DUNST_PID=$!
   python3 "$ROOT/tests/e2e/screenshots.py"
   echo "screenshots: $SHOTS"
   exit 0

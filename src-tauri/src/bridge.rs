@@ -43,6 +43,23 @@ pub enum Notice {
     },
 }
 
+impl Notice {
+    /// The desktop notification's summary and body.
+    pub fn notification(&self) -> (String, String) {
+        match self {
+            Notice::QuotaWait { seconds } => (
+                "Transfer quota used up".to_string(),
+                format!("Transfers continue in about {} minutes", seconds.div_ceil(60)),
+            ),
+            Notice::Done { name, download } => {
+                let what = if *download { "Downloaded" } else { "Uploaded" };
+                (what.to_string(), name.clone())
+            }
+            Notice::Failed { name, message } => (format!("{name} failed"), message.clone()),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Table {
     jobs: BTreeMap<String, TransferDto>,
@@ -87,6 +104,17 @@ impl Bridge {
     /// Every job known.
     pub fn snapshot(&self) -> Vec<TransferDto> {
         self.lock().jobs.values().cloned().collect()
+    }
+
+    /// Whether a job is running or about to (queued, active, waiting, retrying): paused,
+    /// finished, failed and cancelled jobs are not.
+    pub fn running(&self) -> bool {
+        self.lock().jobs.values().any(|j| {
+            matches!(
+                j.state,
+                TransferState::Queued | TransferState::Active | TransferState::Waiting | TransferState::Retrying
+            )
+        })
     }
 
     /// One job.
@@ -368,5 +396,17 @@ mod tests {
         let failed = Event::Failed { id: "j".into(), kind: mega_api::ErrorKind::Crypto, message: "MAC".into() };
         assert!(matches!(bridge.handle(failed), Some(Notice::Failed { .. })));
         assert_eq!(bridge.job("j").unwrap().error_kind.as_deref(), Some("crypto"));
+    }
+
+    #[test]
+    fn notices_read_as_notifications() {
+        let n = |notice: Notice| notice.notification();
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(n(Notice::Done { name: "a.bin".into(), download: true }), s("Downloaded", "a.bin"));
+        assert_eq!(n(Notice::Done { name: "b.txt".into(), download: false }), s("Uploaded", "b.txt"));
+        let failed = Notice::Failed { name: "c.iso".into(), message: "the file's MAC does not match".into() };
+        assert_eq!(n(failed), s("c.iso failed", "the file's MAC does not match"));
+        let quota = Notice::QuotaWait { seconds: 1741 };
+        assert_eq!(n(quota), s("Transfer quota used up", "Transfers continue in about 30 minutes"));
     }
 }

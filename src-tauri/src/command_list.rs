@@ -80,6 +80,7 @@ macro_rules! ipc_commands {
                 async links::folder_link_download[state](
                     link: String, handles: Handles as Vec<Handle>, dest: String
                 ) -> Vec<String>;
+                sync outside::startup_links[state]() -> Vec<String>;
                 async links::links_save[](path: String, links: Vec<String>) -> ();
                 async links::links_export_save[state](
                     handle: Handle, path: String, format: ListFormat, key_file: Option<String>,
@@ -98,7 +99,7 @@ macro_rules! ipc_commands {
                 async watches::watch_pause[state](id: String, paused: bool) -> ();
                 async watches::watch_remove[state](id: String) -> ();
                 sync settings::settings_get[state]() -> Settings;
-                async settings::settings_set[state](settings: Settings) -> ();
+                async settings::settings_set[app, state](settings: Settings) -> ();
                 sync settings::diagnostics_export[app, state](path: String) -> ();
                 async viewer::stream_url[state](handle: Handle) -> StreamDto;
                 async viewer::folder_link_stream_url[state](link: String, handle: Handle) -> StreamDto;

@@ -10,6 +10,7 @@
 //! generic over the runtime so tests run every command on Tauri's mock runtime against a real
 //! `mega-testserver`; [`run`] adds the OS plugins and opens the window.
 
+pub mod background;
 pub mod bridge;
 pub mod command_list;
 pub mod commands;
@@ -59,6 +60,7 @@ pub fn setup_with_streams<R: Runtime>(
     Ok(builder
         .manage(state)
         .on_window_event(|window, event| {
+            background::on_window_event(window, event);
             if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
                 let paths = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
                 window.state::<AppState>().drops.lock().unwrap_or_else(|e| e.into_inner()).push(paths);
@@ -79,10 +81,7 @@ pub fn links_opened<R: Runtime>(app: &tauri::AppHandle<R>, text: String) {
     if tuatara_core::links::extract(&text).is_empty() {
         return;
     }
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.set_focus();
-    }
+    background::show_main(app);
     let _ = app.emit("links://opened", LinksOpened { text });
 }
 
@@ -103,9 +102,10 @@ async fn watch_clipboard<R: Runtime>(app: tauri::AppHandle<R>) {
     }
 }
 
-/// Runs the app: single instance (a second launch hands its links over), deep links
-/// (`mega:` and `https://mega.nz/`), dialogs, notifications, window state, logs, the opener and
-/// the clipboard.
+/// Runs the app: single instance (a second launch hands its links over and brings the window
+/// forward), the links of its own launch (`mega:` and `https://mega.nz/`), deep links, the tray
+/// and start at login ([`background`]), dialogs, notifications, window state, logs, the opener
+/// and the clipboard.
 pub fn run() {
     let dirs = match tuatara_core::Dirs::from_env() {
         Ok(d) => d,
@@ -115,8 +115,9 @@ pub fn run() {
         }
     };
     let builder = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| links_opened(app, argv.join("\n"))))
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| background::from_outside(app, &argv)))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(background::autostart_plugin())
         .plugin(tauri_plugin_log::Builder::new().level(log::LevelFilter::Info).build())
         .plugin(tauri_plugin_window_state::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
@@ -124,12 +125,28 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
-            use tauri_plugin_deep_link::DeepLinkExt;
-            let handle = app.handle().clone();
-            app.deep_link().on_open_url(move |event| {
-                let text = event.urls().iter().map(|u| u.to_string()).collect::<Vec<_>>().join("\n");
-                links_opened(&handle, text);
-            });
+            let args: Vec<String> = std::env::args().collect();
+            let launch = tuatara_core::links::links_in_args(&args);
+            app.state::<AppState>().outside_links.lock().unwrap_or_else(|e| e.into_inner()).extend(launch);
+            if args.iter().any(|a| a == background::AUTOSTART_ARG) {
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.minimize();
+                }
+            }
+            // On Linux and Windows a URL opened from outside starts the app with it as its
+            // argument: the launch's own arguments or the single-instance callback take it.
+            // macOS hands it over to the running app instead.
+            #[cfg(target_os = "macos")]
+            {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                let handle = app.handle().clone();
+                app.deep_link().on_open_url(move |event| {
+                    let text = event.urls().iter().map(|u| u.to_string()).collect::<Vec<_>>().join("\n");
+                    links_opened(&handle, text);
+                });
+            }
+            background::register_handler(app.handle());
+            background::setup_tray(app.handle());
             tauri::async_runtime::spawn(watch_clipboard(app.handle().clone()));
             Ok(())
         });

@@ -92,6 +92,9 @@ pub struct AppState {
     /// The viewer's stream server: bound before the window (its origin is in the window's
     /// CSP) or at its first use; it serves the signed-in session's files ([`AppState::streams`]).
     pub streams: tokio::sync::OnceCell<tuatara_core::serve::Streams>,
+    /// Links from outside (the launch's arguments, a second launch before signing in) waiting
+    /// for the signed-in window (`startup_links`).
+    pub outside_links: Mutex<Vec<String>>,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             drops: Mutex::new(Vec::new()),
             watches,
             streams: tokio::sync::OnceCell::new(),
+            outside_links: Mutex::new(Vec::new()),
             dirs,
         })
     }
@@ -262,20 +266,10 @@ async fn log_watch_events(mut events: tokio::sync::mpsc::UnboundedReceiver<Watch
 fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
     let state = app.state::<AppState>();
     let notify = state.settings().notifications;
-    let (title, body) = match n {
-        Notice::QuotaWait { seconds } => {
-            let _ = app.emit("quota://waiting", QuotaWaiting { seconds });
-            (
-                "Transfer quota used up".to_string(),
-                format!("Transfers continue in about {} minutes", seconds.div_ceil(60)),
-            )
-        }
-        Notice::Done { name, download } => {
-            let what = if download { "Downloaded" } else { "Uploaded" };
-            (what.to_string(), name)
-        }
-        Notice::Failed { name, message } => (format!("{name} failed"), message),
-    };
+    if let Notice::QuotaWait { seconds } = n {
+        let _ = app.emit("quota://waiting", QuotaWaiting { seconds });
+    }
+    let (title, body) = n.notification();
     if notify {
         show_notification(app, title, body);
     }
@@ -283,7 +277,7 @@ fn notice<R: Runtime>(app: &AppHandle<R>, n: Notice) {
 
 /// A desktop notification; without the plugin (the tests' mock runtime) there is nothing to
 /// show.
-fn show_notification<R: Runtime>(app: &AppHandle<R>, title: String, body: String) {
+pub(crate) fn show_notification<R: Runtime>(app: &AppHandle<R>, title: String, body: String) {
     if let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() {
         if let Err(e) = n.builder().title(title).body(body).show() {
             log::debug!("no notification: {e}");

@@ -1,10 +1,13 @@
 """Screenshots of the real app on the demo drive (run by scripts/screenshot.sh under Xvfb):
-login, drive, transfers with a download running, the links dialog, the viewer showing a photo
-and playing a video of the demo drive, and the quota banner over a
-download really refused with 509 (a second server, $QUOTA_URL, whose account has a small
-transfer quota), as PNGs in $SHOTS. Prints `N passed, N failed` like the other e2e scripts."""
+login, drive, transfers with a download running, the links dialog, and the viewer showing a
+photo and playing a video of the demo drive; then signed in to a
+mega-testserver account whose transfer quota runs out (a real 509): the quota banner with the
+transfer row waiting, and the window closed with the download waiting: the desktop notification
+that transfers go on (drawn by dunst; the whole screen). PNGs in $SHOTS. Prints
+`N passed, N failed` like the other e2e scripts."""
 import os
 import pathlib
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -14,15 +17,6 @@ SHOTS = pathlib.Path(os.environ["SHOTS"])
 SHOTS.mkdir(parents=True, exist_ok=True)
 t = Tally()
 app = App(os.environ["APP"])
-
-
-def fill(css, value):
-    """Sets a field as a paste would (typed keys under Xvfb lose shifted characters)."""
-    app.wait(css)
-    app.script("const el = document.querySelector(arguments[0]);"
-               "el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));", css, value)
-
-
 try:
     t.step("the login screen", lambda: app.wait('[data-testid="open-demo"]', 60))
     app.screenshot(SHOTS / "login.png")
@@ -78,36 +72,56 @@ try:
     app.keys(" ")
     app.gone('[data-testid="viewer"]', 10)
 
-    # A real quota wait: signed out of the demo, signed in to an account whose transfer quota
-    # runs out a few MB into a download; the server answers 509 and the engine waits. The
-    # demo's download is cancelled and cleared first, so the panel shows only this account's.
+    # The demo's download cancelled and cleared, so the quota shot shows that account's alone.
     app.click(app.wait('[data-testid="transfer-row"][data-name="sensor-log-2024.dat"] [data-testid="transfer-cancel"]'))
     t.step("the demo's download cancelled", lambda: wait_until("no running transfer", lambda: not app.find_all(
         '[data-testid="transfer-row"][data-state="active"]'), 30))
     app.invoke("transfers_clear_finished", {})
+
+    # A real 509: signed out of the demo, signed in to the account whose quota runs out.
     app.click(app.wait('[data-testid="account-menu"]'))
     app.click(app.wait('[data-testid="logout"]'))
-    t.step("signed out", lambda: app.wait('[data-testid="login-email"]', 30))
+    app.wait('[data-testid="login-email"]', 30)
     if not app.find_all('[data-testid="login-api-url"]'):  # behind "Advanced"
         app.click(app.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
-    fill('[data-testid="login-api-url"]', os.environ["QUOTA_URL"])
-    fill('[data-testid="login-email"]', os.environ["QUOTA_EMAIL"])
-    fill('[data-testid="login-password"]', os.environ["QUOTA_PASSWORD"])
+    # As a paste (typed keys lose shifted characters here, see above).
+    for field, value in [("login-api-url", os.environ["SERVER_URL"]), ("login-email", os.environ["QUOTA_EMAIL"]),
+                         ("login-password", os.environ["QUOTA_PASSWORD"])]:
+        app.script("const el = document.querySelector(`[data-testid=\"${arguments[0]}\"]`);"
+                   "el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));", field, value)
     app.click(app.wait('[data-testid="login-submit"]'))
-    app.double_click(t.step("signed in to the quota account",
-                            lambda: app.wait('[data-testid="file-row"][data-name="Videos"]', 60)))
-    video = app.wait('[data-testid="file-row"][data-name="holiday-2025.mkv"]', 30)
+    video = t.step("signed in to the quota account", lambda: app.wait(
+        '[data-testid="file-row"][data-name="holiday-video.mp4"]', 60))
     app.right_click(video)
     app.click(app.wait('[data-testid="menu-download"]'))
-    t.step("the server refuses with 509 and the download waits", lambda: wait_until(
-        "a waiting transfer", lambda: app.find_all('[data-testid="transfer-row"][data-state="waiting"]'), 120))
-    t.step("the quota banner", lambda: app.wait('[data-testid="quota-banner"]', 30))
+    t.step("the quota runs out: the banner", lambda: app.wait('[data-testid="quota-banner"]', 120))
     if not app.find_all('[data-testid="transfers-panel"].open'):
         app.click(app.wait('[data-testid="transfers-panel"] button[aria-expanded]'))
+    t.step("the transfer row waits for the quota", lambda: wait_until("a waiting row", lambda: app.find_all(
+        '[data-testid="transfer-row"][data-name="holiday-video.mp4"][data-state="waiting"]'), 30))
     app.screenshot(SHOTS / "quota.png")
+
+    # The window closed while the download waits: the app stays, and says so.
+    settings = app.invoke("settings_get")["ok"]
+    settings["closeAction"] = "background-while-transferring"
+    t.check("the close action is set", "ok" in app.invoke("settings_set", {"settings": settings}))
+    windows = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True,
+                             text=True).stdout.split()
+    t.check("the window is found", windows, "no shown window named Tuatara")
+    subprocess.run(["/usr/bin/python3", str(pathlib.Path(__file__).parent / "close_window.py"), *windows], check=True)
+    t.step("closed: the window goes", lambda: wait_until("the window to go", lambda: not subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True).stdout.strip(), 15))
+    # dunst draws the notification in a window of its own (the screen's top right).
+    t.step("the background notification is drawn", lambda: wait_until("dunst's window", lambda: subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--classname", "dunst"], capture_output=True).stdout.strip(), 15))
+    subprocess.run(["import", "-window", "root", str(SHOTS / "background.png")], check=True)
 except Exception:
     app.screenshot(SHOTS / "failure.png")  # what the window showed when a step failed
     raise
 finally:
     app.close()
+    # The app may be running in the background still (its window closed): it goes too.
+    left = subprocess.run(["pgrep", "-P", os.environ["WD_PID"], "-x", "tuatara"], capture_output=True, text=True)
+    for pid in left.stdout.split():
+        os.kill(int(pid), 15)
 t.finish()

@@ -5,13 +5,20 @@ start a throttled download of a big file, kill -9 the app mid-download, find the
 gnome-keyring, relaunch (no password asked), watch the download resume and finish with the same
 bytes; export a folder as a links file with the keys apart through the real save dialog, paste it
 with its key file into the links dialog, check and download it, see it received and shared on
-the Links page; see a command the capabilities do not grant refused; and preview a picture and
-play a video of the drive in the viewer (a PDF drawn between), from the app's loopback stream
-server.
+the Links page; see a command the capabilities do not grant refused; preview a picture and play
+a video of the drive in the viewer (a PDF drawn between), from the app's loopback stream server.
+Then the desktop citizen: a `mega:` URL given to a second launch opens in the running app's links dialog; the
+window closed mid-download (as a window manager closes it) leaves the app running, the download
+finishes byte-identical and notifications say so (a notification server in the run's D-Bus
+session records them); launching the app again shows the window; closing it with nothing running
+quits; a first launch with an https://mega.nz/ link opens it in the links dialog; a start at
+login (`--autostart`) continues a download cut short; with a tray host, the tray icon's menu
+opens the window, pauses all and quits; a run from a build makes itself the mega: handler.
 
 Run by scripts/e2e.sh, which starts the server, the keyring and the driver and sets:
 APP, SERVER_URL, E2E_EMAIL, E2E_PASSWORD, WORK, BIG_FILE, CLI, WD_PID, SHOTS."""
 import filecmp
+import json
 import os
 import pathlib
 import subprocess
@@ -321,4 +328,177 @@ try:
     app.gone('[data-testid="viewer"]', 10)
 finally:
     app.close()
+
+# Links from outside and transfers that outlive the window, with notifications on and closing the
+# window in its default mode (the background while transfers run). A notification server owns
+# org.freedesktop.Notifications in the run's D-Bus session and records what the app shows.
+settings_file = pathlib.Path(os.environ["TUATARA_CONFIG_DIR"]) / "settings.json"
+settings = json.loads(settings_file.read_text())
+settings.update(notifications=True, closeAction="background-while-transferring")
+settings_file.write_text(json.dumps(settings))
+notes = WORK / "notifications.jsonl"
+notifier = subprocess.Popen(["/usr/bin/python3", str(HERE / "notify_server.py"), str(notes)], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def notified(summary, body=None):
+    """Whether the notification server was asked to show this."""
+    shown = [json.loads(n) for n in notes.read_text().splitlines()] if notes.exists() else []
+    return any(n["summary"] == summary and (body is None or n["body"] == body) for n in shown)
+
+
+def shown_windows():
+    """The app's top-level windows that are mapped (shown)."""
+    out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True,
+                         text=True).stdout
+    return out.split()
+
+
+def launch(*args):
+    """Starts the app again, as a user or a browser would, while one runs: it hands its
+    arguments over and exits."""
+    return subprocess.run([APP, *args], capture_output=True, text=True, timeout=60)
+
+
+try:
+    t.check("the notification server owns its name", notifier.stdout.readline().strip() == "ready")
+    (DOWNLOADS / BIG.name).unlink()
+    link = cli("link", "/Inbox/welcome.txt").strip()
+    mega_url = "mega://" + link.split("mega.nz/", 1)[1]
+    app = App(APP)
+    try:
+        t.step("relaunched with notifications on", lambda: row(app, BIG.name, 60))
+        first = app_pid()
+        second = launch(mega_url)
+        t.check("a second launch with a mega: URL hands it over and exits", second.returncode == 0,
+                second.stderr[-800:])
+        links_text = lambda: app.script(  # noqa: E731
+            "const e = document.querySelector('[data-testid=\"links-text\"]'); return e ? e.value : null")
+        t.step("the mega: URL is in the running app's links dialog", lambda: wait_until(
+            "the links dialog with the link", lambda: links_text() == mega_url, 30))
+        # Alive, and already downloaded through the links dialog above (the ledger says so).
+        t.step("its link is checked: the file downloaded earlier", lambda: wait_until(
+            "the link's row", lambda: dataset(app, '[data-testid="link-row"]', "status") in (["done"], ["alive"]), 60))
+        t.check("still one app", app_pid() == first)
+        app.screenshot(SHOTS / "e2e-link-from-outside.png")
+        app.click(app.wait('[role="dialog"] button[aria-label="Close"]'))
+        app.gone('[data-testid="links-dialog"]', 10)
+
+        # The window closed mid-download: hidden, not gone; the app and the download go on.
+        app.right_click(row(app, BIG.name))
+        app.click(app.wait('[data-testid="menu-download"]'))
+        t.step("the download runs", lambda: wait_until(
+            "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
+        windows = t.step("the window is shown", lambda: wait_until("the window", shown_windows, 10))
+        subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *windows], check=True)
+        t.step("closed mid-download: the window goes", lambda: wait_until(
+            "the window to go", lambda: not shown_windows(), 15))
+        t.check("the app keeps running", app_pid() == first)
+        t.step("a notification says transfers go on", lambda: wait_until(
+            "the background notification", lambda: notified("Tuatara keeps running"), 15))
+        t.check("the download was not finished when the window closed", not (DOWNLOADS / BIG.name).exists())
+        t.step("the download finishes with the window closed", lambda: wait_until(
+            "the download to finish", lambda: (DOWNLOADS / BIG.name).exists(), 180))
+        t.check("the downloaded bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
+        t.step("a notification says the download finished", lambda: wait_until(
+            "the finished notification", lambda: notified("Downloaded", BIG.name), 15))
+        t.check("the app is still running, its window closed", app_pid() == first and not shown_windows())
+
+        # Launched again with nothing running: the window comes back.
+        t.check("a launch with no links hands over and exits", launch().returncode == 0)
+        t.step("the window is shown again", lambda: wait_until("the window to come back", shown_windows, 15))
+        t.check("it is the same app, its download done", app_pid() == first
+                and transfer_state(app, BIG.name) == "done")
+        app.screenshot(SHOTS / "e2e-shown-again.png")
+
+        # Nothing running: closing the window quits.
+        subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
+        t.step("closed with nothing running: the app quits", lambda: wait_until(
+            "the app to quit", lambda: app_pid() is None, 15))
+    finally:
+        app.close()
+
+    # A first launch with an https://mega.nz/ link: the links dialog opens with it once signed in.
+    app = App(APP, args=[link])
+    try:
+        t.step("launched with a link: it is in the links dialog", lambda: wait_until(
+            "the links dialog with the link", lambda: links_text() == link, 60))
+        # A download cut short (kill -9), then a start at login (the autostart entry's argument):
+        # the kept session signs in and the engine continues the download by itself.
+        app.click(app.wait('[role="dialog"] button[aria-label="Close"]'))
+        app.gone('[data-testid="links-dialog"]', 10)
+        (DOWNLOADS / BIG.name).unlink()
+        app.right_click(row(app, BIG.name))
+        app.click(app.wait('[data-testid="menu-download"]'))
+        t.step("another download runs", lambda: wait_until(
+            "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
+        os.kill(app_pid(), 9)
+        wait_until("the app to be gone", lambda: app_pid() is None, 10)
+    finally:
+        app.close()
+    app = App(APP, args=["--autostart"])
+    try:
+        t.step("started at login: the download continues and finishes", lambda: wait_until(
+            "the download to finish", lambda: transfer_state(app, BIG.name) == "done", 180))
+        t.check("its bytes are the original's", filecmp.cmp(BIG, DOWNLOADS / BIG.name, shallow=False))
+    finally:
+        app.close()
+
+    # With a tray host (a StatusNotifierWatcher, as a desktop panel runs): the tray icon, whose
+    # menu opens the window, pauses all transfers and quits; closing the window says nothing.
+    items = WORK / "tray-items.jsonl"
+    host = subprocess.Popen(["/usr/bin/python3", str(HERE / "tray_host.py"), str(items)], stdout=subprocess.PIPE,
+                            text=True)
+    tray = lambda label: subprocess.run(  # noqa: E731
+        ["/usr/bin/python3", str(HERE / "tray_host.py"), "click", str(items), label], check=True)
+    try:
+        t.check("the tray host owns its name", host.stdout.readline().strip() == "ready")
+        app = App(APP)
+        try:
+            t.step("the tray icon is registered with the tray host", lambda: wait_until(
+                "the tray icon", lambda: items.exists() and items.read_text().strip(), 60))
+            (DOWNLOADS / BIG.name).unlink()
+            app.right_click(row(app, BIG.name, 60))
+            app.click(app.wait('[data-testid="menu-download"]'))
+            t.step("a download runs", lambda: wait_until(
+                "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
+            told = notes.read_text().count("Tuatara keeps running")
+            subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
+            t.step("closed mid-download: the window goes", lambda: wait_until(
+                "the window to go", lambda: not shown_windows(), 15))
+            time.sleep(2)
+            t.check("the app keeps running, no notification (the tray shows it)", app_pid() is not None
+                    and notes.read_text().count("Tuatara keeps running") == told)
+            tray("Open Tuatara")
+            t.step("the tray's Open shows the window", lambda: wait_until("the window", shown_windows, 15))
+            tray("Pause all transfers")
+            t.step("the tray's Pause all pauses the download", lambda: wait_until(
+                "the download to pause", lambda: transfer_state(app, BIG.name) == "paused", 15))
+            tray("Quit")
+            t.step("the tray's Quit quits", lambda: wait_until("the app to quit", lambda: app_pid() is None, 15))
+        finally:
+            app.close()
+    finally:
+        host.kill()
+
+    # A run from a build (no installed package, the user's own directories: a throwaway home
+    # here) makes itself the handler of mega: URLs when there is none.
+    home = WORK / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("TUATARA_CONFIG_DIR", "TUATARA_DATA_DIR")}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"))
+    handler = lambda: subprocess.run(  # noqa: E731
+        ["xdg-mime", "query", "default", "x-scheme-handler/mega"], env=env, capture_output=True, text=True).stdout.strip()
+    t.check("no mega: handler before", handler() == "")
+    plain = subprocess.Popen([APP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t.step("a run from a build is the mega: handler", lambda: wait_until(
+            "the handler", lambda: handler() == "tuatara-handler.desktop", 30))
+        entry = (home / ".local/share/applications/tuatara-handler.desktop").read_text()
+        t.check("its entry runs this binary with the URL", f'Exec="{APP}" %u' in entry
+                and "x-scheme-handler/mega" in entry, entry)
+    finally:
+        plain.kill()
+        plain.wait()
+finally:
+    notifier.kill()
 t.finish()

@@ -32,6 +32,32 @@ pub struct SpeedWindow {
 /// The longest period of the received links' re-check: a month.
 pub const MAX_RECHECK_HOURS: u32 = 24 * 30;
 
+/// What closing the app's window does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "CloseAction.ts"))]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseAction {
+    /// The app keeps running without its window while transfers run; with none, it quits.
+    #[default]
+    BackgroundWhileTransferring,
+    /// The app quits (unfinished transfers continue at the next start).
+    Quit,
+    /// The app always keeps running without its window.
+    BackgroundAlways,
+}
+
+impl CloseAction {
+    /// Whether closing the window keeps the app running in the background (the window
+    /// hidden) rather than quitting, with transfers running or not.
+    pub fn keeps_running(self, transfers_running: bool) -> bool {
+        match self {
+            CloseAction::BackgroundWhileTransferring => transfers_running,
+            CloseAction::Quit => false,
+            CloseAction::BackgroundAlways => true,
+        }
+    }
+}
+
 /// The user's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Settings.ts"))]
@@ -60,6 +86,12 @@ pub struct Settings {
     /// Re-check the received links (the links ledger) every this many hours; 0: never.
     #[serde(default)]
     pub links_recheck_hours: u32,
+    /// What closing the window does (the desktop app).
+    #[serde(default)]
+    pub close_action: CloseAction,
+    /// Start the desktop app at login (it continues unfinished transfers).
+    #[serde(default)]
+    pub start_at_login: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +112,8 @@ impl Default for Settings {
             notifications: true,
             watch_clipboard: false,
             links_recheck_hours: 0,
+            close_action: CloseAction::default(),
+            start_at_login: false,
         }
     }
 }
@@ -232,6 +266,36 @@ mod tests {
         bad.connections = 0;
         assert!(file.save(&bad).is_err());
         assert_eq!(file.load(), s);
+    }
+
+    #[test]
+    fn closing_keeps_the_app_running_as_the_setting_says() {
+        use CloseAction::*;
+        let cases = [
+            (BackgroundWhileTransferring, true, true),
+            (BackgroundWhileTransferring, false, false),
+            (Quit, true, false),
+            (Quit, false, false),
+            (BackgroundAlways, true, true),
+            (BackgroundAlways, false, true),
+        ];
+        for (action, running, keeps) in cases {
+            assert_eq!(action.keeps_running(running), keeps, "{action:?} with transfers running: {running}");
+        }
+        // A settings file from before these settings reads with their defaults; the names on
+        // disk are the UI's.
+        let old: Settings = serde_json::from_str(
+            r#"{"downloadDir":"/d","connections":4,"maxFilesAtOnce":4,"downloadLimit":null,"uploadLimit":null,
+                "schedule":[],"useHttps":false,"notifications":false,"watchClipboard":false}"#,
+        )
+        .unwrap();
+        assert_eq!((old.close_action, old.start_at_login), (BackgroundWhileTransferring, false));
+        let s = Settings { close_action: BackgroundAlways, start_at_login: true, ..old };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            (&json["closeAction"], &json["startAtLogin"]),
+            (&serde_json::json!("background-always"), &serde_json::json!(true))
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod drive;
 pub mod links;
+pub mod outside;
 pub mod session;
 pub mod settings;
 pub mod transfers;

@@ -15,9 +15,18 @@ pub fn settings_get(state: State<'_, AppState>) -> Settings {
 
 /// Validates and saves the settings, then applies the speed limits and schedule to the running engine. A
 /// bad value is refused and nothing changes. Connections and files at once apply from the next
-/// sign-in.
+/// sign-in. Start at login is turned on or off at once (its entry written or removed) when it
+/// changes; the close action holds from the next close.
 #[tauri::command]
-pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> IpcResult<()> {
+pub async fn settings_set<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> IpcResult<()> {
+    settings.validate()?;
+    if settings.start_at_login != state.settings().start_at_login {
+        crate::background::set_start_at_login(&app, settings.start_at_login)?;
+    }
     state.settings_file.save(&settings)?;
     if let Some(signed) = state.signed.read().await.as_ref() {
         settings.apply_limits(&signed.engine);

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stderr)]
 
 mod acl;
+mod background;
 mod bindings;
 mod drive;
 mod links;

@@ -25,11 +25,19 @@ pub(crate) struct Harness {
 impl Harness {
     /// A server with one account, and an app with its own directories.
     pub(crate) fn new() -> Self {
+        Self::with_plugins(|b| b)
+    }
+
+    /// [`Harness::new`] with plugins added to the mock app's builder (those of `run` a test
+    /// needs).
+    pub(crate) fn with_plugins(
+        plugins: impl FnOnce(tauri::Builder<MockRuntime>) -> tauri::Builder<MockRuntime>,
+    ) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let server = rt.block_on(server_with_account());
         let dir = temp_dir();
         let dirs = tuatara_app::dirs::Dirs { config: dir.path().join("config"), data: dir.path().join("data") };
-        let app = tuatara_app::setup(mock_builder(), dirs).unwrap().build(tuatara_app::context()).unwrap();
+        let app = tuatara_app::setup(plugins(mock_builder()), dirs).unwrap().build(tuatara_app::context()).unwrap();
         let window = match app.get_webview_window("main") {
             Some(w) => w,
             None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),

@@ -51,6 +51,13 @@ pub fn extract(text: &str) -> Vec<ParsedLink> {
     mega_proto::extract::extract_links(text)
 }
 
+/// The arguments of a launch that hold MEGA links (`mega:...` as a browser or `xdg-open`
+/// passes it, `https://mega.nz/...`), as given and in order; the program name (the first) is
+/// skipped and so is every other argument.
+pub fn links_in_args<S: AsRef<str>>(args: impl IntoIterator<Item = S>) -> Vec<String> {
+    args.into_iter().skip(1).map(|a| a.as_ref().to_string()).filter(|a| !extract(a).is_empty()).collect()
+}
+
 /// Writes a list of links to a file, one a line, atomically and readable by its owner only
 /// (the links carry their keys).
 pub fn save_list(path: &Path, links: &[String]) -> crate::Result<()> {
@@ -59,4 +66,23 @@ pub fn save_list(path: &Path, links: &[String]) -> crate::Result<()> {
         body.push('\n');
     }
     crate::files::write_atomic(path, body.as_bytes()).map_err(|e| crate::Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_launch_s_links_are_found_in_its_arguments() {
+        let key = "A".repeat(43);
+        let file = format!("https://mega.nz/file/AbCdEfGh#{key}");
+        let scheme = format!("mega://file/AbCdEfGh#{key}");
+        let legacy = format!("mega://#!AbCdEfGh!{key}");
+        let args = ["/usr/bin/tuatara", "--autostart", scheme.as_str(), "notes.txt", file.as_str(), legacy.as_str()];
+        assert_eq!(links_in_args(args), [scheme.clone(), file.clone(), legacy]);
+        assert_eq!(extract(&scheme)[0].to_url(), file, "mega: opens as the https link");
+        // The program name is never taken for a link, and a launch without links has none.
+        assert!(links_in_args([file.as_str()]).is_empty());
+        assert!(links_in_args(["tuatara", "--autostart"]).is_empty());
+    }
 }

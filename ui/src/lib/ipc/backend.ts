@@ -48,8 +48,6 @@ export interface Backend extends Omit<Commands, 'transfersSubscribe' | 'settings
   pickSavePath(opts: { title?: string; defaultPath?: string }): Promise<string | null>;
   /** Puts text on the clipboard (a link, a key, a list of links). */
   copyText(text: string): Promise<void>;
-  /** Links the app was launched with (`mega:` deep links), if any. */
-  startupLinks(): Promise<string[]>;
   /** Whether this backend is the in-browser mock. */
   readonly isMock: boolean;
 }

@@ -111,6 +111,8 @@ export function mockBackend(options: MockOptions = browserOptions()): MockBacken
     notifications: true,
     watchClipboard: false,
     linksRecheckHours: 0,
+    closeAction: 'background-while-transferring',
+    startAtLogin: false,
   };
   let watches: WatchDto[] = [
     { id: 'w1', kind: 'upload', local: '/home/you/Pictures/Phone', remote: '/Camera Uploads', paused: false, lastActivity: Math.floor(Date.now() / 1000) - 420, error: null, uploaded: 1832, trashDeleted: false, ignore: ['*.tmp'] },

@@ -29,7 +29,7 @@ describe('tauri adapter', () => {
     await b.moveNodes({ handles: ['h1', 'h2'], target: 't' });
     await b.deleteForever({ handles: ['h1'] });
     await b.transfersPauseAll({ paused: true });
-    await b.settingsSet({ downloadDir: '/d', connections: 4, maxFilesAtOnce: 2, downloadLimit: null, uploadLimit: null, schedule: [], useHttps: false, notifications: true, watchClipboard: false, linksRecheckHours: 0 });
+    await b.settingsSet({ downloadDir: '/d', connections: 4, maxFilesAtOnce: 2, downloadLimit: null, uploadLimit: null, schedule: [], useHttps: false, notifications: true, watchClipboard: false, linksRecheckHours: 0, closeAction: 'quit', startAtLogin: false });
     expect(calls.map((c) => c[0])).toEqual(['login', 'list_folder', 'move_nodes', 'delete_forever', 'transfers_pause_all', 'settings_set']);
     expect(calls[0][1]).toEqual({ email: 'a@b.c', password: 'pw', remember: true, apiUrl: 'http://x/' });
     expect(calls[2][1]).toEqual({ handles: ['h1', 'h2'], target: 't' });

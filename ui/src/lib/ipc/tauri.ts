@@ -6,7 +6,6 @@ import { listen } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
-import { getCurrent } from '@tauri-apps/plugin-deep-link';
 import type { Backend, DropEvent, Unlisten } from './backend';
 import { commands, type CommandName } from './bindings/commands';
 import { toIpcError } from './errors';
@@ -58,6 +57,5 @@ export function tauriBackend(): Backend {
     },
     pickSavePath: (opts) => save({ title: opts.title, defaultPath: opts.defaultPath }),
     copyText: (text) => writeText(text),
-    startupLinks: async () => (await getCurrent().catch(() => null)) ?? [],
   };
 }

@@ -65,6 +65,7 @@ export const COMMANDS = [
   'links_import',
   'folder_link_open',
   'folder_link_download',
+  'startup_links',
   'links_save',
   'links_export_save',
   'links_received',
@@ -166,6 +167,8 @@ export interface Commands {
   folderLinkOpen(args: { link: string }): Promise<FolderLinkDto>;
   /** `folder_link_download` */
   folderLinkDownload(args: { link: string; handles: Array<Handle>; dest: string }): Promise<Array<string>>;
+  /** `startup_links` */
+  startupLinks(): Promise<Array<string>>;
   /** `links_save` */
   linksSave(args: { path: string; links: Array<string> }): Promise<void>;
   /** `links_export_save` */
@@ -254,6 +257,7 @@ export function commands(invoke: Invoke): Commands {
     linksImport: (args) => invoke<void>('links_import', args),
     folderLinkOpen: (args) => invoke<FolderLinkDto>('folder_link_open', args),
     folderLinkDownload: (args) => invoke<Array<string>>('folder_link_download', args),
+    startupLinks: () => invoke<Array<string>>('startup_links'),
     linksSave: (args) => invoke<void>('links_save', args),
     linksExportSave: (args) => invoke<number>('links_export_save', args),
     linksReceived: () => invoke<Array<ReceivedLink>>('links_received'),
