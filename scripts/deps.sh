@@ -15,6 +15,10 @@ APT_PACKAGES=(build-essential pkg-config git ca-certificates curl python3 python
 APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev file xvfb xauth dbus-x11 dbus-daemon webkit2gtk-driver
   fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 procps chromium)
+# `make package` and its test (scripts/package.sh, scripts/package-test.sh): dpkg-shlibdeps
+# (dpkg-dev) and readelf (binutils) for the packages' dependencies, desktop-file-validate and
+# update-desktop-database (desktop-file-utils), xdg-mime (xdg-utils), rpm to read the .rpm.
+APT_PACKAGES+=(dpkg-dev binutils desktop-file-utils xdg-utils rpm)
 # Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 
