@@ -71,7 +71,6 @@ DEB=$(grep '\.deb$' "$WORK/packages") RPM=$(grep '\.rpm$' "$WORK/packages")
 ok "bundled $(basename "$DEB") and $(basename "$RPM") ($(du -h "$DEB" | cut -f1))"
 
 # The control file.
-dpkg-deb -f "$DEB" Package Version Depends Recommends >"$WORK/control"
 field() { dpkg-deb -f "$DEB" "$1"; }
 [ "$(field Package)" = tuatara ] || fail "package name: $(field Package)"
 [ "$(field Version)" = "$VERSION" ] || fail "package version $(field Version), workspace $VERSION"
