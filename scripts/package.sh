@@ -46,4 +46,6 @@ rm -rf "$BIN/bundle/deb" "$BIN/bundle/rpm"
 # binary in place (for its updater, which Tuatara does not use).
 "$ROOT/scripts/tauri-cli.sh" bundle "${FLAGS[@]}" --bundles deb,rpm --ci --no-binary-patching \
   --config "$WORK/config.json" >"$WORK/bundle.log" 2>&1 || { cat "$WORK/bundle.log" >&2; exit 1; }
+# The bundler's staging copies of the package trees (as large as the packages unpacked) go.
+find "$BIN/bundle/deb" "$BIN/bundle/rpm" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 ls "$BIN"/bundle/deb/*.deb "$BIN"/bundle/rpm/*.rpm
