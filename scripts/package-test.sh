@@ -8,7 +8,8 @@
 #   - unpacked into a temporary root (dpkg-deb -x): both binaries, the icons, the desktop entry
 #     valid (desktop-file-validate) with its Exec passing the URL and the mega: scheme;
 #   - the MIME handler: with throwaway XDG_* dirs holding the entry, `xdg-mime query default
-#     x-scheme-handler/mega` names it; `tuatara-cli --version` from the root;
+#     x-scheme-handler/mega` names it, and `xdg-open mega:...` runs its Exec with the URL;
+#     `tuatara-cli --version` from the root;
 #   - the unpacked app starts under Xvfb with a private D-Bus and keyring, throwaway dirs, its
 #     window appears (xdotool), is screenshotted (target/screenshots/package/) and it quits;
 #   - as root, when no tuatara package is installed here: `dpkg -i`, the installed files and the
@@ -116,6 +117,26 @@ cp "$DESKTOP" "$WORK/home/data/applications/"
 update-desktop-database "$WORK/home/data/applications"
 [ "$(mime_query)" = "$ENTRY" ] || fail "xdg-mime query default x-scheme-handler/mega: '$(mime_query)'"
 ok "xdg-mime query default x-scheme-handler/mega: $ENTRY"
+
+# xdg-open of a mega: URL runs the entry's Exec with the URL, whole, as its one argument. The
+# `tuatara` it finds first on PATH here is a probe that writes down its arguments: this checks
+# the entry; what the app does with the link is the app's own test (tests/e2e).
+mkdir -p "$WORK/probe"
+printf '#!/bin/sh\nprintf "%%s\\n" "$#" "$@" >"%s"\n' "$WORK/probe/args" >"$WORK/probe/tuatara"
+chmod +x "$WORK/probe/tuatara"
+for url in 'mega:#!ruUBU5aJ!tQxSWRY8fj0cwE96Idx25mL8Gr8Fe65LhzJkgo3HM40' \
+  'mega:folder/Y5WccVVf#7IsrN3zK-0a6KT-hAsPC8g'; do
+  rm -f "$WORK/probe/args"
+  env -u XDG_CURRENT_DESKTOP -u DESKTOP_SESSION -u KDE_FULL_SESSION -u GNOME_DESKTOP_SESSION_ID \
+    DISPLAY="${DISPLAY:-:0}" PATH="$WORK/probe:$PATH" HOME="$WORK/home" \
+    XDG_DATA_HOME="$WORK/home/data" XDG_CONFIG_HOME="$WORK/home/config" \
+    XDG_DATA_DIRS="$WORK/home/none" XDG_CONFIG_DIRS="$WORK/home/none" xdg-open "$url" \
+    || fail "xdg-open $url"
+  for _ in $(seq 1 50); do [ -s "$WORK/probe/args" ] && break; sleep 0.1; done
+  [ "$(cat "$WORK/probe/args" 2>/dev/null)" = "$(printf '1\n%s' "$url")" ] \
+    || fail "xdg-open $url ran: $(cat "$WORK/probe/args" 2>/dev/null || echo nothing)"
+done
+ok "xdg-open mega:... runs 'tuatara URL' through the entry (the URL whole, one argument)"
 
 cli_version=$("$ROOTFS/usr/bin/tuatara-cli" --version)
 [ "$cli_version" = "tuatara-cli $VERSION" ] || fail "tuatara-cli --version: $cli_version"
