@@ -9,7 +9,9 @@
 # machine: the target dir (CARGO_TARGET_DIR) that tuatara-cli is taken from into /usr/bin, and
 # the .deb's Depends on the shared libraries both binaries link (dpkg-shlibdeps, as Debian's
 # own packages get theirs) and the .rpm's Requires on their sonames (as rpmbuild would write
-# them), beside the WebKitGTK and GTK the bundler declares itself.
+# them), beside the WebKitGTK and GTK the bundler declares itself. The packages get copies of
+# the binaries without their debug info (`strip --strip-debug`, symbols kept for backtraces):
+# the bundler reads them from a staging target dir, so the build itself is left as it is.
 # Nothing is downloaded but the CLI's npm packages (once).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,12 +25,14 @@ done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-mkdir "$WORK/debian"
+STAGE="$WORK/target/$PROFILE"
+mkdir -p "$STAGE" "$WORK/debian"
+for b in tuatara tuatara-cli; do strip --strip-debug -o "$STAGE/$b" "$BIN/$b"; done
 printf 'Source: tuatara\n\nPackage: tuatara\nArchitecture: any\n' >"$WORK/debian/control"
-shlibs=$(cd "$WORK" && dpkg-shlibdeps -O -e"$BIN/tuatara" -e"$BIN/tuatara-cli" 2>"$WORK/shlibdeps.log") \
+shlibs=$(cd "$WORK" && dpkg-shlibdeps -O -e"$STAGE/tuatara" -e"$STAGE/tuatara-cli" 2>"$WORK/shlibdeps.log") \
   || { cat "$WORK/shlibdeps.log" >&2; exit 1; }
-needed=$(readelf -d "$BIN/tuatara" "$BIN/tuatara-cli" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
-python3 - "$shlibs" "$needed" "$BIN/tuatara-cli" >"$WORK/config.json" <<'PY'
+needed=$(readelf -d "$STAGE/tuatara" "$STAGE/tuatara-cli" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
+python3 - "$shlibs" "$needed" "$STAGE/tuatara-cli" >"$WORK/config.json" <<'PY'
 import json, sys
 shlibs, needed, cli = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 # What the bundler writes itself, left out so it is not there twice.
@@ -41,11 +45,13 @@ print(json.dumps({"bundle": {"active": True, "linux": {
     "deb": {"depends": depends, "files": files},
     "rpm": {"depends": requires, "files": files}}}}))
 PY
+# --no-binary-patching: the bundler would otherwise write the bundle type into the binary in
+# place (for its updater, which Tuatara does not use).
+CARGO_TARGET_DIR="$WORK/target" "$ROOT/scripts/tauri-cli.sh" bundle "${FLAGS[@]}" --bundles deb,rpm \
+  --ci --no-binary-patching --config "$WORK/config.json" >"$WORK/bundle.log" 2>&1 \
+  || { cat "$WORK/bundle.log" >&2; exit 1; }
 rm -rf "$BIN/bundle/deb" "$BIN/bundle/rpm"
-# --no-binary-patching: the bundler would otherwise write the bundle type into the built
-# binary in place (for its updater, which Tuatara does not use).
-"$ROOT/scripts/tauri-cli.sh" bundle "${FLAGS[@]}" --bundles deb,rpm --ci --no-binary-patching \
-  --config "$WORK/config.json" >"$WORK/bundle.log" 2>&1 || { cat "$WORK/bundle.log" >&2; exit 1; }
-# The bundler's staging copies of the package trees (as large as the packages unpacked) go.
-find "$BIN/bundle/deb" "$BIN/bundle/rpm" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+mkdir -p "$BIN/bundle/deb" "$BIN/bundle/rpm"
+mv "$STAGE"/bundle/deb/*.deb "$BIN/bundle/deb/"
+mv "$STAGE"/bundle/rpm/*.rpm "$BIN/bundle/rpm/"
 ls "$BIN"/bundle/deb/*.deb "$BIN"/bundle/rpm/*.rpm
