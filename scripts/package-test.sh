@@ -4,7 +4,7 @@
 # `make app` and `make e2e` build; --release: the release build `make package` makes) with
 # scripts/package.sh and checks what a user gets:
 #   - the icons in src-tauri/icons are the ones packaging/icon.svg makes (scripts/icons.sh);
-#   - the .deb's control (dpkg-deb -I): name, the workspace's version, Depends, Recommends;
+#   - the .deb's control (dpkg-deb -f): name, the workspace's version, Depends, Recommends;
 #   - unpacked into a temporary root (dpkg-deb -x): both binaries, the icons, the desktop entry
 #     valid (desktop-file-validate) with its Exec passing the URL and the mega: scheme;
 #   - the MIME handler: with throwaway XDG_* dirs holding the entry, `xdg-mime query default
