@@ -5,12 +5,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help ui ui-check app e2e screenshot
+.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help ui ui-check app e2e screenshot package package-test icons
 
 help:
 	@echo "make run    - build the UI and the desktop app and open it (see README)"
 	@echo "make screenshot - the real app under Xvfb (demo drive, a real quota wait): PNGs in target/screenshots/"
-	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built, e2e, screenshots"
+	@echo "make test   - everything CI runs: format, lints, docs, tests, fuzz targets built, e2e, screenshots, the package"
+	@echo "make package - the .deb and .rpm of the app and tuatara-cli (release build; see README)"
 	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
 	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"
 	@echo "make fuzz   - run every fuzz target for FUZZ_SECONDS (default 60) each"
@@ -51,7 +52,22 @@ e2e: app
 	$(CARGO) build -p mega-testserver -p tuatara-cli --locked
 	scripts/e2e.sh $(APP_BIN)
 
-test: deps fmt ui ui-check lint doc unit fuzz-build e2e screenshot
+test: deps fmt ui ui-check lint doc unit fuzz-build e2e screenshot package-test
+
+# The .deb and .rpm (Tauri's bundler, the CLI from npm in packaging/) of a release build:
+# their paths are printed at the end. `icons` remakes src-tauri/icons from packaging/icon.svg.
+package: ui
+	$(CARGO) build --release -p tuatara-app -p tuatara-cli --locked
+	scripts/package.sh
+
+icons: deps
+	scripts/icons.sh
+
+# The package test bundles the debug build (the one `app` and `e2e` build), unpacks and installs
+# it, and starts the installed app under Xvfb (scripts/package-test.sh).
+package-test: app
+	$(CARGO) build -p tuatara-cli --locked
+	scripts/package-test.sh
 
 fmt:
 	$(CARGO) fmt --all --check

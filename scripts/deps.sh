@@ -19,9 +19,11 @@ APT_PACKAGES+=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptc
   fonts-dejavu-core imagemagick xdotool x11-utils python3-gi gir1.2-gtk-3.0 python3-xlib dunst procps chromium)
 # The app's viewer plays video and audio through WebKitGTK's GStreamer backend (the e2e's WebM/VP8).
 APT_PACKAGES+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
-# xdg-utils: xdg-mime, with which the app makes a run from a build the mega: handler (and the
-# e2e asks who it is).
-APT_PACKAGES+=(xdg-utils)
+# `make package` and its test (scripts/package.sh, scripts/package-test.sh): dpkg-shlibdeps
+# (dpkg-dev) and readelf (binutils) for the packages' dependencies, desktop-file-validate and
+# update-desktop-database (desktop-file-utils), xdg-mime (xdg-utils: also how a run from a build
+# makes itself the mega: handler, which the e2e asks about), rpm to read the .rpm.
+APT_PACKAGES+=(dpkg-dev binutils desktop-file-utils xdg-utils rpm)
 # Another process (unattended upgrades, a parallel job) may hold the dpkg lock: wait for it.
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 
