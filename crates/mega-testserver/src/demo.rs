@@ -486,11 +486,7 @@ fn plan() -> Vec<Planned> {
     }
     // A short video the viewer plays: 3 s of a bouncing ball, VP8 in WebM (its making is in
     // tests/e2e/assets/README.md).
-    p.push(planned(
-        "/Camera Uploads/PXL_20251109_clip.webm",
-        Content::Bytes(include_bytes!("../assets/clip.webm")),
-        1,
-    ));
+    p.push(planned("/Camera Uploads/PXL_20251109_clip.webm", Content::Bytes(include_bytes!("../assets/clip.webm")), 1));
     let album = "/Music/The Loopbacks/Localhost (2024)";
     for (i, title) in [
         "Handshake",
