@@ -3,6 +3,8 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/command_list.rs");
+    // The window and bundle icons are embedded: remade by `make icons`, they rebuild the app.
+    println!("cargo:rerun-if-changed=icons");
     let manifest = tauri_build::AppManifest::new().commands(tuatara_commands::ALL);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step");
 }
