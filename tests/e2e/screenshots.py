@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wd import App, Tally, wait_until  # noqa: E402
+from wd import App, Tally, close_until, shown_windows, wait_until  # noqa: E402
 
 SHOTS = pathlib.Path(os.environ["SHOTS"])
 SHOTS.mkdir(parents=True, exist_ok=True)
@@ -105,12 +105,8 @@ try:
     settings = app.invoke("settings_get")["ok"]
     settings["closeAction"] = "background-while-transferring"
     t.check("the close action is set", "ok" in app.invoke("settings_set", {"settings": settings}))
-    windows = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True,
-                             text=True).stdout.split()
-    t.check("the window is found", windows, "no shown window named Tuatara")
-    subprocess.run(["/usr/bin/python3", str(pathlib.Path(__file__).parent / "close_window.py"), *windows], check=True)
-    t.step("closed: the window goes", lambda: wait_until("the window to go", lambda: not subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True).stdout.strip(), 15))
+    t.check("the window is found", shown_windows(), "no shown window named Tuatara")
+    t.step("closed: the window goes", lambda: close_until("the window to go", lambda: not shown_windows()))
     # dunst draws the notification in a window of its own (the screen's top right).
     t.step("the background notification is drawn", lambda: wait_until("dunst's window", lambda: subprocess.run(
         ["xdotool", "search", "--onlyvisible", "--classname", "dunst"], capture_output=True).stdout.strip(), 15))

@@ -27,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wd import App, Tally, run, wait_until  # noqa: E402
+from wd import App, Tally, close_until, run, shown_windows, wait_until  # noqa: E402
 
 APP, URL = os.environ["APP"], os.environ["SERVER_URL"]
 EMAIL, PASSWORD = os.environ["E2E_EMAIL"], os.environ["E2E_PASSWORD"]
@@ -347,13 +347,6 @@ def notified(summary, body=None):
     return any(n["summary"] == summary and (body is None or n["body"] == body) for n in shown)
 
 
-def shown_windows():
-    """The app's top-level windows that are mapped (shown)."""
-    out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Tuatara$"], capture_output=True,
-                         text=True).stdout
-    return out.split()
-
-
 def launch(*args):
     """Starts the app again, as a user or a browser would, while one runs: it hands its
     arguments over and exits."""
@@ -389,10 +382,9 @@ try:
         app.click(app.wait('[data-testid="menu-download"]'))
         t.step("the download runs", lambda: wait_until(
             "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
-        windows = t.step("the window is shown", lambda: wait_until("the window", shown_windows, 10))
-        subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *windows], check=True)
-        t.step("closed mid-download: the window goes", lambda: wait_until(
-            "the window to go", lambda: not shown_windows(), 15))
+        t.step("the window is shown", lambda: wait_until("the window", shown_windows, 10))
+        t.step("closed mid-download: the window goes", lambda: close_until(
+            "the window to go", lambda: not shown_windows()))
         t.check("the app keeps running", app_pid() == first)
         t.step("a notification says transfers go on", lambda: wait_until(
             "the background notification", lambda: notified("Tuatara keeps running"), 15))
@@ -412,9 +404,8 @@ try:
         app.screenshot(SHOTS / "e2e-shown-again.png")
 
         # Nothing running: closing the window quits.
-        subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
-        t.step("closed with nothing running: the app quits", lambda: wait_until(
-            "the app to quit", lambda: app_pid() is None, 15))
+        t.step("closed with nothing running: the app quits", lambda: close_until(
+            "the app to quit", lambda: app_pid() is None))
     finally:
         app.close()
 
@@ -463,9 +454,8 @@ try:
             t.step("a download runs", lambda: wait_until(
                 "the download to be active", lambda: transfer_state(app, BIG.name) == "active", 30))
             told = notes.read_text().count("Tuatara keeps running")
-            subprocess.run(["/usr/bin/python3", str(HERE / "close_window.py"), *shown_windows()], check=True)
-            t.step("closed mid-download: the window goes", lambda: wait_until(
-                "the window to go", lambda: not shown_windows(), 15))
+            t.step("closed mid-download: the window goes", lambda: close_until(
+                "the window to go", lambda: not shown_windows()))
             time.sleep(2)
             t.check("the app keeps running, no notification (the tray shows it)", app_pid() is not None
                     and notes.read_text().count("Tuatara keeps running") == told)

@@ -138,6 +138,29 @@ def wait_until(what, fn, timeout=60, every=0.3):
         time.sleep(every)
 
 
+def shown_windows(name="^Tuatara$"):
+    """The X ids of the mapped (shown) top-level windows of that name."""
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name], capture_output=True,
+                          text=True).stdout.split()
+
+
+def close_until(what, done, timeout=15, every=5):
+    """Closes the app's shown windows as a window manager's close button does
+    (close_window.py: WM_DELETE_WINDOW) and waits until `done()` holds. The close is sent again
+    every `every` seconds while it does not: once in CI a first close never reached the app
+    (it logged no close request), and a user would click again; an app that ignores closes
+    still fails after `timeout`."""
+    until = time.time() + timeout
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "close_window.py")
+    while True:
+        subprocess.run(["/usr/bin/python3", script, *shown_windows()], check=True)
+        try:
+            return wait_until(what, done, min(every, max(until - time.time(), 0.1)))
+        except TimeoutError:
+            if time.time() > until:
+                raise
+
+
 class Tally:
     """Counts checks; each check is a named step that passes or fails (and stops the run when a
     later step cannot go on without it)."""
