@@ -119,5 +119,8 @@ finally:
     # The app may be running in the background still (its window closed): it goes too.
     left = subprocess.run(["pgrep", "-P", os.environ["WD_PID"], "-x", "tuatara"], capture_output=True, text=True)
     for pid in left.stdout.split():
-        os.kill(int(pid), 15)
+        try:
+            os.kill(int(pid), 15)
+        except ProcessLookupError:  # it ended by itself since pgrep saw it
+            pass
 t.finish()
