@@ -2,23 +2,13 @@
 //! friend shares with it have dummy `ok`/`ha`, their keys only in `^!keys`. The app lists both,
 //! downloads from both, and re-exports the folder with the link made there (never a new key).
 
-use serde_json::{json, Value};
+use serde_json::json;
 use test_support::Version;
 
-use crate::support::{wait_for, Harness, EMAIL};
+use crate::support::{Harness, EMAIL};
+use crate::transfers::finished;
 
 const FRIEND: &str = "friend@example.com";
-
-/// The job with this id once it ended.
-fn ended(h: &Harness, id: &str) -> Value {
-    wait_for(60, "the download to end", || {
-        let jobs = h.ok("transfers_subscribe", json!({"onEvent": "__CHANNEL__:1"}));
-        jobs.as_array()?
-            .iter()
-            .find(|j| j["id"] == id && ["done", "failed"].contains(&j["state"].as_str().unwrap_or("")))
-            .cloned()
-    })
-}
 
 #[test]
 fn the_app_opens_lists_downloads_and_re_exports_what_the_official_apps_shared() {
@@ -40,7 +30,7 @@ fn the_app_opens_lists_downloads_and_re_exports_what_the_official_apps_shared() 
     let a = h.child(pics["handle"].as_str().unwrap(), "a.txt").unwrap();
     for (file, want) in [(&plan, &b"the plan"[..]), (&a, &b"pictures"[..])] {
         let ids = h.ok("download", json!({"handles": [file["handle"]]}));
-        let job = ended(&h, ids[0].as_str().unwrap());
+        let job = finished(&h, ids[0].as_str().unwrap());
         assert_eq!(job["state"], "done", "{job}");
         assert_eq!(std::fs::read(job["path"].as_str().unwrap()).unwrap(), want);
     }

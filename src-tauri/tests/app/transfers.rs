@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::support::{content, wait_for, Harness, EMAIL};
 
 /// The job with this id, once it reached a final state.
-fn finished(h: &Harness, id: &str) -> Value {
+pub(crate) fn finished(h: &Harness, id: &str) -> Value {
     wait_for(60, "the transfer to finish", || {
         let jobs = h.ok("transfers_subscribe", json!({"onEvent": "__CHANNEL__:1"}));
         jobs.as_array()?
