@@ -58,8 +58,30 @@ impl Events {
     /// policy has attempts end the wait with the last failure.
     pub async fn next(&mut self) -> Result<EventBatch> {
         let config = self.client.config().clone();
-        let ssl = if config.https_transfers { "&ssl=1" } else { "" };
         loop {
+            let wait = match self.ask().await? {
+                Asked::Batch(batch) => return Ok(batch),
+                Asked::Wait(wait) => wait,
+            };
+            self.long_poll(&config, &wait).await?;
+        }
+    }
+
+    /// What is pending now, without waiting: the next packets (or [`EventBatch::Reload`]),
+    /// or `None` when this position is current. Read until `None` to catch up from a saved
+    /// position.
+    pub async fn pending(&mut self) -> Result<Option<EventBatch>> {
+        Ok(match self.ask().await? {
+            Asked::Batch(batch) => Some(batch),
+            Asked::Wait(_) => None,
+        })
+    }
+
+    /// One `sc` request.
+    async fn ask(&mut self) -> Result<Asked> {
+        let config = self.client.config().clone();
+        let ssl = if config.https_transfers { "&ssl=1" } else { "" };
+        {
             let url = zeroize::Zeroizing::new(format!("{}sc?sn={}{}{ssl}", config.api_url, self.sn, self.auth.query()));
             let http = self.client.http().clone();
             let reply = with_retries(config.retry, "sc", Some(&Deadline::after(config.request_timeout)), || async {
@@ -85,7 +107,7 @@ impl Events {
             .await?;
             if let Some(code) = reply.as_i64() {
                 return match ErrorCode::from_code(code) {
-                    ErrorCode::TooMany => Ok(EventBatch::Reload),
+                    ErrorCode::TooMany => Ok(Asked::Batch(EventBatch::Reload)),
                     code => Err(Error::api("sc", code)),
                 };
             }
@@ -107,11 +129,18 @@ impl Events {
                     })
                     .map(|(_, packet)| packet)
                     .collect();
-                return Ok(EventBatch::Packets { packets, sn: self.sn.clone() });
+                return Ok(Asked::Batch(EventBatch::Packets { packets, sn: self.sn.clone() }));
             }
             let Some(wait) = reply.get("w").and_then(Value::as_str) else {
                 return Err(Error::protocol("sc", "neither packets nor a wait URL"));
             };
+            Ok(Asked::Wait(wait.to_string()))
+        }
+    }
+
+    /// The long poll of a wait URL.
+    async fn long_poll(&mut self, config: &crate::config::Config, wait: &str) -> Result<()> {
+        {
             // The long poll: its answer is only a signal; the end of its time means "ask
             // again". Failures (an error status too: answered at once, it would make this a
             // busy loop) back off, and end the wait once the policy's attempts are spent in a
@@ -139,8 +168,15 @@ impl Events {
                     tokio::time::sleep(delay).await;
                 }
             }
+            Ok(())
         }
     }
+}
+
+/// One answer of `sc`: a batch, or a wait URL.
+enum Asked {
+    Batch(EventBatch),
+    Wait(String),
 }
 
 impl Tree {
