@@ -272,37 +272,64 @@ impl NodeCache {
         mac.finalize().into_bytes()[..16].to_vec()
     }
 
-    /// The tree as cached, or `None` when the cache holds none yet.
+    /// The tree as cached, or `None` when the cache holds none yet. The records are opened
+    /// one at a time as they are read: only the tree is held whole.
     async fn read_tree(&mut self, session: &Session) -> Result<Option<Tree>> {
+        let mut tree = match self.read_records(session)? {
+            Some(tree) => tree,
+            None => return Ok(None),
+        };
+        if tree.key_manager_stale() {
+            match session.reread_key_manager(&mut tree).await {
+                Ok(_) => {}
+                Err(e) if e.kind() == mega_api::ErrorKind::Crypto => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Some(tree))
+    }
+
+    fn read_records(&mut self, session: &Session) -> Result<Option<Tree>> {
         let err = |e| db_error(&self.file, e);
         // One read transaction: the nodes and the `sn` of one write.
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
         let generation: i64 =
             tx.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
         let meta: Option<Vec<u8>> =
             tx.query_row("SELECT v FROM meta WHERE k = 0", [], |r| r.get(0)).optional().map_err(err)?;
         let Some(meta) = meta else { return Ok(None) };
-        let mut records = Vec::new();
-        {
-            let mut stmt = tx.prepare("SELECT id, v FROM nodes ORDER BY rowid").map_err(err)?;
-            let mut rows = stmt.query([]).map_err(err)?;
-            while let Some(row) = rows.next().map_err(err)? {
-                let id: Vec<u8> = row.get(0).map_err(err)?;
-                let v: Vec<u8> = row.get(1).map_err(err)?;
-                records.push((id, v));
-            }
-        }
-        drop(tx);
         let meta = self.open_sealed(b"meta", &meta)?;
-        let mut opened = Vec::with_capacity(records.len());
-        for (id, v) in records {
-            opened.push(self.open_sealed(&id, &v)?);
+        let mut stmt = tx.prepare("SELECT id, v FROM nodes ORDER BY rowid").map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        // The first failure (a damaged row), kept aside: the tree's rebuild stops at it.
+        let mut failure = None;
+        let records = std::iter::from_fn(|| {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => return None,
+                Err(e) => {
+                    failure = Some(err(e));
+                    return Some(Err(mega_api::Error::BadInput("the node cache is damaged".into())));
+                }
+            };
+            let opened = row
+                .get_ref(0)
+                .and_then(|id| Ok((id.as_blob()?, row.get_ref(1)?.as_blob()?)))
+                .map_err(err)
+                .and_then(|(id, v)| self.open_sealed(id, v));
+            Some(opened.map_err(|e| {
+                failure = Some(e);
+                mega_api::Error::BadInput("the node cache is damaged".into())
+            }))
+        });
+        let built = session.tree_from_records(&meta, records);
+        if let Some(e) = failure {
+            return Err(e);
         }
-        let tree =
-            session.tree_from_records(&meta, opened.iter().map(|v| &v[..])).await.map_err(|e| match e.kind() {
-                mega_api::ErrorKind::BadInput => Error::Internal(e.to_string()),
-                _ => Error::Api(e),
-            })?;
+        let tree = built.map_err(|e| Error::Internal(e.to_string()))?;
+        drop(rows);
+        drop(stmt);
+        tx.finish().map_err(err)?;
         self.generation = generation;
         Ok(Some(tree))
     }

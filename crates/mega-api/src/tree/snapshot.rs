@@ -205,12 +205,14 @@ impl Tree {
 impl crate::Session {
     /// Rebuilds this account's tree from the records a store kept ([`Tree::meta_record`],
     /// and [`Tree::node_record`] in [`Tree::record_order`]), at the `sn` they were written
-    /// at: follow the event channel from there ([`crate::Session::events`]). The account's
-    /// `^!keys` is read again when the tree had read it. A record that cannot be read is an
-    /// error of kind [`crate::ErrorKind::BadInput`]: the store is not to be trusted.
-    pub async fn tree_from_records<I, R>(&self, meta: &[u8], nodes: I) -> Result<Tree>
+    /// at: follow the event channel from there ([`crate::Session::events`]). When the tree
+    /// had read the account's `^!keys`, the rebuilt one says it is to be read again
+    /// ([`Tree::key_manager_stale`], [`crate::Session::reread_key_manager`]). A record that
+    /// cannot be read is an error of kind [`crate::ErrorKind::BadInput`]: the store is not to
+    /// be trusted.
+    pub fn tree_from_records<I, R>(&self, meta: &[u8], nodes: I) -> Result<Tree>
     where
-        I: IntoIterator<Item = R>,
+        I: IntoIterator<Item = Result<R>>,
         R: AsRef<[u8]>,
     {
         let rec: MetaRecord = serde_json::from_slice(meta).map_err(|_| bad("meta"))?;
@@ -223,17 +225,11 @@ impl crate::Session {
         }
         let mut tree = Tree::new(keyring);
         for n in nodes {
-            tree.add_record(n.as_ref())?;
+            tree.add_record(n?.as_ref())?;
         }
         tree.link_root = rec.link_root.as_deref().map(handle).transpose()?;
         tree.sn = rec.sn.clone();
-        if rec.key_manager {
-            match self.reread_key_manager(&mut tree).await {
-                Ok(_) => {}
-                Err(e) if e.kind() == crate::ErrorKind::Crypto => {}
-                Err(e) => return Err(e),
-            }
-        }
+        tree.key_manager_stale = rec.key_manager;
         Ok(tree)
     }
 
