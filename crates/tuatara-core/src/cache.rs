@@ -116,6 +116,8 @@ pub async fn load_tree(dirs: &Dirs, session: &Session) -> Result<(Tree, Origin)>
             Err(e @ Error::Api(_)) => tracing::warn!("the node cache could not be read back, the tree is fetched: {e}"),
             Err(e) => {
                 tracing::warn!("the node cache is unreadable and is set aside: {e}");
+                // Closed first: SQLite removes its `-wal` by name when it closes.
+                drop(cache.take());
                 cache = NodeCache::reset(&file, session).map_err(|e| tracing::warn!("{e}")).ok();
             }
         }
