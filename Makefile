@@ -97,4 +97,5 @@ bench: deps
 	$(CARGO) bench -p mega-proto --bench throughput --locked
 	$(CARGO) bench -p tuatara-core --bench links_check --locked
 	$(CARGO) bench -p tuatara-core --bench stream --locked
-	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked), target/bench/stream.md (seeks and streaming)"
+	$(CARGO) bench -p tuatara-core --bench node_cache --locked
+	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked), target/bench/stream.md (seeks and streaming), target/bench/node-cache.md (cold and warm starts)"

@@ -54,13 +54,14 @@ impl App {
         Ok(r?)
     }
 
-    /// The session and its whole tree.
+    /// The session and its whole tree: from the node cache, caught up (see
+    /// [`tuatara_core::cache`]).
     pub(crate) async fn drive(&self) -> Result<(Session, Tree)> {
         let session = self.session().await?;
-        let spinner = self.out.spinner("fetching the file tree");
-        let tree = session.fetch_tree().await;
+        let spinner = self.out.spinner("reading the file tree");
+        let tree = tuatara_core::cache::load_tree(&self.dirs, &session).await;
         spinner.finish_and_clear();
-        Ok((session, tree?))
+        Ok((session, tree?.0))
     }
 
     /// Parses a link (a `#P!` one with `--password`/`--link-password`, a key given apart with

@@ -59,3 +59,6 @@ mod waits;
 
 #[path = "cli/stream.rs"]
 mod stream;
+
+#[path = "cli/cache.rs"]
+mod cache;

@@ -2,6 +2,7 @@
 //! (`src-tauri`) both need above `mega-api` and `mega-transfer`, written once. No terminal and
 //! no Tauri code lives here: the faces parse, present, and make one call into this crate.
 //!
+//! - [`cache`]: the encrypted node cache: a start reads the tree back and catches up from its `sn`;
 //! - [`changes`]: the event channel applied to the tree, naming the folders that changed;
 //! - [`dedupe`]: duplicate names resolved (renamed apart, or one kept and folders merged);
 //! - [`diagnostics`]: a report for bug reports (versions, settings, transfers, watches, log), redacted;
@@ -17,6 +18,7 @@
 //! - [`watches`]: watched folders and links files: adding, listing, pausing, removing, running;
 //! - [`error`]: the core's error, which each face maps once to its exit codes or IPC kinds.
 
+pub mod cache;
 pub mod changes;
 pub mod dedupe;
 pub mod diagnostics;

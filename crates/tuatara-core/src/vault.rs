@@ -196,8 +196,8 @@ impl Vault {
         Ok(session)
     }
 
-    /// Forgets the session of `email` at an API URL: its keyring entry, its session file, and
-    /// the account list's entry if it still names that e-mail.
+    /// Forgets the session of `email` at an API URL: its keyring entry, its session file, its
+    /// node cache, and the account list's entry if it still names that e-mail.
     pub fn forget_account(&self, api_url: &str, email: &str) -> Result<()> {
         let account = account_name(email, api_url);
         match keyring::Entry::new(SERVICE, &account).and_then(|e| e.delete_credential()) {
@@ -207,6 +207,7 @@ impl Vault {
         }
         let file = self.session_path(&account);
         remove_if_exists(&file).map_err(|e| Error::io(&file, e))?;
+        crate::cache::remove(&self.dirs, api_url, email)?;
         if self.current(api_url)?.is_some_and(|e| e.eq_ignore_ascii_case(email)) {
             self.set_current(api_url, None)?;
         }

@@ -14,6 +14,7 @@ mod fetch;
 mod keyring;
 mod keys;
 mod node;
+mod snapshot;
 mod split;
 
 use std::collections::{BTreeSet, HashMap};
@@ -68,6 +69,9 @@ pub struct Tree {
     /// A `ua` packet said `^!keys` changed since it was read.
     key_manager_stale: bool,
     sn: String,
+    /// The nodes changed since [`Tree::track_changes`] (added, updated, moved, removed), for
+    /// a store that keeps the tree to write only those.
+    changed: Option<std::collections::HashSet<NodeHandle>>,
 }
 
 impl std::fmt::Debug for Tree {
@@ -93,6 +97,7 @@ impl Tree {
             out_shares: HashMap::new(),
             key_manager_stale: false,
             sn: String::new(),
+            changed: None,
         }
     }
 
@@ -142,6 +147,7 @@ impl Tree {
 
     fn get_mut(&mut self, h: NodeHandle) -> Option<&mut Node> {
         let i = *self.index.get(&h)?;
+        self.touch(h);
         self.slots[i as usize].as_mut()
     }
 
@@ -202,11 +208,13 @@ impl Tree {
 
     /// Records one sharee (a user handle, or `EXP` for the folder link) of an own folder.
     pub(crate) fn add_sharee(&mut self, h: NodeHandle, sharee: &str) {
+        self.touch(h);
         self.out_shares.entry(h).or_default().insert(sharee.to_string());
     }
 
     /// Forgets one sharee; a folder left with none known is no longer shared out.
     pub(crate) fn remove_sharee(&mut self, h: NodeHandle, sharee: &str) {
+        self.touch(h);
         if let Some(users) = self.out_shares.get_mut(&h) {
             users.remove(sharee);
             if users.is_empty() {
@@ -216,6 +224,7 @@ impl Tree {
     }
 
     pub(crate) fn set_shared_out(&mut self, h: NodeHandle, shared: bool) {
+        self.touch(h);
         if shared {
             self.out_shares.entry(h).or_default();
         } else {
@@ -402,6 +411,7 @@ impl Tree {
     /// Inserts or replaces a node. Returns the previous parent if the node existed.
     pub(crate) fn insert(&mut self, node: Node) -> Option<Option<NodeHandle>> {
         let h = node.handle;
+        self.touch(h);
         match node.kind {
             NodeKind::Root => self.roots.cloud = Some(h),
             NodeKind::Inbox => self.roots.inbox = Some(h),
@@ -457,6 +467,7 @@ impl Tree {
         }
         let mut out = Vec::with_capacity(all.len());
         for n in all {
+            self.touch(n);
             self.children.remove(&n);
             self.sealed.remove(&n);
             self.links.remove(&n);
@@ -494,6 +505,7 @@ impl Tree {
     /// Inserts a node opened elsewhere (`share_root`: it carried `su`).
     pub(crate) fn add_opened(&mut self, node: Node, share_root: bool) -> (NodeHandle, Option<Option<NodeHandle>>) {
         let h = node.handle;
+        self.touch(h);
         if share_root && !self.shares.contains(&h) {
             self.shares.push(h);
         }
@@ -543,6 +555,7 @@ impl Tree {
     }
 
     pub(crate) fn set_public_handle(&mut self, node: NodeHandle, ph: Option<NodeHandle>) {
+        self.touch(node);
         match ph {
             Some(ph) => self.links.insert(node, ph),
             None => self.links.remove(&node),
