@@ -70,7 +70,7 @@ pub use session::{Account, Login, PendingMfa, Quota, SavedSession, Session};
 pub use transfer::{
     chunk_span, verify_meta_mac, ChunkAck, ChunkStream, Chunks, DownloadUrl, FileAttribute, UploadCipher,
 };
-pub use tree::{ActionPacket, Change, Node, NodeKind, Roots, Tree};
+pub use tree::{ActionPacket, Change, Node, NodeKind, Page, Roots, Tree};
 
 pub use mega_proto::attr::Attributes;
 pub use mega_proto::fingerprint::Fingerprint;

@@ -30,6 +30,15 @@ pub(crate) fn is_link(arg: &str) -> bool {
     a.starts_with("https://") || a.starts_with("http://") || a.starts_with("mega://") || a.starts_with('#')
 }
 
+/// How much of the tree below a path a command reads ([`App::drive_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The node and, for a folder, its children.
+    Children,
+    /// Everything below the node.
+    Subtree,
+}
+
 /// A place to read from.
 pub(crate) enum Source {
     /// A node of a tree (the own drive, or a folder link's tree).
@@ -62,6 +71,33 @@ impl App {
         let tree = tuatara_core::cache::load_tree(&self.dirs, &session).await;
         spinner.finish_and_clear();
         Ok((session, tree?.0))
+    }
+
+    /// The session and as much of its tree as a command on `path` needs: the nodes on the way
+    /// to it and its children, and with [`Scope::Subtree`] everything below it. Read from the
+    /// node cache, caught up; not the whole tree (see [`tuatara_core::cache`]).
+    pub(crate) async fn drive_at(&self, path: &str, scope: Scope) -> Result<(Session, Tree)> {
+        let session = self.session().await?;
+        let spinner = self.out.spinner("reading the file tree");
+        let tree = async {
+            let mut cached = tuatara_core::cache::CachedTree::open(&self.dirs, &session).await?;
+            cached.load_path(&session, path).await?;
+            if scope == Scope::Subtree {
+                // `//shares` names every incoming share.
+                let below = match resolve(cached.tree(), path) {
+                    Ok(node) => vec![node],
+                    Err(_) if path.trim_end_matches('/') == "//shares" => cached.tree().incoming_shares().to_vec(),
+                    Err(_) => Vec::new(),
+                };
+                for node in below {
+                    cached.load_subtree(&session, node).await?;
+                }
+            }
+            Ok::<_, tuatara_core::Error>(cached.into_tree())
+        }
+        .await;
+        spinner.finish_and_clear();
+        Ok((session, tree?))
     }
 
     /// Parses a link (a `#P!` one with `--password`/`--link-password`, a key given apart with
@@ -123,12 +159,12 @@ impl App {
     }
 
     /// Opens a remote argument for reading: a link, or a path in the own drive.
-    pub(crate) async fn open(&self, arg: &str) -> Result<Source> {
+    pub(crate) async fn open(&self, arg: &str, scope: Scope) -> Result<Source> {
         if is_link(arg) {
             let link = self.link(arg, None).await?;
             return self.open_link(&link).await;
         }
-        let (_, tree) = self.drive().await?;
+        let (_, tree) = self.drive_at(arg, scope).await?;
         let node = resolve(&tree, arg)?;
         Ok(Source::Tree { tree: Box::new(tree), node, link: None })
     }

@@ -1,39 +1,45 @@
 //! The node cache: each account's tree kept on disk between runs, encrypted, so that a start
-//! reads it back and follows the event channel from where it stopped instead of fetching the
-//! whole tree (`f`) again.
+//! reads back what it needs and follows the event channel from where it stopped instead of
+//! fetching the whole tree (`f`) again.
 //!
 //! One SQLite file per account (`<data>/node-cache/<id>.sqlite`, the id a hash of the e-mail
 //! and API URL), in WAL mode with a busy timeout so that several processes can use it at once.
-//! It holds three tables: `header` (the format version, a key check value, and a write
-//! generation), `meta` (one sealed record: the `sn`, share keys, ...) and `nodes` (one sealed
-//! record per node, from [`mega_api::Tree::node_record`]).
+//! Its tables:
+//! - `header`: the format version, a key check value, and a write generation;
+//! - `meta`: one sealed record (the `sn`, share keys, ...);
+//! - `pages`: one sealed row per folder, holding the records of its children
+//!   ([`mega_api::Page`]), and one for the top (the roots, incoming shares). A command that
+//!   lists one folder reads the pages on its path and that folder's, not the whole tree;
+//! - `idx`: which page each node is in, sealed in 1,024 buckets, for applying action packets
+//!   (which name a node, not its folder) without reading every page.
 //!
-//! Encrypted at rest: every record is sealed with AES-256-GCM (a random nonce each, the row's
-//! id as associated data, so rows cannot be swapped) under a key derived from the account's
+//! Encrypted at rest: every row is sealed with AES-256-GCM (a random nonce each, the row's id
+//! as associated data, so rows cannot be swapped) under a key derived from the account's
 //! master key ([`mega_api::Session::local_key`]); nothing in the file is readable without it.
-//! A node row is found by a keyed hash of its handle (HMAC-SHA256 under a second derived key):
-//! the store must update and delete single rows without decrypting the table, and the keyed
-//! hash tells nothing but equality.
+//! A page's row id is a keyed hash of its folder's handle (HMAC-SHA256 under a second derived
+//! key): a page is found without decrypting others, and the id tells nothing but equality.
 //!
-//! Crash safety: the nodes and the `sn` they are current to are written in one transaction,
-//! so a killed process leaves the cache at a consistent earlier point, which the event channel
-//! then brings up to date. A write only lands on the generation it was read from: two
-//! processes that both caught up cannot interleave their writes.
+//! Crash safety: the pages, the index and the `sn` they are current to are written in one
+//! transaction, so a killed process leaves the cache at a consistent earlier point, which the
+//! event channel then brings up to date. A write only lands on the generation it was read
+//! from: two processes that both caught up cannot interleave their writes. A process reads its
+//! pages inside one read transaction, so it sees one write, never half of two.
 //!
 //! Self-healing: a file that is not a database, holds another format or another account's
-//! data, or a record that does not open, is set aside (renamed `.corrupt-<unix time>`) with a
+//! data, or a row that does not open, is set aside (renamed `.corrupt-<unix time>`) with a
 //! warning and the tree is fetched again. An `sn` the server no longer knows (`-6`) or any
 //! other failure of the event channel falls back to a full fetch that rewrites the cache.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
-use mega_api::{EventBatch, NodeHandle, Session, Tree};
+use mega_api::{ActionPacket, EventBatch, NodeHandle, Page, Session, Tree};
 use rand_core::{OsRng, RngCore};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -41,17 +47,19 @@ use crate::error::{Error, Result};
 use crate::Dirs;
 
 /// The format of the file; another one is set aside and rebuilt.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 /// The HKDF label of the key that seals records.
-const SEAL_LABEL: &str = "tuatara node cache v1: records";
+const SEAL_LABEL: &str = "tuatara node cache v2: records";
 /// The HKDF label of the key that hashes handles into row ids.
-const ID_LABEL: &str = "tuatara node cache v1: row ids";
+const ID_LABEL: &str = "tuatara node cache v2: row ids";
 /// What the check value seals: opening it proves the file is this account's.
 const CHECK: &[u8] = b"tuatara node cache";
 /// How long a process waits for another one's write to end.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The nonce length of AES-GCM.
 const NONCE: usize = 12;
+/// The number of index buckets.
+const BUCKETS: u16 = 1024;
 
 /// The cache file of an account (`email` at `api_url`).
 pub fn path(dirs: &Dirs, api_url: &str, email: &str) -> PathBuf {
@@ -82,7 +90,7 @@ fn sidecar(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// How the tree of [`load_tree`] was obtained.
+/// How a tree was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// Read from the cache and caught up through the event channel.
@@ -91,60 +99,281 @@ pub enum Origin {
     Fetched,
 }
 
-/// The account's tree: from its cache, caught up with what changed since (the cache then
+/// The account's whole tree: from its cache, caught up with what changed since (the cache then
 /// written with it), or fetched whole when there is no usable cache (and the cache rewritten).
 /// A cache that cannot be used never fails this: the fetch does, if anything.
 pub async fn load_tree(dirs: &Dirs, session: &Session) -> Result<(Tree, Origin)> {
-    let file = path(dirs, session.client().api_url(), session.email());
-    let mut cache = match NodeCache::open(&file, session) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            tracing::warn!("the node cache cannot be used, the tree is fetched: {e}");
-            None
-        }
-    };
-    if let Some(c) = cache.as_mut() {
-        match c.read_tree(session).await {
-            Ok(Some(mut tree)) => match catch_up(c, session, &mut tree).await {
-                Ok(true) => return Ok((tree, Origin::Cache)),
-                Ok(false) => tracing::info!("the node cache is too old for the event channel; the tree is fetched"),
-                Err(e) if e.is_session_expired() => return Err(e),
-                Err(e) => tracing::warn!("the node cache could not be brought up to date, the tree is fetched: {e}"),
-            },
-            Ok(None) => {}
-            Err(e) if e.is_session_expired() => return Err(e),
-            Err(e @ Error::Api(_)) => tracing::warn!("the node cache could not be read back, the tree is fetched: {e}"),
+    let mut cached = CachedTree::open(dirs, session).await?;
+    cached.load_all(session).await?;
+    let origin = cached.origin();
+    Ok((cached.into_tree(), origin))
+}
+
+/// The account's tree as far as it has been read from the cache, current with the server: a
+/// command reads what it needs ([`CachedTree::load_path`], [`CachedTree::load_subtree`],
+/// [`CachedTree::load_all`]) and nothing more. A tree that was fetched holds everything.
+pub struct CachedTree {
+    tree: Tree,
+    store: Option<Store>,
+    loaded: HashSet<Page>,
+    /// Every page is in the tree.
+    complete: bool,
+    origin: Origin,
+}
+
+impl CachedTree {
+    /// The tree of the cache's top page, caught up with the event channel (the cache written);
+    /// or the whole tree fetched when there is no usable cache (the cache written).
+    pub async fn open(dirs: &Dirs, session: &Session) -> Result<CachedTree> {
+        let file = path(dirs, session.client().api_url(), session.email());
+        let mut store = match Store::open(&file, session) {
+            Ok(c) => Some(c),
             Err(e) => {
-                tracing::warn!("the node cache is unreadable and is set aside: {e}");
-                // Closed first: SQLite removes its `-wal` by name when it closes.
-                drop(cache.take());
-                cache = NodeCache::reset(&file, session).map_err(|e| tracing::warn!("{e}")).ok();
+                tracing::warn!("the node cache cannot be used, the tree is fetched: {e}");
+                None
+            }
+        };
+        if let Some(s) = store.take() {
+            match Self::from_store(s, session).await {
+                Ok(Ok(cached)) => return Ok(cached),
+                Ok(Err(s)) => store = s,
+                Err(e) => return Err(e),
+            }
+        }
+        Self::fetched(store, session).await
+    }
+
+    /// The tree from the store, caught up; else the store back when it holds no tree or one
+    /// that cannot be used (a new one when the file was damaged and set aside).
+    async fn from_store(mut store: Store, session: &Session) -> Result<std::result::Result<CachedTree, Option<Store>>> {
+        let meta = match store.begin_read().and_then(|()| store.read_meta()) {
+            Ok(Some(meta)) => meta,
+            Ok(None) => return Ok(Err(Some(store))),
+            Err(e) => return Ok(Err(store.set_aside(session, &e))),
+        };
+        let tree = match session.tree_from_meta(&meta) {
+            Ok(tree) => tree,
+            Err(e) => return Ok(Err(store.set_aside(session, &Error::Api(e)))),
+        };
+        let mut cached =
+            CachedTree { tree, store: Some(store), loaded: HashSet::new(), complete: false, origin: Origin::Cache };
+        let caught_up = async {
+            if cached.tree.key_manager_stale() {
+                match session.reread_key_manager(&mut cached.tree).await {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == mega_api::ErrorKind::Crypto => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            cached.load(Page::Top)?;
+            cached.catch_up(session).await
+        }
+        .await;
+        let mut store = cached.store.take().expect("kept while reading");
+        match caught_up {
+            Ok(true) => {
+                store.begin_read().map_err(|e| tracing::warn!("{e}")).ok();
+                cached.store = Some(store);
+                Ok(Ok(cached))
+            }
+            Ok(false) => {
+                tracing::info!("the node cache is too old for the event channel; the tree is fetched");
+                Ok(Err(Some(store)))
+            }
+            Err(e) if e.is_session_expired() => Err(e),
+            Err(e @ Error::Api(_)) => {
+                tracing::warn!("the node cache could not be brought up to date, the tree is fetched: {e}");
+                Ok(Err(Some(store)))
+            }
+            Err(e) => Ok(Err(store.set_aside(session, &e))),
+        }
+    }
+
+    /// The whole tree fetched, and written to the store when there is one.
+    async fn fetched(mut store: Option<Store>, session: &Session) -> Result<CachedTree> {
+        let tree = session.fetch_tree().await?;
+        if let Some(s) = store.as_mut() {
+            if let Err(e) = s.write_all(&tree) {
+                tracing::warn!("the node cache could not be written: {e}");
+            }
+        }
+        Ok(CachedTree { tree, store: None, loaded: HashSet::new(), complete: true, origin: Origin::Fetched })
+    }
+
+    /// Where the tree came from.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The tree as far as it was read.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The tree as far as it was read (the cache is let go).
+    pub fn into_tree(self) -> Tree {
+        self.tree
+    }
+
+    /// Reads one page into the tree (once).
+    fn load(&mut self, page: Page) -> Result<()> {
+        if self.complete || self.loaded.contains(&page) {
+            return Ok(());
+        }
+        let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
+        if let Some(bytes) = store.read_page(page)? {
+            self.tree.add_page(&bytes).map_err(|e| Error::Internal(e.to_string()))?;
+        }
+        self.loaded.insert(page);
+        Ok(())
+    }
+
+    /// Reads pages with `read`; a damaged cache is set aside and the tree fetched whole.
+    async fn reading(&mut self, session: &Session, read: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        match read(self) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let store = self.store.take().and_then(|s| s.set_aside(session, &e));
+                *self = Self::fetched(store, session).await?;
+                Ok(())
             }
         }
     }
-    let mut tree = session.fetch_tree().await?;
-    if let Some(c) = cache.as_mut() {
-        if let Err(e) = c.write_all(&tree) {
-            tracing::warn!("the node cache could not be written: {e}");
-        }
-    }
-    tree.track_changes();
-    Ok((tree, Origin::Fetched))
-}
 
-/// Applies what the event channel has pending to a tree read from the cache, writing each
-/// batch. False when the server no longer knows the tree's `sn` (`-6`).
-async fn catch_up(cache: &mut NodeCache, session: &Session, tree: &mut Tree) -> Result<bool> {
-    tree.track_changes();
-    let mut events = session.events(tree);
-    while let Some(batch) = events.pending().await? {
-        if matches!(batch, EventBatch::Reload) {
-            return Ok(false);
-        }
-        session.apply_batch(tree, &batch).await?;
-        cache.write_changes(tree)?;
+    /// Reads what resolving `path` needs: the top, each root's children, and the children of
+    /// every folder named like a part of the path, down from there. Then the children of the
+    /// node at `path`, when it is a folder.
+    pub async fn load_path(&mut self, session: &Session, path: &str) -> Result<()> {
+        let parts: HashSet<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        self.reading(session, |me| {
+            me.load(Page::Top)?;
+            let mut frontier: Vec<NodeHandle> = me.tree.page_nodes(Page::Top);
+            while let Some(f) = frontier.pop() {
+                if me.tree.get(f).is_none_or(|n| !n.is_container()) {
+                    continue;
+                }
+                let first = !me.loaded.contains(&Page::Children(f));
+                me.load(Page::Children(f))?;
+                if first {
+                    frontier.extend(
+                        me.tree
+                            .children(f)
+                            .filter(|n| n.is_container() && parts.contains(n.name()))
+                            .map(|n| n.handle()),
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await
     }
-    Ok(true)
+
+    /// Reads the children of a folder.
+    pub async fn load_children(&mut self, session: &Session, h: NodeHandle) -> Result<()> {
+        self.reading(session, |me| me.load(Page::Children(h))).await
+    }
+
+    /// Reads everything below a folder.
+    pub async fn load_subtree(&mut self, session: &Session, h: NodeHandle) -> Result<()> {
+        self.reading(session, |me| me.load_subtree_now(h)).await
+    }
+
+    fn load_subtree_now(&mut self, h: NodeHandle) -> Result<()> {
+        let mut todo = vec![h];
+        while let Some(f) = todo.pop() {
+            self.load(Page::Children(f))?;
+            todo.extend(self.tree.children(f).filter(|n| n.is_container()).map(|n| n.handle()));
+        }
+        Ok(())
+    }
+
+    /// Reads the whole tree.
+    pub async fn load_all(&mut self, session: &Session) -> Result<()> {
+        self.reading(session, Self::load_all_now).await
+    }
+
+    fn load_all_now(&mut self) -> Result<()> {
+        if self.complete {
+            return Ok(());
+        }
+        let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
+        let skip: HashSet<[u8; 16]> = self.loaded.iter().map(|&p| store.page_id(p)).collect();
+        let tree = &mut self.tree;
+        store
+            .read_pages(&skip, |bytes| tree.add_page(bytes).map(|_| ()).map_err(|e| Error::Internal(e.to_string())))?;
+        self.complete = true;
+        Ok(())
+    }
+
+    /// Applies what the event channel has pending, reading the pages each batch touches first
+    /// and writing them after. False when the server no longer knows the tree's `sn` (`-6`).
+    async fn catch_up(&mut self, session: &Session) -> Result<bool> {
+        self.tree.track_changes();
+        let mut events = session.events(&self.tree);
+        while let Some(batch) = events.pending().await? {
+            let EventBatch::Packets { packets, .. } = &batch else { return Ok(false) };
+            self.load_for(packets)?;
+            session.apply_batch(&mut self.tree, &batch).await?;
+            let changed = self.tree.take_changes();
+            let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
+            store.write_back(&self.tree, changed, |p| self.complete || self.loaded.contains(&p))?;
+        }
+        Ok(true)
+    }
+
+    /// Reads every page that applying `packets` changes: those of the nodes they name (before
+    /// and after), and the subtrees of nodes removed. Packets that may open sealed nodes
+    /// anywhere (new share keys, the key manager) read the whole tree.
+    fn load_for(&mut self, packets: &[ActionPacket]) -> Result<()> {
+        for p in packets {
+            let everything = match p {
+                ActionPacket::Nodes(raws) => raws.iter().any(|r| r.sk.is_some()),
+                ActionPacket::Share { key, .. } => key.is_some(),
+                ActionPacket::KeyManager { .. } => true,
+                _ => false,
+            };
+            if everything {
+                return self.load_all_now();
+            }
+        }
+        for p in packets {
+            match p {
+                ActionPacket::Nodes(raws) => {
+                    for raw in raws {
+                        if let Ok(h) = NodeHandle::from_b64(&raw.h) {
+                            self.load_home(h)?;
+                        }
+                        match raw.p.as_deref().map(NodeHandle::from_b64) {
+                            Some(Ok(parent)) => {
+                                self.load(Page::Children(parent))?;
+                                self.load_home(parent)?;
+                            }
+                            _ => self.load(Page::Top)?,
+                        }
+                    }
+                }
+                ActionPacket::Removed { handle, .. } => {
+                    self.load_home(*handle)?;
+                    self.load_subtree_now(*handle)?;
+                }
+                ActionPacket::Attributes { handle, .. }
+                | ActionPacket::FileAttributes { handle, .. }
+                | ActionPacket::Link { handle, .. }
+                | ActionPacket::Share { handle, .. } => self.load_home(*handle)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the page a node is in, when the cache knows it.
+    fn load_home(&mut self, h: NodeHandle) -> Result<()> {
+        let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
+        match store.lookup(h)? {
+            Some(page) => self.load(page),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Error {
@@ -153,21 +382,35 @@ impl Error {
     }
 }
 
+/// An index bucket: which page each node is in (`None`: the top).
+type Bucket = HashMap<[u8; 6], Option<[u8; 6]>>;
+
 /// An open cache file.
-struct NodeCache {
+struct Store {
     conn: Connection,
     file: PathBuf,
     seal: Aes256Gcm,
     ids: Zeroizing<[u8; 32]>,
     /// The write generation this process last read or wrote.
     generation: i64,
+    /// A read transaction is open.
+    reading: bool,
+    /// The index buckets read so far.
+    buckets: HashMap<u16, Bucket>,
 }
 
 fn db_error(file: &Path, e: rusqlite::Error) -> Error {
     Error::Internal(format!("node cache {}: {e}", file.display()))
 }
 
-impl NodeCache {
+fn page_page(p: Page) -> Option<[u8; 6]> {
+    match p {
+        Page::Top => None,
+        Page::Children(h) => Some(h.0),
+    }
+}
+
+impl Store {
     /// Opens (or creates) the cache file; one that is not this account's cache of this format
     /// is set aside and started over.
     fn open(file: &Path, session: &Session) -> Result<Self> {
@@ -181,6 +424,16 @@ impl NodeCache {
                 Self::reset(file, session)
             }
         }
+    }
+
+    /// Sets this file aside after `why`, with a warning, and starts a new one (`None` when even
+    /// that fails: the tree is then fetched and not kept).
+    fn set_aside(self, session: &Session, why: &Error) -> Option<Store> {
+        tracing::warn!("the node cache is unreadable and is set aside: {why}");
+        let file = self.file.clone();
+        // Closed first: SQLite removes its `-wal` by name when it closes.
+        drop(self);
+        Self::reset(&file, session).map_err(|e| tracing::warn!("{e}")).ok()
     }
 
     /// Sets the file aside (`.corrupt-<time>`) and creates a new one.
@@ -207,14 +460,22 @@ impl NodeCache {
             "CREATE TABLE IF NOT EXISTS header (k INTEGER PRIMARY KEY CHECK (k = 0), version INTEGER NOT NULL,
                  check_value BLOB NOT NULL, generation INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 0), v BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS nodes (id BLOB PRIMARY KEY, v BLOB NOT NULL);",
+             CREATE TABLE IF NOT EXISTS pages (id BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS idx (b INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         )
         .map_err(err)?;
         let seal_key = session.local_key(SEAL_LABEL);
         let seal = Aes256Gcm::new_from_slice(seal_key.as_ref()).map_err(|_| Error::Internal("cache key".into()))?;
-        let mut cache =
-            NodeCache { conn, file: file.to_path_buf(), seal, ids: session.local_key(ID_LABEL), generation: 0 };
-        let header: Option<(i64, Vec<u8>, i64)> = cache
+        let mut store = Store {
+            conn,
+            file: file.to_path_buf(),
+            seal,
+            ids: session.local_key(ID_LABEL),
+            generation: 0,
+            reading: false,
+            buckets: HashMap::new(),
+        };
+        let header: Option<(i64, Vec<u8>, i64)> = store
             .conn
             .query_row("SELECT version, check_value, generation FROM header WHERE k = 0", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -223,8 +484,8 @@ impl NodeCache {
             .map_err(err)?;
         match header {
             None => {
-                let check = cache.seal(b"check", CHECK)?;
-                cache
+                let check = store.seal(b"check", CHECK)?;
+                store
                     .conn
                     .execute(
                         "INSERT OR IGNORE INTO header (k, version, check_value, generation) VALUES (0, ?1, ?2, 0)",
@@ -233,14 +494,14 @@ impl NodeCache {
                     .map_err(err)?;
             }
             Some((VERSION, check, generation)) => {
-                if cache.open_sealed(b"check", &check).ok().as_deref().map(|v| &v[..]) != Some(CHECK) {
+                if store.open_sealed(b"check", &check).ok().as_deref().map(|v| &v[..]) != Some(CHECK) {
                     return Err(Error::Internal("the node cache belongs to another account".into()));
                 }
-                cache.generation = generation;
+                store.generation = generation;
             }
             Some((v, ..)) => return Err(Error::Internal(format!("the node cache has format {v}, not {VERSION}"))),
         }
-        Ok(cache)
+        Ok(store)
     }
 
     fn seal(&self, id: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
@@ -267,146 +528,267 @@ impl NodeCache {
             .map_err(|_| fail())
     }
 
-    /// The row id of a node: a keyed hash of its handle.
-    fn id(&self, h: NodeHandle) -> Vec<u8> {
+    fn keyed(&self, what: &[u8]) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.ids.as_ref()).expect("HMAC takes any key length");
-        mac.update(&h.0);
-        mac.finalize().into_bytes()[..16].to_vec()
+        mac.update(what);
+        mac.finalize().into_bytes().into()
     }
 
-    /// The tree as cached, or `None` when the cache holds none yet. The records are opened
-    /// one at a time as they are read: only the tree is held whole.
-    async fn read_tree(&mut self, session: &Session) -> Result<Option<Tree>> {
-        let mut tree = match self.read_records(session)? {
-            Some(tree) => tree,
-            None => return Ok(None),
+    /// The row id of a page: a keyed hash of its folder's handle.
+    fn page_id(&self, page: Page) -> [u8; 16] {
+        let full = match page {
+            Page::Top => self.keyed(b"top"),
+            Page::Children(h) => self.keyed(&[b"p".as_slice(), &h.0].concat()),
         };
-        if tree.key_manager_stale() {
-            match session.reread_key_manager(&mut tree).await {
-                Ok(_) => {}
-                Err(e) if e.kind() == mega_api::ErrorKind::Crypto => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(Some(tree))
+        full[..16].try_into().expect("16 of 32 bytes")
     }
 
-    fn read_records(&mut self, session: &Session) -> Result<Option<Tree>> {
-        let err = |e| db_error(&self.file, e);
-        // One read transaction: the nodes and the `sn` of one write.
-        let tx = self.conn.unchecked_transaction().map_err(err)?;
-        let generation: i64 =
-            tx.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
-        let meta: Option<Vec<u8>> =
-            tx.query_row("SELECT v FROM meta WHERE k = 0", [], |r| r.get(0)).optional().map_err(err)?;
-        let Some(meta) = meta else { return Ok(None) };
-        let meta = self.open_sealed(b"meta", &meta)?;
-        let mut stmt = tx.prepare("SELECT id, v FROM nodes ORDER BY rowid").map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
-        // The first failure (a damaged row), kept aside: the tree's rebuild stops at it.
-        let mut failure = None;
-        let records = std::iter::from_fn(|| {
-            let row = match rows.next() {
-                Ok(Some(row)) => row,
-                Ok(None) => return None,
-                Err(e) => {
-                    failure = Some(err(e));
-                    return Some(Err(mega_api::Error::BadInput("the node cache is damaged".into())));
-                }
-            };
-            let opened = row
-                .get_ref(0)
-                .and_then(|id| Ok((id.as_blob()?, row.get_ref(1)?.as_blob()?)))
-                .map_err(err)
-                .and_then(|(id, v)| self.open_sealed(id, v));
-            Some(opened.map_err(|e| {
-                failure = Some(e);
-                mega_api::Error::BadInput("the node cache is damaged".into())
-            }))
-        });
-        let built = session.tree_from_records(&meta, records);
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let tree = built.map_err(|e| Error::Internal(e.to_string()))?;
-        drop(rows);
-        drop(stmt);
-        tx.finish().map_err(err)?;
-        self.generation = generation;
-        Ok(Some(tree))
+    /// The index bucket of a node.
+    fn bucket_of(&self, h: NodeHandle) -> u16 {
+        let full = self.keyed(&[b"i".as_slice(), &h.0].concat());
+        u16::from_le_bytes([full[0], full[1]]) % BUCKETS
     }
 
-    /// Writes the whole tree (after a fetch), replacing what was there.
-    fn write_all(&mut self, tree: &Tree) -> Result<()> {
-        let mut sealed = Vec::with_capacity(tree.len());
-        for h in tree.record_order() {
-            if let Some(rec) = tree.node_record(h) {
-                let id = self.id(h);
-                let v = self.seal(&id, &rec)?;
-                sealed.push((id, v));
-            }
-        }
-        let meta = self.seal(b"meta", &tree.meta_record())?;
-        let err = |e| db_error(&self.file, e);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        tx.execute("DELETE FROM nodes", []).map_err(err)?;
-        {
-            let mut insert = tx.prepare("INSERT INTO nodes (id, v) VALUES (?1, ?2)").map_err(err)?;
-            for (id, v) in &sealed {
-                insert.execute(params![id, v]).map_err(err)?;
-            }
-        }
-        tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (0, ?1)", params![meta]).map_err(err)?;
-        let generation: i64 = tx
-            .query_row("UPDATE header SET generation = generation + 1 WHERE k = 0 RETURNING generation", [], |r| {
-                r.get(0)
-            })
-            .map_err(err)?;
-        tx.commit().map_err(err)?;
-        self.generation = generation;
+    fn bucket_aad(b: u16) -> [u8; 3] {
+        let [x, y] = b.to_le_bytes();
+        [b'i', x, y]
+    }
+
+    /// Starts a read transaction (ending one that is open): what is read next is one write.
+    fn begin_read(&mut self) -> Result<()> {
+        self.end_read()?;
+        self.conn.execute_batch("BEGIN").map_err(|e| db_error(&self.file, e))?;
+        self.reading = true;
+        self.buckets.clear();
         Ok(())
     }
 
-    /// Writes the nodes that changed and the `sn`, in one transaction; nothing when another
-    /// process wrote the cache since this one read it (it then holds that process's tree).
-    fn write_changes(&mut self, tree: &mut Tree) -> Result<()> {
-        let changed = tree.take_changes();
-        let mut rows = Vec::with_capacity(changed.len());
-        for h in changed {
-            let id = self.id(h);
-            let v = match tree.node_record(h) {
-                Some(rec) => Some(self.seal(&id, &rec)?),
-                None => None,
-            };
-            rows.push((id, v));
+    fn end_read(&mut self) -> Result<()> {
+        if std::mem::take(&mut self.reading) {
+            self.conn.execute_batch("COMMIT").map_err(|e| db_error(&self.file, e))?;
         }
-        let meta = self.seal(b"meta", &tree.meta_record())?;
+        Ok(())
+    }
+
+    /// The meta record, or `None` when the cache holds no tree yet.
+    fn read_meta(&mut self) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let err = |e| db_error(&self.file, e);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         let generation: i64 =
-            tx.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
+            self.conn.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
+        let meta: Option<Vec<u8>> =
+            self.conn.query_row("SELECT v FROM meta WHERE k = 0", [], |r| r.get(0)).optional().map_err(err)?;
+        self.generation = generation;
+        meta.map(|m| self.open_sealed(b"meta", &m)).transpose()
+    }
+
+    fn read_page(&mut self, page: Page) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let id = self.page_id(page);
+        let v: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT v FROM pages WHERE id = ?1", [&id[..]], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_error(&self.file, e))?;
+        v.map(|v| self.open_sealed(&id, &v)).transpose()
+    }
+
+    /// Every page but those in `skip`, opened one at a time.
+    fn read_pages(&mut self, skip: &HashSet<[u8; 16]>, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let err = |e| db_error(&self.file, e);
+        let mut stmt = self.conn.prepare("SELECT id, v FROM pages").map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let id = row.get_ref(0).and_then(|v| Ok(v.as_blob()?)).map_err(err)?;
+            if id.len() == 16 && skip.contains(<&[u8; 16]>::try_from(id).expect("16 bytes")) {
+                continue;
+            }
+            let v = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(err)?;
+            each(&self.open_sealed(id, v)?)?;
+        }
+        Ok(())
+    }
+
+    fn bucket(&mut self, b: u16) -> Result<&mut Bucket> {
+        if !self.buckets.contains_key(&b) {
+            let v: Option<Vec<u8>> = self
+                .conn
+                .query_row("SELECT v FROM idx WHERE b = ?1", [b], |r| r.get(0))
+                .optional()
+                .map_err(|e| db_error(&self.file, e))?;
+            let bucket = match v {
+                None => Bucket::new(),
+                Some(v) => {
+                    let plain = self.open_sealed(&Self::bucket_aad(b), &v)?;
+                    let entries: Vec<([u8; 6], Option<[u8; 6]>)> = postcard::from_bytes(&plain)
+                        .map_err(|_| Error::Internal("a node cache index bucket is unreadable".into()))?;
+                    entries.into_iter().collect()
+                }
+            };
+            self.buckets.insert(b, bucket);
+        }
+        Ok(self.buckets.get_mut(&b).expect("just put"))
+    }
+
+    /// The page a node is in, as cached.
+    fn lookup(&mut self, h: NodeHandle) -> Result<Option<Page>> {
+        let b = self.bucket_of(h);
+        Ok(self.bucket(b)?.get(&h.0).map(|p| p.map_or(Page::Top, |p| Page::Children(NodeHandle(p)))))
+    }
+
+    fn seal_bucket(&self, b: u16, bucket: &Bucket) -> Result<Vec<u8>> {
+        let entries: Vec<(&[u8; 6], &Option<[u8; 6]>)> = bucket.iter().collect();
+        let plain = Zeroizing::new(postcard::to_allocvec(&entries).unwrap_or_default());
+        self.seal(&Self::bucket_aad(b), &plain)
+    }
+
+    /// Starts a write; `Ok(false)` (nothing started) when another process wrote the cache since
+    /// this one read it: it then holds that process's tree, as current as this one's.
+    fn begin_write(&mut self) -> Result<bool> {
+        let file = self.file.clone();
+        let err = |e| db_error(&file, e);
+        self.end_read()?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let generation: i64 =
+            self.conn.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
         if generation != self.generation {
             tracing::debug!(
                 "the node cache was written by another process meanwhile; this one's changes are not written"
             );
+            self.conn.execute_batch("ROLLBACK").map_err(err)?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn end_write(&mut self, tree: &Tree) -> Result<()> {
+        let file = self.file.clone();
+        let err = |e| db_error(&file, e);
+        let meta = self.seal(b"meta", &tree.meta_record())?;
+        self.conn.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (0, ?1)", params![meta]).map_err(err)?;
+        self.conn.execute("UPDATE header SET generation = generation + 1 WHERE k = 0", []).map_err(err)?;
+        self.conn.execute_batch("COMMIT").map_err(err)?;
+        self.generation += 1;
+        Ok(())
+    }
+
+    /// Writes the whole tree (after a fetch), replacing what was there.
+    fn write_all(&mut self, tree: &Tree) -> Result<()> {
+        let pages = tree.pages();
+        let mut sealed = Vec::with_capacity(pages.len());
+        let mut buckets: HashMap<u16, Bucket> = HashMap::new();
+        for page in pages {
+            let rec = tree.page_record(page);
+            if rec.is_empty() {
+                continue;
+            }
+            let id = self.page_id(page);
+            for h in tree.page_nodes(page) {
+                buckets.entry(self.bucket_of(h)).or_default().insert(h.0, page_page(page));
+            }
+            sealed.push((id, self.seal(&id, &rec)?));
+        }
+        let mut index = Vec::with_capacity(buckets.len());
+        for (b, bucket) in &buckets {
+            index.push((*b, self.seal_bucket(*b, bucket)?));
+        }
+        let file = self.file.clone();
+        let err = |e| db_error(&file, e);
+        self.end_read()?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let written = (|| {
+            self.conn.execute_batch("DELETE FROM pages; DELETE FROM idx;").map_err(err)?;
+            let mut insert = self.conn.prepare("INSERT INTO pages (id, v) VALUES (?1, ?2)").map_err(err)?;
+            for (id, v) in &sealed {
+                insert.execute(params![&id[..], v]).map_err(err)?;
+            }
+            let mut insert = self.conn.prepare("INSERT INTO idx (b, v) VALUES (?1, ?2)").map_err(err)?;
+            for (b, v) in &index {
+                insert.execute(params![b, v]).map_err(err)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        self.generation =
+            self.conn.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
+        self.end_write(tree)
+    }
+
+    /// Writes the pages that `changed` nodes were and are in, their index entries, and the
+    /// `sn`, in one transaction. Every such page must have been read (`loaded`) before the
+    /// change: it is written whole from the tree.
+    fn write_back(&mut self, tree: &Tree, changed: Vec<NodeHandle>, loaded: impl Fn(Page) -> bool) -> Result<()> {
+        let mut dirty = HashSet::new();
+        let mut gone = Vec::new();
+        let mut moves = Vec::with_capacity(changed.len());
+        for h in changed {
+            let before = self.lookup(h)?;
+            let now = tree.page_of(h);
+            dirty.extend(before);
+            dirty.extend(now);
+            if now.is_none() {
+                gone.push(Page::Children(h));
+            }
+            moves.push((h, now));
+        }
+        if let Some(p) = dirty.iter().find(|&&p| !loaded(p)) {
+            return Err(Error::Internal(format!("node cache: a page changed that was not read ({p:?})")));
+        }
+        let mut rows = Vec::with_capacity(dirty.len() + gone.len());
+        for &page in &dirty {
+            let id = self.page_id(page);
+            let rec = tree.page_record(page);
+            rows.push((id, if rec.is_empty() { None } else { Some(self.seal(&id, &rec)?) }));
+        }
+        for page in gone.into_iter().filter(|p| !dirty.contains(p)) {
+            rows.push((self.page_id(page), None));
+        }
+        let mut touched = HashSet::new();
+        for (h, now) in moves {
+            let b = self.bucket_of(h);
+            let bucket = self.bucket(b)?;
+            match now {
+                Some(p) => bucket.insert(h.0, page_page(p)),
+                None => bucket.remove(&h.0),
+            };
+            touched.insert(b);
+        }
+        let mut index = Vec::with_capacity(touched.len());
+        for b in touched {
+            index.push((b, self.seal_bucket(b, &self.buckets[&b])?));
+        }
+        if !self.begin_write()? {
             return Ok(());
         }
-        {
-            let mut upsert = tx
-                .prepare("INSERT INTO nodes (id, v) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET v = excluded.v")
+        let file = self.file.clone();
+        let err = |e| db_error(&file, e);
+        let written = (|| {
+            let mut upsert = self
+                .conn
+                .prepare("INSERT INTO pages (id, v) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET v = excluded.v")
                 .map_err(err)?;
-            let mut delete = tx.prepare("DELETE FROM nodes WHERE id = ?1").map_err(err)?;
+            let mut delete = self.conn.prepare("DELETE FROM pages WHERE id = ?1").map_err(err)?;
             for (id, v) in &rows {
                 match v {
-                    Some(v) => upsert.execute(params![id, v]).map_err(err)?,
-                    None => delete.execute(params![id]).map_err(err)?,
+                    Some(v) => upsert.execute(params![&id[..], v]).map_err(err)?,
+                    None => delete.execute(params![&id[..]]).map_err(err)?,
                 };
             }
+            let mut upsert = self.conn.prepare("INSERT OR REPLACE INTO idx (b, v) VALUES (?1, ?2)").map_err(err)?;
+            for (b, v) in &index {
+                upsert.execute(params![b, v]).map_err(err)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
         }
-        tx.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (0, ?1)", params![meta]).map_err(err)?;
-        tx.execute("UPDATE header SET generation = generation + 1 WHERE k = 0", []).map_err(err)?;
-        tx.commit().map_err(err)?;
-        self.generation = generation + 1;
+        self.end_write(tree)?;
+        // Read again in a new transaction: the buckets kept are this write's.
+        self.conn.execute_batch("BEGIN").map_err(err)?;
+        self.reading = true;
         Ok(())
     }
 }

@@ -27,6 +27,7 @@ pub(crate) use fetch::fetch_tree;
 pub(crate) use keyring::{handle_auth, Keyring};
 pub(crate) use keys::KeyManager;
 pub use node::{Node, NodeKind, RawNode};
+pub use snapshot::Page;
 
 /// Duplicate names in one folder: each name with the nodes that carry it.
 pub type Duplicates = Vec<(String, Vec<NodeHandle>)>;

@@ -1,62 +1,66 @@
-//! A tree taken apart into records and put back together, for a store that keeps it between
-//! runs (tuatara-core's node cache): one record per node (the tree's own decrypted view of it,
-//! with what the tree knows beside it: a sealed node's wrapped key, its public handle, its
-//! sharees), one record for the rest (`sn`, share keys, the folder link's root). The records
-//! hold node names and keys in clear: the store must encrypt them.
+//! A tree taken apart into pages and put back together, for a store that keeps it between runs
+//! (tuatara-core's node cache).
+//!
+//! A page holds the records of one folder's children ([`Page::Children`]), or of the nodes at
+//! the top ([`Page::Top`]: the roots, the roots of incoming shares). One more record holds the
+//! rest (`sn`, share keys). A store can so give back only the folders a command needs: a tree
+//! built from some pages answers for those folders exactly as the whole tree would, and
+//! [`Tree::add_page`] adds more as they are needed. Each record is the tree's own decrypted view
+//! of a node, with what the tree knows beside it (a sealed node's wrapped key, its public handle,
+//! its sharees), in a compact binary form (postcard). The records hold node names and keys in
+//! clear: the store must encrypt them.
 //!
 //! Rebuilding from records needs no key unwrapping nor attribute decryption, which is what
 //! makes a warm start fast. Which nodes changed since the last write is tracked on request
-//! ([`Tree::track_changes`]), so a store writes only those.
+//! ([`Tree::track_changes`]), so a store rewrites only their pages.
 
-use std::collections::BTreeSet;
-
-use mega_proto::{b64, Key128, NodeHandle, UserHandle};
+use mega_proto::{Key128, NodeHandle, UserHandle};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::node::KeyBytes;
 use super::{KeyManager, Node, NodeKind, Sealed, Tree};
 use crate::error::{Error, Result};
 
 /// The version of the record format; records of another version are not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
-/// One node's record.
-#[derive(Serialize, Deserialize, Default)]
-struct NodeRecord {
-    h: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    p: Option<String>,
-    t: u8,
-    d: bool,
-    o: String,
-    ts: i64,
-    s: u64,
-    n: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    x: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    fa: Option<String>,
-    /// The node key, b64.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    k: String,
-    /// A sealed node's wrapped key and encrypted attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sealed: Option<(String, String)>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    ph: Option<String>,
-    /// The root of an incoming share.
-    #[serde(default)]
-    sr: bool,
-    /// Shared out, with these sharees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    os: Option<BTreeSet<String>>,
+/// Where a node's record is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Page {
+    /// The roots (cloud drive, inbox, rubbish bin), the roots of incoming shares, the root of a
+    /// folder link, and nodes without a parent.
+    Top,
+    /// The children of a node.
+    Children(NodeHandle),
 }
 
-impl Drop for NodeRecord {
-    fn drop(&mut self) {
-        self.k.zeroize();
-    }
+/// One node's record.
+#[derive(Serialize, Deserialize)]
+struct NodeRecord<'a> {
+    h: [u8; 6],
+    p: Option<[u8; 6]>,
+    t: u8,
+    d: bool,
+    o: [u8; 8],
+    ts: i64,
+    s: u64,
+    n: &'a str,
+    #[serde(borrow)]
+    x: Option<&'a str>,
+    #[serde(borrow)]
+    fa: Option<&'a str>,
+    /// The node key (empty when the node is sealed).
+    k: &'a [u8],
+    /// A sealed node's wrapped key and encrypted attributes.
+    #[serde(borrow)]
+    sealed: Option<(&'a str, &'a str)>,
+    ph: Option<[u8; 6]>,
+    /// The root of an incoming share.
+    sr: bool,
+    /// Shared out, with these sharees.
+    #[serde(borrow)]
+    os: Option<Vec<&'a str>>,
 }
 
 /// The record of everything else.
@@ -64,18 +68,16 @@ impl Drop for NodeRecord {
 struct MetaRecord {
     v: u32,
     sn: String,
-    #[serde(default)]
-    link_root: Option<String>,
-    /// Share keys by share root, b64.
-    #[serde(default)]
-    shares: Vec<(String, String)>,
+    link_root: Option<[u8; 6]>,
+    /// Share keys by share root.
+    shares: Vec<([u8; 6], [u8; 16])>,
     /// Whether the account's `^!keys` was read with the tree (read again on rebuilding).
-    #[serde(default)]
     key_manager: bool,
 }
 
 impl Drop for MetaRecord {
     fn drop(&mut self) {
+        use zeroize::Zeroize;
         for (_, k) in &mut self.shares {
             k.zeroize();
         }
@@ -94,10 +96,6 @@ fn wire_kind(kind: NodeKind) -> u8 {
 
 fn bad(what: &str) -> Error {
     Error::BadInput(format!("a node cache record is unreadable ({what})"))
-}
-
-fn handle(s: &str) -> Result<NodeHandle> {
-    NodeHandle::from_b64(s).map_err(|_| bad("handle"))
 }
 
 impl Tree {
@@ -119,37 +117,71 @@ impl Tree {
         }
     }
 
-    /// Every node, parents before children and children in their order: the order to write
-    /// records in so that [`crate::Session::tree_from_records`] rebuilds the same tree.
-    pub fn record_order(&self) -> Vec<NodeHandle> {
-        let mut out = Vec::with_capacity(self.len());
-        for top in self.nodes().filter(|n| n.parent.is_none_or(|p| !self.index.contains_key(&p))) {
-            out.extend(self.subtree(top.handle));
-        }
+    /// The page a node's record belongs in; `None` for a node not in the tree.
+    pub fn page_of(&self, h: NodeHandle) -> Option<Page> {
+        let n = self.get(h)?;
+        let top = !matches!(n.kind, NodeKind::File | NodeKind::Folder)
+            || self.link_root == Some(h)
+            || self.shares.contains(&h);
+        Some(match n.parent {
+            Some(p) if !top => Page::Children(p),
+            _ => Page::Top,
+        })
+    }
+
+    /// Every page that holds a node: the top, and each folder's children.
+    pub fn pages(&self) -> Vec<Page> {
+        let mut out = vec![Page::Top];
+        out.extend(self.children.iter().filter(|(_, kids)| !kids.is_empty()).map(|(&p, _)| Page::Children(p)));
         out
     }
 
-    /// A node's record (its name and key in clear: to be encrypted by whoever stores it).
-    pub fn node_record(&self, h: NodeHandle) -> Option<Zeroizing<Vec<u8>>> {
-        let n = self.get(h)?;
-        let rec = NodeRecord {
-            h: h.to_b64(),
-            p: n.parent.map(|p| p.to_b64()),
-            t: wire_kind(n.kind),
-            d: n.decrypted,
-            o: n.owner.to_b64(),
-            ts: n.ts,
-            s: n.size,
-            n: n.name.to_string(),
-            x: n.extra.as_deref().map(str::to_string),
-            fa: n.fa.as_deref().map(str::to_string),
-            k: n.key.get().map(b64::encode).unwrap_or_default(),
-            sealed: self.sealed.get(&h).map(|s| (s.k.to_string(), s.a.to_string())),
-            ph: self.links.get(&h).map(|p| p.to_b64()),
-            sr: self.shares.contains(&h),
-            os: self.out_shares.get(&h).cloned(),
-        };
-        Some(Zeroizing::new(serde_json::to_vec(&rec).unwrap_or_default()))
+    /// The nodes of a page, in the tree's order.
+    pub fn page_nodes(&self, page: Page) -> Vec<NodeHandle> {
+        match page {
+            Page::Top => self.nodes().map(|n| n.handle).filter(|&h| self.page_of(h) == Some(Page::Top)).collect(),
+            Page::Children(p) => {
+                self.children(p).map(|n| n.handle).filter(|&h| self.page_of(h) == Some(page)).collect()
+            }
+        }
+    }
+
+    /// A page's records (names and keys in clear: to be encrypted by whoever stores it); empty
+    /// when the page holds no node.
+    pub fn page_record(&self, page: Page) -> Zeroizing<Vec<u8>> {
+        let nodes = self.page_nodes(page);
+        let mut sharees: Vec<Option<Vec<&str>>> = Vec::with_capacity(nodes.len());
+        for h in &nodes {
+            sharees.push(self.out_shares.get(h).map(|s| s.iter().map(String::as_str).collect()));
+        }
+        let records: Vec<NodeRecord<'_>> = nodes
+            .iter()
+            .zip(sharees)
+            .filter_map(|(&h, os)| {
+                let n = self.get(h)?;
+                Some(NodeRecord {
+                    h: h.0,
+                    p: n.parent.map(|p| p.0),
+                    t: wire_kind(n.kind),
+                    d: n.decrypted,
+                    o: n.owner.0,
+                    ts: n.ts,
+                    s: n.size,
+                    n: &n.name,
+                    x: n.extra.as_deref(),
+                    fa: n.fa.as_deref(),
+                    k: n.key.get().unwrap_or_default(),
+                    sealed: self.sealed.get(&h).map(|s| (&*s.k, &*s.a)),
+                    ph: self.links.get(&h).map(|p| p.0),
+                    sr: self.shares.contains(&h),
+                    os,
+                })
+            })
+            .collect();
+        if records.is_empty() {
+            return Zeroizing::new(Vec::new());
+        }
+        Zeroizing::new(postcard::to_allocvec(&records).unwrap_or_default())
     }
 
     /// The record of what is not a node: the `sn`, the share keys learnt, the folder link's
@@ -158,76 +190,78 @@ impl Tree {
         let rec = MetaRecord {
             v: FORMAT,
             sn: self.sn.clone(),
-            link_root: self.link_root.map(|h| h.to_b64()),
-            shares: self.keyring.shares.iter().map(|(h, k)| (h.to_b64(), k.to_b64())).collect(),
+            link_root: self.link_root.map(|h| h.0),
+            shares: self.keyring.shares.iter().map(|(h, k)| (h.0, *k.as_bytes())).collect(),
             key_manager: !matches!(self.key_manager, KeyManager::NotRead),
         };
-        Zeroizing::new(serde_json::to_vec(&rec).unwrap_or_default())
+        Zeroizing::new(postcard::to_allocvec(&rec).unwrap_or_default())
     }
 
-    /// Puts one node record back.
-    fn add_record(&mut self, bytes: &[u8]) -> Result<()> {
-        let rec: NodeRecord = serde_json::from_slice(bytes).map_err(|_| bad("node"))?;
-        let h = handle(&rec.h)?;
-        let kind = NodeKind::from_wire(rec.t.into()).ok_or_else(|| bad("type"))?;
-        let key = Zeroizing::new(if rec.k.is_empty() {
-            Vec::new()
-        } else {
-            b64::decode_all(&rec.k, "key").map_err(|_| bad("key"))?
-        });
-        let node = Node {
-            handle: h,
-            parent: rec.p.as_deref().map(handle).transpose()?,
-            kind,
-            decrypted: rec.d,
-            owner: UserHandle::from_b64(&rec.o).map_err(|_| bad("owner"))?,
-            ts: rec.ts,
-            size: rec.s,
-            name: rec.n.as_str().into(),
-            extra: rec.x.as_deref().map(Into::into),
-            fa: rec.fa.as_deref().map(Into::into),
-            key: KeyBytes::new(&key),
-        };
-        self.add_opened(node, rec.sr);
-        if let Some((k, a)) = &rec.sealed {
-            self.sealed.insert(h, Sealed { k: k.as_str().into(), a: a.as_str().into() });
+    /// Puts a page's records back (what [`Tree::page_record`] gave); returns the nodes added.
+    /// Not counted as changes. Sealed nodes are tried again with the keys known now.
+    pub fn add_page(&mut self, bytes: &[u8]) -> Result<Vec<NodeHandle>> {
+        if bytes.is_empty() {
+            return Ok(Vec::new());
         }
-        if let Some(ph) = &rec.ph {
-            self.links.insert(h, handle(ph)?);
+        let records: Vec<NodeRecord<'_>> = postcard::from_bytes(bytes).map_err(|_| bad("page"))?;
+        let tracking = self.changed.take();
+        let mut added = Vec::with_capacity(records.len());
+        let mut sealed = false;
+        for rec in &records {
+            let h = NodeHandle(rec.h);
+            let kind = NodeKind::from_wire(rec.t.into()).ok_or_else(|| bad("type"))?;
+            let node = Node {
+                handle: h,
+                parent: rec.p.map(NodeHandle),
+                kind,
+                decrypted: rec.d,
+                owner: UserHandle(rec.o),
+                ts: rec.ts,
+                size: rec.s,
+                name: rec.n.into(),
+                extra: rec.x.map(Into::into),
+                fa: rec.fa.map(Into::into),
+                key: KeyBytes::new(rec.k),
+            };
+            self.add_opened(node, rec.sr);
+            if let Some((k, a)) = rec.sealed {
+                sealed = true;
+                self.sealed.insert(h, Sealed { k: k.into(), a: a.into() });
+            }
+            if let Some(ph) = rec.ph {
+                self.links.insert(h, NodeHandle(ph));
+            }
+            if let Some(os) = &rec.os {
+                self.out_shares.insert(h, os.iter().map(|s| s.to_string()).collect());
+            }
+            added.push(h);
         }
-        if let Some(os) = &rec.os {
-            self.out_shares.insert(h, os.clone());
+        if sealed && !self.keyring.shares.is_empty() {
+            self.unseal();
         }
-        Ok(())
+        self.changed = tracking;
+        Ok(added)
     }
 }
 
 impl crate::Session {
-    /// Rebuilds this account's tree from the records a store kept ([`Tree::meta_record`],
-    /// and [`Tree::node_record`] in [`Tree::record_order`]), at the `sn` they were written
-    /// at: follow the event channel from there ([`crate::Session::events`]). When the tree
-    /// had read the account's `^!keys`, the rebuilt one says it is to be read again
-    /// ([`Tree::key_manager_stale`], [`crate::Session::reread_key_manager`]). A record that
-    /// cannot be read is an error of kind [`crate::ErrorKind::BadInput`]: the store is not to
-    /// be trusted.
-    pub fn tree_from_records<I, R>(&self, meta: &[u8], nodes: I) -> Result<Tree>
-    where
-        I: IntoIterator<Item = Result<R>>,
-        R: AsRef<[u8]>,
-    {
-        let rec: MetaRecord = serde_json::from_slice(meta).map_err(|_| bad("meta"))?;
+    /// A tree holding no node yet, at the `sn` and with the share keys of a store's
+    /// [`Tree::meta_record`]: add the pages it needs ([`Tree::add_page`]), then follow the event
+    /// channel from there ([`crate::Session::events`]). When the tree had read the account's
+    /// `^!keys`, the new one says it is to be read again ([`Tree::key_manager_stale`],
+    /// [`crate::Session::reread_key_manager`]). A record that cannot be read is an error of kind
+    /// [`crate::ErrorKind::BadInput`]: the store is not to be trusted.
+    pub fn tree_from_meta(&self, meta: &[u8]) -> Result<Tree> {
+        let rec: MetaRecord = postcard::from_bytes(meta).map_err(|_| bad("meta"))?;
         if rec.v != FORMAT {
             return Err(bad("format version"));
         }
         let mut keyring = self.keyring();
         for (h, k) in &rec.shares {
-            keyring.shares.insert(handle(h)?, Key128::from_b64(k).map_err(|_| bad("share key"))?);
+            keyring.shares.insert(NodeHandle(*h), Key128::new(*k));
         }
         let mut tree = Tree::new(keyring);
-        for n in nodes {
-            tree.add_record(n?.as_ref())?;
-        }
-        tree.link_root = rec.link_root.as_deref().map(handle).transpose()?;
+        tree.link_root = rec.link_root.map(NodeHandle);
         tree.sn = rec.sn.clone();
         tree.key_manager_stale = rec.key_manager;
         Ok(tree)
@@ -250,9 +284,10 @@ mod tests {
     use super::*;
     use crate::tree::{Keyring, RawNode};
     use mega_proto::attr::Attributes;
+    use mega_proto::b64;
 
     #[test]
-    fn records_rebuild_the_same_tree_and_changes_are_tracked() {
+    fn pages_rebuild_the_same_tree_and_changes_are_tracked() {
         let me = UserHandle([1; 8]);
         let master = Key128::new([2; 16]);
         let mut tree = Tree::new(Keyring { user: Some(me), master: Some(master.clone()), ..Keyring::default() });
@@ -270,19 +305,50 @@ mod tests {
             a: Some(a),
             ..RawNode::default()
         });
+        // A node no key opens yet.
+        let sealed = NodeHandle([5; 6]);
+        tree.add_raw(&RawNode {
+            h: sealed.to_b64(),
+            p: Some(folder.to_b64()),
+            t: 0,
+            k: Some("AAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA".into()),
+            a: Some("AAAA".into()),
+            ..RawNode::default()
+        });
         tree.set_public_handle(folder, Some(NodeHandle([7; 6])));
+        tree.add_sharee(folder, "EXP");
         tree.set_sn("abc".into());
+        assert_eq!(tree.page_of(root), Some(Page::Top));
+        assert_eq!(tree.page_of(folder), Some(Page::Children(root)));
+        let mut pages = tree.pages();
+        pages.sort();
+        let mut want = vec![Page::Top, Page::Children(root), Page::Children(folder)];
+        want.sort();
+        assert_eq!(pages, want);
         tree.track_changes();
+
+        // From the top down, one page at a time: what is loaded answers as the whole tree.
         let mut rebuilt = Tree::new(Keyring { user: Some(me), master: Some(master), ..Keyring::default() });
-        for h in tree.record_order() {
-            rebuilt.add_record(&tree.node_record(h).unwrap()).unwrap();
-        }
+        rebuilt.track_changes();
+        assert_eq!(rebuilt.add_page(&tree.page_record(Page::Top)).unwrap(), vec![root]);
+        assert_eq!(rebuilt.resolve("/docs"), None);
+        rebuilt.add_page(&tree.page_record(Page::Children(root))).unwrap();
         assert_eq!(rebuilt.resolve("/docs"), Some(folder));
+        assert_eq!(rebuilt.children(folder).count(), 0);
+        rebuilt.add_page(&tree.page_record(Page::Children(folder))).unwrap();
         assert_eq!(rebuilt.get(folder).unwrap().key(), tree.get(folder).unwrap().key());
         assert_eq!(rebuilt.public_handle(folder), Some(NodeHandle([7; 6])));
+        assert!(rebuilt.is_shared_out(folder));
+        assert!(!rebuilt.get(sealed).unwrap().is_decrypted());
+        assert_eq!(rebuilt.page_record(Page::Children(folder)), tree.page_record(Page::Children(folder)));
+        assert!(rebuilt.take_changes().is_empty(), "loading is no change");
+
         assert!(tree.take_changes().is_empty());
         tree.remove_subtree(folder);
-        assert_eq!(tree.take_changes(), vec![folder]);
-        assert!(rebuilt.add_record(b"{}").is_err());
+        let mut changed = tree.take_changes();
+        changed.sort();
+        assert_eq!(changed, vec![sealed, folder]);
+        assert!(rebuilt.add_page(b"\x01").is_err());
+        assert!(tree.page_record(Page::Children(folder)).is_empty());
     }
 }

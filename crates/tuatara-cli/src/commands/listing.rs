@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::cli::LsArgs;
 use crate::error::Result;
 use crate::output::{size, time};
-use crate::remote::{path_of, App, Source};
+use crate::remote::{path_of, App, Scope, Source};
 
 /// One listed node.
 struct Entry {
@@ -115,7 +115,8 @@ fn text_line(tree: &Tree, n: &Node, shown: &str, long: bool) -> String {
 /// `ls` / `lsd`. `//shares` lists the incoming shares (with `-R`, what is in them too).
 pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()> {
     if args.path.as_deref().map(|p| p.trim_end_matches('/')) == Some("//shares") {
-        let (_, tree) = app.drive().await?;
+        let scope = if args.recursive || args.long || app.out.json { Scope::Subtree } else { Scope::Children };
+        let (_, tree) = app.drive_at("//shares", scope).await?;
         let mut shares: Vec<&Node> = tree.incoming_shares().iter().filter_map(|&h| tree.get(h)).collect();
         shares.sort_by(|a, b| a.name().cmp(b.name()));
         let (mut text, mut all) = (Vec::new(), Vec::new());
@@ -132,7 +133,10 @@ pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()
         app.out.emit(&text, &Value::Array(all));
         return Ok(());
     }
-    let source = app.open(args.path.as_deref().unwrap_or("/")).await?;
+    // Folder sizes (long and JSON forms) and -R read below the folder; a plain listing reads
+    // its children only.
+    let scope = if args.long || args.recursive || app.out.json { Scope::Subtree } else { Scope::Children };
+    let source = app.open(args.path.as_deref().unwrap_or("/"), scope).await?;
     match &source {
         Source::File(f) => {
             let entries: Vec<Entry> = if folders_only { Vec::new() } else { vec![Entry::of_file(f)] };
@@ -163,7 +167,7 @@ pub(crate) async fn ls(app: &App, args: LsArgs, folders_only: bool) -> Result<()
 
 /// `tree`.
 pub(crate) async fn tree(app: &App, path: Option<String>) -> Result<()> {
-    let source = app.open(path.as_deref().unwrap_or("/")).await?;
+    let source = app.open(path.as_deref().unwrap_or("/"), Scope::Subtree).await?;
     let Source::Tree { tree, node, .. } = source else {
         let Source::File(f) = source else { unreachable!("two variants") };
         app.out.emit(std::slice::from_ref(&f.name), &json!({"name": f.name, "type": "file", "size": f.size}));
@@ -198,7 +202,7 @@ fn nested(tree: &Tree, h: NodeHandle) -> Value {
 
 /// `find PATTERN [--in PATH]`.
 pub(crate) async fn find(app: &App, pattern: &str, within: Option<String>) -> Result<()> {
-    let source = app.open(within.as_deref().unwrap_or("/")).await?;
+    let source = app.open(within.as_deref().unwrap_or("/"), Scope::Subtree).await?;
     let found: Vec<Entry> = match &source {
         Source::File(f) => {
             if mega_api::tree::glob_match(pattern, &f.name) {

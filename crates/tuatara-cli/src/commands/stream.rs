@@ -8,7 +8,7 @@ use tuatara_core::serve::{self, ServeOptions, Server, Target};
 use crate::cli::{CatArgs, ServeHttpArgs};
 use crate::error::{Failure, Result};
 use crate::output::{self, Out};
-use crate::remote::{is_link, resolve, App};
+use crate::remote::{is_link, resolve, App, Scope};
 
 /// The target a remote argument names, and an engine to stream it with (holding the session
 /// for the own drive's files). Quota waits and retries are noted on stderr.
@@ -24,7 +24,7 @@ async fn open(app: &App, arg: &str) -> Result<(Target, Engine)> {
         })?;
         (target, None)
     } else {
-        let (session, tree) = app.drive().await?;
+        let (session, tree) = app.drive_at(arg, Scope::Children).await?;
         let node = resolve(&tree, arg)?;
         (Target::own(tree, node)?, Some(session))
     };

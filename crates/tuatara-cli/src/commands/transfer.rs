@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::cli::{CopyArgs, GetArgs, PutArgs, TransferOpts};
 use crate::error::{Failure, Result};
 use crate::output;
-use crate::remote::{is_link, resolve, App};
+use crate::remote::{is_link, resolve, App, Scope};
 use crate::transfers::absolute;
 
 /// What `get` fetches.
@@ -50,7 +50,12 @@ pub(crate) async fn get(app: &App, args: GetArgs) -> Result<()> {
             wanted.push(Wanted::Link(Box::new(link), s.clone()));
         } else {
             if drive.is_none() {
-                drive = Some(app.drive().await?);
+                // One path reads what is below it; several, the whole tree.
+                let own: Vec<&String> = sources.iter().filter(|s| !is_link(s)).collect();
+                drive = Some(match own.as_slice() {
+                    [only] => app.drive_at(only, Scope::Subtree).await?,
+                    _ => app.drive().await?,
+                });
             }
             let (_, tree) = drive.as_ref().expect("just fetched");
             wanted.push(Wanted::Node(resolve(tree, s)?, s.clone()));
