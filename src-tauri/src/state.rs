@@ -170,7 +170,16 @@ impl AppState {
         demo: bool,
         remember: bool,
     ) -> IpcResult<Account> {
-        let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await?));
+        // From the node cache, caught up (fetched whole and written when there is none); the
+        // event channel's follower keeps the cache current.
+        // A demo drive's server and account are new at each start: nothing to keep.
+        let cached = if demo {
+            tuatara_core::cache::CachedTree::uncached(&session).await?
+        } else {
+            tuatara_core::cache::CachedTree::open(&self.dirs, &session).await?
+        };
+        let (tree, cache) = cached.into_followed(&session).await?;
+        let tree = Arc::new(tokio::sync::Mutex::new(tree));
         let me = session.whoami().await?;
         let settings = self.settings();
         let config = settings.engine_config(self.dirs.journal());
@@ -205,7 +214,7 @@ impl AppState {
         for e in damaged {
             log::warn!("a journal entry could not be resumed: {e}");
         }
-        tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone())));
+        tasks.push(tokio::spawn(follow_events(app.clone(), session.clone(), tree.clone(), cache)));
         tasks.push(tokio::spawn(recheck_received(app.clone(), session.client().clone())));
         // The watches of an earlier sign-in let go before these take them.
         let old = self.signed.read().await.clone();
@@ -315,9 +324,14 @@ async fn recheck_received<R: Runtime>(app: AppHandle<R>, client: Client) {
 
 /// Follows the session's event channel (`tuatara_core::changes`) and tells the windows which
 /// folders changed. An expired session signs out and sends `session://expired`.
-async fn follow_events<R: Runtime>(app: AppHandle<R>, session: Session, tree: Arc<tokio::sync::Mutex<Tree>>) {
+async fn follow_events<R: Runtime>(
+    app: AppHandle<R>,
+    session: Session,
+    tree: Arc<tokio::sync::Mutex<Tree>>,
+    cache: Option<tuatara_core::cache::Writer>,
+) {
     let windows = app.clone();
-    tuatara_core::changes::follow(session, tree, move |folders| {
+    tuatara_core::changes::follow(session, tree, cache, move |folders| {
         let folders = folders.into_iter().map(|h| h.to_b64()).collect();
         let _ = windows.emit("tree://changed", TreeChanged { folders });
     })

@@ -33,6 +33,10 @@ pub(crate) struct Cli {
     /// The key of a link given without it.
     #[arg(long, global = true, value_name = "KEY")]
     pub(crate) link_key: Option<String>,
+    /// Fetch the whole file tree for this command instead of starting from the node cache
+    /// (which is then neither read nor written).
+    #[arg(long, global = true)]
+    pub(crate) no_cache: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -140,6 +140,7 @@ async fn run(cli: Cli) -> Result<()> {
         out: Out { json: cli.json, quiet: cli.quiet },
         link_password: cli.link_password,
         link_key: cli.link_key,
+        no_cache: cli.no_cache,
     };
     match cli.command {
         Command::Login(args) => account::login(&app, args).await,

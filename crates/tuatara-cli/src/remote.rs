@@ -22,6 +22,8 @@ pub(crate) struct App {
     pub(crate) out: Out,
     pub(crate) link_password: Option<String>,
     pub(crate) link_key: Option<String>,
+    /// `--no-cache`: fetch the whole tree.
+    pub(crate) no_cache: bool,
 }
 
 /// Does this argument name a link rather than a path?
@@ -68,15 +70,22 @@ impl App {
     pub(crate) async fn drive(&self) -> Result<(Session, Tree)> {
         let session = self.session().await?;
         let spinner = self.out.spinner("reading the file tree");
-        let tree = tuatara_core::cache::load_tree(&self.dirs, &session).await;
+        let tree = if self.no_cache {
+            session.fetch_tree().await.map_err(Into::into)
+        } else {
+            tuatara_core::cache::load_tree(&self.dirs, &session).await.map(|(tree, _)| tree)
+        };
         spinner.finish_and_clear();
-        Ok((session, tree?.0))
+        Ok((session, tree?))
     }
 
     /// The session and as much of its tree as a command on `path` needs: the nodes on the way
     /// to it and its children, and with [`Scope::Subtree`] everything below it. Read from the
     /// node cache, caught up; not the whole tree (see [`tuatara_core::cache`]).
     pub(crate) async fn drive_at(&self, path: &str, scope: Scope) -> Result<(Session, Tree)> {
+        if self.no_cache {
+            return self.drive().await;
+        }
         let session = self.session().await?;
         let spinner = self.out.spinner("reading the file tree");
         let tree = async {

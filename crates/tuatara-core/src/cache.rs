@@ -122,6 +122,12 @@ pub struct CachedTree {
 }
 
 impl CachedTree {
+    /// The whole tree fetched, with no cache read nor written (an account that is not to be
+    /// kept, such as a demo drive's).
+    pub async fn uncached(session: &Session) -> Result<CachedTree> {
+        Self::fetched(None, session).await
+    }
+
     /// The tree of the cache's top page, caught up with the event channel (the cache written);
     /// or the whole tree fetched when there is no usable cache (the cache written).
     pub async fn open(dirs: &Dirs, session: &Session) -> Result<CachedTree> {
@@ -195,9 +201,23 @@ impl CachedTree {
         if let Some(s) = store.as_mut() {
             if let Err(e) = s.write_all(&tree) {
                 tracing::warn!("the node cache could not be written: {e}");
+                store = None;
             }
         }
-        Ok(CachedTree { tree, store: None, loaded: HashSet::new(), complete: true, origin: Origin::Fetched })
+        Ok(CachedTree { tree, store, loaded: HashSet::new(), complete: true, origin: Origin::Fetched })
+    }
+
+    /// The whole tree and what keeps its cache current as it changes (for a process that
+    /// follows the event channel; `None` when the cache cannot be written).
+    pub async fn into_followed(mut self, session: &Session) -> Result<(Tree, Option<Writer>)> {
+        self.load_all(session).await?;
+        let writer = self.store.take().map(|mut store| {
+            let _ = store.end_read();
+            Writer { store }
+        });
+        let mut tree = self.tree;
+        tree.track_changes();
+        Ok((tree, writer))
     }
 
     /// Where the tree came from.
@@ -212,6 +232,13 @@ impl CachedTree {
 
     /// The tree as far as it was read (the cache is let go).
     pub fn into_tree(self) -> Tree {
+        tracing::debug!(
+            nodes = self.tree.len(),
+            pages = self.loaded.len(),
+            whole = self.complete,
+            origin = ?self.origin,
+            "the tree as read from the node cache"
+        );
         self.tree
     }
 
@@ -297,7 +324,7 @@ impl CachedTree {
             return Ok(());
         }
         let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
-        let skip: HashSet<[u8; 16]> = self.loaded.iter().map(|&p| store.page_id(p)).collect();
+        let skip: HashSet<[u8; 16]> = self.loaded.iter().map(|&p| store.keys.page_id(p)).collect();
         let tree = &mut self.tree;
         store
             .read_pages(&skip, |bytes| tree.add_page(bytes).map(|_| ()).map_err(|e| Error::Internal(e.to_string())))?;
@@ -316,7 +343,7 @@ impl CachedTree {
             session.apply_batch(&mut self.tree, &batch).await?;
             let changed = self.tree.take_changes();
             let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
-            store.write_back(&self.tree, changed, |p| self.complete || self.loaded.contains(&p))?;
+            store.write_back(&self.tree, changed, self.complete, |p| self.complete || self.loaded.contains(&p))?;
         }
         Ok(true)
     }
@@ -354,7 +381,9 @@ impl CachedTree {
                 }
                 ActionPacket::Removed { handle, .. } => {
                     self.load_home(*handle)?;
-                    self.load_subtree_now(*handle)?;
+                    if self.tree.get(*handle).is_some_and(|n| n.is_container()) {
+                        self.load_subtree_now(*handle)?;
+                    }
                 }
                 ActionPacket::Attributes { handle, .. }
                 | ActionPacket::FileAttributes { handle, .. }
@@ -376,6 +405,37 @@ impl CachedTree {
     }
 }
 
+/// Keeps an account's cache current with a whole tree that follows the event channel
+/// ([`crate::changes::follow`]).
+pub struct Writer {
+    store: Store,
+}
+
+impl Writer {
+    /// Writes what changed in the tree since the last write (its pages, their index entries and
+    /// the `sn`), in one transaction.
+    pub fn write(&mut self, tree: &mut Tree) -> Result<()> {
+        tree.track_changes();
+        let changed = tree.take_changes();
+        let done = self.store.write_back(tree, changed, true, |_| true);
+        self.store.end_read()?;
+        done
+    }
+
+    /// Replaces the cache with this tree (after it was fetched again).
+    pub fn rewrite(&mut self, tree: &mut Tree) -> Result<()> {
+        tree.track_changes();
+        tree.take_changes();
+        self.store.write_all(tree)
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("file", &self.store.file).finish_non_exhaustive()
+    }
+}
+
 impl Error {
     fn is_session_expired(&self) -> bool {
         matches!(self, Error::Api(e) if e.kind() == mega_api::ErrorKind::SessionExpired)
@@ -389,14 +449,85 @@ type Bucket = HashMap<[u8; 6], Option<[u8; 6]>>;
 struct Store {
     conn: Connection,
     file: PathBuf,
-    seal: Aes256Gcm,
-    ids: Zeroizing<[u8; 32]>,
+    keys: Keys,
     /// The write generation this process last read or wrote.
     generation: i64,
     /// A read transaction is open.
     reading: bool,
     /// The index buckets read so far.
     buckets: HashMap<u16, Bucket>,
+}
+
+/// The keys of an account's cache file (shared with the thread that seals pages).
+struct Keys {
+    seal: Aes256Gcm,
+    ids: Zeroizing<[u8; 32]>,
+}
+
+impl Keys {
+    fn seal(&self, id: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE];
+        OsRng.fill_bytes(&mut nonce);
+        let ct = self
+            .seal
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: id })
+            .map_err(|_| Error::Internal("a node cache record could not be sealed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    fn open_sealed(&self, id: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let fail = || Error::Internal("a node cache record does not open (damaged, or another account's)".into());
+        if sealed.len() < NONCE {
+            return Err(fail());
+        }
+        let (nonce, ct) = sealed.split_at(NONCE);
+        self.seal
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: id })
+            .map(Zeroizing::new)
+            .map_err(|_| fail())
+    }
+
+    fn keyed(&self, what: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.ids.as_ref()).expect("HMAC takes any key length");
+        mac.update(what);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The row id of a page: a keyed hash of its folder's handle.
+    fn page_id(&self, page: Page) -> [u8; 16] {
+        let full = match page {
+            Page::Top => self.keyed(b"top"),
+            Page::Children(h) => self.keyed(&[b"p".as_slice(), &h.0].concat()),
+        };
+        full[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// The index bucket of a node: its handle mixed with a secret (handles are the server's
+    /// random numbers; a bucket's number tells nothing of what is in it).
+    fn bucket_of(&self, h: NodeHandle) -> u16 {
+        let mut x = [0u8; 8];
+        x[..6].copy_from_slice(&h.0);
+        let salt = u64::from_le_bytes(self.ids[..8].try_into().expect("8 of 32 bytes"));
+        let mixed = (u64::from_le_bytes(x) ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ((mixed >> 40) % u64::from(BUCKETS)) as u16
+    }
+
+    fn bucket_aad(b: u16) -> [u8; 3] {
+        let [x, y] = b.to_le_bytes();
+        [b'i', x, y]
+    }
+
+    fn seal_bucket<'a>(
+        &self,
+        b: u16,
+        entries: impl Iterator<Item = (&'a [u8; 6], &'a Option<[u8; 6]>)>,
+    ) -> Result<Vec<u8>> {
+        let entries: Vec<(&[u8; 6], &Option<[u8; 6]>)> = entries.collect();
+        let plain = Zeroizing::new(postcard::to_allocvec(&entries).unwrap_or_default());
+        self.seal(&Keys::bucket_aad(b), &plain)
+    }
 }
 
 fn db_error(file: &Path, e: rusqlite::Error) -> Error {
@@ -460,7 +591,7 @@ impl Store {
             "CREATE TABLE IF NOT EXISTS header (k INTEGER PRIMARY KEY CHECK (k = 0), version INTEGER NOT NULL,
                  check_value BLOB NOT NULL, generation INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 0), v BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS pages (id BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS pages (id BLOB NOT NULL UNIQUE, v BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS idx (b INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         )
         .map_err(err)?;
@@ -469,8 +600,7 @@ impl Store {
         let mut store = Store {
             conn,
             file: file.to_path_buf(),
-            seal,
-            ids: session.local_key(ID_LABEL),
+            keys: Keys { seal, ids: session.local_key(ID_LABEL) },
             generation: 0,
             reading: false,
             buckets: HashMap::new(),
@@ -484,7 +614,7 @@ impl Store {
             .map_err(err)?;
         match header {
             None => {
-                let check = store.seal(b"check", CHECK)?;
+                let check = store.keys.seal(b"check", CHECK)?;
                 store
                     .conn
                     .execute(
@@ -494,7 +624,7 @@ impl Store {
                     .map_err(err)?;
             }
             Some((VERSION, check, generation)) => {
-                if store.open_sealed(b"check", &check).ok().as_deref().map(|v| &v[..]) != Some(CHECK) {
+                if store.keys.open_sealed(b"check", &check).ok().as_deref().map(|v| &v[..]) != Some(CHECK) {
                     return Err(Error::Internal("the node cache belongs to another account".into()));
                 }
                 store.generation = generation;
@@ -502,56 +632,6 @@ impl Store {
             Some((v, ..)) => return Err(Error::Internal(format!("the node cache has format {v}, not {VERSION}"))),
         }
         Ok(store)
-    }
-
-    fn seal(&self, id: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
-        let mut nonce = [0u8; NONCE];
-        OsRng.fill_bytes(&mut nonce);
-        let ct = self
-            .seal
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: id })
-            .map_err(|_| Error::Internal("a node cache record could not be sealed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        Ok(out)
-    }
-
-    fn open_sealed(&self, id: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let fail = || Error::Internal("a node cache record does not open (damaged, or another account's)".into());
-        if sealed.len() < NONCE {
-            return Err(fail());
-        }
-        let (nonce, ct) = sealed.split_at(NONCE);
-        self.seal
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: id })
-            .map(Zeroizing::new)
-            .map_err(|_| fail())
-    }
-
-    fn keyed(&self, what: &[u8]) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.ids.as_ref()).expect("HMAC takes any key length");
-        mac.update(what);
-        mac.finalize().into_bytes().into()
-    }
-
-    /// The row id of a page: a keyed hash of its folder's handle.
-    fn page_id(&self, page: Page) -> [u8; 16] {
-        let full = match page {
-            Page::Top => self.keyed(b"top"),
-            Page::Children(h) => self.keyed(&[b"p".as_slice(), &h.0].concat()),
-        };
-        full[..16].try_into().expect("16 of 32 bytes")
-    }
-
-    /// The index bucket of a node.
-    fn bucket_of(&self, h: NodeHandle) -> u16 {
-        let full = self.keyed(&[b"i".as_slice(), &h.0].concat());
-        u16::from_le_bytes([full[0], full[1]]) % BUCKETS
-    }
-
-    fn bucket_aad(b: u16) -> [u8; 3] {
-        let [x, y] = b.to_le_bytes();
-        [b'i', x, y]
     }
 
     /// Starts a read transaction (ending one that is open): what is read next is one write.
@@ -578,17 +658,17 @@ impl Store {
         let meta: Option<Vec<u8>> =
             self.conn.query_row("SELECT v FROM meta WHERE k = 0", [], |r| r.get(0)).optional().map_err(err)?;
         self.generation = generation;
-        meta.map(|m| self.open_sealed(b"meta", &m)).transpose()
+        meta.map(|m| self.keys.open_sealed(b"meta", &m)).transpose()
     }
 
     fn read_page(&mut self, page: Page) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let id = self.page_id(page);
+        let id = self.keys.page_id(page);
         let v: Option<Vec<u8>> = self
             .conn
             .query_row("SELECT v FROM pages WHERE id = ?1", [&id[..]], |r| r.get(0))
             .optional()
             .map_err(|e| db_error(&self.file, e))?;
-        v.map(|v| self.open_sealed(&id, &v)).transpose()
+        v.map(|v| self.keys.open_sealed(&id, &v)).transpose()
     }
 
     /// Every page but those in `skip`, opened one at a time.
@@ -602,7 +682,7 @@ impl Store {
                 continue;
             }
             let v = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(err)?;
-            each(&self.open_sealed(id, v)?)?;
+            each(&self.keys.open_sealed(id, v)?)?;
         }
         Ok(())
     }
@@ -617,7 +697,7 @@ impl Store {
             let bucket = match v {
                 None => Bucket::new(),
                 Some(v) => {
-                    let plain = self.open_sealed(&Self::bucket_aad(b), &v)?;
+                    let plain = self.keys.open_sealed(&Keys::bucket_aad(b), &v)?;
                     let entries: Vec<([u8; 6], Option<[u8; 6]>)> = postcard::from_bytes(&plain)
                         .map_err(|_| Error::Internal("a node cache index bucket is unreadable".into()))?;
                     entries.into_iter().collect()
@@ -630,26 +710,22 @@ impl Store {
 
     /// The page a node is in, as cached.
     fn lookup(&mut self, h: NodeHandle) -> Result<Option<Page>> {
-        let b = self.bucket_of(h);
+        let b = self.keys.bucket_of(h);
         Ok(self.bucket(b)?.get(&h.0).map(|p| p.map_or(Page::Top, |p| Page::Children(NodeHandle(p)))))
     }
 
-    fn seal_bucket(&self, b: u16, bucket: &Bucket) -> Result<Vec<u8>> {
-        let entries: Vec<(&[u8; 6], &Option<[u8; 6]>)> = bucket.iter().collect();
-        let plain = Zeroizing::new(postcard::to_allocvec(&entries).unwrap_or_default());
-        self.seal(&Self::bucket_aad(b), &plain)
-    }
-
     /// Starts a write; `Ok(false)` (nothing started) when another process wrote the cache since
-    /// this one read it: it then holds that process's tree, as current as this one's.
-    fn begin_write(&mut self) -> Result<bool> {
+    /// this one read it: it then holds that process's tree, as current as this one's. With
+    /// `force` (a whole tree: its pages are right whatever the other wrote, and an older `sn`
+    /// only makes the next start apply some packets again) it is written all the same.
+    fn begin_write(&mut self, force: bool) -> Result<bool> {
         let file = self.file.clone();
         let err = |e| db_error(&file, e);
         self.end_read()?;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
         let generation: i64 =
             self.conn.query_row("SELECT generation FROM header WHERE k = 0", [], |r| r.get(0)).map_err(err)?;
-        if generation != self.generation {
+        if generation != self.generation && !force {
             tracing::debug!(
                 "the node cache was written by another process meanwhile; this one's changes are not written"
             );
@@ -662,7 +738,7 @@ impl Store {
     fn end_write(&mut self, tree: &Tree) -> Result<()> {
         let file = self.file.clone();
         let err = |e| db_error(&file, e);
-        let meta = self.seal(b"meta", &tree.meta_record())?;
+        let meta = self.keys.seal(b"meta", &tree.meta_record())?;
         self.conn.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (0, ?1)", params![meta]).map_err(err)?;
         self.conn.execute("UPDATE header SET generation = generation + 1 WHERE k = 0", []).map_err(err)?;
         self.conn.execute_batch("COMMIT").map_err(err)?;
@@ -670,42 +746,14 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the whole tree (after a fetch), replacing what was there.
+    /// Writes the whole tree (after a fetch), replacing what was there. Pages are sealed one
+    /// at a time and written as they are (a thread seals while SQLite writes).
     fn write_all(&mut self, tree: &Tree) -> Result<()> {
-        let pages = tree.pages();
-        let mut sealed = Vec::with_capacity(pages.len());
-        let mut buckets: HashMap<u16, Bucket> = HashMap::new();
-        for page in pages {
-            let rec = tree.page_record(page);
-            if rec.is_empty() {
-                continue;
-            }
-            let id = self.page_id(page);
-            for h in tree.page_nodes(page) {
-                buckets.entry(self.bucket_of(h)).or_default().insert(h.0, page_page(page));
-            }
-            sealed.push((id, self.seal(&id, &rec)?));
-        }
-        let mut index = Vec::with_capacity(buckets.len());
-        for (b, bucket) in &buckets {
-            index.push((*b, self.seal_bucket(*b, bucket)?));
-        }
         let file = self.file.clone();
         let err = |e| db_error(&file, e);
         self.end_read()?;
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
-        let written = (|| {
-            self.conn.execute_batch("DELETE FROM pages; DELETE FROM idx;").map_err(err)?;
-            let mut insert = self.conn.prepare("INSERT INTO pages (id, v) VALUES (?1, ?2)").map_err(err)?;
-            for (id, v) in &sealed {
-                insert.execute(params![&id[..], v]).map_err(err)?;
-            }
-            let mut insert = self.conn.prepare("INSERT INTO idx (b, v) VALUES (?1, ?2)").map_err(err)?;
-            for (b, v) in &index {
-                insert.execute(params![b, v]).map_err(err)?;
-            }
-            Ok(())
-        })();
+        let written = self.write_pages(tree);
         if let Err(e) = written {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(e);
@@ -715,10 +763,65 @@ impl Store {
         self.end_write(tree)
     }
 
+    fn write_pages(&mut self, tree: &Tree) -> Result<()> {
+        let file = self.file.clone();
+        let err = |e| db_error(&file, e);
+        self.conn.execute_batch("DELETE FROM pages; DELETE FROM idx;").map_err(err)?;
+        let pages = tree.pages();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<([u8; 16], Vec<u8>)>(8);
+        let me = &self.keys;
+        let sealer =
+            |tx: std::sync::mpsc::SyncSender<([u8; 16], Vec<u8>)>| -> Result<Vec<Vec<([u8; 6], Option<[u8; 6]>)>>> {
+                let mut buckets = vec![Vec::new(); usize::from(BUCKETS)];
+                for page in pages {
+                    let at = page_page(page);
+                    let rec = tree.page_record_with(page, |h| buckets[usize::from(me.bucket_of(h))].push((h.0, at)));
+                    if rec.is_empty() {
+                        continue;
+                    }
+                    let id = me.page_id(page);
+                    if tx.send((id, me.seal(&id, &rec)?)).is_err() {
+                        break;
+                    }
+                }
+                Ok(buckets)
+            };
+        let conn = &self.conn;
+        let (sealed, inserted) = std::thread::scope(|scope| {
+            let sealing = scope.spawn(move || sealer(tx));
+            let inserted = (|| {
+                let mut insert = conn.prepare("INSERT INTO pages (id, v) VALUES (?1, ?2)").map_err(err)?;
+                for (id, v) in rx {
+                    insert.execute(params![&id[..], v]).map_err(err)?;
+                }
+                Ok::<_, Error>(())
+            })();
+            (sealing.join().unwrap_or_else(|_| Err(Error::Internal("the node cache's sealer failed".into()))), inserted)
+        });
+        inserted?;
+        let buckets = sealed?;
+        let mut insert = self.conn.prepare("INSERT INTO idx (b, v) VALUES (?1, ?2)").map_err(err)?;
+        for (b, entries) in buckets.iter().enumerate() {
+            if entries.is_empty() {
+                continue;
+            }
+            let b = b as u16;
+            let v = self.keys.seal_bucket(b, entries.iter().map(|(h, p)| (h, p)))?;
+            insert.execute(params![b, v]).map_err(err)?;
+        }
+        Ok(())
+    }
+
     /// Writes the pages that `changed` nodes were and are in, their index entries, and the
     /// `sn`, in one transaction. Every such page must have been read (`loaded`) before the
     /// change: it is written whole from the tree.
-    fn write_back(&mut self, tree: &Tree, changed: Vec<NodeHandle>, loaded: impl Fn(Page) -> bool) -> Result<()> {
+    fn write_back(
+        &mut self,
+        tree: &Tree,
+        changed: Vec<NodeHandle>,
+        whole: bool,
+        loaded: impl Fn(Page) -> bool,
+    ) -> Result<()> {
         let mut dirty = HashSet::new();
         let mut gone = Vec::new();
         let mut moves = Vec::with_capacity(changed.len());
@@ -737,16 +840,16 @@ impl Store {
         }
         let mut rows = Vec::with_capacity(dirty.len() + gone.len());
         for &page in &dirty {
-            let id = self.page_id(page);
+            let id = self.keys.page_id(page);
             let rec = tree.page_record(page);
-            rows.push((id, if rec.is_empty() { None } else { Some(self.seal(&id, &rec)?) }));
+            rows.push((id, if rec.is_empty() { None } else { Some(self.keys.seal(&id, &rec)?) }));
         }
         for page in gone.into_iter().filter(|p| !dirty.contains(p)) {
-            rows.push((self.page_id(page), None));
+            rows.push((self.keys.page_id(page), None));
         }
         let mut touched = HashSet::new();
         for (h, now) in moves {
-            let b = self.bucket_of(h);
+            let b = self.keys.bucket_of(h);
             let bucket = self.bucket(b)?;
             match now {
                 Some(p) => bucket.insert(h.0, page_page(p)),
@@ -756,9 +859,9 @@ impl Store {
         }
         let mut index = Vec::with_capacity(touched.len());
         for b in touched {
-            index.push((b, self.seal_bucket(b, &self.buckets[&b])?));
+            index.push((b, self.keys.seal_bucket(b, self.buckets[&b].iter())?));
         }
-        if !self.begin_write()? {
+        if !self.begin_write(whole)? {
             return Ok(());
         }
         let file = self.file.clone();

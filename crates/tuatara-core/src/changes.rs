@@ -13,11 +13,13 @@ use mega_api::{ActionPacket, Change, ErrorKind, EventBatch, NodeHandle, Session,
 const AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// Follows the event channel until the session ends: after each batch, `changed` gets the
-/// folders whose listings changed (every folder after a reload). Returns the error that ended
+/// folders whose listings changed (every folder after a reload), and the node cache (when
+/// given) is written. Returns the error that ended
 /// the session (the face signs out).
 pub async fn follow(
     session: Session,
     tree: Arc<tokio::sync::Mutex<Tree>>,
+    mut cache: Option<crate::cache::Writer>,
     mut changed: impl FnMut(Vec<NodeHandle>) + Send,
 ) -> mega_api::Error {
     let mut events = session.events(&*tree.lock().await);
@@ -37,6 +39,10 @@ pub async fn follow(
                     let mut t = tree.lock().await;
                     *t = fresh;
                     events = session.events(&t);
+                    if let Some(Err(e)) = cache.as_mut().map(|c| c.rewrite(&mut t)) {
+                        tracing::warn!("the node cache could not be written; it is no longer kept: {e}");
+                        cache = None;
+                    }
                     t.nodes().filter(|n| n.is_container()).map(|n| n.handle()).collect()
                 }
                 Err(e) => {
@@ -44,7 +50,16 @@ pub async fn follow(
                     continue;
                 }
             },
-            EventBatch::Packets { .. } => apply(&session, &mut *tree.lock().await, &batch).await,
+            EventBatch::Packets { .. } => {
+                let mut t = tree.lock().await;
+                let folders = apply(&session, &mut t, &batch).await;
+                // Written after each batch: the next start catches up from here.
+                if let Some(Err(e)) = cache.as_mut().map(|c| c.write(&mut t)) {
+                    tracing::warn!("the node cache could not be written; it is no longer kept: {e}");
+                    cache = None;
+                }
+                folders
+            }
         };
         if !folders.is_empty() {
             changed(folders);

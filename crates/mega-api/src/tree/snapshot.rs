@@ -119,14 +119,17 @@ impl Tree {
 
     /// The page a node's record belongs in; `None` for a node not in the tree.
     pub fn page_of(&self, h: NodeHandle) -> Option<Page> {
-        let n = self.get(h)?;
+        self.get(h).map(|n| self.page_of_node(n))
+    }
+
+    fn page_of_node(&self, n: &Node) -> Page {
         let top = !matches!(n.kind, NodeKind::File | NodeKind::Folder)
-            || self.link_root == Some(h)
-            || self.shares.contains(&h);
-        Some(match n.parent {
+            || self.link_root == Some(n.handle)
+            || self.shares.contains(&n.handle);
+        match n.parent {
             Some(p) if !top => Page::Children(p),
             _ => Page::Top,
-        })
+        }
     }
 
     /// Every page that holds a node: the top, and each folder's children.
@@ -138,28 +141,32 @@ impl Tree {
 
     /// The nodes of a page, in the tree's order.
     pub fn page_nodes(&self, page: Page) -> Vec<NodeHandle> {
+        self.page_members(page).iter().map(|n| n.handle).collect()
+    }
+
+    fn page_members(&self, page: Page) -> Vec<&Node> {
         match page {
-            Page::Top => self.nodes().map(|n| n.handle).filter(|&h| self.page_of(h) == Some(Page::Top)).collect(),
-            Page::Children(p) => {
-                self.children(p).map(|n| n.handle).filter(|&h| self.page_of(h) == Some(page)).collect()
-            }
+            Page::Top => self.nodes().filter(|n| self.page_of_node(n) == Page::Top).collect(),
+            Page::Children(p) => self.children(p).filter(|n| self.page_of_node(n) == page).collect(),
         }
     }
 
     /// A page's records (names and keys in clear: to be encrypted by whoever stores it); empty
     /// when the page holds no node.
     pub fn page_record(&self, page: Page) -> Zeroizing<Vec<u8>> {
-        let nodes = self.page_nodes(page);
-        let mut sharees: Vec<Option<Vec<&str>>> = Vec::with_capacity(nodes.len());
-        for h in &nodes {
-            sharees.push(self.out_shares.get(h).map(|s| s.iter().map(String::as_str).collect()));
-        }
+        self.page_record_with(page, |_| {})
+    }
+
+    /// [`Tree::page_record`], calling `each` with every node it holds.
+    pub fn page_record_with(&self, page: Page, mut each: impl FnMut(NodeHandle)) -> Zeroizing<Vec<u8>> {
+        let nodes = self.page_members(page);
         let records: Vec<NodeRecord<'_>> = nodes
-            .iter()
-            .zip(sharees)
-            .filter_map(|(&h, os)| {
-                let n = self.get(h)?;
-                Some(NodeRecord {
+            .into_iter()
+            .map(|n| {
+                let h = n.handle;
+                each(h);
+                let os = self.out_shares.get(&h).map(|s| s.iter().map(String::as_str).collect());
+                NodeRecord {
                     h: h.0,
                     p: n.parent.map(|p| p.0),
                     t: wire_kind(n.kind),
@@ -175,7 +182,7 @@ impl Tree {
                     ph: self.links.get(&h).map(|p| p.0),
                     sr: self.shares.contains(&h),
                     os,
-                })
+                }
             })
             .collect();
         if records.is_empty() {

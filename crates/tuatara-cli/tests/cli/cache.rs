@@ -186,3 +186,125 @@ async fn two_processes_at_once_share_one_cache() {
     assert!((0..5).all(|i| listing.contains(&format!("both-{i}.txt"))), "{listing}");
     server.stop().await;
 }
+
+/// `TUATARA_LOG`'s debug line of the cache: how many nodes the command held.
+fn nodes_held(stderr: &str) -> usize {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("the tree as read from the node cache"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let at = line.find("nodes=").unwrap() + "nodes=".len();
+    line[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_one_folder_reads_that_folder_not_the_whole_tree() {
+    let server = server_with_account().await;
+    server.seed_bulk(EMAIL, 30, 40).unwrap();
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let all = cli.run(&["ls", "-R", "/bulk"]).await.ok().stdout.lines().count();
+    assert_eq!(all, 30 + 30 * 40);
+
+    let mut cmd = cli.command(&["ls", "/bulk/dir-00007"]);
+    cmd.env("TUATARA_LOG", "tuatara_core=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = cmd.output().await.unwrap();
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listing.lines().count(), 40, "{listing}");
+    assert!(listing.lines().all(|l| l.starts_with("file-")), "{listing}");
+    // The roots, /bulk, its 30 folders and one folder's 40 files; not the 1,200 others.
+    let held = nodes_held(&String::from_utf8_lossy(&out.stderr));
+    assert!((40..=80).contains(&held), "held {held} nodes");
+
+    // What is below a folder (-R, sizes) is read whole; the rest of the tree is not.
+    let mut cmd = cli.command(&["ls", "-l", "/bulk/dir-00003"]);
+    cmd.env("TUATARA_LOG", "tuatara_core=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = cmd.output().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 40);
+    assert!(nodes_held(&String::from_utf8_lossy(&out.stderr)) < 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_by_megajs_while_the_cli_was_not_running_show_from_the_cache() {
+    let Some(peers) = crate::peers::megajs_dir() else { return };
+    let server = server_with_account().await;
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let (other, mut tree) = other_client(&server).await;
+    let root = tree.root().unwrap();
+    let docs = other.mkdir(&mut tree, root, "Album").await.unwrap();
+    other.upload_bytes(&mut tree, docs, "inside.txt", b"i", 1).await.unwrap();
+    other.upload_bytes(&mut tree, root, "old-name.txt", b"o", 1).await.unwrap();
+    assert!(ls(&cli, "/").await.contains("old-name.txt"));
+
+    // megajs, while the CLI is not running: an upload, a rename, and a folder link.
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("from-megajs.bin");
+    std::fs::write(&local, b"bytes from megajs").unwrap();
+    crate::peers::megajs(&peers, server.url(), &["upload", local.to_str().unwrap(), "from-megajs.bin"]).await;
+    crate::peers::megajs(&peers, server.url(), &["rename", "old-name.txt", "new-name.txt"]).await;
+    let link = crate::peers::megajs(&peers, server.url(), &["link", "Album"]).await.trim().to_string();
+    assert!(link.contains("/folder/"), "{link}");
+    // (megajs fetches the tree at each of its logins; the CLI's own count from here.)
+    let before = fetches(&server);
+
+    let top = ls(&cli, "/").await;
+    assert!(top.contains("from-megajs.bin") && top.contains("new-name.txt") && !top.contains("old-name.txt"), "{top}");
+    let got = dir.path().join("got");
+    cli.run(&["get", "/from-megajs.bin", got.to_str().unwrap()]).await.ok();
+    assert_eq!(std::fs::read(got.join("from-megajs.bin")).unwrap(), b"bytes from megajs");
+    // The folder link megajs made is known from the cache caught up: `link` gives it back
+    // without exporting again.
+    let exports = server.command_stats("s2").commands;
+    let ours = cli.run(&["link", "/Album"]).await.ok().stdout.trim().to_string();
+    let handle = |l: &str| l.split("/folder/").nth(1).unwrap().split('#').next().unwrap().to_string();
+    assert_eq!(handle(&ours), handle(&link), "{ours} vs {link}");
+    assert_eq!(server.command_stats("s2").commands, exports, "no new export");
+    assert_eq!(fetches(&server), before, "all of it from the cache and the event channel");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_while_the_cache_is_written_never_leaves_a_wrong_tree() {
+    let server = server_with_account().await;
+    server.seed_bulk(EMAIL, 40, 500).unwrap();
+    let cli = Cli::new(server.url());
+    cli.login(EMAIL, PASSWORD).await.ok();
+    let (other, mut tree) = other_client(&server).await;
+    let root = tree.root().unwrap();
+    let want_top = |tree: &Tree| {
+        let mut names: Vec<String> = tree.children(tree.root().unwrap()).map(|n| n.name().to_string()).collect();
+        names.sort();
+        names
+    };
+    let listed = |s: String| {
+        let mut names: Vec<String> = s.lines().map(|l| l.trim_end_matches('/').to_string()).collect();
+        names.sort();
+        names
+    };
+    // Killed at several points of a cold start (fetching, writing) and of a catch-up.
+    for (i, delay) in [5u64, 30, 80, 150, 250, 400, 600].into_iter().enumerate() {
+        if i % 2 == 1 {
+            other.upload_bytes(&mut tree, root, &format!("during-{i}.txt"), b"d", 1).await.unwrap();
+        } else {
+            for f in cache_files(&cli) {
+                std::fs::remove_file(f).unwrap();
+            }
+        }
+        let mut child = cli.command(&["ls", "/bulk/dir-00001"]).spawn().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        let _ = child.start_kill(); // SIGKILL
+        let _ = child.wait().await;
+        let got = listed(ls(&cli, "/").await);
+        assert_eq!(got, want_top(&tree), "after a kill at {delay} ms");
+        assert_eq!(ls(&cli, "/bulk/dir-00001").await.lines().count(), 500);
+        assert!(!cache_files(&cli).iter().any(|p| p.to_string_lossy().contains(".corrupt-")), "a kill is not damage");
+    }
+    server.stop().await;
+}

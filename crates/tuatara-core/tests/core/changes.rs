@@ -18,7 +18,7 @@ async fn changes_made_elsewhere_name_the_folders_before_and_after() {
 
     let tree = Arc::new(tokio::sync::Mutex::new(session.fetch_tree().await.unwrap()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<NodeHandle>>();
-    let follower = tokio::spawn(tuatara_core::changes::follow(session.clone(), tree.clone(), move |f| {
+    let follower = tokio::spawn(tuatara_core::changes::follow(session.clone(), tree.clone(), None, move |f| {
         let _ = tx.send(f);
     }));
     let mut next = async || tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
