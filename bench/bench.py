@@ -11,8 +11,9 @@ downloaded file is compared with the original (a fast wrong answer does not coun
 
 Knobs (environment): BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_PEER_RUNS (1), BENCH_SMALL_FILES (2000),
 BENCH_NODES (100000), BENCH_BIG_NODES (1000000; Tuatara only), BENCH_RSS_MB (4096: the
-download whose memory is sampled), BENCH_SKIP (comma list of workloads to skip: big-down,
-big-up, small, list, hashcash, rss, stream), BENCH_CLIENTS (comma list of clients to run, by the
+download whose memory is sampled), BENCH_CACHE_NODES (1000000: the node cache's account),
+BENCH_SKIP (comma list of workloads to skip: big-down, big-up, small, list, hashcash, rss,
+stream, cache), BENCH_CLIENTS (comma list of clients to run, by the
 first word of their name: tuatara-cli, curl, rclone, megajs; default all).
 Output: Markdown on stdout and in target/bench/report.md.
 """
@@ -51,6 +52,7 @@ CLIENTS = set(filter(None, os.environ.get("BENCH_CLIENTS", "").split(",")))
 PEER_RUNS = int(os.environ.get("BENCH_PEER_RUNS", "1"))
 
 RSS_SIZE = int(os.environ.get("BENCH_RSS_MB", "4096")) * 1024 * 1024
+CACHE_NODES = int(os.environ.get("BENCH_CACHE_NODES", "1000000"))
 
 EMAIL, PASSWORD = "bench@example.com", "bench password"
 
@@ -366,6 +368,89 @@ def stream_bench(c, server, table, label, digest):
         p.wait(timeout=60)
 
 
+def node_cache_bench(tmp):
+    """Issue 17: the node cache, on the real processes (`tuatara-cli ls` of one folder of an
+    account of CACHE_NODES nodes): fetching the tree every time (`--no-cache`), a cold start
+    (fetch, cache written), a warm start, a warm start after 10,000 changes made by another
+    client, and a command that reads the whole tree (`find`) both ways. Each with its wall time
+    and peak RSS; then the cache's size on disk. Returns Markdown lines."""
+    folders = max(11 * RUNS, CACHE_NODES // 1001)
+    server = Server(os.path.join(tmp, "server-cache"), "--bulk", f"{EMAIL}:{folders}:1000")
+    rows = []
+    try:
+        c = Clients(server, tmp)
+        home, other = c.fresh("cache-home"), c.fresh("cache-other")
+        c.tuatara_login(home)
+        c.tuatara_login(other)
+        cache_dir = os.path.join(home, "data", "tuatara", "node-cache")
+        folder = "/bulk/dir-00000"
+
+        def listed(r):
+            if len(r[2].splitlines()) != 1000:
+                raise Failed(f"listed {len(r[2].splitlines())} entries, not 1000")
+            return r
+
+        def cold(i):
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            return listed(c.tuatara("ls", folder, home=home))
+
+        def after_changes(i):
+            # 10,000 files of 10 folders removed by another client (untimed), then the start.
+            paths = []
+            for d in range(1 + 10 * i, 11 + 10 * i):
+                names = c.tuatara("--no-cache", "ls", f"/bulk/dir-{d:05d}", home=other)[2].split()
+                paths += [f"/bulk/dir-{d:05d}/{n}" for n in names]
+            c.tuatara("--no-cache", "rm", "--permanent", *paths, home=other)
+            return listed(c.tuatara("ls", folder, home=home))
+
+        def found(r):
+            if r[2].strip() != "/bulk/dir-00000/file-0000007.bin":
+                raise Failed(f"find printed {r[2][:80]!r}")
+            return r
+
+        scenarios = [
+            ("fetch every time (`--no-cache`, as before the cache)",
+             lambda i: listed(c.tuatara("--no-cache", "ls", folder, home=home))),
+            ("cold start (fetch, cache written)", cold),
+            ("warm start (pages of the path, caught up)", lambda i: listed(c.tuatara("ls", folder, home=home))),
+            ("warm start after 10,000 remote changes", after_changes),
+            ("whole tree, fetched (`--no-cache find`)",
+             lambda i: found(c.tuatara("--no-cache", "find", "file-0000007.bin", home=home))),
+            ("whole tree, from the cache (`find`)", lambda i: found(c.tuatara("find", "file-0000007.bin", home=home))),
+        ]
+        samples = {}
+        for name, fn in scenarios:
+            samples[name] = []
+            try:
+                for i in range(RUNS):
+                    os.sync()
+                    samples[name].append(fn(i))
+                    log(f"  node cache / {name} run {i + 1}: {samples[name][-1][0]:.3f} s")
+            except Failed as e:
+                log(f"  node cache / {name}: {e}")
+                rows.append(f"| {name} | failed: {str(e).splitlines()[0][:80]} | | | |")
+                samples[name] = []
+        base = statistics.median(s[0] for s in samples[scenarios[0][0]]) if samples[scenarios[0][0]] else None
+        for name, _ in scenarios:
+            smp = samples[name]
+            if not smp:
+                continue
+            secs = [s[0] for s in smp]
+            med = statistics.median(secs)
+            ratio = f"{base / med:.1f}x" if base else "-"
+            rows.append(f"| {name} | {med:.3f} s | {min(secs):.3f}-{max(secs):.3f} s | "
+                        f"{max(s[1] for s in smp):.0f} MiB | {ratio} |")
+        size = sum(os.path.getsize(os.path.join(cache_dir, f)) for f in os.listdir(cache_dir))
+    finally:
+        server.stop()
+    nodes = folders * 1001 + 1
+    return [f"Node cache: `tuatara-cli ls {folder}` on an account of {nodes:,} nodes ({RUNS} runs each; "
+            f"process wall time, from start to exit):", "",
+            "| start | median | min-max | peak RSS | faster than fetching every time |",
+            "|---|---|---|---|---|", *rows, "",
+            f"The cache on disk: {size / (1 << 20):.0f} MiB for {nodes:,} nodes."]
+
+
 def main():
     for tool in (SERVER, CLI, RCLONE):
         if not os.path.exists(tool):
@@ -541,6 +626,13 @@ def main():
                 measure(table, w, "tuatara-cli", t_big, runs=max(1, RUNS - 1))
             finally:
                 server.stop()
+    cache_lines = []
+    if "cache" not in SKIP:
+        try:
+            cache_lines = node_cache_bench(tmp)
+        except Failed as e:
+            log(f"  node cache: {e}")
+            cache_lines = [f"Node cache: failed: {e}"]
     rss_lines = []
     if "rss" not in SKIP:
         try:
@@ -570,6 +662,8 @@ def main():
     report = head + (table.markdown() + "\n" if table.rows else "")
     if rss_lines:
         report += "\nMemory during one large download:\n\n" + "\n".join(rss_lines) + "\n"
+    if cache_lines:
+        report += "\n" + "\n".join(cache_lines) + "\n"
     os.makedirs(os.path.join(TARGET, "bench"), exist_ok=True)
     with open(os.path.join(TARGET, "bench", "report.md"), "w") as f:
         f.write(report)

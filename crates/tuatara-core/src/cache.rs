@@ -114,6 +114,8 @@ pub async fn load_tree(dirs: &Dirs, session: &Session) -> Result<(Tree, Origin)>
 /// [`CachedTree::load_all`]) and nothing more. A tree that was fetched holds everything.
 pub struct CachedTree {
     tree: Tree,
+    /// How many nodes the cached tree had when written.
+    expected: usize,
     store: Option<Store>,
     loaded: HashSet<Page>,
     /// Every page is in the tree.
@@ -161,8 +163,14 @@ impl CachedTree {
             Ok(tree) => tree,
             Err(e) => return Ok(Err(store.set_aside(session, &Error::Api(e)))),
         };
-        let mut cached =
-            CachedTree { tree, store: Some(store), loaded: HashSet::new(), complete: false, origin: Origin::Cache };
+        let mut cached = CachedTree {
+            tree,
+            expected: Tree::nodes_in_meta(&meta).unwrap_or(0),
+            store: Some(store),
+            loaded: HashSet::new(),
+            complete: false,
+            origin: Origin::Cache,
+        };
         let caught_up = async {
             if cached.tree.key_manager_stale() {
                 match session.reread_key_manager(&mut cached.tree).await {
@@ -204,7 +212,7 @@ impl CachedTree {
                 store = None;
             }
         }
-        Ok(CachedTree { tree, store, loaded: HashSet::new(), complete: true, origin: Origin::Fetched })
+        Ok(CachedTree { tree, expected: 0, store, loaded: HashSet::new(), complete: true, origin: Origin::Fetched })
     }
 
     /// The whole tree and what keeps its cache current as it changes (for a process that
@@ -325,6 +333,7 @@ impl CachedTree {
         }
         let store = self.store.as_mut().ok_or_else(|| Error::Internal("the node cache is closed".into()))?;
         let skip: HashSet<[u8; 16]> = self.loaded.iter().map(|&p| store.keys.page_id(p)).collect();
+        self.tree.reserve(self.expected.saturating_sub(self.tree.len()));
         let tree = &mut self.tree;
         store
             .read_pages(&skip, |bytes| tree.add_page(bytes).map(|_| ()).map_err(|e| Error::Internal(e.to_string())))?;
@@ -444,6 +453,8 @@ impl Error {
 
 /// An index bucket: which page each node is in (`None`: the top).
 type Bucket = HashMap<[u8; 6], Option<[u8; 6]>>;
+/// An index entry: a node and its page (`None`: the top).
+type Entry = ([u8; 6], Option<[u8; 6]>);
 
 /// An open cache file.
 struct Store {
@@ -770,22 +781,21 @@ impl Store {
         let pages = tree.pages();
         let (tx, rx) = std::sync::mpsc::sync_channel::<([u8; 16], Vec<u8>)>(8);
         let me = &self.keys;
-        let sealer =
-            |tx: std::sync::mpsc::SyncSender<([u8; 16], Vec<u8>)>| -> Result<Vec<Vec<([u8; 6], Option<[u8; 6]>)>>> {
-                let mut buckets = vec![Vec::new(); usize::from(BUCKETS)];
-                for page in pages {
-                    let at = page_page(page);
-                    let rec = tree.page_record_with(page, |h| buckets[usize::from(me.bucket_of(h))].push((h.0, at)));
-                    if rec.is_empty() {
-                        continue;
-                    }
-                    let id = me.page_id(page);
-                    if tx.send((id, me.seal(&id, &rec)?)).is_err() {
-                        break;
-                    }
+        let sealer = |tx: std::sync::mpsc::SyncSender<([u8; 16], Vec<u8>)>| -> Result<Vec<Vec<Entry>>> {
+            let mut buckets = vec![Vec::new(); usize::from(BUCKETS)];
+            for page in pages {
+                let at = page_page(page);
+                let rec = tree.page_record_with(page, |h| buckets[usize::from(me.bucket_of(h))].push((h.0, at)));
+                if rec.is_empty() {
+                    continue;
                 }
-                Ok(buckets)
-            };
+                let id = me.page_id(page);
+                if tx.send((id, me.seal(&id, &rec)?)).is_err() {
+                    break;
+                }
+            }
+            Ok(buckets)
+        };
         let conn = &self.conn;
         let (sealed, inserted) = std::thread::scope(|scope| {
             let sealing = scope.spawn(move || sealer(tx));

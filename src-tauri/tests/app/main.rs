@@ -7,6 +7,7 @@
 mod acl;
 mod background;
 mod bindings;
+mod cache;
 mod drive;
 mod links;
 mod logs;

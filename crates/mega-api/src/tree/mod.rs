@@ -53,8 +53,10 @@ struct Sealed {
 pub struct Tree {
     slots: Vec<Option<Node>>,
     free: Vec<u32>,
-    index: HashMap<NodeHandle, u32>,
-    children: HashMap<NodeHandle, Vec<NodeHandle>>,
+    // foldhash (hashbrown's own default, seeded per process): SipHash costs a third of a
+    // million-node load.
+    index: HashMap<NodeHandle, u32, foldhash::fast::RandomState>,
+    children: HashMap<NodeHandle, Vec<NodeHandle>, foldhash::fast::RandomState>,
     sealed: HashMap<NodeHandle, Sealed>,
     links: HashMap<NodeHandle, NodeHandle>,
     roots: Roots,
@@ -86,8 +88,8 @@ impl Tree {
         Tree {
             slots: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
-            children: HashMap::new(),
+            index: HashMap::default(),
+            children: HashMap::default(),
             sealed: HashMap::new(),
             links: HashMap::new(),
             roots: Roots::default(),
@@ -100,6 +102,13 @@ impl Tree {
             sn: String::new(),
             changed: None,
         }
+    }
+
+    /// Makes room for `n` more nodes (a store that knows how many it is about to add).
+    pub fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n);
+        self.index.reserve(n);
+        self.children.reserve(n / 8);
     }
 
     /// The number of nodes.

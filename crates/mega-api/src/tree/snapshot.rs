@@ -73,6 +73,8 @@ struct MetaRecord {
     shares: Vec<([u8; 6], [u8; 16])>,
     /// Whether the account's `^!keys` was read with the tree (read again on rebuilding).
     key_manager: bool,
+    /// The number of nodes in the tree.
+    nodes: u64,
 }
 
 impl Drop for MetaRecord {
@@ -191,6 +193,11 @@ impl Tree {
         Zeroizing::new(postcard::to_allocvec(&records).unwrap_or_default())
     }
 
+    /// The number of nodes a tree had when its [`Tree::meta_record`] was made.
+    pub fn nodes_in_meta(meta: &[u8]) -> Option<usize> {
+        postcard::from_bytes::<MetaRecord>(meta).ok().map(|m| m.nodes as usize)
+    }
+
     /// The record of what is not a node: the `sn`, the share keys learnt, the folder link's
     /// root (keys in clear: to be encrypted by whoever stores it).
     pub fn meta_record(&self) -> Zeroizing<Vec<u8>> {
@@ -200,6 +207,7 @@ impl Tree {
             link_root: self.link_root.map(|h| h.0),
             shares: self.keyring.shares.iter().map(|(h, k)| (h.0, *k.as_bytes())).collect(),
             key_manager: !matches!(self.key_manager, KeyManager::NotRead),
+            nodes: self.len() as u64,
         };
         Zeroizing::new(postcard::to_allocvec(&rec).unwrap_or_default())
     }
