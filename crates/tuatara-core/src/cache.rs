@@ -581,7 +581,14 @@ impl Store {
     /// Sets the file aside (`.corrupt-<time>`) and creates a new one.
     fn reset(file: &Path, session: &Session) -> Result<Self> {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-        let aside = sidecar(file, &format!(".corrupt-{stamp}"));
+        // Another one set aside in the same second keeps its name.
+        let mut aside = sidecar(file, &format!(".corrupt-{stamp}"));
+        for n in 1.. {
+            if !aside.exists() {
+                break;
+            }
+            aside = sidecar(file, &format!(".corrupt-{stamp}-{n}"));
+        }
         if file.exists() {
             std::fs::rename(file, &aside).map_err(|e| Error::io(file, e))?;
             tracing::warn!(file = %aside.display(), "a damaged or foreign node cache was set aside");

@@ -2,6 +2,7 @@
 //! the shared `test-support`.
 
 mod bulk;
+mod cache;
 mod changes;
 mod export;
 mod integrity;
