@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench deps fmt lint doc unit fuzz-build fuzz help ui ui-check app e2e screenshot package package-test icons
+.PHONY: run test bench bench-app deps fmt lint doc unit fuzz-build fuzz help ui ui-check app e2e screenshot package package-test icons
 
 help:
 	@echo "make run    - build the UI and the desktop app and open it (see README)"
@@ -14,6 +14,7 @@ help:
 	@echo "make package - the .deb and .rpm of the app and tuatara-cli (release build; see README)"
 	@echo "make bench  - Tuatara beside curl, rclone and megajs, plus the crypto benchmarks;"
 	@echo "              tables in target/bench/ (BENCH_SIZE_MB, BENCH_RUNS, ... see bench/bench.py)"
+	@echo "make bench-app - the release app's start on a 1,000,000-node account, in a real window"
 	@echo "make fuzz   - run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "make deps   - install the system and cargo tools the project needs"
 
@@ -98,4 +99,10 @@ bench: deps
 	$(CARGO) bench -p tuatara-core --bench links_check --locked
 	$(CARGO) bench -p tuatara-core --bench stream --locked
 	$(CARGO) bench -p tuatara-core --bench node_cache --locked
-	@echo "tables: target/bench/report.md (clients side by side), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked), target/bench/stream.md (seeks and streaming), target/bench/node-cache.md (cold and warm starts)"
+	@echo "tables: target/bench/report.md (clients side by side, the node cache's starts), target/bench/mega-proto.md (crypto), target/bench/links-check.md (10,000 links checked), target/bench/stream.md (seeks and streaming), target/bench/node-cache.md (cold and warm starts, in process); the app's start: make bench-app"
+
+# The desktop app's start on a 1,000,000-node account: the release app in a real window under
+# Xvfb, warm (node cache) and without it. Table in target/bench/app-start.md.
+bench-app: ui
+	$(CARGO) build --release --locked -p tuatara-app -p mega-testserver
+	bench/app-start.sh $(TARGET_DIR)/release/tuatara

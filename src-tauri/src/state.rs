@@ -173,12 +173,15 @@ impl AppState {
         // From the node cache, caught up (fetched whole and written when there is none); the
         // event channel's follower keeps the cache current.
         // A demo drive's server and account are new at each start: nothing to keep.
+        let started = std::time::Instant::now();
         let cached = if demo {
             tuatara_core::cache::CachedTree::uncached(&session).await?
         } else {
             tuatara_core::cache::CachedTree::open(&self.dirs, &session).await?
         };
+        let origin = cached.origin();
         let (tree, cache) = cached.into_followed(&session).await?;
+        log::info!("the drive's {} nodes read in {:?} ({origin:?})", tree.len(), started.elapsed());
         let tree = Arc::new(tokio::sync::Mutex::new(tree));
         let me = session.whoami().await?;
         let settings = self.settings();

@@ -194,6 +194,7 @@ async fn cs(
     };
     app.changes.send_modify(|n| *n += 1);
     if !cmds_read_only(&body) {
+        tracing::debug!(body = %String::from_utf8_lossy(&body[..body.len().min(200)]), "a change: the state is to be saved");
         app.mark_dirty();
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], reply).into_response()
@@ -218,7 +219,11 @@ fn cmds_read_only(body: &[u8]) -> bool {
     const READS: [&str; 6] = ["f", "ug", "uq", "uga", "uk", "us0"];
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Array(cmds)) => {
-            cmds.iter().all(|c| c.get("a").and_then(Value::as_str).is_some_and(|a| READS.contains(&a)))
+            cmds.iter().all(|c| {
+                let a = c.get("a").and_then(Value::as_str);
+                // `us` without `user` checks (resumes) a session: nothing changes.
+                a.is_some_and(|a| READS.contains(&a)) || (a == Some("us") && c.get("user").is_none())
+            })
         }
         _ => true,
     }

@@ -335,8 +335,27 @@ impl CachedTree {
         let skip: HashSet<[u8; 16]> = self.loaded.iter().map(|&p| store.keys.page_id(p)).collect();
         self.tree.reserve(self.expected.saturating_sub(self.tree.len()));
         let tree = &mut self.tree;
-        store
-            .read_pages(&skip, |bytes| tree.add_page(bytes).map(|_| ()).map_err(|e| Error::Internal(e.to_string())))?;
+        // A second thread reads and opens the pages while this one puts them in the tree.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(16);
+        let (read, added) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                store.read_pages(&skip, |page| {
+                    // A closed channel: the tree refused a page, whose error is reported.
+                    tx.send(page).map_err(|_| Error::Internal("the node cache's reader stopped".into()))
+                })
+            });
+            let mut added = Ok(());
+            for page in rx.iter() {
+                if let Err(e) = tree.add_page(&page) {
+                    added = Err(Error::Internal(e.to_string()));
+                    break;
+                }
+            }
+            drop(rx);
+            (reader.join().unwrap_or_else(|_| Err(Error::Internal("the node cache's reader failed".into()))), added)
+        });
+        added?;
+        read?;
         self.complete = true;
         Ok(())
     }
@@ -690,7 +709,11 @@ impl Store {
     }
 
     /// Every page but those in `skip`, opened one at a time.
-    fn read_pages(&mut self, skip: &HashSet<[u8; 16]>, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    fn read_pages(
+        &mut self,
+        skip: &HashSet<[u8; 16]>,
+        mut each: impl FnMut(Zeroizing<Vec<u8>>) -> Result<()>,
+    ) -> Result<()> {
         let err = |e| db_error(&self.file, e);
         let mut stmt = self.conn.prepare("SELECT id, v FROM pages").map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
@@ -700,7 +723,7 @@ impl Store {
                 continue;
             }
             let v = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(err)?;
-            each(&self.keys.open_sealed(id, v)?)?;
+            each(self.keys.open_sealed(id, v)?)?;
         }
         Ok(())
     }

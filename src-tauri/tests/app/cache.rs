@@ -24,8 +24,15 @@ fn a_restart_reads_the_drive_from_the_cache_the_running_app_kept_current() {
     assert_eq!(step["account"]["remembered"], true);
     assert!(cache_files(&h).iter().any(|p| p.extension().is_some_and(|e| e == "sqlite")), "{:?}", cache_files(&h));
 
-    // Made elsewhere while the app runs: it comes on the event channel and is written.
-    h.server.seed_bytes(EMAIL, "/while-running.txt", b"later", 1_700_000_001).unwrap();
+    // Made by another client while the app runs: it comes on the event channel and is
+    // written.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let other = test_support::session(&test_support::client(h.server.url()), EMAIL, PASSWORD).await;
+        let mut tree = other.fetch_tree().await.unwrap();
+        let root = tree.root().unwrap();
+        other.upload_bytes(&mut tree, root, "while-running.txt", b"later", 1).await.unwrap();
+    });
     let cloud = h.cloud();
     wait_for(10, "the new file in the drive", || h.child(&cloud, "while-running.txt").map(|_| ()));
     let fetches = h.server.command_stats("f").commands;
