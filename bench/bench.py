@@ -401,6 +401,9 @@ def node_cache_bench(tmp):
                 names = c.tuatara("--no-cache", "ls", f"/bulk/dir-{d:05d}", home=other)[2].split()
                 paths += [f"/bulk/dir-{d:05d}/{n}" for n in names]
             c.tuatara("--no-cache", "rm", "--permanent", *paths, home=other)
+            # mega-testserver saves its whole state (seconds of CPU at this size) half a second
+            # after a change: not a cost of the client's start, so let it end first.
+            time.sleep(4)
             return listed(c.tuatara("ls", folder, home=home))
 
         def found(r):
