@@ -61,15 +61,7 @@ def drop_cache():
 start = time.perf_counter()
 app = App(APP)
 try:
-    email = app.wait('[data-testid="login-email"]', 120)
-    if not app.find_all('[data-testid="login-api-url"]'):
-        app.click(app.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
-    app.type(app.wait('[data-testid="login-api-url"]'), URL)
-    app.type(email, EMAIL)
-    app.type(app.wait('[data-testid="login-password"]'), PASSWORD)
-    remember = app.wait('[data-testid="login-remember"]')
-    if not app.selected(remember):
-        app.click(remember)
+    app.fill_login(URL, EMAIL, PASSWORD, timeout=120)
     typed = time.perf_counter()
     app.click(app.wait('[data-testid="login-submit"]'))
     app.wait(ROW, 300)

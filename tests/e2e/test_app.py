@@ -135,15 +135,8 @@ DOWNLOADS.mkdir(parents=True, exist_ok=True)
 app = App(APP)
 try:
     # Sign in, keeping the session.
-    email = t.step("the login form shows", lambda: app.wait('[data-testid="login-email"]', 60))
-    if not app.find_all('[data-testid="login-api-url"]'):  # behind "Advanced"
-        app.click(app.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
-    app.type(app.wait('[data-testid="login-api-url"]'), URL)
-    app.type(email, EMAIL)
-    app.type(app.wait('[data-testid="login-password"]'), PASSWORD)
-    remember = app.wait('[data-testid="login-remember"]')
-    if not app.selected(remember):
-        app.click(remember)
+    t.step("the login form shows", lambda: app.wait('[data-testid="login-email"]', 60))
+    app.fill_login(URL, EMAIL, PASSWORD)
     app.click(app.wait('[data-testid="login-submit"]'))
     t.step("signed in: the drive lists the seeded folder", lambda: row(app, "Inbox", 60))
     app.screenshot(SHOTS / "e2e-drive.png")

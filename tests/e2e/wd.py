@@ -41,6 +41,18 @@ class App:
             raise WebDriverError("could not create a WebDriver session")
         self.s = f"/session/{self.sid}"
 
+    def fill_login(self, url, email, password, remember=True, timeout=60):
+        """Fills the login form (the API URL behind "Advanced"), not submitted."""
+        field = self.wait('[data-testid="login-email"]', timeout)
+        if not self.find_all('[data-testid="login-api-url"]'):  # behind "Advanced"
+            self.click(self.find_all("//button[normalize-space()='Advanced']", using="xpath")[0])
+        self.type(self.wait('[data-testid="login-api-url"]'), url)
+        self.type(field, email)
+        self.type(self.wait('[data-testid="login-password"]'), password)
+        box = self.wait('[data-testid="login-remember"]')
+        if self.selected(box) != remember:
+            self.click(box)
+
     def close(self):
         try:
             call("DELETE", self.s, timeout=20)
